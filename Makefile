@@ -1,0 +1,163 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vfioscope: one entry point.
+#   make deps    install every Debian package the project needs (idempotent)
+#   make         build modules, BPF objects, skeletons, tools and tests
+#   make check   deps + build + every test; ends with "N passed, N failed"
+#   make demo    deps + build + boot the VM and show the tools at work
+#
+# KVER=<ver>      build against that Debian kernel (default: newest 6.1 *-amd64)
+# VM_TESTS="a b"  run only these VM tests (names under tests/vm/guest/)
+# V=1             show the commands
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+SHELL := /bin/bash
+
+O := build
+# Evaluated once; `make check` re-runs make after deps so a kernel installed
+# by deps is seen.
+ifeq ($(origin KVER),undefined)
+KVER := $(shell scripts/kver.sh 2>/dev/null)
+endif
+KOUT := $(O)/kernel/$(KVER)
+KDIR := $(KOUT)/kdir
+VMLINUX_H := $(KOUT)/vmlinux.h
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+MAKEFLAGS += --no-print-directory
+endif
+
+CC := gcc
+CLANG := clang
+BPFTOOL := bpftool
+CFLAGS := -g -O2 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+CPPFLAGS := -I$(O)/bpf -Itools/lib -Itests/lib -Ibpf
+# libbpf, libelf and zlib statically: one binary runs on host and guest.
+LDLIBS := -Wl,-Bstatic -lbpf -lelf -lz -Wl,-Bdynamic -lpthread -lm
+BPF_CFLAGS := -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 \
+	-I$(KOUT) -Ibpf -Itracepoints
+
+# What there is to build, found by name: a new tool is a new X.bpf.c + X.c.
+BPF_SRCS := $(wildcard bpf/*.bpf.c tests/bpf/*.bpf.c)
+BPF_OBJS := $(patsubst %.bpf.c,$(O)/bpf/%.bpf.o,$(notdir $(BPF_SRCS)))
+SKELS := $(BPF_OBJS:.bpf.o=.skel.h)
+TOOLS := $(patsubst tools/%.c,$(O)/tools/%,$(wildcard tools/*.c))
+LIB_SRCS := $(wildcard tools/lib/*.c)
+LIB := $(O)/lib/libvfioscope.a
+TESTLIB_SRCS := $(wildcard tests/lib/*.c)
+TESTLIB := $(O)/tests/lib/libtest.a
+TEST_SRCS := $(filter-out %.bpf.c,$(wildcard tests/host/*.c tests/bpf/*.c tests/vm/progs/*.c))
+TEST_PROGS := $(addprefix $(O)/tests/,$(notdir $(TEST_SRCS:.c=)))
+
+vpath %.bpf.c bpf tests/bpf
+vpath %.c tests/host tests/bpf tests/vm/progs
+
+.PHONY: all deps modules bpf tools tests check demo bench clean distclean \
+	kernel-tree vm-image run-tests run-demo
+
+all: modules bpf tools tests vm-image
+
+deps:
+	$(Q)scripts/deps.sh
+
+# --- kernel side ------------------------------------------------------------
+
+$(KOUT)/kver: scripts/kernel-tree.sh
+	$(call msg,KTREE,$(KVER))
+	$(Q)test -n "$(KVER)" || { echo "no Debian 6.1 *-amd64 kernel installed (make deps)" >&2; exit 1; }
+	$(Q)scripts/kernel-tree.sh $(KVER) $(KOUT)
+
+$(VMLINUX_H) $(KDIR): $(KOUT)/kver
+kernel-tree: $(KOUT)/kver
+
+# Kbuild writes objects next to the sources of an external module, so we
+# build a mirror of symlinks under build/ and point M= at it.
+MOD_SRC := $(shell find kernel tracepoints -type f 2>/dev/null)
+MOD_OUT := $(KOUT)/modules
+
+modules: $(MOD_OUT)/.built
+$(MOD_OUT)/.built: $(KOUT)/kver $(MOD_SRC)
+	$(call msg,KBUILD,$(MOD_OUT))
+	$(Q)mkdir -p $(MOD_OUT) && cp -rsf $(CURDIR)/kernel/. $(MOD_OUT)/ && \
+		mkdir -p $(MOD_OUT)/tracepoints && cp -rsf $(CURDIR)/tracepoints/. $(MOD_OUT)/tracepoints/
+	$(Q)find -L $(MOD_OUT) -type l -delete   # sources removed from kernel/
+	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MOD_OUT) $(if $(filter 1,$(V)),V=1,-s) modules
+	$(Q)scripts/check-btf.sh $(MOD_OUT)
+	$(Q)touch $@
+
+# --- BPF and user space -------------------------------------------------------
+
+bpf: $(SKELS)
+
+$(O)/bpf/%.bpf.o: %.bpf.c $(VMLINUX_H) $(wildcard bpf/*.h tracepoints/*.h)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) >$@
+
+$(O)/lib/%.o: tools/lib/%.c $(wildcard tools/lib/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) -c $< -o $@
+
+$(LIB): $(patsubst tools/lib/%.c,$(O)/lib/%.o,$(LIB_SRCS))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+tools: $(TOOLS)
+tests: $(TEST_PROGS)
+
+$(O)/tools/%: tools/%.c $(SKELS) $(LIB) $(wildcard tools/*.h tools/lib/*.h bpf/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+$(O)/tests/lib/%.o: tests/lib/%.c $(wildcard tests/lib/*.h tools/lib/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) -c $< -o $@
+
+$(TESTLIB): $(patsubst tests/lib/%.c,$(O)/tests/lib/%.o,$(TESTLIB_SRCS))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/tests/%: %.c $(SKELS) $(LIB) $(TESTLIB) $(wildcard tests/lib/*.h tools/lib/*.h bpf/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) $< $(TESTLIB) $(LIB) $(LDLIBS) -o $@
+
+# --- the VM test bench ---------------------------------------------------------
+
+vm-image: $(O)/vm/$(KVER)/initramfs.cpio.gz
+$(O)/vm/$(KVER)/initramfs.cpio.gz: tests/vm/mkinitramfs.sh tests/vm/init
+	$(call msg,INITRD,$@)
+	$(Q)tests/vm/mkinitramfs.sh $(KVER) $@
+
+# --- entry points ----------------------------------------------------------------
+
+check: deps
+	$(Q)$(MAKE) all
+	$(Q)$(MAKE) run-tests
+
+demo: deps
+	$(Q)$(MAKE) all
+	$(Q)$(MAKE) run-demo
+
+# Without deps or build: for iterating on tests.
+run-tests:
+	$(Q)KVER=$(KVER) O=$(O) VM_TESTS="$(VM_TESTS)" tests/run-all.sh
+run-demo:
+	$(Q)KVER=$(KVER) O=$(O) scripts/demo.sh
+
+clean:
+	$(Q)rm -rf $(O)
+distclean: clean

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The in-kernel API of vfioscope's vfio.ko.
+ *
+ * Three kinds of users build against this header:
+ *  - bus drivers (vfio-pci) that expose a device through a VFIO group,
+ *  - IOMMU backends (vfio_iommu_type1) that a container is set to,
+ *  - external users (a KVM-like module) that borrow a group and its
+ *    container from a file descriptor user space handed them.
+ *
+ * The user-space ABI is Debian 6.1's <uapi/linux/vfio.h>, unchanged.
+ * Out-of-tree users add kernel/include to their include path.
+ */
+#ifndef __VFIOSCOPE_VFIO_H
+#define __VFIOSCOPE_VFIO_H
+
+#include <linux/completion.h>
+#include <linux/device.h>
+#include <linux/iommu.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/refcount.h>
+#include <uapi/linux/vfio.h>
+
+struct file;
+struct vfio_device;
+struct vfio_group;
+
+/* ---- bus drivers ------------------------------------------------------ */
+
+/*
+ * Callbacks a bus driver implements for its devices.  open_device runs on
+ * the first open of a device fd and close_device on the last close, both
+ * under the device's open lock; the other callbacks run on an open fd.
+ */
+struct vfio_device_ops {
+	const char *name;
+	int (*open_device)(struct vfio_device *vdev);
+	void (*close_device)(struct vfio_device *vdev);
+	ssize_t (*read)(struct vfio_device *vdev, char __user *buf,
+			size_t count, loff_t *ppos);
+	ssize_t (*write)(struct vfio_device *vdev, const char __user *buf,
+			 size_t count, loff_t *ppos);
+	long (*ioctl)(struct vfio_device *vdev, unsigned int cmd,
+		      unsigned long arg);
+	int (*mmap)(struct vfio_device *vdev, struct vm_area_struct *vma);
+	/* Unregistration is waiting for user space to close the device. */
+	void (*request)(struct vfio_device *vdev, unsigned int count);
+};
+
+/*
+ * Embedded in the bus driver's own device structure (container_of).
+ * Fields below "private" belong to vfio.ko.
+ */
+struct vfio_device {
+	struct device *dev;
+	const struct vfio_device_ops *ops;
+
+	/* private to vfio.ko */
+	struct vfio_group *group;
+	struct list_head group_next;	/* in group->device_list */
+	u32 id;				/* stable id for tracing */
+	refcount_t refcount;		/* registration users; 1 while registered */
+	struct completion comp;		/* refcount reached zero */
+	struct mutex open_lock;		/* protects open_count */
+	unsigned int open_count;	/* open device fds */
+};
+
+/* Zero the structure, then init; register makes it visible to user space. */
+void vfio_init_group_dev(struct vfio_device *vdev, struct device *dev,
+			 const struct vfio_device_ops *ops);
+int vfio_register_group_dev(struct vfio_device *vdev);
+/* Waits, calling ops->request, until every fd of the device is closed. */
+void vfio_unregister_group_dev(struct vfio_device *vdev);
+
+/* ---- IOMMU backends --------------------------------------------------- */
+
+/*
+ * An IOMMU backend serves the containers set to it.  open() receives the
+ * VFIO_SET_IOMMU argument and the container's id (for tracing), and
+ * returns the backend's per-container data or an ERR_PTR.
+ * check_extension() answers VFIO_CHECK_EXTENSION for a container not yet
+ * set (iommu_data == NULL) as well as for one that is.
+ */
+struct vfio_iommu_driver_ops {
+	const char *name;
+	struct module *owner;
+	void *(*open)(unsigned long arg, u32 container_id);
+	void (*release)(void *iommu_data);
+	long (*ioctl)(void *iommu_data, unsigned int cmd, unsigned long arg);
+	int (*attach_group)(void *iommu_data, struct iommu_group *group);
+	void (*detach_group)(void *iommu_data, struct iommu_group *group);
+};
+
+int vfio_register_iommu_driver(const struct vfio_iommu_driver_ops *ops);
+void vfio_unregister_iommu_driver(const struct vfio_iommu_driver_ops *ops);
+
+/* ---- external users (issue 4) ----------------------------------------- */
+
+/*
+ * Borrow the group behind a VFIO group file: fails with ERR_PTR(-EINVAL)
+ * unless filep is a group file whose group is in a container with an IOMMU
+ * backend set.  Holds the group and the container until the put.
+ */
+struct vfio_group *vfio_group_get_external_user(struct file *filep);
+int vfio_external_user_iommu_id(struct vfio_group *group);
+void vfio_group_put_external_user(struct vfio_group *group);
+
+#endif /* __VFIOSCOPE_VFIO_H */

@@ -1,0 +1,13 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Fail unless every .ko under $1 carries module BTF: without it tp_btf
+# programs cannot attach to our tracepoints (see docs/architecture.md).
+set -euo pipefail
+status=0
+while IFS= read -r ko; do
+	if ! readelf -S -W "$ko" | grep -q ' \.BTF '; then
+		echo "check-btf: $ko has no .BTF section" >&2
+		status=1
+	fi
+done < <(find "$1" -name '*.ko')
+exit $status

@@ -1,0 +1,33 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Install every Debian package vfioscope needs.  Idempotent, and silent when
+# everything is present.  Must run as root on Debian 12 (bookworm).
+set -euo pipefail
+
+packages=(
+	# build: modules with BTF, BPF objects, skeletons, static tools
+	linux-image-amd64 linux-headers-amd64 build-essential clang llvm
+	libbpf-dev bpftool dwarves libelf-dev zlib1g-dev xz-utils binutils
+	# the VM test bench
+	qemu-system-x86 busybox-static cpio kmod
+	# tools the guest tests drive (the guest sees the host's userland)
+	linux-perf trace-cmd bpftrace prometheus gnuplot-nox python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages: ${missing[*]}; run 'make deps' as root" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# The VM boots its own initramfs: skip update-initramfs (~60 s per kernel).
+export INITRD=No
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

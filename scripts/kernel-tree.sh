@@ -1,0 +1,81 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Prepare a private Kbuild tree for Debian kernel $1 in $2 such that
+# out-of-tree modules get module BTF, and dump vmlinux.h from the same BTF.
+#
+# Debian ships no vmlinux, so Kbuild skips the "BTF [M]" step.  That step
+# only needs a file called vmlinux holding the base BTF (pahole --btf_base
+# accepts raw BTF), so we cut the .BTF section out of the booted image and
+# place it in a copy of the headers tree.  The result is identical to
+# `pahole -J --btf_base` against the real vmlinux.
+#
+# Outputs:  $2/kdir/          the Kbuild tree (make -C $2/kdir M=...)
+#           $2/vmlinux.btf    raw base BTF of that kernel
+#           $2/vmlinux.h      BPF CO-RE header from that BTF
+set -euo pipefail
+
+kver=$1
+out=$2
+headers=/usr/src/linux-headers-$kver
+image=/boot/vmlinuz-$kver
+
+die() { echo "kernel-tree: $*" >&2; exit 1; }
+[ -d "$headers" ] || die "no headers for $kver in $headers (make deps)"
+[ -r "$image" ] || die "no kernel image $image (make deps)"
+
+mkdir -p "$out"
+tmp=$(mktemp -d "$out/.tmp.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# The bzImage holds the ELF vmlinux xz-compressed; the magic can also occur
+# by chance, so try each hit until one decompresses to an ELF file.
+extract_vmlinux() {
+	local off
+	for off in $(LC_ALL=C grep -obUaP '\xFD7zXZ\x00' "$image" | cut -d: -f1); do
+		tail -c +$((off + 1)) "$image" | xz -dc 2>/dev/null >"$tmp/vmlinux.elf" || true
+		if readelf -h "$tmp/vmlinux.elf" >/dev/null 2>&1; then
+			return 0
+		fi
+	done
+	die "could not find an xz-compressed ELF in $image"
+}
+
+# Copy the raw bytes of the .BTF section (readelf gives offset and size).
+cut_btf() {
+	local line off size
+	line=$(readelf -W -S "$tmp/vmlinux.elf" | sed -n 's/.*\] \.BTF \+PROGBITS \+[0-9a-f]\+ \([0-9a-f]\+\) \([0-9a-f]\+\).*/\1 \2/p')
+	[ -n "$line" ] || die "$image has no .BTF section"
+	read -r off size <<<"$line"
+	dd if="$tmp/vmlinux.elf" of="$tmp/vmlinux.btf" iflag=skip_bytes,count_bytes \
+		skip=$((16#$off)) count=$((16#$size)) status=none
+	bpftool btf dump file "$tmp/vmlinux.btf" format raw >/dev/null ||
+		die "extracted BTF does not parse"
+}
+
+make_kdir() {
+	local k="$tmp/kdir" f
+	mkdir -p "$k/tools"
+	for f in .config .kernelvariables Makefile Module.symvers; do
+		cp "$headers/$f" "$k/"
+	done
+	cp -a "$headers/arch" "$headers/include" "$k/"
+	ln -s "$(readlink -f "$headers/scripts")" "$k/scripts"
+	for f in "$(readlink -f "$headers/tools")"/*; do
+		ln -s "$f" "$k/tools/"
+	done
+	# Debian ships no resolve_btfids; modules have no .BTF_ids to patch.
+	mkdir -p "$k/tools/bpf/resolve_btfids"
+	printf '#!/bin/sh\nexit 0\n' >"$k/tools/bpf/resolve_btfids/resolve_btfids"
+	chmod +x "$k/tools/bpf/resolve_btfids/resolve_btfids"
+	cp "$tmp/vmlinux.btf" "$k/vmlinux"
+}
+
+extract_vmlinux
+cut_btf
+make_kdir
+bpftool btf dump file "$tmp/vmlinux.btf" format c >"$tmp/vmlinux.h"
+
+rm -rf "$out/kdir"
+mv "$tmp/kdir" "$tmp/vmlinux.btf" "$tmp/vmlinux.h" "$out/"
+echo "$kver" >"$out/kver"

@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the test VM once and run a job script inside it.
+#
+#   boot.sh [--timeout S] [--mem MB] [--log FILE] [--out FILE|-] JOB
+#
+# The guest is Debian's 6.1 kernel under TCG on q35 with an emulated Intel
+# IOMMU, QEMU's edu device (DMA, MSI) and an e1000e (MSI-X).  It sees the
+# host's / read-only with a tmpfs overlay, so our build folder and every
+# installed tool are there at the same paths.  JOB is a host path to a bash
+# script run as root inside the guest.
+#
+# ttyS0 (the console: kernel and job) goes to --log; ttyS1 (the job's own
+# output, free of kernel lines) to --out.  Exit status: the job's, or
+# 124 on timeout, 125 when the guest died before the job finished.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+O=${O:-build}
+KVER=${KVER:-$("$root/scripts/kver.sh")}
+
+timeout=300 mem=2048 log=/dev/null out=/dev/null
+while [ $# -gt 0 ]; do
+	case $1 in
+	--timeout) timeout=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--log) log=$2; shift 2 ;;
+	--out) out=$2; shift 2 ;;
+	--) shift; break ;;
+	-*) echo "boot.sh: unknown option $1" >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
+[ $# -eq 1 ] || { echo "usage: boot.sh [options] JOB" >&2; exit 2; }
+job=$(readlink -f "$1")
+initrd=$root/$O/vm/$KVER/initramfs.cpio.gz
+[ -r "$initrd" ] || { echo "boot.sh: $initrd missing (make vm-image)" >&2; exit 2; }
+
+# Two cores: never two VMs at once, whoever starts them.
+exec 9>/tmp/vfioscope-vm.lock
+flock 9
+
+# qemu's own stderr (DMAR translation faults, warnings) beside the log.
+qemu_err=/dev/null
+[ "$log" = /dev/null ] || qemu_err=$log.qemu
+if [ "$out" = - ]; then out_dev=stdio; else out_dev=file:$out; fi
+set +e
+timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
+	-machine q35,accel=tcg -cpu max -m "$mem" -smp 2 \
+	-display none -monitor none -no-reboot -nodefaults \
+	-chardev file,id=con,path="$log" -serial chardev:con -serial "$out_dev" \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-kernel "/boot/vmlinuz-$KVER" -initrd "$initrd" \
+	-append "console=ttyS0 panic=-1 oops=panic intel_iommu=on hung_task_timeout_secs=30 vfioscope_job=$job" \
+	-device intel-iommu,intremap=on \
+	-device edu \
+	-device e1000e \
+	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
+	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
+	</dev/null 2>"$qemu_err"
+rc=$?
+set -e
+case $rc in
+124 | 137) exit 124 ;;
+0) exit 125 ;; # reset or poweroff without a verdict: panic
+*) exit $((rc >> 1)) ;;
+esac

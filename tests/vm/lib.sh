@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for guest tests (tests/vm/guest/*.sh), sourced inside the VM.
+#
+# A guest test is a bash script.  Exit 0 = pass, 77 = skip (print the reason
+# first: a skip is never silent), anything else = fail.  The runner also
+# fails a test that leaves a WARN, BUG, oops or hung-task report in dmesg.
+#
+# Environment set by guest-run.sh:
+#   VFIOSCOPE_ROOT   the repository (the host's, read-only)
+#   VFIOSCOPE_BUILD  its build folder
+#   VFIOSCOPE_STACK  which VFIO stack this boot tests: ours | intree
+#   MODDIR           our built modules (.ko)
+#   PATH             includes $VFIOSCOPE_BUILD/tools and $VFIOSCOPE_BUILD/tests
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*"; echo "$*" >"${VFIOSCOPE_SKIP_NOTE:-/dev/null}"; exit 77; }
+log() { echo "# $*"; }
+
+# assert_eq GOT WANT WHAT
+assert_eq() {
+	[ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"
+}
+
+# Print the BDF of the first PCI device with vendor:device ($1 $2), or fail:
+# a test that cannot find its device fails, it does not pass.
+pci_find() {
+	local d
+	for d in /sys/bus/pci/devices/*; do
+		if [ "$(cat "$d/vendor")" = "$1" ] && [ "$(cat "$d/device")" = "$2" ]; then
+			echo "${d##*/}"
+			return 0
+		fi
+	done
+	fail "no PCI device $1:$2 in the VM"
+}
+edu_bdf() { pci_find 0x1234 0x11e8; }
+e1000e_bdf() { pci_find 0x8086 0x10d3; }
+
+iommu_group_of() {
+	local g
+	g=$(readlink "/sys/bus/pci/devices/$1/iommu_group") || fail "$1 has no iommu_group"
+	echo "${g##*/}"
+}
+
+# Load the VFIO stack under test.  Ours comes from $MODDIR by insmod (never
+# modprobe: depmod would rewire in-tree dependants to our vfio.ko).
+load_stack() {
+	case $VFIOSCOPE_STACK in
+	ours)
+		local m
+		for m in vfio vfio_iommu_type1 vfio-pci; do
+			[ -f "$MODDIR/$m.ko" ] || fail "module $MODDIR/$m.ko not built"
+			lsmod | grep -q "^${m//-/_} " || insmod "$MODDIR/$m.ko" ||
+				fail "insmod $m.ko failed"
+		done
+		;;
+	intree)
+		modprobe vfio-pci || fail "modprobe vfio-pci failed"
+		modprobe vfio_iommu_type1 || fail "modprobe vfio_iommu_type1 failed"
+		;;
+	*) fail "unknown VFIOSCOPE_STACK '$VFIOSCOPE_STACK'" ;;
+	esac
+}
+
+# Unload every VFIO module; fails if one will not go (a leaked reference).
+unload_stack() {
+	local m
+	for m in vfio_pci vfio_pci_core vfio_iommu_type1 vfio; do
+		if lsmod | grep -q "^$m "; then
+			rmmod "$m" || fail "rmmod $m failed: a reference is still held"
+		fi
+	done
+}
+
+# Bind PCI device $1 to vfio-pci (driver_override, as libvirt does).
+bind_vfio() {
+	local dev=/sys/bus/pci/devices/$1
+	[ -e "$dev/driver" ] && echo "$1" >"$dev/driver/unbind"
+	echo vfio-pci >"$dev/driver_override"
+	echo "$1" >/sys/bus/pci/drivers_probe
+	[ "$(basename "$(readlink "$dev/driver")")" = vfio-pci ] ||
+		fail "$1 did not bind to vfio-pci"
+	local g
+	g=$(iommu_group_of "$1")
+	local i
+	for i in $(seq 50); do
+		[ -c "/dev/vfio/$g" ] && return 0
+		sleep 0.1
+	done
+	fail "/dev/vfio/$g did not appear"
+}
+
+unbind_vfio() {
+	local dev=/sys/bus/pci/devices/$1
+	[ -e "$dev/driver" ] && echo "$1" >"$dev/driver/unbind"
+	echo >"$dev/driver_override"
+}
+
+# The process's locked_vm in KiB (what type1 charges for pinned pages).
+locked_vm_kb() { awk '/^VmLck:/ { print $2 }' "/proc/${1:-self}/status"; }
+
+# Succeed when PCI device $1 has capability id $2 (0x05 MSI, 0x11 MSI-X)
+# in its standard capability list, walked from config space.
+pci_has_cap() {
+	local cfg=/sys/bus/pci/devices/$1/config ptr id hops=0
+	ptr=$(od -An -tu1 -j 0x34 -N1 "$cfg" | tr -d ' ')
+	while [ "$ptr" -ne 0 ] && [ $hops -lt 48 ]; do
+		read -r id next < <(od -An -tu1 -j "$ptr" -N2 "$cfg")
+		[ "$id" -eq $(($2)) ] && return 0
+		ptr=$next hops=$((hops + 1))
+	done
+	return 1
+}
