@@ -111,7 +111,7 @@ $(O)/lib/%.o: tools/lib/%.c $(wildcard tools/lib/*.h)
 
 $(LIB): $(patsubst tools/lib/%.c,$(O)/lib/%.o,$(LIB_SRCS))
 	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
 
 tools: $(TOOLS)
 tests: $(TEST_PROGS)
@@ -128,7 +128,7 @@ $(O)/tests/lib/%.o: tests/lib/%.c $(wildcard tests/lib/*.h tools/lib/*.h)
 
 $(TESTLIB): $(patsubst tests/lib/%.c,$(O)/tests/lib/%.o,$(TESTLIB_SRCS))
 	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
 
 $(O)/tests/%: %.c $(SKELS) $(LIB) $(TESTLIB) $(wildcard tests/lib/*.h tools/lib/*.h bpf/*.h)
 	$(call msg,CC,$@)

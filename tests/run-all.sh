@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Every test of the project: host unit tests, host BPF tests (through
+# bpf_prog_test_run), then the VM tests.  Each runner prints one
+# PASS:/FAIL:/SKIP: line per test; this script shows them, and ends with
+#   N passed, N failed[, N skipped]
+# exiting non-zero on any failure.  VM_TESTS="a b" picks VM tests;
+# VM_TESTS=none runs none.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+O=${O:-build}
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+
+# run_suite NAME CMD...: run a test binary or runner, keep its verdict lines.
+run_suite() {
+	local name=$1 out rc
+	shift
+	out=$(mktemp)
+	"$@" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	grep -E '^(PASS|FAIL|SKIP): ' "$out" >>"$results"
+	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL: ' "$out"; then
+		echo "FAIL: $name (exit status $rc)" | tee -a "$results"
+	fi
+	rm -f "$out"
+}
+
+echo "== host unit tests"
+for src in tests/host/*.c; do
+	t=$(basename "$src" .c)
+	run_suite "host/$t" "$O/tests/$t"
+done
+
+echo "== host BPF tests"
+for src in tests/bpf/*_test.c; do
+	t=$(basename "$src" .c)
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "SKIP: bpf/$t (loading BPF programs needs root)" | tee -a "$results"
+		continue
+	fi
+	run_suite "bpf/$t" "$O/tests/$t"
+done
+
+if [ "${VM_TESTS:-}" != none ]; then
+	echo "== VM tests (Debian $KVER under TCG; logs in $O/vm/logs)"
+	# shellcheck disable=SC2086
+	run_suite vm tests/vm/run ${VM_TESTS:-}
+fi
+
+passed=$(grep -c '^PASS: ' "$results")
+failed=$(grep -c '^FAIL: ' "$results")
+skipped=$(grep -c '^SKIP: ' "$results")
+if [ "$failed" -gt 0 ]; then
+	echo
+	echo "failed:"
+	grep '^FAIL: ' "$results" | sed 's/^FAIL: /  /'
+fi
+echo
+line="$passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
+echo "$line"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
