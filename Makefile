@@ -84,8 +84,8 @@ MOD_OUT := $(KOUT)/modules
 modules: $(MOD_OUT)/.built
 $(MOD_OUT)/.built: $(KOUT)/kver $(MOD_SRC)
 	$(call msg,KBUILD,$(MOD_OUT))
-	$(Q)mkdir -p $(MOD_OUT) && cp -rsf $(CURDIR)/kernel/. $(MOD_OUT)/ && \
-		mkdir -p $(MOD_OUT)/tracepoints && cp -rsf $(CURDIR)/tracepoints/. $(MOD_OUT)/tracepoints/
+	$(Q)mkdir -p $(MOD_OUT)/tracepoints && cp -rsf $(CURDIR)/kernel/. $(MOD_OUT)/
+	$(Q)! test -d tracepoints || cp -rsf $(CURDIR)/tracepoints/. $(MOD_OUT)/tracepoints/
 	$(Q)find -L $(MOD_OUT) -type l -delete   # sources removed from kernel/
 	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MOD_OUT) $(if $(filter 1,$(V)),V=1,-s) modules
 	$(Q)scripts/check-btf.sh $(MOD_OUT)
