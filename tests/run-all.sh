@@ -33,6 +33,9 @@ for src in tests/host/*.c; do
 	t=$(basename "$src" .c)
 	run_suite "host/$t" "$O/tests/$t"
 done
+for script in tests/host/*.py; do
+	run_suite "host/$(basename "$script" .py)" python3 "$script"
+done
 
 echo "== host BPF tests"
 for src in tests/bpf/*_test.c; do

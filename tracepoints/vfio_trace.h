@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfioscope trace events: the contract between the driver stack and the
+ * tools.  It is an ABI: every event and field is documented in
+ * docs/tracepoints.md (a test keeps the two in step); change it on purpose.
+ *
+ * Objects are named by small stable ids, never by kernel pointers:
+ *   container  from an IDA, >= 1, unique among live containers
+ *   group      the IOMMU group id (/dev/vfio/<group>)
+ *   device     from an IDA, >= 1, unique among registered devices
+ * The same id appears in every event about the object, so tools can join.
+ *
+ * TP_PROTO arguments are plain scalars (and two strings), so raw_tp
+ * programs read them without BTF; tp_btf programs see the same arguments.
+ * Failed operations emit their event too, with ret < 0 (a negative errno).
+ *
+ * Exactly one file of vfio.ko defines CREATE_TRACE_POINTS; the events used
+ * by other modules (type1: vfio_dma_map/unmap) are exported from there.
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM vfio
+
+#if !defined(__VFIO_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define __VFIO_TRACE_H
+
+#include <linux/tracepoint.h>
+#include "vfio_trace_abi.h"
+
+TRACE_DEFINE_ENUM(VFIO_TRACE_OBJ_CONTAINER);
+TRACE_DEFINE_ENUM(VFIO_TRACE_OBJ_GROUP);
+TRACE_DEFINE_ENUM(VFIO_TRACE_OBJ_DEVICE);
+
+#define show_vfio_obj(kind)						\
+	__print_symbolic(kind,						\
+		{ VFIO_TRACE_OBJ_CONTAINER, "container" },		\
+		{ VFIO_TRACE_OBJ_GROUP, "group" },			\
+		{ VFIO_TRACE_OBJ_DEVICE, "device" })
+
+/* ---- containers ---------------------------------------------------------- */
+
+DECLARE_EVENT_CLASS(vfio_container_class,
+	TP_PROTO(u32 container),
+	TP_ARGS(container),
+	TP_STRUCT__entry(
+		__field(u32, container)
+	),
+	TP_fast_assign(
+		__entry->container = container;
+	),
+	TP_printk("container=%u", __entry->container)
+);
+
+/* open(/dev/vfio/vfio) created a container. */
+DEFINE_EVENT(vfio_container_class, vfio_container_open,
+	TP_PROTO(u32 container), TP_ARGS(container));
+
+/* The container's last reference is gone: it is freed now. */
+DEFINE_EVENT(vfio_container_class, vfio_container_release,
+	TP_PROTO(u32 container), TP_ARGS(container));
+
+/* VFIO_SET_IOMMU on a container: backend name, the ioctl's type argument. */
+TRACE_EVENT(vfio_iommu_set,
+	TP_PROTO(u32 container, const char *driver, u32 type, int ret),
+	TP_ARGS(container, driver, type, ret),
+	TP_STRUCT__entry(
+		__field(u32, container)
+		__string(driver, driver)
+		__field(u32, type)
+		__field(int, ret)
+	),
+	TP_fast_assign(
+		__entry->container = container;
+		__assign_str(driver, driver);
+		__entry->type = type;
+		__entry->ret = ret;
+	),
+	TP_printk("container=%u driver=%s type=%u ret=%d", __entry->container,
+		  __get_str(driver), __entry->type, __entry->ret)
+);
+
+/* ---- groups --------------------------------------------------------------- */
+
+DECLARE_EVENT_CLASS(vfio_group_class,
+	TP_PROTO(u32 group, int ret),
+	TP_ARGS(group, ret),
+	TP_STRUCT__entry(
+		__field(u32, group)
+		__field(int, ret)
+	),
+	TP_fast_assign(
+		__entry->group = group;
+		__entry->ret = ret;
+	),
+	TP_printk("group=%u ret=%d", __entry->group, __entry->ret)
+);
+
+/* open(/dev/vfio/<group>); a second open fails with ret=-EBUSY. */
+DEFINE_EVENT(vfio_group_class, vfio_group_open,
+	TP_PROTO(u32 group, int ret), TP_ARGS(group, ret));
+
+/* Last close of a group fd (ret is always 0). */
+DEFINE_EVENT(vfio_group_class, vfio_group_release,
+	TP_PROTO(u32 group, int ret), TP_ARGS(group, ret));
+
+DECLARE_EVENT_CLASS(vfio_group_container_class,
+	TP_PROTO(u32 group, u32 container, int ret),
+	TP_ARGS(group, container, ret),
+	TP_STRUCT__entry(
+		__field(u32, group)
+		__field(u32, container)
+		__field(int, ret)
+	),
+	TP_fast_assign(
+		__entry->group = group;
+		__entry->container = container;
+		__entry->ret = ret;
+	),
+	TP_printk("group=%u container=%u ret=%d", __entry->group,
+		  __entry->container, __entry->ret)
+);
+
+/* VFIO_GROUP_SET_CONTAINER; container=0 when the fd given is not one. */
+DEFINE_EVENT(vfio_group_container_class, vfio_group_attach,
+	TP_PROTO(u32 group, u32 container, int ret),
+	TP_ARGS(group, container, ret));
+
+/* The group left its container: UNSET_CONTAINER or the group's last close. */
+DEFINE_EVENT(vfio_group_container_class, vfio_group_detach,
+	TP_PROTO(u32 group, u32 container, int ret),
+	TP_ARGS(group, container, ret));
+
+/* ---- devices -------------------------------------------------------------- */
+
+DECLARE_EVENT_CLASS(vfio_device_class,
+	TP_PROTO(u32 device, u32 group, const char *name, int ret),
+	TP_ARGS(device, group, name, ret),
+	TP_STRUCT__entry(
+		__field(u32, device)
+		__field(u32, group)
+		__string(name, name)
+		__field(int, ret)
+	),
+	TP_fast_assign(
+		__entry->device = device;
+		__entry->group = group;
+		__assign_str(name, name);
+		__entry->ret = ret;
+	),
+	TP_printk("device=%u group=%u name=%s ret=%d", __entry->device,
+		  __entry->group, __get_str(name), __entry->ret)
+);
+
+/* VFIO_GROUP_GET_DEVICE_FD: a device fd was (or failed to be) opened. */
+DEFINE_EVENT(vfio_device_class, vfio_device_open,
+	TP_PROTO(u32 device, u32 group, const char *name, int ret),
+	TP_ARGS(device, group, name, ret));
+
+/* A device fd was closed. */
+DEFINE_EVENT(vfio_device_class, vfio_device_release,
+	TP_PROTO(u32 device, u32 group, const char *name, int ret),
+	TP_ARGS(device, group, name, ret));
+
+/* ---- external users --------------------------------------------------------- */
+
+DECLARE_EVENT_CLASS(vfio_external_user_class,
+	TP_PROTO(u32 group, u32 container, u32 users, unsigned long caller,
+		 int ret),
+	TP_ARGS(group, container, users, caller, ret),
+	TP_STRUCT__entry(
+		__field(u32, group)
+		__field(u32, container)
+		__field(u32, users)
+		__field(unsigned long, caller)
+		__field(int, ret)
+	),
+	TP_fast_assign(
+		__entry->group = group;
+		__entry->container = container;
+		__entry->users = users;
+		__entry->caller = caller;
+		__entry->ret = ret;
+	),
+	TP_printk("group=%u container=%u users=%u caller=%pS ret=%d",
+		  __entry->group, __entry->container, __entry->users,
+		  (void *)__entry->caller, __entry->ret)
+);
+
+/* vfio_group_get_external_user(); users = the container's users after. */
+DEFINE_EVENT(vfio_external_user_class, vfio_external_user_get,
+	TP_PROTO(u32 group, u32 container, u32 users, unsigned long caller,
+		 int ret),
+	TP_ARGS(group, container, users, caller, ret));
+
+/* vfio_group_put_external_user(); users = the container's users after. */
+DEFINE_EVENT(vfio_external_user_class, vfio_external_user_put,
+	TP_PROTO(u32 group, u32 container, u32 users, unsigned long caller,
+		 int ret),
+	TP_ARGS(group, container, users, caller, ret));
+
+/* ---- DMA mappings (vfio_iommu_type1) -------------------------------------------- */
+
+DECLARE_EVENT_CLASS(vfio_dma_class,
+	TP_PROTO(u32 container, u64 iova, u64 size, u32 flags, u64 npages,
+		 u32 entries, u64 pinned, int ret, u64 pin_ns, u64 iommu_ns),
+	TP_ARGS(container, iova, size, flags, npages, entries, pinned, ret,
+		pin_ns, iommu_ns),
+	TP_STRUCT__entry(
+		__field(u32, container)
+		__field(u64, iova)
+		__field(u64, size)
+		__field(u32, flags)
+		__field(u64, npages)
+		__field(u32, entries)
+		__field(u64, pinned)
+		__field(int, ret)
+		__field(u64, pin_ns)
+		__field(u64, iommu_ns)
+	),
+	TP_fast_assign(
+		__entry->container = container;
+		__entry->iova = iova;
+		__entry->size = size;
+		__entry->flags = flags;
+		__entry->npages = npages;
+		__entry->entries = entries;
+		__entry->pinned = pinned;
+		__entry->ret = ret;
+		__entry->pin_ns = pin_ns;
+		__entry->iommu_ns = iommu_ns;
+	),
+	TP_printk("container=%u iova=0x%llx size=0x%llx flags=0x%x npages=%llu entries=%u pinned=%llu ret=%d pin_ns=%llu iommu_ns=%llu",
+		  __entry->container, __entry->iova, __entry->size,
+		  __entry->flags, __entry->npages, __entry->entries,
+		  __entry->pinned, __entry->ret, __entry->pin_ns,
+		  __entry->iommu_ns)
+);
+
+/*
+ * VFIO_IOMMU_MAP_DMA.  size: bytes requested; npages: pages this map
+ * pinned; entries/pinned: the container's DMA entries and pinned pages
+ * after; pin_ns/iommu_ns: time pinning and in iommu_map().
+ */
+DEFINE_EVENT(vfio_dma_class, vfio_dma_map,
+	TP_PROTO(u32 container, u64 iova, u64 size, u32 flags, u64 npages,
+		 u32 entries, u64 pinned, int ret, u64 pin_ns, u64 iommu_ns),
+	TP_ARGS(container, iova, size, flags, npages, entries, pinned, ret,
+		pin_ns, iommu_ns));
+
+/*
+ * VFIO_IOMMU_UNMAP_DMA, or the container's teardown (flags has
+ * VFIO_TRACE_UNMAP_TEARDOWN).  size: bytes unmapped (what the ioctl reports
+ * back); npages: pages unpinned; pin_ns: time unpinning; iommu_ns: time in
+ * iommu_unmap().
+ */
+DEFINE_EVENT(vfio_dma_class, vfio_dma_unmap,
+	TP_PROTO(u32 container, u64 iova, u64 size, u32 flags, u64 npages,
+		 u32 entries, u64 pinned, int ret, u64 pin_ns, u64 iommu_ns),
+	TP_ARGS(container, iova, size, flags, npages, entries, pinned, ret,
+		pin_ns, iommu_ns));
+
+/* ---- references ------------------------------------------------------------------ */
+
+DECLARE_EVENT_CLASS(vfio_ref_class,
+	TP_PROTO(u32 kind, u32 id, u32 count, unsigned long caller),
+	TP_ARGS(kind, id, count, caller),
+	TP_STRUCT__entry(
+		__field(u32, kind)
+		__field(u32, id)
+		__field(u32, count)
+		__field(unsigned long, caller)
+	),
+	TP_fast_assign(
+		__entry->kind = kind;
+		__entry->id = id;
+		__entry->count = count;
+		__entry->caller = caller;
+	),
+	TP_printk("kind=%s id=%u count=%u caller=%pS", show_vfio_obj(__entry->kind),
+		  __entry->id, __entry->count, (void *)__entry->caller)
+);
+
+/*
+ * A reference on a container, group or device was taken (get) or dropped
+ * (put).  count: the object's reference count after the change; caller:
+ * the function that took or dropped it.  A put with count=0 frees the object.
+ */
+DEFINE_EVENT(vfio_ref_class, vfio_ref_get,
+	TP_PROTO(u32 kind, u32 id, u32 count, unsigned long caller),
+	TP_ARGS(kind, id, count, caller));
+
+DEFINE_EVENT(vfio_ref_class, vfio_ref_put,
+	TP_PROTO(u32 kind, u32 id, u32 count, unsigned long caller),
+	TP_ARGS(kind, id, count, caller));
+
+#endif /* __VFIO_TRACE_H */
+
+#undef TRACE_INCLUDE_PATH
+#define TRACE_INCLUDE_PATH .
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE vfio_trace
+#include <trace/define_trace.h>

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Constants that appear in vfio trace event fields.  Shared by the kernel
+ * (vfio_trace.h) and the BPF tools, so it includes nothing: part of the
+ * trace ABI documented in docs/tracepoints.md.
+ */
+#ifndef __VFIO_TRACE_ABI_H
+#define __VFIO_TRACE_ABI_H
+
+/* vfio_ref_get/put: the kind of object whose reference moved. */
+enum vfio_trace_obj {
+	VFIO_TRACE_OBJ_CONTAINER = 1,
+	VFIO_TRACE_OBJ_GROUP = 2,
+	VFIO_TRACE_OBJ_DEVICE = 3,
+};
+
+/*
+ * vfio_dma_unmap flags: the uAPI's VFIO_DMA_UNMAP_FLAG_* in the low bits,
+ * plus this bit when the unmap is the container's teardown (last close of
+ * the container, or the last external user's put) rather than an ioctl.
+ */
+#define VFIO_TRACE_UNMAP_TEARDOWN (1U << 31)
+
+#endif /* __VFIO_TRACE_ABI_H */
