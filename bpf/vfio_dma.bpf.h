@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * DMA map/unmap as every attach mode sees it.  The including program
+ * defines, before including this file,
+ *
+ *	static __always_inline int handle_dma(bool is_map, struct vfio_dma_args *a);
+ *
+ * and gets entry points for the three attach modes (tools/lib/attach.c
+ * turns on the ones it chose):
+ *   tp_btf/raw_tp  our vfio_dma_map/unmap events; with the
+ *                  syscalls:sys_enter_ioctl tracepoint, the total time is
+ *                  measured from the ioctl's entry to the event
+ *   fentry/fexit   Debian's in-tree vfio_iommu_type1: the ioctl, the page
+ *                  (un)pinning inside it, and the container's release
+ * Each fills one struct vfio_dma_args, so the tools' logic is one function
+ * the host tests reach through raw_tp.
+ */
+#ifndef __VFIO_DMA_BPF_H
+#define __VFIO_DMA_BPF_H
+
+#include "vfio_tools.h"
+#include "lost.bpf.h"
+
+/* In-tree mode: /sys/module/vfio_iommu_type1/parameters/dma_entry_limit. */
+const volatile __u32 targ_dma_entry_limit = 0;
+
+/* ---- our tracepoints --------------------------------------------------- */
+
+/* Entry time of a MAP/UNMAP ioctl, by thread; bounded, old entries go. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} ioctl_start SEC(".maps");
+
+static __always_inline int dma_event(bool is_map, __u32 container, __u64 iova,
+				     __u64 size, __u32 flags, __u64 npages,
+				     __u32 entries, __u64 pinned, int ret,
+				     __u64 pin_ns, __u64 iommu_ns)
+{
+	struct vfio_dma_args a = {
+		.container = container, .iova = iova, .size = size,
+		.flags = flags, .npages = npages, .entries = entries,
+		.pinned = pinned, .ret = ret, .pin_ns = pin_ns,
+		.iommu_ns = iommu_ns, .total_ns = pin_ns + iommu_ns,
+	};
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 *start;
+
+	/* A teardown runs in close() or exit, not in an ioctl of ours. */
+	if (is_map || !(flags & VFIO_TRACE_UNMAP_TEARDOWN)) {
+		start = bpf_map_lookup_elem(&ioctl_start, &tid);
+		if (start) {
+			a.total_ns = bpf_ktime_get_ns() - *start;
+			a.total_measured = 1;
+			bpf_map_delete_elem(&ioctl_start, &tid);
+		}
+	}
+	return handle_dma(is_map, &a);
+}
+
+SEC("tp_btf/vfio_dma_map")
+int BPF_PROG(dma_map_btf, __u32 container, __u64 iova, __u64 size, __u32 flags,
+	     __u64 npages, __u32 entries, __u64 pinned, int ret, __u64 pin_ns,
+	     __u64 iommu_ns)
+{
+	return dma_event(true, container, iova, size, flags, npages, entries,
+			 pinned, ret, pin_ns, iommu_ns);
+}
+
+SEC("tp_btf/vfio_dma_unmap")
+int BPF_PROG(dma_unmap_btf, __u32 container, __u64 iova, __u64 size, __u32 flags,
+	     __u64 npages, __u32 entries, __u64 pinned, int ret, __u64 pin_ns,
+	     __u64 iommu_ns)
+{
+	return dma_event(false, container, iova, size, flags, npages, entries,
+			 pinned, ret, pin_ns, iommu_ns);
+}
+
+SEC("raw_tp/vfio_dma_map")
+int BPF_PROG(dma_map_raw, __u32 container, __u64 iova, __u64 size, __u32 flags,
+	     __u64 npages, __u32 entries, __u64 pinned, int ret, __u64 pin_ns,
+	     __u64 iommu_ns)
+{
+	return dma_event(true, container, iova, size, flags, npages, entries,
+			 pinned, ret, pin_ns, iommu_ns);
+}
+
+SEC("raw_tp/vfio_dma_unmap")
+int BPF_PROG(dma_unmap_raw, __u32 container, __u64 iova, __u64 size, __u32 flags,
+	     __u64 npages, __u32 entries, __u64 pinned, int ret, __u64 pin_ns,
+	     __u64 iommu_ns)
+{
+	return dma_event(false, container, iova, size, flags, npages, entries,
+			 pinned, ret, pin_ns, iommu_ns);
+}
+
+/* The tracefs format of syscalls:sys_enter_ioctl (syscall_trace_enter). */
+struct sys_enter_ioctl_ctx {
+	__u64 common;
+	__s32 nr;
+	__u64 fd;
+	__u64 cmd;
+	__u64 arg;
+};
+
+SEC("tracepoint/syscalls/sys_enter_ioctl")
+int ioctl_enter(struct sys_enter_ioctl_ctx *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 ts;
+
+	if (ctx->cmd != VFIO_IOCTL_MAP_DMA && ctx->cmd != VFIO_IOCTL_UNMAP_DMA)
+		return 0;
+	ts = bpf_ktime_get_ns();
+	bpf_map_update_elem(&ioctl_start, &tid, &ts, BPF_ANY);
+	return 0;
+}
+
+/* ---- Debian's in-tree vfio_iommu_type1 ---------------------------------- */
+
+/* The uAPI structs the ioctl reads from and writes back to (linux/vfio.h). */
+struct dma_map_uapi {
+	__u32 argsz;
+	__u32 flags;
+	__u64 vaddr;
+	__u64 iova;
+	__u64 size;
+};
+
+struct dma_unmap_uapi {
+	__u32 argsz;
+	__u32 flags;
+	__u64 iova;
+	__u64 size;		/* written back: bytes unmapped */
+};
+
+/*
+ * vfio_iommu_type1.c's private container state: only dma_avail, the DMA
+ * entries still allowed, from which entries = dma_entry_limit - dma_avail.
+ */
+struct vfio_iommu___vfioscope {
+	unsigned int dma_avail;
+} __attribute__((preserve_access_index));
+
+/* One MAP/UNMAP ioctl in flight, by thread. */
+struct intree_call {
+	__u64 start;
+	__u64 pin_start;
+	__u64 pin_ns;
+	__u64 npages;
+};
+
+/* The in-tree stack has no container ids: we number its vfio_iommus. */
+struct intree_container {
+	__u32 id;
+	__u64 mapped;		/* bytes */
+	__u64 pinned;		/* pages */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct intree_call);
+} intree_calls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct intree_container);
+} intree_containers SEC(".maps");
+
+__u32 intree_next_id;
+
+SEC("fentry/vfio_iommu_type1_ioctl")
+int BPF_PROG(intree_ioctl_entry, void *iommu_data, unsigned int cmd,
+	     unsigned long arg)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct intree_call call = { .start = bpf_ktime_get_ns() };
+
+	if (cmd != VFIO_IOCTL_MAP_DMA && cmd != VFIO_IOCTL_UNMAP_DMA)
+		return 0;
+	if (bpf_map_update_elem(&intree_calls, &tid, &call, BPF_ANY))
+		count_lost(LOST_MAP_FULL);
+	return 0;
+}
+
+SEC("fentry/vfio_pin_pages_remote")
+int BPF_PROG(intree_pin_entry)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct intree_call *call = bpf_map_lookup_elem(&intree_calls, &tid);
+
+	if (call)
+		call->pin_start = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("fexit/vfio_pin_pages_remote")
+int BPF_PROG(intree_pin_exit, void *dma, unsigned long vaddr, long npage,
+	     unsigned long *pfn_base, unsigned long limit, void *batch, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct intree_call *call = bpf_map_lookup_elem(&intree_calls, &tid);
+
+	if (!call || !call->pin_start)
+		return 0;
+	call->pin_ns += bpf_ktime_get_ns() - call->pin_start;
+	call->pin_start = 0;
+	if (ret > 0)
+		call->npages += ret;
+	return 0;
+}
+
+SEC("fentry/vfio_unpin_pages_remote")
+int BPF_PROG(intree_unpin_entry)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct intree_call *call = bpf_map_lookup_elem(&intree_calls, &tid);
+
+	if (call)
+		call->pin_start = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("fexit/vfio_unpin_pages_remote")
+int BPF_PROG(intree_unpin_exit, void *dma, __u64 iova, unsigned long pfn,
+	     long npage, bool do_accounting, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct intree_call *call = bpf_map_lookup_elem(&intree_calls, &tid);
+
+	if (!call || !call->pin_start)
+		return 0;
+	call->pin_ns += bpf_ktime_get_ns() - call->pin_start;
+	call->pin_start = 0;
+	if (npage > 0)
+		call->npages += npage;
+	return 0;
+}
+
+static __always_inline struct intree_container *intree_container(void *iommu_data)
+{
+	__u64 key = (__u64)iommu_data;
+	struct intree_container *c, init = {};
+
+	c = bpf_map_lookup_elem(&intree_containers, &key);
+	if (c)
+		return c;
+	/*
+	 * The Makefile builds for BPF ISA v1, where an atomic add cannot
+	 * return the old value: two containers born at once on two CPUs
+	 * could share an id.  Containers are not born that fast.
+	 */
+	__sync_fetch_and_add(&intree_next_id, 1);
+	init.id = intree_next_id;
+	if (bpf_map_update_elem(&intree_containers, &key, &init, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&intree_containers, &key)) {
+		count_lost(LOST_MAP_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&intree_containers, &key);
+}
+
+SEC("fexit/vfio_iommu_type1_ioctl")
+int BPF_PROG(intree_ioctl_exit, void *iommu_data, unsigned int cmd,
+	     unsigned long arg, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct vfio_iommu___vfioscope *iommu = iommu_data;
+	struct vfio_dma_args a = { .missing = DMA_MISSING_IOMMU_NS };
+	struct intree_container *c;
+	struct intree_call *call;
+	bool is_map = cmd == VFIO_IOCTL_MAP_DMA;
+
+	call = bpf_map_lookup_elem(&intree_calls, &tid);
+	if (!call)
+		return 0;
+	a.total_ns = bpf_ktime_get_ns() - call->start;
+	a.total_measured = 1;
+	a.pin_ns = call->pin_ns;
+	a.npages = call->npages;
+	a.ret = ret;
+	bpf_map_delete_elem(&intree_calls, &tid);
+
+	if (is_map) {
+		struct dma_map_uapi m = {};
+
+		bpf_probe_read_user(&m, sizeof(m), (void *)arg);
+		a.iova = m.iova;
+		a.size = m.size;
+		a.flags = m.flags;
+		/* A failed map released all it pinned. */
+		if (ret)
+			a.npages = 0;
+	} else {
+		struct dma_unmap_uapi u = {};
+
+		bpf_probe_read_user(&u, sizeof(u), (void *)arg);
+		a.iova = u.iova;
+		a.flags = u.flags;
+		a.size = ret ? 0 : u.size;
+	}
+
+	c = intree_container(iommu_data);
+	if (c) {
+		a.container = c->id;
+		if (!ret && is_map) {
+			__sync_fetch_and_add(&c->mapped, a.size);
+			__sync_fetch_and_add(&c->pinned, a.npages);
+		} else if (!ret) {
+			__sync_fetch_and_add(&c->mapped, -a.size);
+			__sync_fetch_and_add(&c->pinned, -a.npages);
+		}
+		a.pinned = c->pinned;
+	} else {
+		a.missing |= DMA_MISSING_PINNED;
+	}
+	if (targ_dma_entry_limit)
+		a.entries = targ_dma_entry_limit - BPF_CORE_READ(iommu, dma_avail);
+	return handle_dma(is_map, &a);
+}
+
+/* The container's last close: what is still mapped goes (a teardown). */
+SEC("fentry/vfio_iommu_type1_release")
+int BPF_PROG(intree_release, void *iommu_data)
+{
+	__u64 key = (__u64)iommu_data;
+	struct intree_container *c;
+	struct vfio_dma_args a = {
+		.flags = VFIO_TRACE_UNMAP_TEARDOWN,
+		.missing = DMA_MISSING_IOMMU_NS,
+	};
+
+	c = bpf_map_lookup_elem(&intree_containers, &key);
+	if (!c)
+		return 0;
+	a.container = c->id;
+	a.size = c->mapped;
+	a.npages = c->pinned;
+	bpf_map_delete_elem(&intree_containers, &key);
+	return handle_dma(false, &a);
+}
+
+#endif /* __VFIO_DMA_BPF_H */

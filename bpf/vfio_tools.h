@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Types the vfioscope BPF programs and their loaders share: map keys and
+ * values, ring-buffer records, and the constants both sides agree on.
+ * Included by BPF code (after vmlinux.h) and by user space (which gets
+ * the __uNN types from <linux/types.h>).
+ */
+#ifndef __VFIO_TOOLS_H
+#define __VFIO_TOOLS_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#include "vfio_trace_abi.h"
+
+#define TASK_COMM_LEN		16
+#define MAX_STACK_DEPTH		32
+#define HIST_NR_SLOTS		64
+
+/* The legacy uAPI's ioctl numbers: _IO(VFIO_TYPE ';', VFIO_BASE 100 + n). */
+#define VFIO_IOCTL_MAP_DMA	0x3b71
+#define VFIO_IOCTL_UNMAP_DMA	0x3b72
+
+/*
+ * Why an event was lost: counted per CPU by bpf/lost.bpf.h, summed and
+ * printed by every tool.  Silent loss is a bug.
+ */
+enum lost_reason {
+	LOST_RINGBUF = 0,	/* ring buffer full: bpf_ringbuf_reserve failed */
+	LOST_MAP_FULL,		/* a bounded hash map refused a new key */
+	LOST_STACK,		/* bpf_get_stackid failed: stack not recorded */
+	LOST_NR_REASONS,
+};
+
+/* How a tool was attached (tools/lib/attach.c decides, once). */
+enum vfio_attach_mode {
+	ATTACH_NONE = 0,
+	ATTACH_TP_BTF,		/* our tracepoints, module BTF */
+	ATTACH_RAW_TP,		/* our tracepoints, no module BTF */
+	ATTACH_FENTRY,		/* Debian's in-tree vfio_iommu_type1 */
+};
+
+/*
+ * One DMA map or unmap as every attach mode sees it: the fields of the
+ * vfio_dma_map/unmap events (docs/tracepoints.md), plus what the
+ * programs add.  In fentry mode some fields cannot be seen; `missing`
+ * says which (DMA_MISSING_*), so tools print "-" instead of a wrong 0.
+ */
+struct vfio_dma_args {
+	__u32 container;
+	__u32 flags;
+	__u64 iova;
+	__u64 size;
+	__u64 npages;
+	__u64 pinned;
+	__u64 pin_ns;
+	__u64 iommu_ns;
+	__u64 total_ns;		/* ioctl entry to event, or pin + iommu */
+	__u32 entries;
+	__s32 ret;
+	__u32 missing;
+	__u32 total_measured;	/* 1: total_ns is ioctl entry to event */
+};
+
+#define DMA_MISSING_IOMMU_NS	(1U << 0)
+#define DMA_MISSING_PINNED	(1U << 1)
+
+/* ---- vfio-lat ------------------------------------------------------------ */
+
+enum lat_op { LAT_MAP = 0, LAT_UNMAP, LAT_NR_OPS };
+enum lat_part { LAT_TOTAL = 0, LAT_PIN, LAT_IOMMU, LAT_NR_PARTS };
+#define LAT_NR_HISTS	(LAT_NR_OPS * LAT_NR_PARTS)
+#define LAT_HIST_IDX(op, part)	((op) * LAT_NR_PARTS + (part))
+
+/* Per-CPU and cumulative: user space sums the CPUs and diffs intervals. */
+struct lat_hist {
+	__u64 slots[HIST_NR_SLOTS];
+	__u64 count;
+	__u64 sum;		/* in the histogram's unit */
+};
+
+/* Counters of what vfio-lat saw but kept out of its histograms. */
+enum lat_counter {
+	LAT_CNT_FAILED = 0,	/* ret < 0 */
+	LAT_CNT_TEARDOWN,	/* unmaps of a container's teardown */
+	LAT_CNT_FILTERED,	/* left out by a filter */
+	LAT_NR_COUNTERS,
+};
+
+/* ---- vfio-top ------------------------------------------------------------ */
+
+enum top_kind { TOP_PROCESS = 1, TOP_CONTAINER, TOP_GROUP };
+
+struct top_key {
+	__u32 kind;		/* enum top_kind */
+	__u32 id;		/* tgid, container id or group id */
+};
+
+/* Counters are cumulative; user space turns them into rates. */
+struct top_value {
+	__u64 map_ops;
+	__u64 unmap_ops;
+	__u64 map_bytes;
+	__u64 unmap_bytes;
+	__s64 mapped_bytes;	/* now: maps minus unmaps */
+	__s64 pinned_pages;	/* now: from the events' pinned, or the sum of npages */
+	__s64 entries;		/* now: the events' entries (containers) */
+	__s64 ext_users;	/* now: external users (containers: the users field) */
+	__u64 errors;		/* operations that returned ret < 0 */
+	__u32 container;	/* groups: their container; processes: the last one used */
+	__u32 released;		/* containers: freed; groups: fd closed */
+	char comm[TASK_COMM_LEN];
+};
+
+/* ---- vfio-leak ----------------------------------------------------------- */
+
+enum leak_event_type {
+	LEAK_REF_GET = 1,	/* vfio_ref_get */
+	LEAK_REF_PUT,		/* vfio_ref_put */
+	LEAK_EXT_GET,		/* vfio_external_user_get (kind = GROUP) */
+	LEAK_EXT_PUT,		/* vfio_external_user_put */
+	LEAK_OPEN,		/* a user-space fd of the object was opened */
+	LEAK_CLOSE,		/* ... was closed (group, device) */
+	LEAK_FREED,		/* vfio_container_release */
+	LEAK_ATTACH,		/* vfio_group_attach: id = group, aux = container */
+	LEAK_DETACH,		/* vfio_group_detach */
+};
+
+struct leak_event {
+	__u64 ts;		/* CLOCK_MONOTONIC ns */
+	__u64 caller;		/* kernel text address, 0 when none */
+	__s32 stack_id;		/* in the stacks map, < 0 when lost */
+	__u32 type;		/* enum leak_event_type */
+	__u32 kind;		/* enum vfio_trace_obj */
+	__u32 id;
+	__u32 count;		/* refs: count after; ext: users after */
+	__u32 aux;		/* ext: container; attach/detach: container */
+	__s32 ret;
+	__u32 pid;		/* tgid */
+	__u32 tid;
+	char comm[TASK_COMM_LEN];
+};
+
+#endif /* __VFIO_TOOLS_H */

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host test of vfio-leak: crafted reference events run through the raw_tp
+ * entry points of vfio-leak.bpf.c, read back from its ring buffer and
+ * paired by tools/lib/reftrack.c, must leave exactly the references they
+ * should, find the orphaned group and container, and flag imbalances.
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "check.h"
+#include "common.h"
+#include "ksyms.h"
+#include "reftrack.h"
+#include "vfio-leak.skel.h"
+#include "vfio_tools.h"
+
+#define CONTAINER VFIO_TRACE_OBJ_CONTAINER
+#define GROUP VFIO_TRACE_OBJ_GROUP
+#define DEVICE VFIO_TRACE_OBJ_DEVICE
+#define CALLER(n) (0xffffffffc0000000ULL + (n) * 0x100)
+#define NEG(x) ((uint64_t)(int64_t)(x))
+
+struct fixture {
+	struct vfio_leak *skel;
+	struct ring_buffer *rb;
+	struct reftrack *rt;
+	uint64_t events;
+	uint64_t gets_with_stack;
+};
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct fixture *f = ctx;
+	const struct leak_event *e = data;
+
+	f->events++;
+	if ((e->type == LEAK_REF_GET || e->type == LEAK_EXT_GET) && e->stack_id >= 0)
+		f->gets_with_stack++;
+	reftrack__event(f->rt, e);
+	return 0;
+}
+
+static int setup(struct fixture *f, size_t max_refs)
+{
+	memset(f, 0, sizeof(*f));
+	f->skel = vfio_leak__open();
+	if (!f->skel)
+		return -1;
+	attach_select(f->skel->obj, ATTACH_RAW_TP);
+	if (vfio_leak__load(f->skel))
+		return -1;
+	f->rt = reftrack__new(max_refs);
+	f->rb = ring_buffer__new(bpf_map__fd(f->skel->maps.events), on_event, f, NULL);
+	return f->rt && f->rb ? 0 : -1;
+}
+
+static void teardown(struct fixture *f)
+{
+	ring_buffer__free(f->rb);
+	vfio_leak__destroy(f->skel);
+	reftrack__free(f->rt);
+}
+
+static int run(struct fixture *f, struct bpf_program *prog, uint64_t *args, size_t n)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args,
+		    .ctx_size_in = n * sizeof(*args));
+	int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+
+	if (err)
+		return err;
+	return ring_buffer__consume(f->rb);
+}
+
+#define RUN(f, prog, ...) ({						\
+	uint64_t __a[] = { __VA_ARGS__ };				\
+	run((f), (f)->skel->progs.prog, __a, sizeof(__a) / sizeof(__a[0])); \
+})
+
+#define REF_GET(f, kind, id, count, caller) RUN(f, vfio_ref_get_raw, kind, id, count, caller)
+#define REF_PUT(f, kind, id, count, caller) RUN(f, vfio_ref_put_raw, kind, id, count, caller)
+#define EXT_GET(f, group, container, users) \
+	RUN(f, vfio_external_user_get_raw, group, container, users, CALLER(9), 0)
+#define EXT_PUT(f, group, container, users) \
+	RUN(f, vfio_external_user_put_raw, group, container, users, CALLER(10), 0)
+
+static uint64_t lost_all(struct fixture *f)
+{
+	__u64 n[LOST_NR_REASONS];
+
+	if (lost_read(bpf_map__fd(f->skel->maps.lost), n))
+		return UINT64_MAX;
+	return n[LOST_RINGBUF] + n[LOST_MAP_FULL];
+}
+
+/* get, get, put, get, put on one device: exactly one reference left. */
+static int test_one_outstanding(void)
+{
+	struct fixture f;
+	struct ref_obj *o;
+
+	CHECK_OK(setup(&f, 1024));
+	CHECK_OK(REF_GET(&f, DEVICE, 4, 2, CALLER(1)));
+	CHECK_OK(REF_GET(&f, DEVICE, 4, 3, CALLER(2)));
+	CHECK_OK(REF_PUT(&f, DEVICE, 4, 2, CALLER(3)));
+	CHECK_OK(REF_GET(&f, DEVICE, 4, 3, CALLER(4)));
+	CHECK_OK(REF_PUT(&f, DEVICE, 4, 2, CALLER(5)));
+	CHECK_EQ(f.events, 5);
+	CHECK_EQ(reftrack__count_held(f.rt, 0), 1);
+	o = reftrack__find(f.rt, DEVICE, 4);
+	CHECK(o);
+	CHECK_EQ(o->nr_held, 1);
+	/* The put took back the latest get of this process: the first stays. */
+	CHECK_EQ(o->held[0].caller, CALLER(1));
+	CHECK_EQ(o->held[0].pid, getpid());
+	CHECK_EQ(o->untracked, 1);		/* the registration's reference */
+	CHECK_EQ(reftrack__outstanding(o), 2);	/* = the last count */
+	CHECK_EQ(f.rt->nr_imbalances, 0);
+	/* Every get carries its kernel stack, or says it was lost. */
+	CHECK_EQ(f.gets_with_stack, 3);
+	CHECK_EQ(lost_all(&f), 0);
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/*
+ * The leak vfio-leak is for: a program opens a container and a group,
+ * attaches them, an external user takes the group twice and puts it once,
+ * then the program closes everything.  One external user is left, and it
+ * keeps the group attached and the container alive.
+ */
+static int test_external_user_leak(void)
+{
+	struct fixture f;
+	struct ref_obj *g, *c, *ext;
+
+	CHECK_OK(setup(&f, 1024));
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 1));
+	CHECK_OK(RUN(&f, vfio_group_open_raw, 7, 0));
+	CHECK_OK(REF_GET(&f, GROUP, 7, 2, CALLER(1)));
+	CHECK_OK(RUN(&f, vfio_group_attach_raw, 7, 1, 0));
+	CHECK_OK(REF_GET(&f, CONTAINER, 1, 2, CALLER(2)));
+	CHECK_OK(EXT_GET(&f, 7, 1, 1));
+	CHECK_OK(REF_GET(&f, GROUP, 7, 3, CALLER(3)));
+	CHECK_OK(EXT_GET(&f, 7, 1, 2));
+	CHECK_OK(REF_GET(&f, GROUP, 7, 4, CALLER(3)));
+	CHECK_OK(EXT_PUT(&f, 7, 1, 1));
+	CHECK_OK(REF_PUT(&f, GROUP, 7, 3, CALLER(4)));
+	/* The program closes its group fd (not detached: an external user
+	 * holds it) and its container fd. */
+	CHECK_OK(REF_PUT(&f, GROUP, 7, 2, CALLER(5)));
+	CHECK_OK(RUN(&f, vfio_group_release_raw, 7, 0));
+	CHECK_OK(REF_PUT(&f, CONTAINER, 1, 1, CALLER(6)));
+
+	CHECK_EQ(reftrack__count_held(f.rt, REF_KIND_EXTERNAL), 1);
+	ext = reftrack__find(f.rt, REF_KIND_EXTERNAL, 1);
+	CHECK(ext);
+	CHECK_EQ(ext->held[0].group, 7);
+	CHECK_EQ(ext->held[0].caller, CALLER(9));
+	g = reftrack__find(f.rt, GROUP, 7);
+	c = reftrack__find(f.rt, CONTAINER, 1);
+	CHECK(g && c);
+	CHECK_EQ(reftrack__outstanding(g), 2);	/* creation + the external user */
+	CHECK(reftrack__orphaned(f.rt, g));
+	CHECK(reftrack__orphaned(f.rt, c));
+	CHECK_EQ(f.rt->nr_imbalances, 0);
+	CHECK_EQ(lost_all(&f), 0);
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/* The same life done right: nothing left, nothing orphaned. */
+static int test_clean_run(void)
+{
+	struct fixture f;
+	size_t i;
+
+	CHECK_OK(setup(&f, 1024));
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 1));
+	CHECK_OK(RUN(&f, vfio_group_open_raw, 7, 0));
+	CHECK_OK(REF_GET(&f, GROUP, 7, 2, CALLER(1)));
+	CHECK_OK(RUN(&f, vfio_group_attach_raw, 7, 1, 0));
+	CHECK_OK(REF_GET(&f, CONTAINER, 1, 2, CALLER(2)));
+	CHECK_OK(RUN(&f, vfio_device_open_raw, 3, 7, 0, 0));
+	CHECK_OK(REF_GET(&f, DEVICE, 3, 2, CALLER(7)));
+	CHECK_OK(EXT_GET(&f, 7, 1, 1));
+	CHECK_OK(REF_GET(&f, GROUP, 7, 3, CALLER(3)));
+	CHECK_OK(EXT_PUT(&f, 7, 1, 0));
+	CHECK_OK(REF_PUT(&f, GROUP, 7, 2, CALLER(4)));
+	CHECK_OK(REF_PUT(&f, DEVICE, 3, 1, CALLER(8)));
+	CHECK_OK(RUN(&f, vfio_device_release_raw, 3, 7, 0, 0));
+	CHECK_OK(RUN(&f, vfio_group_detach_raw, 7, 1, 0));
+	CHECK_OK(REF_PUT(&f, CONTAINER, 1, 1, CALLER(5)));
+	CHECK_OK(REF_PUT(&f, GROUP, 7, 1, CALLER(5)));
+	CHECK_OK(RUN(&f, vfio_group_release_raw, 7, 0));
+	CHECK_OK(REF_PUT(&f, CONTAINER, 1, 0, CALLER(6)));
+	CHECK_OK(RUN(&f, vfio_container_release_raw, 1));
+
+	CHECK_EQ(reftrack__count_held(f.rt, 0), 0);
+	for (i = 0; i < f.rt->nr_objs; i++)
+		CHECK(!reftrack__orphaned(f.rt, &f.rt->objs[i]));
+	CHECK_EQ(f.rt->nr_imbalances, 0);
+	CHECK_EQ(lost_all(&f), 0);
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/* A put after the last one, and a count read below zero. */
+static int test_imbalances(void)
+{
+	struct fixture f;
+
+	CHECK_OK(setup(&f, 1024));
+	CHECK_OK(REF_GET(&f, DEVICE, 2, 1, CALLER(1)));
+	CHECK_OK(REF_PUT(&f, DEVICE, 2, 0, CALLER(2)));
+	CHECK_EQ(f.rt->nr_imbalances, 0);
+	CHECK_OK(REF_PUT(&f, DEVICE, 2, 0xffffffffU, CALLER(3)));
+	CHECK_EQ(f.rt->nr_imbalances, 2);
+	CHECK_EQ(f.rt->imbalances[0].why, IMB_COUNT_BELOW_ZERO);
+	CHECK_EQ(f.rt->imbalances[1].why, IMB_PUT_WITHOUT_GET);
+	CHECK_EQ(f.rt->imbalances[1].caller, CALLER(3));
+	/* An external user put that no get matches. */
+	CHECK_OK(EXT_GET(&f, 8, 2, 1));
+	CHECK_OK(EXT_PUT(&f, 8, 2, 0));
+	CHECK_OK(EXT_PUT(&f, 8, 2, 0));
+	CHECK_EQ(f.rt->nr_imbalances, 3);
+	CHECK_EQ(f.rt->imbalances[2].kind, REF_KIND_EXTERNAL);
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/* References taken before the tool started are no imbalance. */
+static int test_preexisting_refs(void)
+{
+	struct fixture f;
+
+	CHECK_OK(setup(&f, 1024));
+	CHECK_OK(REF_PUT(&f, GROUP, 5, 2, CALLER(1)));
+	CHECK_OK(REF_PUT(&f, GROUP, 5, 1, CALLER(1)));
+	CHECK_OK(REF_PUT(&f, GROUP, 5, 0, CALLER(1)));
+	CHECK_EQ(f.rt->nr_imbalances, 0);
+	CHECK_EQ(reftrack__count_held(f.rt, 0), 0);
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/* A full table counts its overflow, and the overflowed puts balance. */
+static int test_overflow(void)
+{
+	struct fixture f;
+	int i;
+
+	CHECK_OK(setup(&f, 2));
+	for (i = 0; i < 3; i++)
+		CHECK_OK(REF_GET(&f, CONTAINER, 1, 2 + i, CALLER(1)));
+	CHECK_EQ(f.rt->overflow, 1);
+	CHECK_EQ(reftrack__count_held(f.rt, 0), 2);
+	for (i = 2; i >= 0; i--)
+		CHECK_OK(REF_PUT(&f, CONTAINER, 1, 1 + i, CALLER(2)));
+	CHECK_EQ(reftrack__count_held(f.rt, 0), 0);
+	CHECK_EQ(f.rt->nr_imbalances, 0);
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/* The resolver: the symbol at or below an address, with its module. */
+static int test_ksyms(void)
+{
+	char path[] = "/tmp/vfio_leak_test_kallsyms.XXXXXX", buf[128];
+	const struct ksym *s;
+	struct ksyms *ks;
+	FILE *f;
+	int fd;
+
+	fd = mkstemp(path);
+	CHECK(fd >= 0);
+	f = fdopen(fd, "w");
+	CHECK(f);
+	fprintf(f, "ffffffff81000000 T _stext\n"
+		   "ffffffff81001000 t helper\n"
+		   "ffffffff82000000 D some_data\n"
+		   "ffffffffc0001000 t vfio_consumer_leak\t[vfio_consumer]\n"
+		   "ffffffffc0000000 t vfio_consumer_get\t[vfio_consumer]\n");
+	fclose(f);
+	ks = ksyms__load_file(path);
+	unlink(path);
+	CHECK(ks);
+	CHECK_EQ(ksyms__count(ks), 4);
+	s = ksyms__search(ks, 0xffffffff81001010ULL);
+	CHECK(s && !strcmp(s->name, "helper") && !s->module);
+	s = ksyms__search(ks, 0xffffffffc0000040ULL);
+	CHECK(s && !strcmp(s->name, "vfio_consumer_get") && !strcmp(s->module, "vfio_consumer"));
+	CHECK(!ksyms__search(ks, 0x1000));
+	CHECK(!strcmp(ksyms__format(ks, 0xffffffffc000102cULL, buf, sizeof(buf)),
+		      "vfio_consumer_leak+0x2c [vfio_consumer]"));
+	ksyms__free(ks);
+	return TEST_PASS;
+}
+
+static const struct test tests[] = {
+	TEST(test_one_outstanding),
+	TEST(test_external_user_leak),
+	TEST(test_clean_run),
+	TEST(test_imbalances),
+	TEST(test_preexisting_refs),
+	TEST(test_overflow),
+	TEST(test_ksyms),
+};
+
+int main(int argc, char **argv)
+{
+	libbpf_set_print(NULL);
+	return RUN_TESTS("bpf/vfio_leak", tests, argc, argv);
+}

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host test of vfio-top.bpf.c: a crafted life of one container (open,
+ * a group attached, maps, unmaps, a failure, external users, teardown,
+ * release) run through the raw_tp entry points must leave exact counts in
+ * the process, container and group rows.
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "check.h"
+#include "common.h"
+#include "vfio-top.skel.h"
+#include "vfio_tools.h"
+
+#define KB64 65536ULL
+
+static int run(struct bpf_program *prog, uint64_t *args, size_t n)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args,
+		    .ctx_size_in = n * sizeof(*args));
+	int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+
+	return err ? err : (int)opts.retval;
+}
+
+#define RUN(skel, prog, ...) ({						\
+	uint64_t __a[] = { __VA_ARGS__ };				\
+	run((skel)->progs.prog, __a, sizeof(__a) / sizeof(__a[0]));	\
+})
+
+/* vfio_dma_map/unmap(container, iova, size, flags, npages, entries, pinned, ret, pin_ns, iommu_ns) */
+#define MAP(skel, c, size, npages, entries, pinned, ret) \
+	RUN(skel, dma_map_raw, c, 0x100000, size, 3, npages, entries, pinned, (uint64_t)(int64_t)(ret), 1000, 1000)
+#define UNMAP(skel, c, size, flags, npages, entries, pinned) \
+	RUN(skel, dma_unmap_raw, c, 0x100000, size, flags, npages, entries, pinned, 0, 1000, 1000)
+
+static struct vfio_top *top_open(void)
+{
+	struct vfio_top *skel = vfio_top__open();
+
+	if (!skel)
+		return NULL;
+	attach_select(skel->obj, ATTACH_RAW_TP);
+	bpf_program__set_autoload(skel->progs.ioctl_enter, false);
+	return skel;
+}
+
+static struct vfio_top *top_load(void)
+{
+	struct vfio_top *skel = top_open();
+
+	if (skel && vfio_top__load(skel)) {
+		vfio_top__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
+static int get_row(struct vfio_top *skel, __u32 kind, __u32 id, struct top_value *v)
+{
+	struct top_key key = { .kind = kind, .id = id };
+
+	return bpf_map_lookup_elem(bpf_map__fd(skel->maps.rows), &key, v);
+}
+
+static uint64_t lost_reason(struct vfio_top *skel, int reason)
+{
+	__u64 n[LOST_NR_REASONS];
+
+	if (lost_read(bpf_map__fd(skel->maps.lost), n))
+		return UINT64_MAX;
+	return n[reason];
+}
+
+static int test_container_life(void)
+{
+	struct vfio_top *skel = top_load();
+	struct top_value v;
+	char comm[16] = {};
+	int i;
+
+	CHECK(skel);
+	prctl(PR_GET_NAME, comm);
+	CHECK_OK(RUN(skel, vfio_container_open_raw, 3));
+	CHECK_OK(RUN(skel, vfio_group_open_raw, 5, 0));
+	CHECK_OK(RUN(skel, vfio_group_attach_raw, 5, 3, 0));
+	for (i = 1; i <= 10; i++)
+		CHECK_OK(MAP(skel, 3, KB64, 16, i, 16 * i, 0));
+	for (i = 1; i <= 4; i++)
+		CHECK_OK(UNMAP(skel, 3, KB64, 0, 16, 10 - i, 16 * (10 - i)));
+	CHECK_OK(MAP(skel, 3, KB64, 0, 6, 96, -22));
+	/* external users: get, get, put; a get on something not a group */
+	CHECK_OK(RUN(skel, vfio_external_user_get_raw, 5, 3, 1, 0xffffffffc0001000ULL, 0));
+	CHECK_OK(RUN(skel, vfio_external_user_get_raw, 5, 3, 2, 0xffffffffc0001000ULL, 0));
+	CHECK_OK(RUN(skel, vfio_external_user_put_raw, 5, 3, 1, 0xffffffffc0002000ULL, 0));
+	CHECK_OK(RUN(skel, vfio_external_user_get_raw, 0, 0, 0, 0xffffffffc0001000ULL,
+		     (uint64_t)(int64_t)-22));
+	CHECK_OK(RUN(skel, vfio_group_release_raw, 5, 0));
+
+	/* Before teardown: what is mapped now. */
+	CHECK_OK(get_row(skel, TOP_CONTAINER, 3, &v));
+	CHECK_EQ(v.mapped_bytes, 6 * KB64);
+	CHECK_EQ(v.pinned_pages, 96);
+	CHECK_EQ(v.entries, 6);
+
+	/* The teardown of what is left, then the release. */
+	CHECK_OK(UNMAP(skel, 3, 6 * KB64, VFIO_TRACE_UNMAP_TEARDOWN, 96, 0, 0));
+	CHECK_OK(RUN(skel, vfio_group_detach_raw, 5, 3, 0));
+	CHECK_OK(RUN(skel, vfio_container_release_raw, 3));
+
+	CHECK_OK(get_row(skel, TOP_PROCESS, getpid(), &v));
+	CHECK_EQ(v.map_ops, 10);
+	CHECK_EQ(v.unmap_ops, 4);
+	CHECK_EQ(v.map_bytes, 10 * KB64);
+	CHECK_EQ(v.unmap_bytes, 4 * KB64);
+	CHECK_EQ(v.mapped_bytes, 6 * KB64);	/* a teardown is the container's */
+	CHECK_EQ(v.pinned_pages, 96);
+	CHECK_EQ(v.errors, 1);
+	CHECK_EQ(v.container, 3);
+	CHECK(!strncmp(v.comm, comm, sizeof(v.comm)));
+
+	CHECK_OK(get_row(skel, TOP_CONTAINER, 3, &v));
+	CHECK_EQ(v.map_ops, 10);
+	CHECK_EQ(v.unmap_ops, 4);		/* a teardown is no operation */
+	CHECK_EQ(v.map_bytes, 10 * KB64);
+	CHECK_EQ(v.unmap_bytes, 10 * KB64);
+	CHECK_EQ(v.mapped_bytes, 0);
+	CHECK_EQ(v.pinned_pages, 0);
+	CHECK_EQ(v.entries, 0);
+	CHECK_EQ(v.ext_users, 1);
+	CHECK_EQ(v.errors, 1);
+	CHECK_EQ(v.released, 1);
+
+	CHECK_OK(get_row(skel, TOP_GROUP, 5, &v));
+	CHECK_EQ(v.container, 0);		/* detached */
+	CHECK_EQ(v.ext_users, 1);
+	CHECK_EQ(v.errors, 0);
+	CHECK_EQ(v.released, 1);
+	CHECK_OK(get_row(skel, TOP_GROUP, 0, &v));
+	CHECK_EQ(v.errors, 1);
+
+	CHECK_EQ(lost_reason(skel, LOST_MAP_FULL), 0);
+	vfio_top__destroy(skel);
+	return TEST_PASS;
+}
+
+/* An id reused by a new container starts from zero. */
+static int test_container_id_reused(void)
+{
+	struct vfio_top *skel = top_load();
+	struct top_value v;
+
+	CHECK(skel);
+	CHECK_OK(RUN(skel, vfio_container_open_raw, 1));
+	CHECK_OK(MAP(skel, 1, 4096, 1, 1, 1, 0));
+	CHECK_OK(RUN(skel, vfio_container_release_raw, 1));
+	CHECK_OK(RUN(skel, vfio_container_open_raw, 1));
+	CHECK_OK(get_row(skel, TOP_CONTAINER, 1, &v));
+	CHECK_EQ(v.map_ops, 0);
+	CHECK_EQ(v.released, 0);
+	vfio_top__destroy(skel);
+	return TEST_PASS;
+}
+
+/* -p: another process's DMA is not counted, a teardown still is. */
+static int test_pid_filter(void)
+{
+	struct vfio_top *skel = top_open();
+	struct top_value v;
+
+	CHECK(skel);
+	skel->rodata->filter_pid = getpid() + 1;
+	CHECK_OK(vfio_top__load(skel));
+	CHECK_OK(MAP(skel, 2, 4096, 1, 1, 1, 0));
+	CHECK_ERRNO(get_row(skel, TOP_PROCESS, getpid(), &v), ENOENT);
+	CHECK_ERRNO(get_row(skel, TOP_CONTAINER, 2, &v), ENOENT);
+	CHECK_OK(UNMAP(skel, 2, 4096, VFIO_TRACE_UNMAP_TEARDOWN, 1, 0, 0));
+	CHECK_OK(get_row(skel, TOP_CONTAINER, 2, &v));
+	CHECK_EQ(v.unmap_bytes, 4096);
+	vfio_top__destroy(skel);
+	return TEST_PASS;
+}
+
+/* A full row map drops rows, and says so. */
+static int test_map_full_counted(void)
+{
+	struct vfio_top *skel = top_load();
+	__u32 max, i;
+
+	CHECK(skel);
+	max = bpf_map__max_entries(skel->maps.rows);
+	for (i = 1; i <= max; i++)
+		CHECK_OK(RUN(skel, vfio_container_open_raw, i));
+	CHECK_EQ(lost_reason(skel, LOST_MAP_FULL), 0);
+	CHECK_OK(RUN(skel, vfio_container_open_raw, max + 1));
+	CHECK_OK(RUN(skel, vfio_group_open_raw, 1, 0));
+	CHECK_EQ(lost_reason(skel, LOST_MAP_FULL), 2);
+	vfio_top__destroy(skel);
+	return TEST_PASS;
+}
+
+static const struct test tests[] = {
+	TEST(test_container_life),
+	TEST(test_container_id_reused),
+	TEST(test_pid_filter),
+	TEST(test_map_full_counted),
+};
+
+int main(int argc, char **argv)
+{
+	libbpf_set_print(NULL);
+	return RUN_TESTS("bpf/vfio_top", tests, argc, argv);
+}

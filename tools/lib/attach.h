@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * How the tools attach, decided once at start-up (issue 5):
+ *   1. tp_btf on our vfio:* events when vfio.ko carries BTF;
+ *   2. raw_tp on our events when it has none;
+ *   3. fentry/fexit on Debian's in-tree vfio_iommu_type1, which has no
+ *      events of ours, for the subset of data it lets us see.
+ * attach_select() then turns on exactly the programs of that mode, found
+ * by their section prefix, so every tool picks its programs the same way.
+ */
+#ifndef __ATTACH_H
+#define __ATTACH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <bpf/libbpf.h>
+
+#include "vfio_tools.h"
+
+/* The tracepoint the probes look for: every vfio:* event comes with it. */
+#define ATTACH_PROBE_EVENT "vfio_dma_map"
+
+/*
+ * Probe the running kernel.  Returns the mode (ATTACH_NONE when no VFIO
+ * stack is loaded) and writes into why, if given, what was found.
+ */
+enum vfio_attach_mode attach_detect(char *why, size_t len);
+
+const char *attach_mode_name(enum vfio_attach_mode mode);
+
+/* "tp_btf", "raw_tp", "fentry" (or "auto": ATTACH_NONE); -EINVAL if unknown. */
+int attach_parse_mode(const char *s, enum vfio_attach_mode *mode);
+
+/*
+ * Set the autoload of every program of obj by its section:
+ *   tp_btf/  raw_tp/                    only in that mode
+ *   fentry/  fexit/  kprobe/ kretprobe/ only in ATTACH_FENTRY
+ *   tracepoint/syscalls/                in the tracepoint modes, when
+ *                                       tracefs has the event
+ * Others are left as they are.  Returns how many programs will load.
+ */
+int attach_select(struct bpf_object *obj, enum vfio_attach_mode mode);
+
+/* Whether tracefs (or debugfs' tracing/) has events/<system>/<event>. */
+bool attach_have_tracefs_event(const char *system, const char *event);
+
+/* An integer from a sysfs file (a module parameter); -errno on failure. */
+long long attach_read_sysfs_ll(const char *path);
+
+#endif /* __ATTACH_H */

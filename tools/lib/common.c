@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "common.h"
+
+volatile sig_atomic_t common_exiting;
+static bool libbpf_verbose;
+
+static long parse_long(const char *s, const char *what, struct argp_state *state,
+		       long min)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min)
+		argp_error(state, "invalid %s: %s", what, s);
+	return v;
+}
+
+error_t common_parse_opt(int key, char *arg, struct argp_state *state,
+			 struct common_env *env)
+{
+	switch (key) {
+	case 'p':
+		env->pid = parse_long(arg, "PID", state, 1);
+		return 0;
+	case 'T':
+		env->timestamp = true;
+		return 0;
+	case 'j':
+		env->json = true;
+		return 0;
+	case 'v':
+		env->verbose = true;
+		return 0;
+	case COMMON_OPT_ATTACH:
+		if (attach_parse_mode(arg, &env->attach))
+			argp_error(state, "unknown attach mode: %s (tp_btf, raw_tp, fentry, auto)", arg);
+		return 0;
+	case ARGP_KEY_ARG:
+		if (env->nr_positional == 0)
+			env->interval = parse_long(arg, "interval", state, 1);
+		else if (env->nr_positional == 1)
+			env->count = parse_long(arg, "count", state, 1);
+		else
+			argp_error(state, "unexpected argument: %s", arg);
+		env->nr_positional++;
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && !libbpf_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+void common_set_libbpf_print(const struct common_env *env)
+{
+	libbpf_verbose = env->verbose;
+	libbpf_set_print(libbpf_print);
+}
+
+static void on_signal(int sig)
+{
+	common_exiting = 1;
+}
+
+void common_setup_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	/* No SA_RESTART: a signal must end the interval's sleep. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int common_choose_attach(struct bpf_object *obj, const struct common_env *env,
+			 const char *tool)
+{
+	enum vfio_attach_mode mode = env->attach;
+	char why[256] = "forced with --attach";
+
+	if (mode == ATTACH_NONE)
+		mode = attach_detect(why, sizeof(why));
+	if (mode == ATTACH_NONE) {
+		fprintf(stderr, "%s: nothing to attach to: %s (load vfio.ko, or Debian's vfio_iommu_type1)\n",
+			tool, why);
+		return -ENODEV;
+	}
+	attach_select(obj, mode);
+	if (env->verbose)
+		fprintf(stderr, "%s: attaching with %s: %s\n", tool,
+			attach_mode_name(mode), why);
+	return mode;
+}
+
+int common_nr_cpus(void)
+{
+	static int n;
+
+	if (!n)
+		n = libbpf_num_possible_cpus();
+	return n;
+}
+
+int lost_read(int map_fd, __u64 *n)
+{
+	int cpus = common_nr_cpus(), cpu, err = 0;
+	__u64 *vals;
+	__u32 key;
+
+	if (cpus < 0)
+		return cpus;
+	vals = calloc(cpus, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (key = 0; key < LOST_NR_REASONS; key++) {
+		n[key] = 0;
+		if (bpf_map_lookup_elem(map_fd, &key, vals)) {
+			err = -errno;
+			break;
+		}
+		for (cpu = 0; cpu < cpus; cpu++)
+			n[key] += vals[cpu];
+	}
+	free(vals);
+	return err;
+}
+
+__u64 lost_total(const __u64 *n)
+{
+	__u64 total = 0;
+	int i;
+
+	for (i = 0; i < LOST_NR_REASONS; i++)
+		total += n[i];
+	return total;
+}
+
+static const char *const lost_names[LOST_NR_REASONS] = {
+	[LOST_RINGBUF] = "ringbuf",
+	[LOST_MAP_FULL] = "map_full",
+	[LOST_STACK] = "stack",
+};
+
+void lost_print(FILE *f, const __u64 *n)
+{
+	int i;
+
+	fprintf(f, "lost events: %llu", (unsigned long long)lost_total(n));
+	if (lost_total(n)) {
+		for (i = 0; i < LOST_NR_REASONS; i++)
+			fprintf(f, " %s=%llu", lost_names[i], (unsigned long long)n[i]);
+	}
+	fputc('\n', f);
+}
+
+void lost_json(struct json *j, const __u64 *n)
+{
+	int i;
+
+	json_obj_open(j, "lost");
+	json_u64(j, "total", lost_total(n));
+	for (i = 0; i < LOST_NR_REASONS; i++)
+		json_u64(j, lost_names[i], n[i]);
+	json_obj_close(j);
+}
+
+int parse_size(const char *s, __u64 *size)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	switch (*end) {
+	case 'G': case 'g': v <<= 10; /* fall through */
+	case 'M': case 'm': v <<= 10; /* fall through */
+	case 'K': case 'k': v <<= 10; end++; break;
+	case '\0': break;
+	default: return -EINVAL;
+	}
+	if (*end)
+		return -EINVAL;
+	*size = v;
+	return 0;
+}
+
+void print_timestamp(FILE *f)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	char buf[16];
+
+	localtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%H:%M:%S", &tm);
+	fprintf(f, "%s ", buf);
+}
+
+bool common_wait_interval(const struct common_env *env)
+{
+	struct timespec ts = { .tv_sec = env->interval ? env->interval : 1 };
+
+	if (common_exiting)
+		return false;
+	if (!env->interval) {
+		/* No interval: one report when leaving; just wait for it. */
+		pause();
+		return false;
+	}
+	while (nanosleep(&ts, &ts) && errno == EINTR && !common_exiting)
+		;
+	return !common_exiting;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What every vfioscope tool does the same way: the options -p, -T, -v,
+ * -j, --attach and [interval] [count]; the libbpf log; Ctrl-C; choosing
+ * the programs to load (attach.h); and the lost-event counter.
+ */
+#ifndef __COMMON_H
+#define __COMMON_H
+
+#include <argp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <bpf/libbpf.h>
+
+#include "attach.h"
+#include "json.h"
+#include "vfio_tools.h"
+
+struct common_env {
+	pid_t pid;			/* -p: only this process, 0 for all */
+	bool timestamp;			/* -T */
+	bool verbose;			/* -v */
+	bool json;			/* -j */
+	enum vfio_attach_mode attach;	/* --attach, ATTACH_NONE = detect */
+	long interval;			/* seconds, 0: only when leaving */
+	long count;			/* reports, 0: until Ctrl-C */
+	int nr_positional;
+};
+
+#define COMMON_OPT_ATTACH 0x1000
+
+/* The entries of every tool's argp_option array (before its own). */
+#define COMMON_OPTIONS							\
+	{ "pid", 'p', "PID", 0, "Trace this process only", 0 },		\
+	{ "timestamp", 'T', NULL, 0, "Print a timestamp with each report", 0 }, \
+	{ "json", 'j', NULL, 0, "JSON output, one object per line", 0 },	\
+	{ "verbose", 'v', NULL, 0, "Say how the tool attached; libbpf debug output", 0 }, \
+	{ "attach", COMMON_OPT_ATTACH, "MODE", 0,			\
+	  "Force tp_btf, raw_tp or fentry (default: detect)", 0 }
+
+/*
+ * Handle a common option or an [interval] [count] positional; returns
+ * ARGP_ERR_UNKNOWN for the tool's own.  Call it first in parse_opt.
+ */
+error_t common_parse_opt(int key, char *arg, struct argp_state *state,
+			 struct common_env *env);
+
+/* libbpf_set_print() callback honouring -v; set the env first. */
+void common_set_libbpf_print(const struct common_env *env);
+
+/* SIGINT/SIGTERM set common_exiting. */
+extern volatile sig_atomic_t common_exiting;
+void common_setup_signals(void);
+
+/*
+ * Decide the attach mode (unless --attach forced one) and set the
+ * programs' autoload; -v prints the choice to stderr.  Returns the mode,
+ * or -ENODEV (message printed) when there is nothing to attach to.
+ */
+int common_choose_attach(struct bpf_object *obj, const struct common_env *env,
+			 const char *tool);
+
+/* Sum the per-CPU lost map (bpf/lost.bpf.h) into n[LOST_NR_REASONS]. */
+int lost_read(int map_fd, __u64 *n);
+__u64 lost_total(const __u64 *n);
+void lost_print(FILE *f, const __u64 *n);
+void lost_json(struct json *j, const __u64 *n);
+
+/* "4096", "64K", "2M", "1G" (powers of 1024); -EINVAL if malformed. */
+int parse_size(const char *s, __u64 *size);
+
+/* "HH:MM:SS " for -T. */
+void print_timestamp(FILE *f);
+
+/* Sleep for the interval, waking early on a signal; false when exiting. */
+bool common_wait_interval(const struct common_env *env);
+
+/* The number of possible CPUs, for per-CPU map values (cached). */
+int common_nr_cpus(void);
+
+#endif /* __COMMON_H */

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel symbols from /proc/kallsyms, for symbolizing stacks and callers:
+ * ksyms__load(), then ksyms__search() returns the symbol at or below an
+ * address (with its module), or NULL.  Addresses read as 0 without
+ * CAP_SYSLOG; the tools run as root.
+ */
+#ifndef __KSYMS_H
+#define __KSYMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ksym {
+	uint64_t addr;
+	const char *name;
+	const char *module;	/* NULL for vmlinux */
+};
+
+struct ksyms;
+
+struct ksyms *ksyms__load(void);
+/* From another file in the kallsyms format (tests). */
+struct ksyms *ksyms__load_file(const char *path);
+void ksyms__free(struct ksyms *ks);
+const struct ksym *ksyms__search(const struct ksyms *ks, uint64_t addr);
+size_t ksyms__count(const struct ksyms *ks);
+
+/* "name+0xoff [module]" into buf, or "0x<addr>" when unknown. */
+const char *ksyms__format(const struct ksyms *ks, uint64_t addr, char *buf, size_t len);
+
+#endif /* __KSYMS_H */

@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
+#include <string.h>
+
+#include "reftrack.h"
+
+struct reftrack *reftrack__new(size_t max_refs)
+{
+	struct reftrack *rt = calloc(1, sizeof(*rt));
+
+	if (rt)
+		rt->max_refs = max_refs;
+	return rt;
+}
+
+void reftrack__free(struct reftrack *rt)
+{
+	size_t i;
+
+	if (!rt)
+		return;
+	for (i = 0; i < rt->nr_objs; i++)
+		free(rt->objs[i].held);
+	free(rt->objs);
+	free(rt);
+}
+
+struct ref_obj *reftrack__find(struct reftrack *rt, uint32_t kind, uint32_t id)
+{
+	size_t i;
+
+	/* Live VFIO objects number in the tens: a linear search is enough. */
+	for (i = 0; i < rt->nr_objs; i++)
+		if (rt->objs[i].kind == kind && rt->objs[i].id == id)
+			return &rt->objs[i];
+	return NULL;
+}
+
+static struct ref_obj *find_or_add(struct reftrack *rt, uint32_t kind, uint32_t id,
+				   bool *created)
+{
+	struct ref_obj *o = reftrack__find(rt, kind, id);
+
+	*created = false;
+	if (o)
+		return o;
+	if (rt->nr_objs == rt->cap_objs) {
+		size_t cap = rt->cap_objs ? rt->cap_objs * 2 : 32;
+		struct ref_obj *n = realloc(rt->objs, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		rt->objs = n;
+		rt->cap_objs = cap;
+	}
+	o = &rt->objs[rt->nr_objs++];
+	memset(o, 0, sizeof(*o));
+	o->kind = kind;
+	o->id = id;
+	*created = true;
+	return o;
+}
+
+static void forget_held(struct reftrack *rt, struct ref_obj *o)
+{
+	rt->nr_refs -= o->nr_held;
+	o->nr_held = 0;
+}
+
+static void imbalance(struct reftrack *rt, const struct leak_event *e, uint32_t kind,
+		      uint32_t why)
+{
+	struct ref_imbalance *im;
+
+	im = &rt->imbalances[rt->nr_imbalances++ % REFTRACK_MAX_IMBALANCES];
+	im->ts = e->ts;
+	im->kind = kind;
+	im->id = e->id;
+	im->count = e->count;
+	im->pid = e->pid;
+	im->why = why;
+	im->caller = e->caller;
+	memcpy(im->comm, e->comm, sizeof(im->comm));
+}
+
+static void hold(struct reftrack *rt, struct ref_obj *o, const struct leak_event *e,
+		 uint32_t group)
+{
+	struct ref_holder *h;
+
+	if (rt->nr_refs >= rt->max_refs)
+		goto overflow;
+	if (o->nr_held == o->cap_held) {
+		size_t cap = o->cap_held ? o->cap_held * 2 : 8;
+		struct ref_holder *n = realloc(o->held, cap * sizeof(*n));
+
+		if (!n)
+			goto overflow;
+		o->held = n;
+		o->cap_held = cap;
+	}
+	h = &o->held[o->nr_held++];
+	h->ts = e->ts;
+	h->caller = e->caller;
+	h->stack_id = e->stack_id;
+	h->pid = e->pid;
+	h->tid = e->tid;
+	h->group = group;
+	memcpy(h->comm, e->comm, sizeof(h->comm));
+	rt->nr_refs++;
+	return;
+overflow:
+	o->dropped++;
+	rt->overflow++;
+}
+
+/* The get a put takes back: see the pairing rule in reftrack.h. */
+static bool unhold(struct reftrack *rt, struct ref_obj *o, const struct leak_event *e,
+		   bool by_group, uint32_t group)
+{
+	ssize_t i, pick = -1;
+
+	for (i = o->nr_held - 1; i >= 0; i--) {
+		if (by_group && o->held[i].group != group)
+			continue;
+		if (o->held[i].pid == e->pid) {
+			pick = i;
+			break;
+		}
+		if (pick < 0)
+			pick = i;
+	}
+	if (pick < 0)
+		return false;
+	memmove(&o->held[pick], &o->held[pick + 1],
+		(o->nr_held - pick - 1) * sizeof(*o->held));
+	o->nr_held--;
+	rt->nr_refs--;
+	return true;
+}
+
+static void put(struct reftrack *rt, struct ref_obj *o, const struct leak_event *e,
+		uint32_t kind, bool by_group, uint32_t group)
+{
+	if (unhold(rt, o, e, by_group, group))
+		return;
+	if (o->dropped) {
+		o->dropped--;
+		return;
+	}
+	if (o->untracked > 0) {
+		o->untracked--;
+		return;
+	}
+	imbalance(rt, e, kind, IMB_PUT_WITHOUT_GET);
+}
+
+static void ref_event(struct reftrack *rt, const struct leak_event *e, bool get)
+{
+	bool created;
+	struct ref_obj *o = find_or_add(rt, e->kind, e->id, &created);
+
+	if (!o)
+		return;
+	/* An id reused after its object was freed: a new object. */
+	if (!created && o->freed && get) {
+		forget_held(rt, o);
+		free(o->held);
+		memset(o, 0, sizeof(*o));
+		o->kind = e->kind;
+		o->id = e->id;
+		created = true;
+	}
+	if (e->count >= 0x80000000U)
+		imbalance(rt, e, e->kind, IMB_COUNT_BELOW_ZERO);
+	if (!o->refs_seen)
+		o->untracked = get ? (int64_t)e->count - 1 : (int64_t)e->count + 1;
+	o->refs_seen = true;
+	if (o->untracked < 0)
+		o->untracked = 0;
+	o->last_count = e->count;
+	if (get) {
+		hold(rt, o, e, 0);
+		return;
+	}
+	put(rt, o, e, e->kind, false, 0);
+	if (e->count == 0) {
+		if (o->nr_held)
+			imbalance(rt, e, e->kind, IMB_FREED_WITH_GETS);
+		forget_held(rt, o);
+		o->untracked = 0;
+		o->dropped = 0;
+		o->freed = true;
+	}
+}
+
+/* External users: by container (users is the container's), paired by group. */
+static void ext_event(struct reftrack *rt, const struct leak_event *e, bool get)
+{
+	struct leak_event k = *e;
+	struct ref_obj *o;
+	bool created;
+
+	if (e->ret < 0)
+		return;
+	k.id = e->aux;	/* the container */
+	o = find_or_add(rt, REF_KIND_EXTERNAL, k.id, &created);
+	if (!o)
+		return;
+	if (!o->refs_seen)
+		o->untracked = get ? (int64_t)e->count - 1 : (int64_t)e->count + 1;
+	o->refs_seen = true;
+	if (o->untracked < 0)
+		o->untracked = 0;
+	o->last_count = e->count;
+	if (get)
+		hold(rt, o, &k, e->id);
+	else
+		put(rt, o, &k, REF_KIND_EXTERNAL, true, e->id);
+}
+
+static void fd_event(struct reftrack *rt, const struct leak_event *e, bool open)
+{
+	struct ref_obj *o;
+	bool created;
+
+	if (e->ret < 0 || e->kind == VFIO_TRACE_OBJ_CONTAINER)
+		return;
+	o = find_or_add(rt, e->kind, e->id, &created);
+	if (!o)
+		return;
+	if (open) {
+		o->fds_open++;
+		o->fds_seen = true;
+		o->closed_ts = 0;
+	} else {
+		if (o->fds_open > 0)
+			o->fds_open--;
+		/* Opened before we started: its close still closes it. */
+		o->fds_seen = true;
+		if (!o->fds_open)
+			o->closed_ts = e->ts;
+	}
+}
+
+void reftrack__event(struct reftrack *rt, const struct leak_event *e)
+{
+	struct ref_obj *o;
+	bool created;
+
+	rt->events++;
+	switch (e->type) {
+	case LEAK_REF_GET:
+	case LEAK_REF_PUT:
+		ref_event(rt, e, e->type == LEAK_REF_GET);
+		break;
+	case LEAK_EXT_GET:
+	case LEAK_EXT_PUT:
+		ext_event(rt, e, e->type == LEAK_EXT_GET);
+		break;
+	case LEAK_OPEN:
+	case LEAK_CLOSE:
+		fd_event(rt, e, e->type == LEAK_OPEN);
+		break;
+	case LEAK_FREED:
+		o = reftrack__find(rt, e->kind, e->id);
+		if (o) {
+			forget_held(rt, o);
+			o->freed = true;
+		}
+		/* Its external users are gone with it. */
+		o = reftrack__find(rt, REF_KIND_EXTERNAL, e->id);
+		if (o) {
+			forget_held(rt, o);
+			o->untracked = 0;
+		}
+		break;
+	case LEAK_ATTACH:
+	case LEAK_DETACH:
+		if (e->ret < 0)
+			break;
+		o = find_or_add(rt, VFIO_TRACE_OBJ_GROUP, e->id, &created);
+		if (o)
+			o->container = e->type == LEAK_ATTACH ? e->aux : 0;
+		break;
+	}
+}
+
+int64_t reftrack__outstanding(const struct ref_obj *o)
+{
+	return (int64_t)o->nr_held + o->untracked + o->dropped;
+}
+
+static bool group_orphaned(const struct ref_obj *g)
+{
+	if (g->freed || !g->fds_seen || g->fds_open > 0)
+		return false;
+	return g->container || g->nr_held || g->dropped;
+}
+
+bool reftrack__orphaned(struct reftrack *rt, const struct ref_obj *o)
+{
+	size_t i, groups = 0;
+
+	switch (o->kind) {
+	case VFIO_TRACE_OBJ_GROUP:
+		return group_orphaned(o);
+	case VFIO_TRACE_OBJ_DEVICE:
+		return !o->freed && o->fds_seen && !o->fds_open &&
+		       (o->nr_held || o->dropped);
+	case VFIO_TRACE_OBJ_CONTAINER:
+		if (o->freed)
+			return false;
+		for (i = 0; i < rt->nr_objs; i++) {
+			const struct ref_obj *g = &rt->objs[i];
+
+			if (g->kind != VFIO_TRACE_OBJ_GROUP || g->container != o->id)
+				continue;
+			if (!group_orphaned(g))
+				return false;
+			groups++;
+		}
+		return groups > 0;
+	}
+	return false;
+}
+
+size_t reftrack__count_held(const struct reftrack *rt, uint32_t kind)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < rt->nr_objs; i++)
+		if (!kind || rt->objs[i].kind == kind)
+			n += rt->objs[i].nr_held;
+	return n;
+}
+
+const char *reftrack__kind_name(uint32_t kind)
+{
+	switch (kind) {
+	case VFIO_TRACE_OBJ_CONTAINER: return "container";
+	case VFIO_TRACE_OBJ_GROUP: return "group";
+	case VFIO_TRACE_OBJ_DEVICE: return "device";
+	case REF_KIND_EXTERNAL: return "external-user";
+	}
+	return "unknown";
+}
+
+const char *reftrack__why_name(uint32_t why)
+{
+	switch (why) {
+	case IMB_PUT_WITHOUT_GET: return "put without get";
+	case IMB_COUNT_BELOW_ZERO: return "count below zero";
+	case IMB_FREED_WITH_GETS: return "freed with gets outstanding";
+	}
+	return "unknown";
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfio-leak's bookkeeping: every reference get and put on containers,
+ * groups and devices, and every external-user get and put, paired up in
+ * user space from the events bpf/vfio-leak.bpf.c sends.
+ *
+ * Pairing.  References are counted, not named: a put can drop any of the
+ * object's references.  A put takes back the latest outstanding get of
+ * the same process if there is one, else the latest get of anyone
+ * (external users: of the same group).  The number of references left is
+ * exact; which holder is shown for them is the best guess.
+ *
+ * References the events never showed being taken (the one kref_init()
+ * gives an object, or those taken before the tool started) are
+ * "untracked": the first event of an object tells how many there are
+ * (count - 1 after a get, count + 1 before a put).  A put with no
+ * outstanding get takes an untracked one; with none left it is an
+ * imbalance: a put without a get.  A count read as below zero (a u32
+ * above 2^31) is an imbalance too.
+ *
+ * Held after close.  Container fds have no close event, but a group
+ * attached to a container stays attached after its last fd closes only
+ * when an external user holds it (vfio_group_detach does not fire).  So:
+ *   - a group is orphaned when all its fds are closed and it is still
+ *     attached to a container, or still has tracked references;
+ *   - a device is orphaned when its fds are closed and tracked
+ *     references remain;
+ *   - a container is orphaned when it is not released, has at least one
+ *     group attached, and every one of those groups is orphaned: nothing
+ *     in user space can reach it any more, only external users.
+ *
+ * Bounded: at most max_refs outstanding gets are remembered; further
+ * gets are counted as overflow (and their puts consume them first).
+ */
+#ifndef __REFTRACK_H
+#define __REFTRACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vfio_tools.h"
+
+/* Object kinds: enum vfio_trace_obj, plus external users by container. */
+#define REF_KIND_EXTERNAL 4
+#define REF_NR_KINDS 5
+
+struct ref_holder {
+	uint64_t ts;
+	uint64_t caller;
+	int32_t stack_id;
+	uint32_t pid, tid;
+	uint32_t group;		/* external users: the group */
+	char comm[TASK_COMM_LEN];
+};
+
+struct ref_obj {
+	uint32_t kind, id;
+	struct ref_holder *held;	/* outstanding gets, oldest first */
+	size_t nr_held, cap_held;
+	int64_t untracked;
+	bool refs_seen;			/* untracked is known */
+	uint64_t dropped;		/* gets not remembered: table full */
+	uint32_t last_count;
+	int fds_open;			/* groups, devices */
+	bool fds_seen;			/* an open was seen */
+	uint64_t closed_ts;		/* when the last fd closed */
+	uint32_t container;		/* groups: attached to, 0 when not */
+	bool freed;
+};
+
+enum ref_imbalance_why {
+	IMB_PUT_WITHOUT_GET = 1,
+	IMB_COUNT_BELOW_ZERO,
+	IMB_FREED_WITH_GETS,		/* count 0 while gets are outstanding */
+};
+
+struct ref_imbalance {
+	uint64_t ts;
+	uint32_t kind, id, count, pid;
+	uint32_t why;			/* enum ref_imbalance_why */
+	uint64_t caller;
+	char comm[TASK_COMM_LEN];
+};
+
+#define REFTRACK_MAX_IMBALANCES 64
+
+struct reftrack {
+	struct ref_obj *objs;
+	size_t nr_objs, cap_objs;
+	size_t max_refs, nr_refs;	/* outstanding gets remembered */
+	uint64_t overflow;		/* gets not remembered */
+	uint64_t nr_imbalances;		/* all of them */
+	struct ref_imbalance imbalances[REFTRACK_MAX_IMBALANCES]; /* the last ones */
+	uint64_t events;
+};
+
+struct reftrack *reftrack__new(size_t max_refs);
+void reftrack__free(struct reftrack *rt);
+void reftrack__event(struct reftrack *rt, const struct leak_event *e);
+
+struct ref_obj *reftrack__find(struct reftrack *rt, uint32_t kind, uint32_t id);
+/* Outstanding references of an object: tracked + untracked + dropped. */
+int64_t reftrack__outstanding(const struct ref_obj *o);
+bool reftrack__orphaned(struct reftrack *rt, const struct ref_obj *o);
+/* Tracked outstanding gets, over all objects of a kind (0: all kinds). */
+size_t reftrack__count_held(const struct reftrack *rt, uint32_t kind);
+
+const char *reftrack__kind_name(uint32_t kind);
+const char *reftrack__why_name(uint32_t why);
+
+#endif /* __REFTRACK_H */

@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio-lat: how long VFIO DMA maps and unmaps take, as log2 histograms,
+ * in total and split into pinning pages and IOMMU mapping.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common.h"
+#include "histogram.h"
+#include "json.h"
+#include "vfio-lat.skel.h"
+#include "vfio_tools.h"
+
+#define TOOL "vfio-lat"
+
+enum { OPT_TEARDOWN = 0x2000 };
+
+static struct env {
+	struct common_env c;
+	__u32 filter_op;		/* LAT_MAP + 1, LAT_UNMAP + 1, 0: both */
+	__u32 filter_container;
+	__u64 filter_min_size;
+	__u64 filter_max_size;
+	bool teardown;
+	__u64 unit_div;
+	const char *unit;		/* histogram header */
+	const char *unit_short;		/* JSON "unit" */
+} env = {
+	.unit_div = 1000, .unit = "usecs", .unit_short = "us",
+};
+
+const char *argp_program_version = "vfio-lat (vfioscope)";
+static const char doc[] =
+"Summarize VFIO DMA map and unmap latency as log2 histograms.\n"
+"\n"
+"USAGE: vfio-lat [-h] [-p PID] [-c CONTAINER] [-o OP] [-s SIZE] [-S SIZE]\n"
+"                [-m|-n] [--teardown] [-T] [-j] [-v] [interval] [count]\n"
+"\n"
+"Each operation is shown in total (ioctl entry to done) and split into\n"
+"pinning (pin_ns) and IOMMU mapping (iommu_ns).  On Debian's in-tree VFIO\n"
+"(fentry mode) the IOMMU part cannot be seen.  Failed operations and\n"
+"container teardowns are counted but kept out of the histograms.\n"
+"\n"
+"EXAMPLES:\n"
+"    vfio-lat              # summarize until Ctrl-C\n"
+"    vfio-lat 1 10         # ten 1-second reports\n"
+"    vfio-lat -o map -m    # maps only, in milliseconds\n"
+"    vfio-lat -s 2M -S 2M  # only 2 MiB operations\n"
+"    vfio-lat -p 1234 -j   # process 1234, JSON lines\n"
+"    vfio-lat -c 3         # container 3 only\n";
+
+static const struct argp_option opts[] = {
+	COMMON_OPTIONS,
+	{ "container", 'c', "ID", 0, "Only this container", 0 },
+	{ "op", 'o', "OP", 0, "Only map or unmap", 0 },
+	{ "min-size", 's', "SIZE", 0, "Only operations of at least SIZE bytes (K, M, G)", 0 },
+	{ "max-size", 'S', "SIZE", 0, "Only operations of at most SIZE bytes", 0 },
+	{ "milliseconds", 'm', NULL, 0, "Histograms in milliseconds", 0 },
+	{ "nanoseconds", 'n', NULL, 0, "Histograms in nanoseconds", 0 },
+	{ "teardown", OPT_TEARDOWN, NULL, 0, "Count container teardown unmaps too", 0 },
+	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
+	{},
+};
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	error_t err = common_parse_opt(key, arg, state, &env.c);
+	char *end;
+
+	if (err != ARGP_ERR_UNKNOWN)
+		return err;
+	switch (key) {
+	case 'h':
+		argp_state_help(state, stderr, ARGP_HELP_STD_HELP);
+		break;
+	case 'c':
+		errno = 0;
+		env.filter_container = strtoul(arg, &end, 10);
+		if (errno || *end || !env.filter_container)
+			argp_error(state, "invalid container id: %s", arg);
+		break;
+	case 'o':
+		if (!strcmp(arg, "map"))
+			env.filter_op = LAT_MAP + 1;
+		else if (!strcmp(arg, "unmap"))
+			env.filter_op = LAT_UNMAP + 1;
+		else
+			argp_error(state, "invalid operation: %s (map or unmap)", arg);
+		break;
+	case 's':
+		if (parse_size(arg, &env.filter_min_size))
+			argp_error(state, "invalid size: %s", arg);
+		break;
+	case 'S':
+		if (parse_size(arg, &env.filter_max_size) || !env.filter_max_size)
+			argp_error(state, "invalid size: %s", arg);
+		break;
+	case 'm':
+		env.unit_div = 1000000;
+		env.unit = "msecs";
+		env.unit_short = "ms";
+		break;
+	case 'n':
+		env.unit_div = 1;
+		env.unit = "nsecs";
+		env.unit_short = "ns";
+		break;
+	case OPT_TEARDOWN:
+		env.teardown = true;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+struct snapshot {
+	struct lat_hist h[LAT_NR_HISTS];
+	__u64 counters[LAT_NR_OPS * LAT_NR_COUNTERS];
+	__u64 max[LAT_NR_HISTS];	/* this interval's, not cumulative */
+};
+
+static const char *const op_names[LAT_NR_OPS] = { "map", "unmap" };
+static const char *const part_names[LAT_NR_PARTS] = { "total", "pin", "iommu" };
+
+/* Cumulative histograms and counters, summed over the CPUs. */
+static int read_snapshot(struct vfio_lat *skel, struct snapshot *s)
+{
+	int cpus = common_nr_cpus(), fd, cpu, i, err = 0;
+	struct lat_hist *h = calloc(cpus, sizeof(*h));
+	__u64 *v = calloc(cpus, sizeof(*v));
+	__u32 key, bank;
+
+	if (!h || !v) {
+		err = -ENOMEM;
+		goto out;
+	}
+	memset(s, 0, sizeof(*s));
+	fd = bpf_map__fd(skel->maps.hists);
+	for (key = 0; key < LAT_NR_HISTS; key++) {
+		if (bpf_map_lookup_elem(fd, &key, h)) {
+			err = -errno;
+			goto out;
+		}
+		for (cpu = 0; cpu < cpus; cpu++) {
+			for (i = 0; i < HIST_NR_SLOTS; i++)
+				s->h[key].slots[i] += h[cpu].slots[i];
+			s->h[key].count += h[cpu].count;
+			s->h[key].sum += h[cpu].sum;
+		}
+	}
+	fd = bpf_map__fd(skel->maps.counters);
+	for (key = 0; key < LAT_NR_OPS * LAT_NR_COUNTERS; key++) {
+		if (bpf_map_lookup_elem(fd, &key, v)) {
+			err = -errno;
+			goto out;
+		}
+		for (cpu = 0; cpu < cpus; cpu++)
+			s->counters[key] += v[cpu];
+	}
+
+	/* Flip the max bank, then read and clear the one just left. */
+	bank = skel->bss->max_bank & 1;
+	__atomic_store_n(&skel->bss->max_bank, bank ^ 1, __ATOMIC_SEQ_CST);
+	fd = bpf_map__fd(skel->maps.maxes);
+	for (i = 0; i < LAT_NR_HISTS; i++) {
+		key = bank * LAT_NR_HISTS + i;
+		if (bpf_map_lookup_elem(fd, &key, v)) {
+			err = -errno;
+			goto out;
+		}
+		for (cpu = 0; cpu < cpus; cpu++) {
+			if (v[cpu] > s->max[i])
+				s->max[i] = v[cpu];
+		}
+		memset(v, 0, cpus * sizeof(*v));
+		if (bpf_map_update_elem(fd, &key, v, BPF_ANY)) {
+			err = -errno;
+			goto out;
+		}
+	}
+out:
+	free(h);
+	free(v);
+	return err;
+}
+
+/* cur - prev, for everything but max, which is per interval already. */
+static void snapshot_diff(struct snapshot *d, const struct snapshot *cur,
+			  const struct snapshot *prev)
+{
+	int k, i;
+
+	for (k = 0; k < LAT_NR_HISTS; k++) {
+		for (i = 0; i < HIST_NR_SLOTS; i++)
+			d->h[k].slots[i] = cur->h[k].slots[i] - prev->h[k].slots[i];
+		d->h[k].count = cur->h[k].count - prev->h[k].count;
+		d->h[k].sum = cur->h[k].sum - prev->h[k].sum;
+		d->max[k] = cur->max[k];
+	}
+	for (k = 0; k < LAT_NR_OPS * LAT_NR_COUNTERS; k++)
+		d->counters[k] = cur->counters[k] - prev->counters[k];
+}
+
+/* A percentile is known to within its slot: its upper bound, at most max. */
+static __u64 percentile(const struct lat_hist *h, __u64 max, double p)
+{
+	__u64 v = hist_percentile((const uint64_t *)h->slots, HIST_NR_SLOTS, p);
+
+	return v > max ? max : v;
+}
+
+static bool part_shown(int part, enum vfio_attach_mode mode)
+{
+	return part != LAT_IOMMU || mode != ATTACH_FENTRY;
+}
+
+static bool op_shown(int op)
+{
+	return !env.filter_op || env.filter_op == (__u32)op + 1;
+}
+
+static void print_text(const struct snapshot *d, enum vfio_attach_mode mode)
+{
+	int op, part;
+
+	if (env.c.timestamp)
+		print_timestamp(stdout);
+	if (env.c.timestamp)
+		putchar('\n');
+	for (op = 0; op < LAT_NR_OPS; op++) {
+		const __u64 *cnt = &d->counters[op * LAT_NR_COUNTERS];
+
+		if (!op_shown(op))
+			continue;
+		printf("%s: %llu ops (failed %llu, teardown %llu, filtered out %llu)\n",
+		       op_names[op],
+		       (unsigned long long)d->h[LAT_HIST_IDX(op, LAT_TOTAL)].count,
+		       (unsigned long long)cnt[LAT_CNT_FAILED],
+		       (unsigned long long)cnt[LAT_CNT_TEARDOWN],
+		       (unsigned long long)cnt[LAT_CNT_FILTERED]);
+		for (part = 0; part < LAT_NR_PARTS; part++) {
+			const struct lat_hist *h = &d->h[LAT_HIST_IDX(op, part)];
+			__u64 max = d->max[LAT_HIST_IDX(op, part)];
+
+			if (!part_shown(part, mode)) {
+				printf("  %s: not seen in %s mode\n", part_names[part],
+				       attach_mode_name(mode));
+				continue;
+			}
+			printf("  %s (%s): p50 %llu  p90 %llu  p99 %llu  max %llu\n",
+			       part_names[part], env.unit,
+			       (unsigned long long)percentile(h, max, 50),
+			       (unsigned long long)percentile(h, max, 90),
+			       (unsigned long long)percentile(h, max, 99),
+			       (unsigned long long)max);
+			hist_print(stdout, (const uint64_t *)h->slots, HIST_NR_SLOTS, env.unit);
+		}
+		putchar('\n');
+	}
+}
+
+static void json_part(struct json *j, const char *name, const struct lat_hist *h,
+		      __u64 max)
+{
+	int i;
+
+	json_obj_open(j, name);
+	json_u64(j, "count", h->count);
+	json_u64(j, "sum", h->sum);
+	json_u64(j, "p50", percentile(h, max, 50));
+	json_u64(j, "p90", percentile(h, max, 90));
+	json_u64(j, "p99", percentile(h, max, 99));
+	json_u64(j, "max", max);
+	json_arr_open(j, "slots");
+	for (i = 0; i < HIST_NR_SLOTS; i++) {
+		if (!h->slots[i])
+			continue;
+		json_obj_open(j, NULL);
+		json_u64(j, "low", hist_slot_low(i));
+		json_u64(j, "high", hist_slot_high(i) - 1);
+		json_u64(j, "count", h->slots[i]);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	json_obj_close(j);
+}
+
+static void print_json(const struct snapshot *d, enum vfio_attach_mode mode,
+		       const __u64 *lost)
+{
+	struct json j;
+	int op, part;
+
+	json_init(&j, stdout);
+	json_obj_open(&j, NULL);
+	json_u64(&j, "time", (__u64)time(NULL));
+	json_str(&j, "attach", attach_mode_name(mode));
+	json_str(&j, "unit", env.unit_short);
+	for (op = 0; op < LAT_NR_OPS; op++) {
+		const __u64 *cnt = &d->counters[op * LAT_NR_COUNTERS];
+
+		if (!op_shown(op))
+			continue;
+		json_obj_open(&j, op_names[op]);
+		json_u64(&j, "ops", d->h[LAT_HIST_IDX(op, LAT_TOTAL)].count);
+		json_u64(&j, "failed", cnt[LAT_CNT_FAILED]);
+		json_u64(&j, "teardown", cnt[LAT_CNT_TEARDOWN]);
+		json_u64(&j, "filtered", cnt[LAT_CNT_FILTERED]);
+		for (part = 0; part < LAT_NR_PARTS; part++) {
+			if (part_shown(part, mode))
+				json_part(&j, part_names[part],
+					  &d->h[LAT_HIST_IDX(op, part)],
+					  d->max[LAT_HIST_IDX(op, part)]);
+			else
+				json_null(&j, part_names[part]);
+		}
+		json_obj_close(&j);
+	}
+	lost_json(&j, lost);
+	json_obj_close(&j);
+}
+
+static int report(struct vfio_lat *skel, struct snapshot *prev,
+		  enum vfio_attach_mode mode)
+{
+	static struct snapshot cur, d;
+	__u64 lost[LOST_NR_REASONS];
+	int err;
+
+	err = read_snapshot(skel, &cur);
+	if (!err)
+		err = lost_read(bpf_map__fd(skel->maps.lost), lost);
+	if (err) {
+		fprintf(stderr, "%s: failed to read the BPF maps: %s\n", TOOL, strerror(-err));
+		return err;
+	}
+	snapshot_diff(&d, &cur, prev);
+	*prev = cur;
+	if (env.c.json) {
+		print_json(&d, mode, lost);
+	} else {
+		print_text(&d, mode);
+		lost_print(stdout, lost);
+	}
+	fflush(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = { .options = opts, .parser = parse_opt, .doc = doc };
+	static struct snapshot prev;
+	struct vfio_lat *skel;
+	long long limit;
+	long reports = 0;
+	int err, mode;
+
+	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
+	if (err)
+		return err;
+	common_set_libbpf_print(&env.c);
+
+	skel = vfio_lat__open();
+	if (!skel) {
+		fprintf(stderr, "%s: failed to open the BPF skeleton: %s\n", TOOL, strerror(errno));
+		return 1;
+	}
+	mode = common_choose_attach(skel->obj, &env.c, TOOL);
+	if (mode < 0) {
+		err = mode;
+		goto cleanup;
+	}
+	skel->rodata->filter_op = env.filter_op;
+	skel->rodata->filter_pid = env.c.pid;
+	skel->rodata->filter_container = env.filter_container;
+	skel->rodata->filter_min_size = env.filter_min_size;
+	skel->rodata->filter_max_size = env.filter_max_size;
+	skel->rodata->targ_unit_div = env.unit_div;
+	skel->rodata->targ_teardown = env.teardown;
+	if (mode == ATTACH_FENTRY) {
+		limit = attach_read_sysfs_ll("/sys/module/vfio_iommu_type1/parameters/dma_entry_limit");
+		skel->rodata->targ_dma_entry_limit = limit > 0 ? limit : 0;
+	}
+
+	err = vfio_lat__load(skel);
+	if (err) {
+		fprintf(stderr, "%s: failed to load the BPF programs: %s\n", TOOL, strerror(-err));
+		goto cleanup;
+	}
+	err = vfio_lat__attach(skel);
+	if (err) {
+		fprintf(stderr, "%s: failed to attach the BPF programs: %s\n", TOOL, strerror(-err));
+		goto cleanup;
+	}
+	common_setup_signals();
+	if (!env.c.json)
+		fprintf(stderr, "Tracing VFIO DMA map/unmap latency (%s)... %s\n",
+			attach_mode_name(mode),
+			env.c.interval ? "Ctrl-C to end." : "Ctrl-C to end and report.");
+
+	for (;;) {
+		bool more = common_wait_interval(&env.c);
+
+		err = report(skel, &prev, mode);
+		if (err || !more || (env.c.count && ++reports >= env.c.count))
+			break;
+	}
+
+cleanup:
+	vfio_lat__destroy(skel);
+	return err ? 1 : 0;
+}

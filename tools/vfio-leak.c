@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio-leak: who holds references on VFIO containers, groups and devices,
+ * and external users, for how long, and from which kernel stack.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common.h"
+#include "json.h"
+#include "ksyms.h"
+#include "reftrack.h"
+#include "vfio-leak.skel.h"
+#include "vfio_tools.h"
+
+#define TOOL "vfio-leak"
+
+enum { OPT_STACK_DEPTH = 0x2000 };
+
+static struct env {
+	struct common_env c;
+	double min_age;		/* -a, seconds */
+	long max_refs;
+	int stack_depth;
+} env = {
+	.max_refs = 65536,
+	.stack_depth = 8,
+};
+
+const char *argp_program_version = "vfio-leak (vfioscope)";
+static const char doc[] =
+"Track VFIO reference gets and puts and report leaks.\n"
+"\n"
+"USAGE: vfio-leak [-h] [-a AGE] [-p PID] [-m MAX] [--stack-depth N] [-T] [-j] [-v]\n"
+"                 [interval] [count]\n"
+"\n"
+"Reports, every interval or when leaving:\n"
+"  - references held longer than AGE, with the holder and the kernel stack\n"
+"    of the get (references are counted, not named: which get a put took\n"
+"    back is a guess, the number left is exact);\n"
+"  - objects still held after every user-space fd was closed: a group\n"
+"    whose fds are closed but that is still attached or referenced, a\n"
+"    container all of whose groups are like that (kept by external users);\n"
+"  - imbalances: a put without a get, a count below zero.\n"
+"Needs the vfio:* events of the vfioscope stack (tp_btf or raw_tp).\n"
+"\n"
+"EXAMPLES:\n"
+"    vfio-leak             # report when Ctrl-C is hit\n"
+"    vfio-leak -a 60 10    # every 10 s, references older than a minute\n"
+"    vfio-leak -j 5 1      # one JSON report after 5 s\n"
+"    vfio-leak -p 1234     # holders in process 1234 only\n";
+
+static const struct argp_option opts[] = {
+	COMMON_OPTIONS,
+	{ "age", 'a', "AGE", 0, "Report references held at least AGE seconds (default 0)", 0 },
+	{ "max-refs", 'm', "MAX", 0, "Remember at most MAX outstanding gets (default 65536)", 0 },
+	{ "stack-depth", OPT_STACK_DEPTH, "N", 0, "Print N frames of each stack (default 8, 0: none)", 0 },
+	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
+	{},
+};
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	error_t err = common_parse_opt(key, arg, state, &env.c);
+	char *end;
+
+	if (err != ARGP_ERR_UNKNOWN)
+		return err;
+	errno = 0;
+	switch (key) {
+	case 'h':
+		argp_state_help(state, stderr, ARGP_HELP_STD_HELP);
+		break;
+	case 'a':
+		env.min_age = strtod(arg, &end);
+		if (errno || *end || env.min_age < 0)
+			argp_error(state, "invalid age: %s", arg);
+		break;
+	case 'm':
+		env.max_refs = strtol(arg, &end, 10);
+		if (errno || *end || env.max_refs < 1)
+			argp_error(state, "invalid max: %s", arg);
+		break;
+	case OPT_STACK_DEPTH:
+		env.stack_depth = strtol(arg, &end, 10);
+		if (errno || *end || env.stack_depth < 0 || env.stack_depth > MAX_STACK_DEPTH)
+			argp_error(state, "invalid stack depth: %s (0 to %d)", arg, MAX_STACK_DEPTH);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+struct ctx {
+	struct reftrack *rt;
+	struct ksyms *ksyms;
+	int stacks_fd;
+	enum vfio_attach_mode mode;
+};
+
+static int handle_event(void *ctxp, void *data, size_t size)
+{
+	struct ctx *ctx = ctxp;
+
+	if (size < sizeof(struct leak_event))
+		return 0;
+	reftrack__event(ctx->rt, data);
+	return 0;
+}
+
+static __u64 monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int read_stack(const struct ctx *ctx, __s32 id, __u64 *ips)
+{
+	memset(ips, 0, MAX_STACK_DEPTH * sizeof(*ips));
+	if (id < 0)
+		return -ENOENT;
+	return bpf_map_lookup_elem(ctx->stacks_fd, &id, ips) ? -errno : 0;
+}
+
+static bool holder_shown(const struct ref_holder *h, __u64 now)
+{
+	if (env.c.pid && h->pid != (__u32)env.c.pid)
+		return false;
+	return (now - h->ts) / 1e9 >= env.min_age;
+}
+
+static void print_holder_text(const struct ctx *ctx, const struct ref_obj *o,
+			      const struct ref_holder *h, __u64 now)
+{
+	__u64 ips[MAX_STACK_DEPTH];
+	char sym[256];
+	int i;
+
+	printf("  %s %u", reftrack__kind_name(o->kind), o->id);
+	if (o->kind == REF_KIND_EXTERNAL)
+		printf(" (group %u)", h->group);
+	printf(": held %.3fs by %s[%u] caller %s\n", (now - h->ts) / 1e9, h->comm,
+	       h->pid, ksyms__format(ctx->ksyms, h->caller, sym, sizeof(sym)));
+	if (!env.stack_depth)
+		return;
+	if (read_stack(ctx, h->stack_id, ips)) {
+		printf("      [stack lost]\n");
+		return;
+	}
+	for (i = 0; i < env.stack_depth && ips[i]; i++)
+		printf("      %s\n", ksyms__format(ctx->ksyms, ips[i], sym, sizeof(sym)));
+}
+
+static void print_orphan_text(struct reftrack *rt, const struct ref_obj *o, __u64 now)
+{
+	const struct ref_obj *ext;
+
+	switch (o->kind) {
+	case VFIO_TRACE_OBJ_CONTAINER:
+		ext = reftrack__find(rt, REF_KIND_EXTERNAL, o->id);
+		printf("  container %u: not released, every group's fds closed; "
+		       "%lld references, %lld external users\n", o->id,
+		       (long long)reftrack__outstanding(o),
+		       ext ? (long long)reftrack__outstanding(ext) : 0LL);
+		break;
+	case VFIO_TRACE_OBJ_GROUP:
+		printf("  group %u: fds closed %.3fs ago, still %s%u; %zu tracked references\n",
+		       o->id, o->closed_ts ? (now - o->closed_ts) / 1e9 : 0.0,
+		       o->container ? "in container " : "in no container", o->container,
+		       o->nr_held);
+		break;
+	default:
+		printf("  %s %u: fds closed %.3fs ago; %zu tracked references\n",
+		       reftrack__kind_name(o->kind), o->id,
+		       o->closed_ts ? (now - o->closed_ts) / 1e9 : 0.0, o->nr_held);
+	}
+}
+
+static void report_text(struct ctx *ctx, const __u64 *lost)
+{
+	struct reftrack *rt = ctx->rt;
+	__u64 now = monotonic_ns();
+	size_t i, j, n, shown = 0;
+	char sym[256];
+
+	if (env.c.timestamp)
+		print_timestamp(stdout);
+	printf("vfio-leak: %llu events, %zu gets outstanding (%zu external users), "
+	       "overflow %llu, attach %s; ",
+	       (unsigned long long)rt->events, reftrack__count_held(rt, 0),
+	       reftrack__count_held(rt, REF_KIND_EXTERNAL),
+	       (unsigned long long)rt->overflow, attach_mode_name(ctx->mode));
+	lost_print(stdout, lost);
+
+	printf("References held for %gs or more:\n", env.min_age);
+	for (i = 0; i < rt->nr_objs; i++) {
+		const struct ref_obj *o = &rt->objs[i];
+
+		for (j = 0; j < o->nr_held; j++) {
+			if (!holder_shown(&o->held[j], now))
+				continue;
+			print_holder_text(ctx, o, &o->held[j], now);
+			shown++;
+		}
+	}
+	if (!shown)
+		printf("  none\n");
+
+	printf("Held after every fd was closed:\n");
+	for (i = 0, shown = 0; i < rt->nr_objs; i++) {
+		if (!reftrack__orphaned(rt, &rt->objs[i]))
+			continue;
+		print_orphan_text(rt, &rt->objs[i], now);
+		shown++;
+	}
+	if (!shown)
+		printf("  none\n");
+
+	printf("Imbalances: %llu\n", (unsigned long long)rt->nr_imbalances);
+	n = rt->nr_imbalances < REFTRACK_MAX_IMBALANCES ? rt->nr_imbalances :
+	    REFTRACK_MAX_IMBALANCES;
+	for (i = 0; i < n; i++) {
+		const struct ref_imbalance *im = &rt->imbalances[
+			(rt->nr_imbalances - n + i) % REFTRACK_MAX_IMBALANCES];
+
+		printf("  %s %u: %s (count %u) by %s[%u] caller %s\n",
+		       reftrack__kind_name(im->kind), im->id, reftrack__why_name(im->why),
+		       im->count, im->comm, im->pid,
+		       ksyms__format(ctx->ksyms, im->caller, sym, sizeof(sym)));
+	}
+	putchar('\n');
+	fflush(stdout);
+}
+
+static void report_json(struct ctx *ctx, const __u64 *lost)
+{
+	struct reftrack *rt = ctx->rt;
+	__u64 now = monotonic_ns(), ips[MAX_STACK_DEPTH];
+	struct json j;
+	char sym[256];
+	size_t i, k, n;
+	int f;
+
+	json_init(&j, stdout);
+	json_obj_open(&j, NULL);
+	json_u64(&j, "time", (__u64)time(NULL));
+	json_str(&j, "attach", attach_mode_name(ctx->mode));
+	json_u64(&j, "events", rt->events);
+	json_u64(&j, "outstanding", reftrack__count_held(rt, 0));
+	json_u64(&j, "outstanding_external", reftrack__count_held(rt, REF_KIND_EXTERNAL));
+	json_u64(&j, "overflow", rt->overflow);
+	json_double(&j, "min_age_s", env.min_age);
+
+	json_arr_open(&j, "held");
+	for (i = 0; i < rt->nr_objs; i++) {
+		const struct ref_obj *o = &rt->objs[i];
+
+		for (k = 0; k < o->nr_held; k++) {
+			const struct ref_holder *h = &o->held[k];
+
+			if (!holder_shown(h, now))
+				continue;
+			json_obj_open(&j, NULL);
+			json_str(&j, "kind", reftrack__kind_name(o->kind));
+			json_u64(&j, "id", o->id);
+			if (o->kind == REF_KIND_EXTERNAL)
+				json_u64(&j, "group", h->group);
+			json_double(&j, "age_s", (now - h->ts) / 1e9);
+			json_u64(&j, "pid", h->pid);
+			json_u64(&j, "tid", h->tid);
+			json_str(&j, "comm", h->comm);
+			json_str(&j, "caller", ksyms__format(ctx->ksyms, h->caller, sym, sizeof(sym)));
+			json_arr_open(&j, "stack");
+			if (!read_stack(ctx, h->stack_id, ips))
+				for (f = 0; f < MAX_STACK_DEPTH && ips[f]; f++)
+					json_str(&j, NULL, ksyms__format(ctx->ksyms, ips[f], sym, sizeof(sym)));
+			json_arr_close(&j);
+			json_obj_close(&j);
+		}
+	}
+	json_arr_close(&j);
+
+	json_arr_open(&j, "orphaned");
+	for (i = 0; i < rt->nr_objs; i++) {
+		const struct ref_obj *o = &rt->objs[i], *ext;
+
+		if (!reftrack__orphaned(rt, o))
+			continue;
+		json_obj_open(&j, NULL);
+		json_str(&j, "kind", reftrack__kind_name(o->kind));
+		json_u64(&j, "id", o->id);
+		json_s64(&j, "references", reftrack__outstanding(o));
+		json_u64(&j, "tracked", o->nr_held);
+		if (o->kind == VFIO_TRACE_OBJ_GROUP)
+			json_u64(&j, "container", o->container);
+		if (o->kind == VFIO_TRACE_OBJ_CONTAINER) {
+			ext = reftrack__find(rt, REF_KIND_EXTERNAL, o->id);
+			json_s64(&j, "external_users", ext ? reftrack__outstanding(ext) : 0);
+		}
+		json_obj_close(&j);
+	}
+	json_arr_close(&j);
+
+	json_u64(&j, "imbalances_total", rt->nr_imbalances);
+	json_arr_open(&j, "imbalances");
+	n = rt->nr_imbalances < REFTRACK_MAX_IMBALANCES ? rt->nr_imbalances :
+	    REFTRACK_MAX_IMBALANCES;
+	for (i = 0; i < n; i++) {
+		const struct ref_imbalance *im = &rt->imbalances[
+			(rt->nr_imbalances - n + i) % REFTRACK_MAX_IMBALANCES];
+
+		json_obj_open(&j, NULL);
+		json_str(&j, "kind", reftrack__kind_name(im->kind));
+		json_u64(&j, "id", im->id);
+		json_str(&j, "why", reftrack__why_name(im->why));
+		json_u64(&j, "count", im->count);
+		json_u64(&j, "pid", im->pid);
+		json_str(&j, "comm", im->comm);
+		json_str(&j, "caller", ksyms__format(ctx->ksyms, im->caller, sym, sizeof(sym)));
+		json_obj_close(&j);
+	}
+	json_arr_close(&j);
+	lost_json(&j, lost);
+	json_obj_close(&j);
+}
+
+static int report(struct ctx *ctx, struct vfio_leak *skel)
+{
+	__u64 lost[LOST_NR_REASONS];
+	int err = lost_read(bpf_map__fd(skel->maps.lost), lost);
+
+	if (err) {
+		fprintf(stderr, "%s: failed to read the lost counter: %s\n", TOOL, strerror(-err));
+		return err;
+	}
+	if (env.c.json)
+		report_json(ctx, lost);
+	else
+		report_text(ctx, lost);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = { .options = opts, .parser = parse_opt, .doc = doc };
+	struct ring_buffer *rb = NULL;
+	struct ctx ctx = {};
+	struct vfio_leak *skel;
+	__u64 next_report;
+	long reports = 0;
+	int err, mode;
+
+	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
+	if (err)
+		return err;
+	common_set_libbpf_print(&env.c);
+
+	skel = vfio_leak__open();
+	if (!skel) {
+		fprintf(stderr, "%s: failed to open the BPF skeleton: %s\n", TOOL, strerror(errno));
+		return 1;
+	}
+	mode = common_choose_attach(skel->obj, &env.c, TOOL);
+	if (mode < 0) {
+		err = mode;
+		goto cleanup;
+	}
+	if (mode == ATTACH_FENTRY) {
+		fprintf(stderr, "%s: Debian's in-tree VFIO has no reference events: "
+			"vfio-leak needs the vfioscope stack's vfio:* events\n", TOOL);
+		err = -ENOTSUP;
+		goto cleanup;
+	}
+	ctx.mode = mode;
+	err = vfio_leak__load(skel);
+	if (err) {
+		fprintf(stderr, "%s: failed to load the BPF programs: %s\n", TOOL, strerror(-err));
+		goto cleanup;
+	}
+	ctx.rt = reftrack__new(env.max_refs);
+	ctx.ksyms = ksyms__load();
+	if (!ctx.rt) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	if (!ctx.ksyms)
+		fprintf(stderr, "%s: failed to read /proc/kallsyms: stacks shown as addresses\n", TOOL);
+	ctx.stacks_fd = bpf_map__fd(skel->maps.stacks);
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), handle_event, &ctx, NULL);
+	if (!rb) {
+		err = -errno;
+		fprintf(stderr, "%s: failed to create the ring buffer: %s\n", TOOL, strerror(-err));
+		goto cleanup;
+	}
+	err = vfio_leak__attach(skel);
+	if (err) {
+		fprintf(stderr, "%s: failed to attach the BPF programs: %s\n", TOOL, strerror(-err));
+		goto cleanup;
+	}
+	common_setup_signals();
+	if (!env.c.json)
+		fprintf(stderr, "Tracking VFIO references (%s)... Ctrl-C to end%s.\n",
+			attach_mode_name(mode), env.c.interval ? "" : " and report");
+
+	next_report = monotonic_ns() + env.c.interval * 1000000000ULL;
+	while (!common_exiting) {
+		err = ring_buffer__poll(rb, 100);
+		if (err < 0 && err != -EINTR) {
+			fprintf(stderr, "%s: failed to poll the ring buffer: %s\n", TOOL, strerror(-err));
+			goto cleanup;
+		}
+		err = 0;
+		if (env.c.interval && monotonic_ns() >= next_report) {
+			ring_buffer__consume(rb);
+			err = report(&ctx, skel);
+			if (err || (env.c.count && ++reports >= env.c.count))
+				goto cleanup;
+			next_report += env.c.interval * 1000000000ULL;
+		}
+	}
+	/* Leaving: what is in the buffer counts too. */
+	ring_buffer__consume(rb);
+	err = report(&ctx, skel);
+
+cleanup:
+	ring_buffer__free(rb);
+	vfio_leak__destroy(skel);
+	reftrack__free(ctx.rt);
+	ksyms__free(ctx.ksyms);
+	return err ? 1 : 0;
+}
