@@ -37,10 +37,10 @@ CC := gcc
 CLANG := clang
 BPFTOOL := bpftool
 CFLAGS := -g -O2 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
-CPPFLAGS := -I$(O)/bpf -Itools/lib -Itests/lib -Ibpf
+CPPFLAGS := -I$(O)/bpf -Itools/lib -Itests/lib -Ibpf -Ikernel/include/uapi -Itracepoints
 # libbpf, libelf and zlib statically: one binary runs on host and guest.
 LDLIBS := -Wl,-Bstatic -lbpf -lelf -lz -Wl,-Bdynamic -lpthread -lm
-BPF_CFLAGS := -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 \
+BPF_CFLAGS := -g -O2 -Wall -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
 	-I$(KOUT) -Ibpf -Itracepoints
 
 # What there is to build, found by name: a new tool is a new X.bpf.c + X.c.

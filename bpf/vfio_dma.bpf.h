@@ -7,9 +7,7 @@
  *
  * and gets entry points for the three attach modes (tools/lib/attach.c
  * turns on the ones it chose):
- *   tp_btf/raw_tp  our vfio_dma_map/unmap events; with the
- *                  syscalls:sys_enter_ioctl tracepoint, the total time is
- *                  measured from the ioctl's entry to the event
+ *   tp_btf/raw_tp  our vfio_dma_map/unmap events
  *   fentry/fexit   Debian's in-tree vfio_iommu_type1: the ioctl, the page
  *                  (un)pinning inside it, and the container's release
  * Each fills one struct vfio_dma_args, so the tools' logic is one function
@@ -19,6 +17,7 @@
 #define __VFIO_DMA_BPF_H
 
 #include "vfio_tools.h"
+#include "vfio_tp.bpf.h"
 #include "lost.bpf.h"
 
 /* In-tree mode: /sys/module/vfio_iommu_type1/parameters/dma_entry_limit. */
@@ -26,97 +25,31 @@ const volatile __u32 targ_dma_entry_limit = 0;
 
 /* ---- our tracepoints --------------------------------------------------- */
 
-/* Entry time of a MAP/UNMAP ioctl, by thread; bounded, old entries go. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, __u64);
-} ioctl_start SEC(".maps");
-
-static __always_inline int dma_event(bool is_map, __u32 container, __u64 iova,
-				     __u64 size, __u32 flags, __u64 npages,
-				     __u32 entries, __u64 pinned, int ret,
-				     __u64 pin_ns, __u64 iommu_ns)
+/* ctx[] holds the TP_PROTO arguments of vfio_dma_class, in order. */
+static __always_inline int dma_event(bool is_map, unsigned long long *ctx)
 {
 	struct vfio_dma_args a = {
-		.container = container, .iova = iova, .size = size,
-		.flags = flags, .npages = npages, .entries = entries,
-		.pinned = pinned, .ret = ret, .pin_ns = pin_ns,
-		.iommu_ns = iommu_ns, .total_ns = pin_ns + iommu_ns,
+		.container = ctx[0], .iova = ctx[1], .size = ctx[2],
+		.flags = ctx[3], .npages = ctx[4], .entries = ctx[5],
+		.pinned = ctx[6], .ret = (int)ctx[7], .total_ns = ctx[8],
+		.pin_ns = ctx[9], .iommu_ns = ctx[10],
 	};
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 *start;
 
-	/* A teardown runs in close() or exit, not in an ioctl of ours. */
-	if (is_map || !(flags & VFIO_TRACE_UNMAP_TEARDOWN)) {
-		start = bpf_map_lookup_elem(&ioctl_start, &tid);
-		if (start) {
-			a.total_ns = bpf_ktime_get_ns() - *start;
-			a.total_measured = 1;
-			bpf_map_delete_elem(&ioctl_start, &tid);
-		}
-	}
 	return handle_dma(is_map, &a);
 }
 
-SEC("tp_btf/vfio_dma_map")
-int BPF_PROG(dma_map_btf, __u32 container, __u64 iova, __u64 size, __u32 flags,
-	     __u64 npages, __u32 entries, __u64 pinned, int ret, __u64 pin_ns,
-	     __u64 iommu_ns)
+static __always_inline int dma_map_event(unsigned long long *ctx)
 {
-	return dma_event(true, container, iova, size, flags, npages, entries,
-			 pinned, ret, pin_ns, iommu_ns);
+	return dma_event(true, ctx);
 }
 
-SEC("tp_btf/vfio_dma_unmap")
-int BPF_PROG(dma_unmap_btf, __u32 container, __u64 iova, __u64 size, __u32 flags,
-	     __u64 npages, __u32 entries, __u64 pinned, int ret, __u64 pin_ns,
-	     __u64 iommu_ns)
+static __always_inline int dma_unmap_event(unsigned long long *ctx)
 {
-	return dma_event(false, container, iova, size, flags, npages, entries,
-			 pinned, ret, pin_ns, iommu_ns);
+	return dma_event(false, ctx);
 }
 
-SEC("raw_tp/vfio_dma_map")
-int BPF_PROG(dma_map_raw, __u32 container, __u64 iova, __u64 size, __u32 flags,
-	     __u64 npages, __u32 entries, __u64 pinned, int ret, __u64 pin_ns,
-	     __u64 iommu_ns)
-{
-	return dma_event(true, container, iova, size, flags, npages, entries,
-			 pinned, ret, pin_ns, iommu_ns);
-}
-
-SEC("raw_tp/vfio_dma_unmap")
-int BPF_PROG(dma_unmap_raw, __u32 container, __u64 iova, __u64 size, __u32 flags,
-	     __u64 npages, __u32 entries, __u64 pinned, int ret, __u64 pin_ns,
-	     __u64 iommu_ns)
-{
-	return dma_event(false, container, iova, size, flags, npages, entries,
-			 pinned, ret, pin_ns, iommu_ns);
-}
-
-/* The tracefs format of syscalls:sys_enter_ioctl (syscall_trace_enter). */
-struct sys_enter_ioctl_ctx {
-	__u64 common;
-	__s32 nr;
-	__u64 fd;
-	__u64 cmd;
-	__u64 arg;
-};
-
-SEC("tracepoint/syscalls/sys_enter_ioctl")
-int ioctl_enter(struct sys_enter_ioctl_ctx *ctx)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 ts;
-
-	if (ctx->cmd != VFIO_IOCTL_MAP_DMA && ctx->cmd != VFIO_IOCTL_UNMAP_DMA)
-		return 0;
-	ts = bpf_ktime_get_ns();
-	bpf_map_update_elem(&ioctl_start, &tid, &ts, BPF_ANY);
-	return 0;
-}
+VFIO_TP(vfio_dma_map, dma_map_event)
+VFIO_TP(vfio_dma_unmap, dma_unmap_event)
 
 /* ---- Debian's in-tree vfio_iommu_type1 ---------------------------------- */
 
@@ -251,13 +184,8 @@ static __always_inline struct intree_container *intree_container(void *iommu_dat
 	c = bpf_map_lookup_elem(&intree_containers, &key);
 	if (c)
 		return c;
-	/*
-	 * The Makefile builds for BPF ISA v1, where an atomic add cannot
-	 * return the old value: two containers born at once on two CPUs
-	 * could share an id.  Containers are not born that fast.
-	 */
-	__sync_fetch_and_add(&intree_next_id, 1);
-	init.id = intree_next_id;
+	/* Ids from 1, as our stack's (BPF ISA v3: the add returns the old value). */
+	init.id = __sync_fetch_and_add(&intree_next_id, 1) + 1;
 	if (bpf_map_update_elem(&intree_containers, &key, &init, BPF_NOEXIST) &&
 	    !bpf_map_lookup_elem(&intree_containers, &key)) {
 		count_lost(LOST_MAP_FULL);
@@ -281,7 +209,6 @@ int BPF_PROG(intree_ioctl_exit, void *iommu_data, unsigned int cmd,
 	if (!call)
 		return 0;
 	a.total_ns = bpf_ktime_get_ns() - call->start;
-	a.total_measured = 1;
 	a.pin_ns = call->pin_ns;
 	a.npages = call->npages;
 	a.ret = ret;

@@ -56,11 +56,10 @@ struct vfio_dma_args {
 	__u64 pinned;
 	__u64 pin_ns;
 	__u64 iommu_ns;
-	__u64 total_ns;		/* ioctl entry to event, or pin + iommu */
+	__u64 total_ns;		/* the whole operation */
 	__u32 entries;
 	__s32 ret;
 	__u32 missing;
-	__u32 total_measured;	/* 1: total_ns is ioctl entry to event */
 };
 
 #define DMA_MISSING_IOMMU_NS	(1U << 0)

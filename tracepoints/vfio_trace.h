@@ -54,6 +54,13 @@ DECLARE_EVENT_CLASS(vfio_container_class,
 DEFINE_EVENT(vfio_container_class, vfio_container_open,
 	TP_PROTO(u32 container), TP_ARGS(container));
 
+/*
+ * The container's fd was closed.  The container lives on while groups or
+ * external users still hold it; vfio_container_release says when it goes.
+ */
+DEFINE_EVENT(vfio_container_class, vfio_container_close,
+	TP_PROTO(u32 container), TP_ARGS(container));
+
 /* The container's last reference is gone: it is freed now. */
 DEFINE_EVENT(vfio_container_class, vfio_container_release,
 	TP_PROTO(u32 container), TP_ARGS(container));
@@ -201,9 +208,10 @@ DEFINE_EVENT(vfio_external_user_class, vfio_external_user_put,
 
 DECLARE_EVENT_CLASS(vfio_dma_class,
 	TP_PROTO(u32 container, u64 iova, u64 size, u32 flags, u64 npages,
-		 u32 entries, u64 pinned, int ret, u64 pin_ns, u64 iommu_ns),
+		 u32 entries, u64 pinned, int ret, u64 total_ns, u64 pin_ns,
+		 u64 iommu_ns),
 	TP_ARGS(container, iova, size, flags, npages, entries, pinned, ret,
-		pin_ns, iommu_ns),
+		total_ns, pin_ns, iommu_ns),
 	TP_STRUCT__entry(
 		__field(u32, container)
 		__field(u64, iova)
@@ -213,6 +221,7 @@ DECLARE_EVENT_CLASS(vfio_dma_class,
 		__field(u32, entries)
 		__field(u64, pinned)
 		__field(int, ret)
+		__field(u64, total_ns)
 		__field(u64, pin_ns)
 		__field(u64, iommu_ns)
 	),
@@ -225,38 +234,42 @@ DECLARE_EVENT_CLASS(vfio_dma_class,
 		__entry->entries = entries;
 		__entry->pinned = pinned;
 		__entry->ret = ret;
+		__entry->total_ns = total_ns;
 		__entry->pin_ns = pin_ns;
 		__entry->iommu_ns = iommu_ns;
 	),
-	TP_printk("container=%u iova=0x%llx size=0x%llx flags=0x%x npages=%llu entries=%u pinned=%llu ret=%d pin_ns=%llu iommu_ns=%llu",
+	TP_printk("container=%u iova=0x%llx size=0x%llx flags=0x%x npages=%llu entries=%u pinned=%llu ret=%d total_ns=%llu pin_ns=%llu iommu_ns=%llu",
 		  __entry->container, __entry->iova, __entry->size,
 		  __entry->flags, __entry->npages, __entry->entries,
-		  __entry->pinned, __entry->ret, __entry->pin_ns,
-		  __entry->iommu_ns)
+		  __entry->pinned, __entry->ret, __entry->total_ns,
+		  __entry->pin_ns, __entry->iommu_ns)
 );
 
 /*
  * VFIO_IOMMU_MAP_DMA.  size: bytes requested; npages: pages this map
  * pinned; entries/pinned: the container's DMA entries and pinned pages
- * after; pin_ns/iommu_ns: time pinning and in iommu_map().
+ * after; total_ns: the whole operation, of which pin_ns pinning and
+ * iommu_ns in iommu_map().
  */
 DEFINE_EVENT(vfio_dma_class, vfio_dma_map,
 	TP_PROTO(u32 container, u64 iova, u64 size, u32 flags, u64 npages,
-		 u32 entries, u64 pinned, int ret, u64 pin_ns, u64 iommu_ns),
+		 u32 entries, u64 pinned, int ret, u64 total_ns, u64 pin_ns,
+		 u64 iommu_ns),
 	TP_ARGS(container, iova, size, flags, npages, entries, pinned, ret,
-		pin_ns, iommu_ns));
+		total_ns, pin_ns, iommu_ns));
 
 /*
  * VFIO_IOMMU_UNMAP_DMA, or the container's teardown (flags has
  * VFIO_TRACE_UNMAP_TEARDOWN).  size: bytes unmapped (what the ioctl reports
- * back); npages: pages unpinned; pin_ns: time unpinning; iommu_ns: time in
- * iommu_unmap().
+ * back); npages: pages unpinned; total_ns: the whole operation, of which
+ * pin_ns unpinning and iommu_ns in iommu_unmap().
  */
 DEFINE_EVENT(vfio_dma_class, vfio_dma_unmap,
 	TP_PROTO(u32 container, u64 iova, u64 size, u32 flags, u64 npages,
-		 u32 entries, u64 pinned, int ret, u64 pin_ns, u64 iommu_ns),
+		 u32 entries, u64 pinned, int ret, u64 total_ns, u64 pin_ns,
+		 u64 iommu_ns),
 	TP_ARGS(container, iova, size, flags, npages, entries, pinned, ret,
-		pin_ns, iommu_ns));
+		total_ns, pin_ns, iommu_ns));
 
 /* ---- references ------------------------------------------------------------------ */
 

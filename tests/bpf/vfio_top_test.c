@@ -34,11 +34,11 @@ static int run(struct bpf_program *prog, uint64_t *args, size_t n)
 	run((skel)->progs.prog, __a, sizeof(__a) / sizeof(__a[0]));	\
 })
 
-/* vfio_dma_map/unmap(container, iova, size, flags, npages, entries, pinned, ret, pin_ns, iommu_ns) */
+/* vfio_dma_map/unmap(container, iova, size, flags, npages, entries, pinned, ret, total_ns, pin_ns, iommu_ns) */
 #define MAP(skel, c, size, npages, entries, pinned, ret) \
-	RUN(skel, dma_map_raw, c, 0x100000, size, 3, npages, entries, pinned, (uint64_t)(int64_t)(ret), 1000, 1000)
+	RUN(skel, vfio_dma_map_raw, c, 0x100000, size, 3, npages, entries, pinned, (uint64_t)(int64_t)(ret), 2000, 1000, 1000)
 #define UNMAP(skel, c, size, flags, npages, entries, pinned) \
-	RUN(skel, dma_unmap_raw, c, 0x100000, size, flags, npages, entries, pinned, 0, 1000, 1000)
+	RUN(skel, vfio_dma_unmap_raw, c, 0x100000, size, flags, npages, entries, pinned, 0, 2000, 1000, 1000)
 
 static struct vfio_top *top_open(void)
 {
@@ -47,7 +47,6 @@ static struct vfio_top *top_open(void)
 	if (!skel)
 		return NULL;
 	attach_select(skel->obj, ATTACH_RAW_TP);
-	bpf_program__set_autoload(skel->progs.ioctl_enter, false);
 	return skel;
 }
 
