@@ -85,4 +85,16 @@ int run_tests(const char *suite, const struct test *tests, size_t n,
 #define RUN_TESTS(suite, tests, argc, argv)                                \
 	run_tests(suite, tests, sizeof(tests) / sizeof((tests)[0]), argc, argv)
 
+/*
+ * The same, each case in a child process of its own: a case that fails
+ * half-way cannot leak an open fd, a mapping or a pinned page into the
+ * next one (VFIO groups open once at a time).  A case killed by a signal
+ * fails.
+ */
+int run_tests_forked(const char *suite, const struct test *tests, size_t n,
+		     int argc, char **argv);
+
+#define RUN_TESTS_FORKED(suite, tests, argc, argv)                         \
+	run_tests_forked(suite, tests, sizeof(tests) / sizeof((tests)[0]), argc, argv)
+
 #endif /* __CHECK_H */

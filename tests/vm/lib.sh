@@ -47,10 +47,13 @@ iommu_group_of() {
 load_stack() {
 	case $VFIOSCOPE_STACK in
 	ours)
-		local m
-		for m in vfio vfio_iommu_type1 vfio-pci; do
-			[ -f "$MODDIR/$m.ko" ] || fail "module $MODDIR/$m.ko not built"
-			lsmod | grep -q "^${m//-/_} " || insmod "$MODDIR/$m.ko" ||
+		local m ko
+		# vfio-pci is built in its own folder, kernel/pci/.
+		for m in vfio vfio_iommu_type1 pci/vfio-pci; do
+			ko=$MODDIR/$m.ko
+			m=${m##*/}
+			[ -f "$ko" ] || fail "module $ko not built"
+			lsmod | grep -q "^${m//-/_} " || insmod "$ko" ||
 				fail "insmod $m.ko failed"
 		done
 		;;
@@ -63,13 +66,23 @@ load_stack() {
 }
 
 # Unload every VFIO module; fails if one will not go (a leaked reference).
+# The in-tree stack of 6.1 also pulls in vfio_virqfd and irqbypass; ours may
+# not have them, so each module is only removed when it is loaded.
 unload_stack() {
 	local m
-	for m in vfio_pci vfio_pci_core vfio_iommu_type1 vfio; do
+	for m in vfio_pci vfio_pci_core vfio_virqfd vfio_iommu_type1 vfio; do
 		if lsmod | grep -q "^$m "; then
 			rmmod "$m" || fail "rmmod $m failed: a reference is still held"
 		fi
 	done
+	# irqbypass is shared (kvm uses it too): only ours to remove when idle.
+	if lsmod | grep -q '^irqbypass .* 0 *$'; then
+		rmmod irqbypass || fail "rmmod irqbypass failed: a reference is still held"
+	fi
+	for m in vfio_pci vfio_pci_core vfio_iommu_type1 vfio; do
+		! lsmod | grep -q "^$m " || fail "module $m is still loaded"
+	done
+	[ ! -e /dev/vfio/vfio ] || fail "/dev/vfio/vfio outlived the modules"
 }
 
 # Bind PCI device $1 to vfio-pci (driver_override, as libvirt does).
@@ -90,10 +103,14 @@ bind_vfio() {
 	fail "/dev/vfio/$g did not appear"
 }
 
+# Unbind PCI device $1 from vfio-pci and give it back to its own driver, if
+# it has one (e1000e does, edu does not), so the next test finds the bench
+# as the boot left it.
 unbind_vfio() {
 	local dev=/sys/bus/pci/devices/$1
 	[ -e "$dev/driver" ] && echo "$1" >"$dev/driver/unbind"
 	echo >"$dev/driver_override"
+	echo "$1" >/sys/bus/pci/drivers_probe 2>/dev/null || true
 }
 
 # The process's locked_vm in KiB (what type1 charges for pinned pages).
@@ -110,4 +127,42 @@ pci_has_cap() {
 		ptr=$next hops=$((hops + 1))
 	done
 	return 1
+}
+
+# Run a C test program (build/tests/NAME, on PATH) with its arguments.  Its
+# PASS:/FAIL:/SKIP: lines go to the log.  Fails unless it exits 0 having
+# passed at least one case: a program that died in its set-up passed nothing.
+run_prog() {
+	local out=/tmp/run_prog.$$ rc
+	"$@" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	if [ "$rc" -ne 0 ]; then
+		echo "FAIL: $1 exited with status $rc" >&2
+		return 1
+	fi
+	grep -q '^PASS: ' "$out" || { echo "FAIL: $1 passed no case" >&2; return 1; }
+	rm -f "$out"
+}
+
+# The standard frame of a uAPI test: load the stack, bind the devices named
+# (edu, e1000e) to vfio-pci, run the programs, unbind, unload.  Every step
+# must succeed, the unload included.
+#   uapi_run "edu e1000e" prog1 prog2 ...
+uapi_run() {
+	local devs=$1 bdfs=() bdf d p rc=0
+	shift
+	load_stack
+	for d in $devs; do
+		bdf=$("${d}_bdf") || exit 1
+		bind_vfio "$bdf"
+		bdfs+=("$bdf")
+	done
+	for p in "$@"; do
+		run_prog $p || rc=1
+	done
+	for bdf in "${bdfs[@]}"; do
+		unbind_vfio "$bdf"
+	done
+	unload_stack
+	return $rc
 }

@@ -46,6 +46,14 @@ struct vfio_device_ops {
 	int (*mmap)(struct vfio_device *vdev, struct vm_area_struct *vma);
 	/* Unregistration is waiting for user space to close the device. */
 	void (*request)(struct vfio_device *vdev, unsigned int count);
+	/*
+	 * Optional: does the VFIO_GROUP_GET_DEVICE_FD string @buf name this
+	 * device?  1 yes, 0 no, -errno fails the ioctl.  Without it the core
+	 * accepts dev_name() alone or followed by spaces, and fails options
+	 * after a space ("NAME vf_token=...") with -EINVAL, as 6.1's vfio-pci
+	 * does for a device that is neither an SR-IOV PF nor a VF.
+	 */
+	int (*match)(struct vfio_device *vdev, char *buf);
 };
 
 /*
@@ -80,13 +88,18 @@ void vfio_unregister_group_dev(struct vfio_device *vdev);
  * VFIO_SET_IOMMU argument and the container's id (for tracing), and
  * returns the backend's per-container data or an ERR_PTR.
  * check_extension() answers VFIO_CHECK_EXTENSION for a container not yet
- * set (iommu_data == NULL) as well as for one that is.
+ * set (iommu_data == NULL) as well as for one that is.  ioctl() receives
+ * every container ioctl the core does not handle itself, under the
+ * container's lock, so iommu_data stays valid for the call.
+ * attach_group()/detach_group() run with the group's DMA ownership
+ * claimed by vfio.ko (iommu_group_claim_dma_owner()).
  */
 struct vfio_iommu_driver_ops {
 	const char *name;
 	struct module *owner;
 	void *(*open)(unsigned long arg, u32 container_id);
 	void (*release)(void *iommu_data);
+	int (*check_extension)(void *iommu_data, unsigned long arg);
 	long (*ioctl)(void *iommu_data, unsigned int cmd, unsigned long arg);
 	int (*attach_group)(void *iommu_data, struct iommu_group *group);
 	void (*detach_group)(void *iommu_data, struct iommu_group *group);

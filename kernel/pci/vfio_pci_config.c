@@ -1,0 +1,591 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio-pci: config space virtualization.
+ *
+ * Every byte of config space has two masks, built at open from the tables
+ * below: `virt` bits are served from (and written to) vconfig, the copy
+ * user space sees; `write` bits user space may change.  Bits neither
+ * virtual nor writable read through to the device and ignore writes.  A
+ * few registers need an action after a write (BAR sizing, memory decode,
+ * INTx disable, MSI queue size, FLR): vfio_pci_config_write_fixup().
+ *
+ * Layout, by default:
+ *   0x00-0x3f    the type 0 header, table vfio_pci_hdr_fields
+ *   capabilities header virtual (so hidden ones can be unlinked), body
+ *                read-only pass-through, plus the capability's own table.
+ *                The driver owns MSI and MSI-X (SET_IRQS enables them): MSI
+ *                is all virtual, MSI-X control reads the device's state
+ *   other bytes  below 0x100: read-write pass-through (devices hide
+ *                registers there); 0x100 and up: read-only pass-through
+ */
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "vfio_pci_priv.h"
+
+#define ALL	0xffffffffU
+
+struct vfio_pci_cfg_field {
+	u16 off;	/* from the start of the header or capability */
+	u8 size;	/* 1, 2 or 4 */
+	u32 virt;
+	u32 write;
+};
+
+static const struct vfio_pci_cfg_field vfio_pci_hdr_fields[] = {
+	{ PCI_VENDOR_ID,		4, ALL, 0 },
+	/* MEM/IO are mirrored to the device by the fixup, INTx disable is ours */
+	{ PCI_COMMAND,			2, PCI_COMMAND_MEMORY | PCI_COMMAND_IO |
+					   PCI_COMMAND_INTX_DISABLE, 0xffff },
+	{ PCI_STATUS,			2, 0, 0 },
+	{ PCI_CLASS_REVISION,		4, ALL, 0 },
+	{ PCI_CACHE_LINE_SIZE,		1, 0xff, 0xff },
+	{ PCI_LATENCY_TIMER,		1, 0, 0xff },
+	{ PCI_HEADER_TYPE,		1, 0xff, 0 },
+	{ PCI_BIST,			1, 0xff, 0 },
+	{ PCI_BASE_ADDRESS_0,		4, ALL, ALL },
+	{ PCI_BASE_ADDRESS_1,		4, ALL, ALL },
+	{ PCI_BASE_ADDRESS_2,		4, ALL, ALL },
+	{ PCI_BASE_ADDRESS_3,		4, ALL, ALL },
+	{ PCI_BASE_ADDRESS_4,		4, ALL, ALL },
+	{ PCI_BASE_ADDRESS_5,		4, ALL, ALL },
+	{ PCI_CARDBUS_CIS,		4, ALL, 0 },
+	{ PCI_SUBSYSTEM_VENDOR_ID,	4, ALL, 0 },
+	{ PCI_ROM_ADDRESS,		4, ALL, ALL },
+	{ PCI_CAPABILITY_LIST,		4, ALL, 0 },
+	{ 0x38,				4, ALL, 0 },
+	{ PCI_INTERRUPT_LINE,		1, 0xff, 0xff },
+	{ PCI_INTERRUPT_PIN,		1, 0xff, 0 },
+	{ PCI_MIN_GNT,			2, 0xffff, 0 },
+	{ }
+};
+
+/* Enabling MSI is SET_IRQS's job: the whole capability is virtual. */
+static const struct vfio_pci_cfg_field vfio_pci_msi_fields[] = {
+	{ PCI_MSI_FLAGS,	2, 0xffff, PCI_MSI_FLAGS_QSIZE | PCI_MSI_FLAGS_ENABLE },
+	{ PCI_MSI_ADDRESS_LO,	4, ALL, ALL },
+	{ }
+};
+
+static const struct vfio_pci_cfg_field vfio_pci_msi32_fields[] = {
+	{ PCI_MSI_DATA_32,	2, 0xffff, 0xffff },
+	{ PCI_MSI_MASK_32,	4, ALL, ALL },	/* only with PCI_MSI_FLAGS_MASKBIT */
+	{ PCI_MSI_PENDING_32,	4, ALL, 0 },
+	{ }
+};
+
+static const struct vfio_pci_cfg_field vfio_pci_msi64_fields[] = {
+	{ PCI_MSI_ADDRESS_HI,	4, ALL, ALL },
+	{ PCI_MSI_DATA_64,	2, 0xffff, 0xffff },
+	{ PCI_MSI_MASK_64,	4, ALL, ALL },	/* only with PCI_MSI_FLAGS_MASKBIT */
+	{ PCI_MSI_PENDING_64,	4, ALL, 0 },
+	{ }
+};
+
+/* Error reporting and ordering are the function's own business; FLR is ours. */
+static const struct vfio_pci_cfg_field vfio_pci_exp_fields[] = {
+	{ PCI_EXP_DEVCTL,	2, PCI_EXP_DEVCTL_BCR_FLR,
+				   PCI_EXP_DEVCTL_CERE | PCI_EXP_DEVCTL_NFERE |
+				   PCI_EXP_DEVCTL_FERE | PCI_EXP_DEVCTL_URRE |
+				   PCI_EXP_DEVCTL_RELAX_EN | PCI_EXP_DEVCTL_NOSNOOP_EN |
+				   PCI_EXP_DEVCTL_BCR_FLR },
+	{ }
+};
+
+/* Little-endian bytes of arr at pos as a value of size bytes. */
+static u32 vfio_pci_cfg_get(const u8 *arr, int pos, int size)
+{
+	u32 v = 0;
+	int i;
+
+	for (i = size - 1; i >= 0; i--)
+		v = (v << 8) | arr[pos + i];
+	return v;
+}
+
+static void vfio_pci_cfg_put(u8 *arr, int pos, int size, u32 v)
+{
+	int i;
+
+	for (i = 0; i < size; i++, v >>= 8)
+		arr[pos + i] = v & 0xff;
+}
+
+static void vfio_pci_cfg_fields_apply(struct vfio_pci_device *vpdev, int base,
+				      const struct vfio_pci_cfg_field *f, int len)
+{
+	for (; f->size; f++) {
+		if (f->off + f->size > len)
+			continue;
+		vfio_pci_cfg_put(vpdev->cfg_virt, base + f->off, f->size, f->virt);
+		vfio_pci_cfg_put(vpdev->cfg_write, base + f->off, f->size, f->write);
+	}
+}
+
+static void vfio_pci_cfg_range_set(struct vfio_pci_device *vpdev, int pos,
+				   int len, u8 virt, u8 write)
+{
+	memset(vpdev->cfg_virt + pos, virt, len);
+	memset(vpdev->cfg_write + pos, write, len);
+}
+
+/* ---- BARs ------------------------------------------------------------------ */
+
+/*
+ * What a BAR register can hold: the address bits its size allows plus the
+ * fixed type bits.  Slot VFIO_PCI_ROM_SLOT is the ROM BAR, whose enable bit
+ * is writable.  The upper half of a 64-bit BAR takes the high size bits.
+ */
+static void vfio_pci_bar_masks_init(struct vfio_pci_device *vpdev)
+{
+	struct pci_dev *pdev = vpdev->pdev;
+	u64 len, mask;
+	u32 bar;
+	int i;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		bar = vfio_pci_cfg_get(vpdev->vconfig, PCI_BASE_ADDRESS_0 + 4 * i, 4);
+		len = pci_resource_len(pdev, i);
+		vpdev->bar_mask[i] = 0;
+		vpdev->bar_flags[i] = 0;
+		if (!len)
+			continue;
+		mask = ~(len - 1);
+		if (pci_resource_flags(pdev, i) & IORESOURCE_IO) {
+			vpdev->bar_mask[i] = (u32)mask & PCI_BASE_ADDRESS_IO_MASK;
+			vpdev->bar_flags[i] = bar & ~PCI_BASE_ADDRESS_IO_MASK;
+			continue;
+		}
+		vpdev->bar_mask[i] = (u32)mask & PCI_BASE_ADDRESS_MEM_MASK;
+		vpdev->bar_flags[i] = bar & ~PCI_BASE_ADDRESS_MEM_MASK;
+		if ((bar & PCI_BASE_ADDRESS_MEM_TYPE_MASK) ==
+		    PCI_BASE_ADDRESS_MEM_TYPE_64 && i + 1 < PCI_STD_NUM_BARS) {
+			i++;
+			vpdev->bar_mask[i] = mask >> 32;
+			vpdev->bar_flags[i] = 0;
+		}
+	}
+
+	len = pci_resource_len(pdev, PCI_ROM_RESOURCE);
+	vpdev->bar_mask[VFIO_PCI_ROM_SLOT] = len ?
+		((u32)~(len - 1) & PCI_ROM_ADDRESS_MASK) | PCI_ROM_ADDRESS_ENABLE : 0;
+	vpdev->bar_flags[VFIO_PCI_ROM_SLOT] = 0;
+}
+
+static void vfio_pci_bar_fixup(struct vfio_pci_device *vpdev, int slot)
+{
+	int pos = slot == VFIO_PCI_ROM_SLOT ? PCI_ROM_ADDRESS :
+					      PCI_BASE_ADDRESS_0 + 4 * slot;
+	u32 v = vfio_pci_cfg_get(vpdev->vconfig, pos, 4);
+
+	v = (v & vpdev->bar_mask[slot]) | vpdev->bar_flags[slot];
+	vfio_pci_cfg_put(vpdev->vconfig, pos, 4, v);
+}
+
+/* ---- capabilities --------------------------------------------------------- */
+
+/* Bytes a standard capability covers; 0 for those we do not know. */
+static int vfio_pci_cap_len(struct vfio_pci_device *vpdev, u8 id, int pos)
+{
+	u8 *vc = vpdev->vconfig;
+	u16 flags;
+	int len;
+
+	switch (id) {
+	case PCI_CAP_ID_PM:
+		return PCI_PM_SIZEOF;
+	case PCI_CAP_ID_VPD:
+		return PCI_CAP_VPD_SIZEOF;
+	case PCI_CAP_ID_SSVID:
+		return 8;
+	case PCI_CAP_ID_AF:
+		return PCI_CAP_AF_SIZEOF;
+	case PCI_CAP_ID_MSIX:
+		return PCI_CAP_MSIX_SIZEOF;
+	case PCI_CAP_ID_VNDR:
+		return max_t(int, vc[pos + PCI_CAP_FLAGS], 3);
+	case PCI_CAP_ID_MSI:
+		flags = vfio_pci_cfg_get(vc, pos + PCI_MSI_FLAGS, 2);
+		len = (flags & PCI_MSI_FLAGS_64BIT) ? PCI_MSI_DATA_64 + 2 :
+						      PCI_MSI_DATA_32 + 2;
+		if (flags & PCI_MSI_FLAGS_MASKBIT)
+			len += 10;	/* mask, pending, and their padding */
+		return len;
+	case PCI_CAP_ID_EXP:
+		flags = vfio_pci_cfg_get(vc, pos + PCI_EXP_FLAGS, 2);
+		return (flags & PCI_EXP_FLAGS_VERS) > 1 ?
+			PCI_CAP_EXP_ENDPOINT_SIZEOF_V2 :
+			PCI_CAP_EXP_ENDPOINT_SIZEOF_V1;
+	default:
+		return 0;
+	}
+}
+
+static void vfio_pci_cap_init(struct vfio_pci_device *vpdev, u8 id, int pos,
+			      int len)
+{
+	u16 flags;
+
+	/* Body read-only pass-through, header virtual. */
+	vfio_pci_cfg_range_set(vpdev, pos, len, 0, 0);
+	vfio_pci_cfg_range_set(vpdev, pos, 2, 0xff, 0);
+
+	switch (id) {
+	case PCI_CAP_ID_MSI:
+		vpdev->msi_cap = pos;
+		vfio_pci_cfg_range_set(vpdev, pos, len, 0xff, 0);
+		vfio_pci_cfg_fields_apply(vpdev, pos, vfio_pci_msi_fields, len);
+		flags = vfio_pci_cfg_get(vpdev->vconfig, pos + PCI_MSI_FLAGS, 2);
+		vfio_pci_cfg_fields_apply(vpdev, pos,
+					  (flags & PCI_MSI_FLAGS_64BIT) ?
+					  vfio_pci_msi64_fields : vfio_pci_msi32_fields,
+					  len);
+		/* The user's view starts disabled, with no vector enabled. */
+		flags &= ~(PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE);
+		vfio_pci_cfg_put(vpdev->vconfig, pos + PCI_MSI_FLAGS, 2, flags);
+		break;
+	/*
+	 * MSI-X stays read-only pass-through, as in-tree: enable and mask-all
+	 * show what SET_IRQS did to the device; writes are dropped.
+	 */
+	case PCI_CAP_ID_EXP:
+		vpdev->exp_cap = pos;
+		vfio_pci_cfg_fields_apply(vpdev, pos, vfio_pci_exp_fields, len);
+		vpdev->vconfig[pos + PCI_EXP_DEVCTL + 1] &= ~(PCI_EXP_DEVCTL_BCR_FLR >> 8);
+		break;
+	}
+}
+
+/*
+ * Walk the standard capability list.  Capabilities of unknown length are
+ * hidden: unlinked from the chain in vconfig, their bytes left as gaps.
+ */
+static void vfio_pci_caps_init(struct vfio_pci_device *vpdev)
+{
+	u8 *vc = vpdev->vconfig;
+	int prev = PCI_CAPABILITY_LIST, pos, len, hops;
+	u8 id;
+
+	if (!(vfio_pci_cfg_get(vc, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST))
+		return;
+
+	pos = vc[PCI_CAPABILITY_LIST] & ~3;
+	for (hops = 0; pos >= PCI_STD_HEADER_SIZEOF && hops < 48; hops++) {
+		id = vc[pos + PCI_CAP_LIST_ID];
+		len = vfio_pci_cap_len(vpdev, id, pos);
+		if (!len) {
+			pci_info(vpdev->pdev, "hiding capability %#x at %#x\n",
+				 id, pos);
+			vc[prev] = vc[pos + PCI_CAP_LIST_NEXT];
+		} else {
+			len = min(len, PCI_CFG_SPACE_SIZE - pos);
+			vfio_pci_cap_init(vpdev, id, pos, len);
+			prev = pos + PCI_CAP_LIST_NEXT;
+		}
+		pos = vc[pos + PCI_CAP_LIST_NEXT] & ~3;
+	}
+	if (hops == 48)
+		vc[prev] = 0;	/* a loop: cut it */
+}
+
+int vfio_pci_config_init(struct vfio_pci_device *vpdev)
+{
+	struct pci_dev *pdev = vpdev->pdev;
+	int size = pdev->cfg_size, pos, i;
+	u8 *buf;
+
+	buf = kzalloc(3 * size, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+
+	mutex_lock(&vpdev->cfg_lock);
+	vpdev->vconfig = buf;
+	vpdev->cfg_virt = buf + size;
+	vpdev->cfg_write = buf + 2 * size;
+	vpdev->msi_cap = 0;
+	vpdev->exp_cap = 0;
+
+	for (pos = 0; pos < size; pos += 4) {
+		u32 v;
+
+		pci_read_config_dword(pdev, pos, &v);
+		vfio_pci_cfg_put(vpdev->vconfig, pos, 4, v);
+	}
+
+	vfio_pci_cfg_range_set(vpdev, PCI_STD_HEADER_SIZEOF,
+			       PCI_CFG_SPACE_SIZE - PCI_STD_HEADER_SIZEOF, 0, 0xff);
+	vfio_pci_cfg_fields_apply(vpdev, 0, vfio_pci_hdr_fields,
+				  PCI_STD_HEADER_SIZEOF);
+	vfio_pci_caps_init(vpdev);
+
+	vfio_pci_bar_masks_init(vpdev);
+	for (i = 0; i <= VFIO_PCI_ROM_SLOT; i++)
+		vfio_pci_bar_fixup(vpdev, i);
+	mutex_unlock(&vpdev->cfg_lock);
+	return 0;
+}
+
+void vfio_pci_config_free(struct vfio_pci_device *vpdev)
+{
+	mutex_lock(&vpdev->cfg_lock);
+	kfree(vpdev->vconfig);
+	vpdev->vconfig = NULL;
+	vpdev->cfg_virt = NULL;
+	vpdev->cfg_write = NULL;
+	mutex_unlock(&vpdev->cfg_lock);
+}
+
+/* ---- access ---------------------------------------------------------------- */
+
+static int vfio_pci_cfg_hw_read(struct pci_dev *pdev, int pos, int size, u32 *val)
+{
+	int ret;
+	u16 w;
+	u8 b;
+
+	switch (size) {
+	case 4:
+		ret = pci_user_read_config_dword(pdev, pos, val);
+		break;
+	case 2:
+		ret = pci_user_read_config_word(pdev, pos, &w);
+		*val = w;
+		break;
+	default:
+		ret = pci_user_read_config_byte(pdev, pos, &b);
+		*val = b;
+		break;
+	}
+	return pcibios_err_to_errno(ret);
+}
+
+static int vfio_pci_cfg_hw_write(struct pci_dev *pdev, int pos, int size, u32 val)
+{
+	int ret;
+
+	switch (size) {
+	case 4:
+		ret = pci_user_write_config_dword(pdev, pos, val);
+		break;
+	case 2:
+		ret = pci_user_write_config_word(pdev, pos, val);
+		break;
+	default:
+		ret = pci_user_write_config_byte(pdev, pos, val);
+		break;
+	}
+	return pcibios_err_to_errno(ret);
+}
+
+static bool vfio_pci_cfg_overlaps(int pos, int size, int reg, int reg_size)
+{
+	return pos < reg + reg_size && reg < pos + size;
+}
+
+/* Caller holds cfg_lock. */
+static int __vfio_pci_config_read(struct vfio_pci_device *vpdev, int pos,
+				  int size, u32 *val)
+{
+	u32 full = size == 4 ? ALL : (1U << (8 * size)) - 1;
+	u32 virt = vfio_pci_cfg_get(vpdev->cfg_virt, pos, size);
+	u32 hw = 0;
+	int ret;
+
+	lockdep_assert_held(&vpdev->cfg_lock);
+
+	if (virt != full) {
+		ret = vfio_pci_cfg_hw_read(vpdev->pdev, pos, size, &hw);
+		if (ret)
+			return ret;
+	}
+	*val = (vfio_pci_cfg_get(vpdev->vconfig, pos, size) & virt) | (hw & ~virt);
+	return 0;
+}
+
+/*
+ * Pass the writable, non-virtual bits to the device.  A register written
+ * whole goes as one access; otherwise byte by byte, read-modify-write, so
+ * a neighbour (write-1-to-clear status bits) is never written back.
+ */
+static int vfio_pci_cfg_hw_update(struct vfio_pci_device *vpdev, int pos,
+				  int size, u32 val, u32 hwmask)
+{
+	u32 full = size == 4 ? ALL : (1U << (8 * size)) - 1;
+	int i, ret;
+
+	if (hwmask == full)
+		return vfio_pci_cfg_hw_write(vpdev->pdev, pos, size, val);
+
+	for (i = 0; i < size; i++) {
+		u8 m = hwmask >> (8 * i), v = val >> (8 * i);
+		u32 cur;
+
+		if (!m)
+			continue;
+		ret = vfio_pci_cfg_hw_read(vpdev->pdev, pos + i, 1, &cur);
+		if (!ret)
+			ret = vfio_pci_cfg_hw_write(vpdev->pdev, pos + i, 1,
+						    (cur & ~m) | (v & m));
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Mirror the user's memory and I/O decode to the device. */
+static void vfio_pci_command_sync(struct vfio_pci_device *vpdev)
+{
+	u16 decode = PCI_COMMAND_MEMORY | PCI_COMMAND_IO;
+	u16 vcmd = vfio_pci_cfg_get(vpdev->vconfig, PCI_COMMAND, 2);
+	u16 cmd;
+
+	pci_read_config_word(vpdev->pdev, PCI_COMMAND, &cmd);
+	if ((cmd & decode) != (vcmd & decode))
+		pci_write_config_word(vpdev->pdev, PCI_COMMAND,
+				      (cmd & ~decode) | (vcmd & decode));
+}
+
+static void vfio_pci_config_write_fixup(struct vfio_pci_device *vpdev, int pos,
+					int size)
+{
+	u8 *vc = vpdev->vconfig;
+	int i;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++)
+		if (vfio_pci_cfg_overlaps(pos, size, PCI_BASE_ADDRESS_0 + 4 * i, 4))
+			vfio_pci_bar_fixup(vpdev, i);
+	if (vfio_pci_cfg_overlaps(pos, size, PCI_ROM_ADDRESS, 4))
+		vfio_pci_bar_fixup(vpdev, VFIO_PCI_ROM_SLOT);
+
+	if (vfio_pci_cfg_overlaps(pos, size, PCI_COMMAND, 2))
+		vfio_pci_intx_set_virq_disabled(vpdev,
+			vfio_pci_cfg_get(vc, PCI_COMMAND, 2) & PCI_COMMAND_INTX_DISABLE);
+
+	if (vpdev->msi_cap &&
+	    vfio_pci_cfg_overlaps(pos, size, vpdev->msi_cap + PCI_MSI_FLAGS, 2)) {
+		int at = vpdev->msi_cap + PCI_MSI_FLAGS;
+		u16 flags = vfio_pci_cfg_get(vc, at, 2);
+		u8 qmax;
+
+		/*
+		 * As in-tree: MSI is enabled by SET_IRQS only, so the enable
+		 * bit sticks only while it is, and the queue size shows no
+		 * more vectors than SET_IRQS enabled.
+		 */
+		if (!vfio_pci_msi_enabled(vpdev, &qmax))
+			flags &= ~PCI_MSI_FLAGS_ENABLE;
+		if (((flags & PCI_MSI_FLAGS_QSIZE) >> 4) > qmax)
+			flags = (flags & ~PCI_MSI_FLAGS_QSIZE) | (qmax << 4);
+		vfio_pci_cfg_put(vc, at, 2, flags);
+	}
+
+	if (vpdev->exp_cap &&
+	    vfio_pci_cfg_overlaps(pos, size, vpdev->exp_cap + PCI_EXP_DEVCTL, 2)) {
+		int at = vpdev->exp_cap + PCI_EXP_DEVCTL;
+		u16 ctl = vfio_pci_cfg_get(vc, at, 2);
+		u32 cap;
+
+		if (ctl & PCI_EXP_DEVCTL_BCR_FLR) {
+			/* The bit always reads 0; writing it asks for an FLR. */
+			vfio_pci_cfg_put(vc, at, 2, ctl & ~PCI_EXP_DEVCTL_BCR_FLR);
+			pci_read_config_dword(vpdev->pdev,
+					      vpdev->exp_cap + PCI_EXP_DEVCAP, &cap);
+			if (cap & PCI_EXP_DEVCAP_FLR) {
+				down_write(&vpdev->memory_lock);
+				pci_try_reset_function(vpdev->pdev);
+				up_write(&vpdev->memory_lock);
+			}
+		}
+	}
+}
+
+/* Caller holds cfg_lock. */
+static int __vfio_pci_config_write(struct vfio_pci_device *vpdev, int pos,
+				   int size, u32 val)
+{
+	u32 virt = vfio_pci_cfg_get(vpdev->cfg_virt, pos, size);
+	u32 write = vfio_pci_cfg_get(vpdev->cfg_write, pos, size);
+	bool decode = vfio_pci_cfg_overlaps(pos, size, PCI_COMMAND, 2);
+	int ret = 0;
+
+	lockdep_assert_held(&vpdev->cfg_lock);
+
+	if (!write)
+		return 0;	/* read-only: dropped, as on hardware */
+
+	/* Memory decode may change: hold off BAR access meanwhile. */
+	if (decode)
+		down_write(&vpdev->memory_lock);
+	if (write & virt) {
+		u32 v = vfio_pci_cfg_get(vpdev->vconfig, pos, size);
+
+		v = (v & ~(write & virt)) | (val & write & virt);
+		vfio_pci_cfg_put(vpdev->vconfig, pos, size, v);
+	}
+	if (write & ~virt)
+		ret = vfio_pci_cfg_hw_update(vpdev, pos, size, val, write & ~virt);
+	if (decode) {
+		vfio_pci_command_sync(vpdev);
+		up_write(&vpdev->memory_lock);
+	}
+	if (ret)
+		return ret;
+
+	vfio_pci_config_write_fixup(vpdev, pos, size);
+	return 0;
+}
+
+ssize_t vfio_pci_config_rw(struct vfio_pci_device *vpdev, char __user *buf,
+			   size_t count, loff_t *ppos, bool iswrite)
+{
+	u64 pos = (u64)*ppos & VFIO_PCI_OFFSET_MASK;
+	size_t done = 0;
+	ssize_t ret = 0;
+
+	if (pos >= vpdev->pdev->cfg_size || count > vpdev->pdev->cfg_size - pos)
+		return -EFAULT;
+
+	mutex_lock(&vpdev->cfg_lock);
+	while (done < count) {
+		size_t left = count - done;
+		int size, p = pos + done;
+		u8 bytes[4];
+		u32 val;
+
+		/* The widest naturally aligned access that fits. */
+		if (left >= 4 && !(p % 4))
+			size = 4;
+		else if (left >= 2 && !(p % 2))
+			size = 2;
+		else
+			size = 1;
+
+		if (iswrite) {
+			if (copy_from_user(bytes, buf + done, size)) {
+				ret = -EFAULT;
+				break;
+			}
+			val = vfio_pci_cfg_get(bytes, 0, size);
+			ret = __vfio_pci_config_write(vpdev, p, size, val);
+			if (ret)
+				break;
+		} else {
+			ret = __vfio_pci_config_read(vpdev, p, size, &val);
+			if (ret)
+				break;
+			vfio_pci_cfg_put(bytes, 0, size, val);
+			if (copy_to_user(buf + done, bytes, size)) {
+				ret = -EFAULT;
+				break;
+			}
+		}
+		done += size;
+	}
+	mutex_unlock(&vpdev->cfg_lock);
+
+	if (ret)
+		return ret;
+	*ppos += done;
+	return done;
+}

@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio-pci: the PCI bus driver that exposes a device to user space through
+ * vfioscope's vfio.ko.  Devices bind through driver_override (or ids=);
+ * user space reaches them through VFIO_GROUP_GET_DEVICE_FD.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "vfio_pci_priv.h"
+
+static char ids[1024] __initdata;
+module_param_string(ids, ids, sizeof(ids), 0);
+MODULE_PARM_DESC(ids, "Initial PCI IDs to add to the vfio-pci driver, format is \"vendor:device[:subvendor[:subdevice[:class[:class_mask]]]]\" and multiple comma separated entries can be specified");
+
+/* ---- memory decode -------------------------------------------------------- */
+
+/* Caller holds memory_lock (read or write). */
+bool __vfio_pci_memory_enabled(struct vfio_pci_device *vpdev)
+{
+	lockdep_assert_held(&vpdev->memory_lock);
+	return vpdev->vconfig[PCI_COMMAND] & PCI_COMMAND_MEMORY;
+}
+
+/*
+ * The kernel itself must touch the BARs at times (MSI-X table, ROM probe)
+ * even while user space has memory decode off: turn it on underneath, with
+ * BAR access from user space held off.  Returns the command to restore.
+ */
+u16 vfio_pci_memory_lock_and_enable(struct vfio_pci_device *vpdev)
+{
+	u16 cmd;
+
+	down_write(&vpdev->memory_lock);
+	pci_read_config_word(vpdev->pdev, PCI_COMMAND, &cmd);
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		pci_write_config_word(vpdev->pdev, PCI_COMMAND,
+				      cmd | PCI_COMMAND_MEMORY);
+	return cmd;
+}
+
+void vfio_pci_memory_unlock_and_restore(struct vfio_pci_device *vpdev, u16 cmd)
+{
+	pci_write_config_word(vpdev->pdev, PCI_COMMAND, cmd);
+	up_write(&vpdev->memory_lock);
+}
+
+/* ---- open / close ------------------------------------------------------------ */
+
+static void vfio_pci_msix_probe(struct vfio_pci_device *vpdev)
+{
+	struct pci_dev *pdev = vpdev->pdev;
+	u16 flags;
+	u32 table;
+
+	vpdev->msix_bar = 0xff;
+	if (!pdev->msix_cap)
+		return;
+	pci_read_config_word(pdev, pdev->msix_cap + PCI_MSIX_FLAGS, &flags);
+	pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_TABLE, &table);
+	vpdev->msix_bar = table & PCI_MSIX_TABLE_BIR;
+	vpdev->msix_offset = table & PCI_MSIX_TABLE_OFFSET;
+	vpdev->msix_size = ((flags & PCI_MSIX_FLAGS_QSIZE) + 1) * PCI_MSIX_ENTRY_SIZE;
+}
+
+/*
+ * A BAR can be mapped when it is MMIO and covers whole pages of its own:
+ * a smaller BAR would expose its neighbours on the same page.
+ */
+static void vfio_pci_mmap_probe(struct vfio_pci_device *vpdev)
+{
+	struct pci_dev *pdev = vpdev->pdev;
+	int bar;
+
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
+		resource_size_t start = pci_resource_start(pdev, bar);
+		resource_size_t len = pci_resource_len(pdev, bar);
+
+		vpdev->bar_mmap[bar] =
+			(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) &&
+			len >= PAGE_SIZE && PAGE_ALIGNED(start) && PAGE_ALIGNED(len);
+	}
+}
+
+static int vfio_pci_open_device(struct vfio_device *vdev)
+{
+	struct vfio_pci_device *vpdev = to_vfio_pci(vdev);
+	struct pci_dev *pdev = vpdev->pdev;
+	u16 cmd;
+	int ret;
+
+	ret = pci_enable_device(pdev);
+	if (ret)
+		return ret;
+
+	/* Start from a clean device; EAGAIN means someone holds its lock. */
+	ret = pci_try_reset_function(pdev);
+	if (ret == -EAGAIN)
+		goto err_disable;
+	vpdev->reset_works = !ret;
+
+	pci_save_state(pdev);
+	vpdev->saved_state = pci_store_saved_state(pdev);
+	if (!vpdev->saved_state)
+		pci_dbg(pdev, "cannot store the config state to restore on close\n");
+
+	vpdev->pci_2_3 = pci_intx_mask_supported(pdev);
+	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+	if (vpdev->pci_2_3 && (cmd & PCI_COMMAND_INTX_DISABLE))
+		pci_write_config_word(pdev, PCI_COMMAND,
+				      cmd & ~PCI_COMMAND_INTX_DISABLE);
+
+	ret = vfio_pci_config_init(vpdev);
+	if (ret)
+		goto err_free_state;
+
+	vfio_pci_msix_probe(vpdev);
+	vfio_pci_mmap_probe(vpdev);
+	vpdev->irq_type = VFIO_PCI_IRQ_NONE;
+	vpdev->virq_disabled = false;
+	return 0;
+
+err_free_state:
+	pci_load_and_free_saved_state(pdev, &vpdev->saved_state);
+err_disable:
+	pci_disable_device(pdev);
+	return ret;
+}
+
+static void vfio_pci_close_device(struct vfio_device *vdev)
+{
+	struct vfio_pci_device *vpdev = to_vfio_pci(vdev);
+	struct pci_dev *pdev = vpdev->pdev;
+	bool restored;
+
+	/* No more DMA, no more interrupts, whatever user space left. */
+	pci_clear_master(pdev);
+	vfio_pci_irqs_teardown(vpdev);
+	pci_write_config_word(pdev, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE);
+
+	vfio_pci_barmap_release_all(vpdev);
+	vfio_pci_config_free(vpdev);
+
+	/*
+	 * Put back the state of open time, reset on top when we can.  Only a
+	 * trylock: close can run while remove() holds the device lock and
+	 * waits for this very fd to go.
+	 */
+	restored = !pci_load_and_free_saved_state(pdev, &vpdev->saved_state);
+	if (restored || vpdev->reset_works) {
+		if (!restored)
+			pci_save_state(pdev);
+		pci_write_config_word(pdev, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE);
+		if (vpdev->reset_works && pci_dev_trylock(pdev)) {
+			__pci_reset_function_locked(pdev);
+			pci_dev_unlock(pdev);
+		}
+		pci_restore_state(pdev);
+	}
+	pci_disable_device(pdev);
+}
+
+/* ---- ioctls -------------------------------------------------------------------- */
+
+static long vfio_pci_ioctl_get_info(struct vfio_pci_device *vpdev,
+				    struct vfio_device_info __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_device_info, num_irqs);
+	struct vfio_device_info info;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+
+	/* We have no capabilities to chain: say so to callers that ask. */
+	if (info.argsz >= offsetofend(struct vfio_device_info, cap_offset)) {
+		minsz = offsetofend(struct vfio_device_info, cap_offset);
+		info.cap_offset = 0;
+	}
+
+	info.flags = VFIO_DEVICE_FLAGS_PCI;
+	if (vpdev->reset_works)
+		info.flags |= VFIO_DEVICE_FLAGS_RESET;
+	info.num_regions = VFIO_PCI_NUM_REGIONS;
+	info.num_irqs = VFIO_PCI_NUM_IRQS;
+
+	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+}
+
+/* Is a ROM really there behind the ROM BAR? */
+static bool vfio_pci_rom_present(struct vfio_pci_device *vpdev)
+{
+	void __iomem *io;
+	size_t size;
+	u16 cmd;
+
+	cmd = vfio_pci_memory_lock_and_enable(vpdev);
+	io = pci_map_rom(vpdev->pdev, &size);
+	if (io)
+		pci_unmap_rom(vpdev->pdev, io);
+	vfio_pci_memory_unlock_and_restore(vpdev, cmd);
+	return io;
+}
+
+static long vfio_pci_ioctl_get_region_info(struct vfio_pci_device *vpdev,
+					   struct vfio_region_info __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
+	struct pci_dev *pdev = vpdev->pdev;
+	struct vfio_region_info info;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+
+	switch (info.index) {
+	case VFIO_PCI_CONFIG_REGION_INDEX:
+		info.offset = VFIO_PCI_INDEX_TO_OFFSET(info.index);
+		info.size = pdev->cfg_size;
+		info.flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+		break;
+	case VFIO_PCI_BAR0_REGION_INDEX ... VFIO_PCI_BAR5_REGION_INDEX:
+		info.offset = VFIO_PCI_INDEX_TO_OFFSET(info.index);
+		info.size = pci_resource_len(pdev, info.index);
+		info.flags = 0;
+		if (!info.size)
+			break;
+		info.flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+		if (vpdev->bar_mmap[info.index])
+			info.flags |= VFIO_REGION_INFO_FLAG_MMAP;
+		break;
+	case VFIO_PCI_ROM_REGION_INDEX:
+		/* The BAR's size, not the ROM image's; read-only. */
+		info.offset = VFIO_PCI_INDEX_TO_OFFSET(info.index);
+		info.size = pci_resource_len(pdev, PCI_ROM_RESOURCE);
+		info.flags = 0;
+		if (!info.size)
+			break;
+		if (vfio_pci_rom_present(vpdev))
+			info.flags = VFIO_REGION_INFO_FLAG_READ;
+		else
+			info.size = 0;
+		break;
+	default:
+		/*
+		 * VGA (index 8) is never exposed: as in-tree for a device
+		 * that is not VGA, its info is EINVAL.
+		 */
+		return -EINVAL;
+	}
+
+	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+}
+
+static long vfio_pci_ioctl_reset(struct vfio_pci_device *vpdev)
+{
+	int ret;
+
+	if (!vpdev->reset_works)
+		return -EINVAL;
+
+	/* No BAR access from user space while the device is in reset. */
+	down_write(&vpdev->memory_lock);
+	ret = pci_try_reset_function(vpdev->pdev);
+	up_write(&vpdev->memory_lock);
+	return ret;
+}
+
+static long vfio_pci_ioctl(struct vfio_device *vdev, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct vfio_pci_device *vpdev = to_vfio_pci(vdev);
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case VFIO_DEVICE_GET_INFO:
+		return vfio_pci_ioctl_get_info(vpdev, uarg);
+	case VFIO_DEVICE_GET_REGION_INFO:
+		return vfio_pci_ioctl_get_region_info(vpdev, uarg);
+	case VFIO_DEVICE_GET_IRQ_INFO:
+		return vfio_pci_ioctl_get_irq_info(vpdev, uarg);
+	case VFIO_DEVICE_SET_IRQS:
+		return vfio_pci_ioctl_set_irqs(vpdev, uarg);
+	case VFIO_DEVICE_RESET:
+		return vfio_pci_ioctl_reset(vpdev);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/* ---- read / write / mmap ---------------------------------------------------- */
+
+static ssize_t vfio_pci_rw(struct vfio_pci_device *vpdev, char __user *buf,
+			   size_t count, loff_t *ppos, bool iswrite)
+{
+	u64 index = VFIO_PCI_OFFSET_TO_INDEX((u64)*ppos);
+
+	if (!count)
+		return 0;
+
+	switch (index) {
+	case VFIO_PCI_CONFIG_REGION_INDEX:
+		return vfio_pci_config_rw(vpdev, buf, count, ppos, iswrite);
+	case VFIO_PCI_ROM_REGION_INDEX:
+		if (iswrite)
+			return -EINVAL;
+		fallthrough;
+	case VFIO_PCI_BAR0_REGION_INDEX ... VFIO_PCI_BAR5_REGION_INDEX:
+		return vfio_pci_bar_rw(vpdev, buf, count, ppos, iswrite);
+	default:
+		return -EINVAL;
+	}
+}
+
+static ssize_t vfio_pci_read(struct vfio_device *vdev, char __user *buf,
+			     size_t count, loff_t *ppos)
+{
+	return vfio_pci_rw(to_vfio_pci(vdev), buf, count, ppos, false);
+}
+
+static ssize_t vfio_pci_write(struct vfio_device *vdev, const char __user *buf,
+			      size_t count, loff_t *ppos)
+{
+	return vfio_pci_rw(to_vfio_pci(vdev), (char __user *)buf, count, ppos, true);
+}
+
+static int vfio_pci_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
+{
+	return vfio_pci_bar_mmap(to_vfio_pci(vdev), vma);
+}
+
+static void vfio_pci_request(struct vfio_device *vdev, unsigned int count)
+{
+	vfio_pci_irqs_signal_req(to_vfio_pci(vdev), count);
+}
+
+static const struct vfio_device_ops vfio_pci_ops = {
+	.name		= "vfio-pci",
+	.open_device	= vfio_pci_open_device,
+	.close_device	= vfio_pci_close_device,
+	.read		= vfio_pci_read,
+	.write		= vfio_pci_write,
+	.ioctl		= vfio_pci_ioctl,
+	.mmap		= vfio_pci_mmap,
+	.request	= vfio_pci_request,
+};
+
+/* ---- the PCI driver ------------------------------------------------------------ */
+
+static int vfio_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct vfio_pci_device *vpdev;
+	int ret;
+
+	/* Bridges and cardbus: their windows belong to the host. */
+	if (pdev->hdr_type != PCI_HEADER_TYPE_NORMAL)
+		return -EINVAL;
+
+	vpdev = kzalloc(sizeof(*vpdev), GFP_KERNEL);
+	if (!vpdev)
+		return -ENOMEM;
+
+	vfio_init_group_dev(&vpdev->vdev, &pdev->dev, &vfio_pci_ops);
+	vpdev->pdev = pdev;
+	vpdev->irq_type = VFIO_PCI_IRQ_NONE;
+	mutex_init(&vpdev->cfg_lock);
+	mutex_init(&vpdev->barmap_lock);
+	init_rwsem(&vpdev->memory_lock);
+	mutex_init(&vpdev->igate);
+	spin_lock_init(&vpdev->irqlock);
+	dev_set_drvdata(&pdev->dev, vpdev);
+
+	ret = vfio_register_group_dev(&vpdev->vdev);
+	if (ret)
+		goto err_free;
+	return 0;
+
+err_free:
+	dev_set_drvdata(&pdev->dev, NULL);
+	kfree(vpdev);
+	return ret;
+}
+
+static void vfio_pci_remove(struct pci_dev *pdev)
+{
+	struct vfio_pci_device *vpdev = dev_get_drvdata(&pdev->dev);
+
+	/* Blocks, asking through ops->request, until every fd is closed. */
+	vfio_unregister_group_dev(&vpdev->vdev);
+	dev_set_drvdata(&pdev->dev, NULL);
+	kfree(vpdev);
+}
+
+static pci_ers_result_t vfio_pci_error_detected(struct pci_dev *pdev,
+						pci_channel_state_t state)
+{
+	struct vfio_pci_device *vpdev = dev_get_drvdata(&pdev->dev);
+
+	if (vpdev)
+		vfio_pci_irqs_signal_err(vpdev);
+	return PCI_ERS_RESULT_CAN_RECOVER;
+}
+
+static const struct pci_error_handlers vfio_pci_err_handlers = {
+	.error_detected = vfio_pci_error_detected,
+};
+
+/*
+ * No id table: a device binds only when user space asks, through
+ * driver_override or ids=.  DMA is the user's, through vfio.ko, so the
+ * driver core must not claim the kernel's DMA API for us.
+ */
+static struct pci_driver vfio_pci_driver = {
+	.name			= "vfio-pci",
+	.probe			= vfio_pci_probe,
+	.remove			= vfio_pci_remove,
+	.err_handler		= &vfio_pci_err_handlers,
+	.driver_managed_dma	= true,
+};
+
+static void __init vfio_pci_ids_add(void)
+{
+	char *p = ids, *id;
+
+	while ((id = strsep(&p, ","))) {
+		unsigned int vendor, device, subvendor = PCI_ANY_ID,
+			subdevice = PCI_ANY_ID, class = 0, class_mask = 0;
+		int ret;
+
+		if (!*id)
+			continue;
+		if (sscanf(id, "%x:%x:%x:%x:%x:%x", &vendor, &device,
+			   &subvendor, &subdevice, &class, &class_mask) < 2) {
+			pr_warn("invalid id string \"%s\"\n", id);
+			continue;
+		}
+		ret = pci_add_dynid(&vfio_pci_driver, vendor, device, subvendor,
+				    subdevice, class, class_mask, 0);
+		if (ret)
+			pr_warn("failed to add dynamic id %s: %d\n", id, ret);
+		else
+			pr_info("add [%04x:%04x[%04x:%04x]] class %#08x/%08x\n",
+				vendor, device, subvendor, subdevice, class,
+				class_mask);
+	}
+}
+
+static int __init vfio_pci_init(void)
+{
+	int ret;
+
+	ret = pci_register_driver(&vfio_pci_driver);
+	if (ret)
+		return ret;
+	vfio_pci_ids_add();
+	return 0;
+}
+
+static void __exit vfio_pci_exit(void)
+{
+	pci_unregister_driver(&vfio_pci_driver);
+}
+
+module_init(vfio_pci_init);
+module_exit(vfio_pci_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("vfioscope VFIO PCI bus driver");

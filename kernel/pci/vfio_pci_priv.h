@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfio-pci: what its files share.  One file per concept:
+ *   vfio_pci_core.c    probe/remove, device ops, GET_INFO, REGION_INFO, RESET
+ *   vfio_pci_config.c  config space virtualization
+ *   vfio_pci_rdwr.c    BAR and ROM access, BAR mmap
+ *   vfio_pci_intrs.c   INTx, MSI, MSI-X, ERR and REQ through eventfds
+ *
+ * Lock order: cfg_lock -> igate -> memory_lock -> irqlock;
+ * cfg_lock -> memory_lock; barmap_lock is a leaf.
+ */
+#ifndef __VFIO_PCI_PRIV_H
+#define __VFIO_PCI_PRIV_H
+
+#include <linux/eventfd.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/rwsem.h>
+#include <linux/spinlock.h>
+#include <vfioscope/vfio.h>
+
+/* Region index <-> device fd offset, as the in-tree driver lays them out. */
+#define VFIO_PCI_OFFSET_SHIFT	40
+#define VFIO_PCI_OFFSET_TO_INDEX(off)	((off) >> VFIO_PCI_OFFSET_SHIFT)
+#define VFIO_PCI_INDEX_TO_OFFSET(index)	((u64)(index) << VFIO_PCI_OFFSET_SHIFT)
+#define VFIO_PCI_OFFSET_MASK	(((u64)1 << VFIO_PCI_OFFSET_SHIFT) - 1)
+
+/* irq_type when no interrupt is set up. */
+#define VFIO_PCI_IRQ_NONE	VFIO_PCI_NUM_IRQS
+
+/* The ROM BAR's slot in the per-BAR arrays of the config code. */
+#define VFIO_PCI_ROM_SLOT	PCI_STD_NUM_BARS
+
+struct vfio_pci_irq_ctx {
+	struct eventfd_ctx *trigger;	/* NULL: vector not wired */
+	char *name;			/* for /proc/interrupts */
+};
+
+struct vfio_pci_device {
+	struct vfio_device vdev;
+	struct pci_dev *pdev;
+
+	/* Set by open_device, constant until close_device. */
+	struct pci_saved_state *saved_state;
+	bool reset_works;
+	bool pci_2_3;			/* INTx maskable through COMMAND */
+	bool bar_mmap[PCI_STD_NUM_BARS];
+	u8 msix_bar;			/* 0xff: no MSI-X */
+	u32 msix_offset;		/* MSI-X table in msix_bar */
+	u32 msix_size;
+
+	struct mutex cfg_lock;		/* protects vconfig, cfg_virt, cfg_write */
+	u8 *vconfig;			/* what user space sees of virtual bits */
+	u8 *cfg_virt;			/* per byte: bits served from vconfig */
+	u8 *cfg_write;			/* per byte: bits user space may write */
+	u32 bar_mask[PCI_STD_NUM_BARS + 1];	/* writable address bits */
+	u32 bar_flags[PCI_STD_NUM_BARS + 1];	/* fixed low bits */
+	u8 msi_cap;			/* 0: none; visible MSI capability */
+	u8 exp_cap;			/* 0: none; visible PCIe capability */
+
+	struct mutex barmap_lock;	/* protects barmap */
+	void __iomem *barmap[PCI_STD_NUM_BARS];	/* regions requested + mapped */
+
+	/*
+	 * Protects COMMAND.MEM in vconfig against BAR access: readers access
+	 * the BARs, writers change memory decode or reset the device.
+	 */
+	struct rw_semaphore memory_lock;
+
+	struct mutex igate;		/* protects irq_type, num_ctx, ctx,
+					 * err_trigger, req_trigger */
+	unsigned int irq_type;		/* VFIO_PCI_*_IRQ_INDEX or _NONE */
+	unsigned int num_ctx;
+	struct vfio_pci_irq_ctx *ctx;
+	u8 msi_qmax;			/* log2 of the MSI vectors enabled */
+	struct eventfd_ctx *err_trigger;
+	struct eventfd_ctx *req_trigger;
+
+	spinlock_t irqlock;		/* protects the intx_* fields, virq_disabled */
+	bool intx_active;		/* irq_type is INTx */
+	bool intx_requested;		/* the INTx handler is installed */
+	bool intx_masked;		/* user space must unmask before the next one */
+	bool virq_disabled;		/* COMMAND.INTX_DISABLE set by user space */
+};
+
+static inline struct vfio_pci_device *to_vfio_pci(struct vfio_device *vdev)
+{
+	return container_of(vdev, struct vfio_pci_device, vdev);
+}
+
+/* vfio_pci_core.c */
+u16 vfio_pci_memory_lock_and_enable(struct vfio_pci_device *vpdev);
+void vfio_pci_memory_unlock_and_restore(struct vfio_pci_device *vpdev, u16 cmd);
+bool __vfio_pci_memory_enabled(struct vfio_pci_device *vpdev);
+
+/* vfio_pci_config.c */
+int vfio_pci_config_init(struct vfio_pci_device *vpdev);
+void vfio_pci_config_free(struct vfio_pci_device *vpdev);
+ssize_t vfio_pci_config_rw(struct vfio_pci_device *vpdev, char __user *buf,
+			   size_t count, loff_t *ppos, bool iswrite);
+
+/* vfio_pci_rdwr.c */
+ssize_t vfio_pci_bar_rw(struct vfio_pci_device *vpdev, char __user *buf,
+			size_t count, loff_t *ppos, bool iswrite);
+int vfio_pci_bar_mmap(struct vfio_pci_device *vpdev, struct vm_area_struct *vma);
+void vfio_pci_barmap_release_all(struct vfio_pci_device *vpdev);
+
+/* vfio_pci_intrs.c */
+long vfio_pci_ioctl_get_irq_info(struct vfio_pci_device *vpdev,
+				 struct vfio_irq_info __user *arg);
+long vfio_pci_ioctl_set_irqs(struct vfio_pci_device *vpdev,
+			     struct vfio_irq_set __user *arg);
+void vfio_pci_intx_set_virq_disabled(struct vfio_pci_device *vpdev, bool disabled);
+bool vfio_pci_msi_enabled(struct vfio_pci_device *vpdev, u8 *qmax);
+void vfio_pci_irqs_teardown(struct vfio_pci_device *vpdev);
+void vfio_pci_irqs_signal_err(struct vfio_pci_device *vpdev);
+void vfio_pci_irqs_signal_req(struct vfio_pci_device *vpdev, unsigned int count);
+
+#endif /* __VFIO_PCI_PRIV_H */

@@ -1,0 +1,1152 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio_iommu_type1.ko: the Type1 IOMMU backend of vfioscope's vfio.ko.
+ *
+ * One IOMMU domain per container, allocated when the first group attaches;
+ * later groups join the same domain.  User memory given to MAP_DMA is
+ * pinned (FOLL_LONGTERM), charged to the mapping process's locked_vm, and
+ * mapped run by run: a run is a physically contiguous stretch of pages,
+ * handed whole to iommu_map(), which picks the largest IOMMU page sizes the
+ * run's alignment allows.  Each mapping remembers its runs, so unmapping
+ * never has to ask the IOMMU what it mapped, and its mm (mmgrab), so
+ * teardown from another context (a killed process's exit, a delayed fput)
+ * uncharges the right locked_vm.
+ *
+ * The in-tree 6.1 driver is the behavioural reference for every errno.
+ * Deliberate differences: no VFIO_UPDATE_VADDR (MAP_FLAG_VADDR and
+ * UNMAP_FLAG_VADDR are EINVAL), no dirty-page tracking (no migration
+ * capability, VFIO_IOMMU_DIRTY_PAGES is ENOTTY), no nesting.
+ */
+#include <linux/iommu.h>
+#include <linux/ktime.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/rbtree.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include <vfioscope/vfio.h>
+
+#include "vfio_trace.h"
+
+#define DRIVER_DESC "vfioscope Type1 IOMMU backend"
+
+static unsigned int dma_entry_limit __read_mostly = U16_MAX;
+module_param(dma_entry_limit, uint, 0644);
+MODULE_PARM_DESC(dma_entry_limit,
+		 "Maximum number of user DMA mappings per container (65535).");
+
+/* A usable IOVA range, inclusive. */
+struct vfio_iova {
+	struct list_head next;
+	dma_addr_t start;
+	dma_addr_t end;
+};
+
+struct vfio_iommu_group {
+	struct list_head next;		/* in vfio_iommu.group_list */
+	struct iommu_group *iommu_group;
+};
+
+/* A physically contiguous run of a mapping. */
+struct vfio_run {
+	dma_addr_t iova;
+	unsigned long pfn;
+	unsigned long npages;
+	bool pinned;			/* false: VM_PFNMAP, nothing to unpin */
+};
+
+#define VFIO_RUNS_PER_CHUNK \
+	((PAGE_SIZE - sizeof(struct list_head) - sizeof(unsigned int)) / \
+	 sizeof(struct vfio_run))
+
+struct vfio_run_chunk {
+	struct list_head next;		/* in vfio_dma.runs */
+	unsigned int nr;
+	struct vfio_run runs[VFIO_RUNS_PER_CHUNK];
+};
+
+/*
+ * What one map, unmap or teardown did, for its trace event.  Times are
+ * taken only while the event is on (timed), so an untraced map reads no
+ * clock.
+ */
+struct vfio_dma_op {
+	bool timed;
+	u64 start_ns;
+	u64 pin_ns;			/* pinning, or unpinning */
+	u64 iommu_ns;			/* iommu_map(), or unmap + IOTLB sync */
+	unsigned long npages;		/* pages pinned, or unpinned */
+};
+
+static inline u64 vfio_dma_op_clock(const struct vfio_dma_op *op)
+{
+	return op && op->timed ? ktime_get_ns() : 0;
+}
+
+/* One MAP_DMA. */
+struct vfio_dma {
+	struct rb_node node;		/* in vfio_iommu.dma_tree, by iova */
+	dma_addr_t iova;
+	unsigned long vaddr;
+	size_t size;
+	int prot;			/* IOMMU_READ | IOMMU_WRITE */
+	struct mm_struct *mm;		/* mmgrab()ed; charged for locked */
+	unsigned long locked;		/* pages charged to mm->locked_vm */
+	unsigned long pinned;		/* pages pinned (locked + reserved) */
+	struct list_head runs;		/* struct vfio_run_chunk */
+};
+
+/* A container's Type1 context. */
+struct vfio_iommu {
+	struct mutex lock;		/* protects everything below */
+	u32 container_id;		/* for tracing */
+	bool v2;
+	struct iommu_domain *domain;	/* from the first group's attach */
+	bool enforce_cache_coherency;
+	unsigned long pgsize_bitmap;
+	struct list_head group_list;	/* struct vfio_iommu_group */
+	struct list_head iova_list;	/* struct vfio_iova, sorted */
+	struct rb_root dma_tree;	/* struct vfio_dma */
+	unsigned int dma_limit;		/* dma_entry_limit when created */
+	unsigned int dma_avail;		/* mappings left under the limit */
+	unsigned long pinned;		/* pages pinned by all mappings */
+};
+
+/* ---- IOVA ranges --------------------------------------------------------- */
+
+static void vfio_iova_list_free(struct list_head *list)
+{
+	struct vfio_iova *r, *tmp;
+
+	list_for_each_entry_safe(r, tmp, list, next) {
+		list_del(&r->next);
+		kfree(r);
+	}
+}
+
+static int vfio_iova_list_add(struct list_head *pos, dma_addr_t start,
+			      dma_addr_t end)
+{
+	struct vfio_iova *r = kmalloc(sizeof(*r), GFP_KERNEL);
+
+	if (!r)
+		return -ENOMEM;
+	r->start = start;
+	r->end = end;
+	list_add_tail(&r->next, pos);
+	return 0;
+}
+
+/* Take [start, end] out of a sorted list of ranges. */
+static int vfio_iova_list_exclude(struct list_head *list, dma_addr_t start,
+				  dma_addr_t end)
+{
+	struct vfio_iova *r, *tmp;
+	int ret;
+
+	list_for_each_entry_safe(r, tmp, list, next) {
+		if (end < r->start || start > r->end)
+			continue;
+		if (start > r->start && end < r->end) {
+			/* Split: the upper part goes right after r. */
+			ret = vfio_iova_list_add(r->next.next, end + 1, r->end);
+			if (ret)
+				return ret;
+			r->end = start - 1;
+		} else if (start > r->start) {
+			r->end = start - 1;
+		} else if (end < r->end) {
+			r->start = end + 1;
+		} else {
+			list_del(&r->next);
+			kfree(r);
+		}
+	}
+	return 0;
+}
+
+static int vfio_iova_list_exclude_group(struct list_head *list,
+					struct iommu_group *iommu_group)
+{
+	struct iommu_resv_region *resv, *tmp;
+	LIST_HEAD(resv_regions);
+	int ret;
+
+	ret = iommu_get_group_resv_regions(iommu_group, &resv_regions);
+	if (ret)
+		goto out_free;
+
+	list_for_each_entry(resv, &resv_regions, list) {
+		/* Relaxable RMRRs may be mapped over, as in-tree. */
+		if (resv->type == IOMMU_RESV_DIRECT_RELAXABLE || !resv->length)
+			continue;
+		ret = vfio_iova_list_exclude(list, resv->start,
+					     resv->start + resv->length - 1);
+		if (ret)
+			break;
+	}
+out_free:
+	list_for_each_entry_safe(resv, tmp, &resv_regions, list)
+		kfree(resv);
+	return ret;
+}
+
+/*
+ * The usable IOVA ranges of the domain with the groups of @iommu, plus
+ * @extra when it is not NULL (a group about to attach).
+ */
+static int vfio_iommu_iova_list_build(struct vfio_iommu *iommu,
+				      struct iommu_domain *domain,
+				      struct iommu_group *extra,
+				      struct list_head *list)
+{
+	struct vfio_iommu_group *vg;
+	int ret;
+
+	ret = vfio_iova_list_add(list, domain->geometry.aperture_start,
+				 domain->geometry.aperture_end);
+	if (ret)
+		return ret;
+
+	list_for_each_entry(vg, &iommu->group_list, next) {
+		ret = vfio_iova_list_exclude_group(list, vg->iommu_group);
+		if (ret)
+			goto err_free;
+	}
+	if (extra) {
+		ret = vfio_iova_list_exclude_group(list, extra);
+		if (ret)
+			goto err_free;
+	}
+	return 0;
+
+err_free:
+	vfio_iova_list_free(list);
+	return ret;
+}
+
+static bool vfio_iova_list_contains(struct list_head *list, dma_addr_t start,
+				    dma_addr_t end)
+{
+	struct vfio_iova *r;
+
+	list_for_each_entry(r, list, next) {
+		if (start >= r->start && end <= r->end)
+			return true;
+	}
+	return false;
+}
+
+/* ---- the mapping tree ---------------------------------------------------- */
+
+/* The lowest mapping overlapping [start, start + size), or NULL. */
+static struct vfio_dma *vfio_dma_find_first(struct vfio_iommu *iommu,
+					    dma_addr_t start, u64 size)
+{
+	struct rb_node *node = iommu->dma_tree.rb_node;
+	struct vfio_dma *found = NULL;
+	dma_addr_t last = start + size - 1;
+
+	while (node) {
+		struct vfio_dma *dma = rb_entry(node, struct vfio_dma, node);
+
+		if (dma->iova + dma->size - 1 < start) {
+			node = node->rb_right;
+		} else {
+			if (dma->iova <= last)
+				found = dma;	/* overlaps; look for a lower one */
+			node = node->rb_left;
+		}
+	}
+	return found;
+}
+
+static void vfio_dma_link(struct vfio_iommu *iommu, struct vfio_dma *new)
+{
+	struct rb_node **link = &iommu->dma_tree.rb_node, *parent = NULL;
+
+	while (*link) {
+		struct vfio_dma *dma = rb_entry(*link, struct vfio_dma, node);
+
+		parent = *link;
+		if (new->iova < dma->iova)
+			link = &(*link)->rb_left;
+		else
+			link = &(*link)->rb_right;
+	}
+	rb_link_node(&new->node, parent, link);
+	rb_insert_color(&new->node, &iommu->dma_tree);
+}
+
+/* ---- pinning and mapping ------------------------------------------------- */
+
+static int vfio_dma_add_run(struct vfio_dma *dma, dma_addr_t iova,
+			    unsigned long pfn, unsigned long npages, bool pinned)
+{
+	struct vfio_run_chunk *chunk = NULL;
+	struct vfio_run *run;
+
+	if (!list_empty(&dma->runs))
+		chunk = list_last_entry(&dma->runs, struct vfio_run_chunk, next);
+	if (!chunk || chunk->nr == VFIO_RUNS_PER_CHUNK) {
+		chunk = kmalloc(sizeof(*chunk), GFP_KERNEL_ACCOUNT);
+		if (!chunk)
+			return -ENOMEM;
+		chunk->nr = 0;
+		list_add_tail(&chunk->next, &dma->runs);
+	}
+	run = &chunk->runs[chunk->nr++];
+	run->iova = iova;
+	run->pfn = pfn;
+	run->npages = npages;
+	run->pinned = pinned;
+	return 0;
+}
+
+/* Map one run; on success it is recorded in @dma. */
+static int vfio_dma_map_run(struct vfio_iommu *iommu, struct vfio_dma *dma,
+			    dma_addr_t iova, unsigned long pfn,
+			    unsigned long npages, bool pinned)
+{
+	int ret;
+
+	/* VFIO devices must be coherent: always IOMMU_CACHE, as in-tree. */
+	ret = iommu_map(iommu->domain, iova, PFN_PHYS(pfn),
+			npages << PAGE_SHIFT, dma->prot | IOMMU_CACHE);
+	if (ret)
+		return ret;
+
+	ret = vfio_dma_add_run(dma, iova, pfn, npages, pinned);
+	if (ret) {
+		iommu_unmap(iommu->domain, iova, npages << PAGE_SHIFT);
+		return ret;
+	}
+	if (pinned) {
+		dma->pinned += npages;
+		iommu->pinned += npages;
+	}
+	return 0;
+}
+
+/*
+ * A VM_PFNMAP area (a device BAR mmap()ed by user space, for peer to
+ * peer): there are no struct pages to pin, follow the page tables.
+ * Returns how many physically contiguous pfns from @vaddr (at most
+ * @npages) and the first in *pfn, or -errno.  Caller holds mmap_lock.
+ */
+static long vfio_follow_pfnmap(struct mm_struct *mm, unsigned long vaddr,
+			       unsigned long npages, int prot,
+			       unsigned long *pfn)
+{
+	struct vm_area_struct *vma = vma_lookup(mm, vaddr);
+	unsigned long i, next;
+	int ret;
+
+	if (!vma || !(vma->vm_flags & VM_PFNMAP))
+		return -EFAULT;
+	if ((prot & IOMMU_WRITE) && !(vma->vm_flags & VM_WRITE))
+		return -EFAULT;
+
+	ret = follow_pfn(vma, vaddr, pfn);
+	if (ret) {
+		/* Not faulted in yet; without "unlocked" the lock stays held. */
+		ret = fixup_user_fault(mm, vaddr,
+				       (prot & IOMMU_WRITE) ? FAULT_FLAG_WRITE : 0,
+				       NULL);
+		if (ret)
+			return ret;
+		ret = follow_pfn(vma, vaddr, pfn);
+		if (ret)
+			return ret;
+	}
+
+	for (i = 1; i < npages; i++) {
+		unsigned long a = vaddr + (i << PAGE_SHIFT);
+
+		if (a >= vma->vm_end || follow_pfn(vma, a, &next) ||
+		    next != *pfn + i)
+			break;
+	}
+	return i;
+}
+
+/* Map the pages[] of one pinned batch at @iova, run by run. */
+static int vfio_dma_map_batch(struct vfio_iommu *iommu, struct vfio_dma *dma,
+			      dma_addr_t iova, struct page **pages, long n)
+{
+	long i = 0;
+	int ret;
+
+	while (i < n) {
+		unsigned long pfn = page_to_pfn(pages[i]);
+		bool rsvd = PageReserved(pages[i]);
+		long len = 1;
+
+		while (i + len < n && page_to_pfn(pages[i + len]) == pfn + len &&
+		       PageReserved(pages[i + len]) == rsvd)
+			len++;
+
+		ret = vfio_dma_map_run(iommu, dma, iova + (i << PAGE_SHIFT),
+				       pfn, len, true);
+		if (ret) {
+			/* The unmapped rest of the batch: unpin, uncharge. */
+			unsigned long uncharge = 0;
+			long j;
+
+			for (j = i; j < n; j++) {
+				if (!PageReserved(pages[j]))
+					uncharge++;
+			}
+			unpin_user_pages(pages + i, n - i);
+			account_locked_vm(dma->mm, uncharge, false);
+			dma->locked -= uncharge;
+			return ret;
+		}
+		i += len;
+	}
+	return 0;
+}
+
+/*
+ * Pin and map all of @dma.  On error, what was mapped stays recorded in
+ * @dma for vfio_dma_unmap_unpin().
+ */
+static int vfio_dma_pin_map(struct vfio_iommu *iommu, struct vfio_dma *dma,
+			    struct vfio_dma_op *op)
+{
+	const unsigned long batch = PAGE_SIZE / sizeof(struct page *);
+	unsigned long total = dma->size >> PAGE_SHIFT, done = 0;
+	unsigned int gup_flags = FOLL_LONGTERM;
+	struct mm_struct *mm = dma->mm;
+	struct page **pages;
+	int ret = 0;
+
+	if (dma->prot & IOMMU_WRITE)
+		gup_flags |= FOLL_WRITE;
+
+	pages = (struct page **)__get_free_page(GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+
+	while (done < total) {
+		unsigned long vaddr = dma->vaddr + (done << PAGE_SHIFT);
+		dma_addr_t iova = dma->iova + (done << PAGE_SHIFT);
+		unsigned long want = min(total - done, batch);
+		unsigned long charge = 0, pfn;
+		u64 t = vfio_dma_op_clock(op);
+		long n, i;
+
+		mmap_read_lock(mm);
+		n = pin_user_pages_remote(mm, vaddr, want, gup_flags, pages,
+					  NULL, NULL);
+		if (n <= 0) {
+			n = vfio_follow_pfnmap(mm, vaddr, want, dma->prot, &pfn);
+			mmap_read_unlock(mm);
+			op->pin_ns += vfio_dma_op_clock(op) - t;
+			if (n <= 0) {
+				ret = n ? n : -EFAULT;
+				break;
+			}
+			/* Device memory: nothing pinned, nothing charged. */
+			t = vfio_dma_op_clock(op);
+			ret = vfio_dma_map_run(iommu, dma, iova, pfn, n, false);
+			op->iommu_ns += vfio_dma_op_clock(op) - t;
+			if (ret)
+				break;
+			done += n;
+			cond_resched();
+			continue;
+		}
+		mmap_read_unlock(mm);
+
+		/* Reserved pages (the zero page) cost no locked memory. */
+		for (i = 0; i < n; i++) {
+			if (!PageReserved(pages[i]))
+				charge++;
+		}
+		/* -ENOMEM over RLIMIT_MEMLOCK without CAP_IPC_LOCK. */
+		ret = account_locked_vm(mm, charge, true);
+		op->pin_ns += vfio_dma_op_clock(op) - t;
+		if (ret) {
+			unpin_user_pages(pages, n);
+			break;
+		}
+		dma->locked += charge;
+
+		t = vfio_dma_op_clock(op);
+		ret = vfio_dma_map_batch(iommu, dma, iova, pages, n);
+		op->iommu_ns += vfio_dma_op_clock(op) - t;
+		if (ret)
+			break;
+		done += n;
+		cond_resched();
+	}
+
+	free_page((unsigned long)pages);
+	return ret;
+}
+
+/*
+ * Unmap every run, flush the IOTLB once, then unpin and uncharge.  @op,
+ * if any, is charged with the pages and the time.
+ */
+static void vfio_dma_unmap_unpin(struct vfio_iommu *iommu, struct vfio_dma *dma,
+				 struct vfio_dma_op *op)
+{
+	struct iommu_iotlb_gather gather;
+	struct vfio_run_chunk *chunk, *tmp;
+	u64 t = vfio_dma_op_clock(op);
+	unsigned int i;
+
+	iommu_iotlb_gather_init(&gather);
+	list_for_each_entry(chunk, &dma->runs, next) {
+		for (i = 0; i < chunk->nr; i++) {
+			struct vfio_run *run = &chunk->runs[i];
+
+			iommu_unmap_fast(iommu->domain, run->iova,
+					 run->npages << PAGE_SHIFT, &gather);
+		}
+	}
+	/* No device may reach a page once it is unpinned. */
+	iommu_iotlb_sync(iommu->domain, &gather);
+	if (op) {
+		op->iommu_ns += vfio_dma_op_clock(op) - t;
+		op->npages += dma->pinned;
+		t = vfio_dma_op_clock(op);
+	}
+
+	list_for_each_entry_safe(chunk, tmp, &dma->runs, next) {
+		for (i = 0; i < chunk->nr; i++) {
+			struct vfio_run *run = &chunk->runs[i];
+
+			if (run->pinned)
+				unpin_user_page_range_dirty_lock(pfn_to_page(run->pfn),
+								 run->npages,
+								 dma->prot & IOMMU_WRITE);
+		}
+		list_del(&chunk->next);
+		kfree(chunk);
+		cond_resched();
+	}
+
+	account_locked_vm(dma->mm, dma->locked, false);
+	dma->locked = 0;
+	iommu->pinned -= dma->pinned;
+	dma->pinned = 0;
+	if (op)
+		op->pin_ns += vfio_dma_op_clock(op) - t;
+}
+
+static void vfio_dma_remove(struct vfio_iommu *iommu, struct vfio_dma *dma,
+			    struct vfio_dma_op *op)
+{
+	lockdep_assert_held(&iommu->lock);
+
+	vfio_dma_unmap_unpin(iommu, dma, op);
+	rb_erase(&dma->node, &iommu->dma_tree);
+	/* Pairs with mmgrab() in vfio_iommu_ioctl_map_dma(). */
+	mmdrop(dma->mm);
+	kfree(dma);
+	iommu->dma_avail++;
+}
+
+/* ---- ioctls -------------------------------------------------------------- */
+
+/*
+ * Emit @op's event.  Called with iommu->lock held, so entries and pinned
+ * are exactly what this operation left.
+ */
+static void __vfio_iommu_trace_dma(struct vfio_iommu *iommu, bool is_map,
+				   u64 iova, u64 size, u32 flags, int ret,
+				   const struct vfio_dma_op *op)
+{
+	u32 entries = iommu->dma_limit - iommu->dma_avail;
+	u64 total_ns;
+
+	lockdep_assert_held(&iommu->lock);
+
+	if (is_map ? !trace_vfio_dma_map_enabled() :
+		     !trace_vfio_dma_unmap_enabled())
+		return;
+	total_ns = op->timed ? ktime_get_ns() - op->start_ns : 0;
+	if (is_map)
+		trace_vfio_dma_map(iommu->container_id, iova, size, flags,
+				   op->npages, entries, iommu->pinned, ret,
+				   total_ns, op->pin_ns, op->iommu_ns);
+	else
+		trace_vfio_dma_unmap(iommu->container_id, iova, size, flags,
+				     op->npages, entries, iommu->pinned, ret,
+				     total_ns, op->pin_ns, op->iommu_ns);
+}
+
+static int __vfio_iommu_map_dma(struct vfio_iommu *iommu,
+				const struct vfio_iommu_type1_dma_map *map,
+				struct vfio_dma_op *op)
+{
+	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
+	struct vfio_dma *dma;
+	u64 pgsize;
+	int prot = 0;
+	int ret;
+
+	lockdep_assert_held(&iommu->lock);
+
+	if (map->argsz < minsz ||
+	    map->flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
+		return -EINVAL;
+	if (map->flags & VFIO_DMA_MAP_FLAG_READ)
+		prot |= IOMMU_READ;
+	if (map->flags & VFIO_DMA_MAP_FLAG_WRITE)
+		prot |= IOMMU_WRITE;
+	if (!prot)
+		return -EINVAL;
+
+	pgsize = 1ULL << __ffs(iommu->pgsize_bitmap);
+	if (!map->size || (map->size | map->iova | map->vaddr) & (pgsize - 1))
+		return -EINVAL;
+	/* Wrapping IOVA or vaddr: in-tree 6.1 says EINVAL too. */
+	if (map->iova + map->size - 1 < map->iova ||
+	    map->vaddr + map->size - 1 < map->vaddr)
+		return -EINVAL;
+	if (vfio_dma_find_first(iommu, map->iova, map->size))
+		return -EEXIST;
+	if (!iommu->dma_avail)
+		return -ENOSPC;
+	if (!vfio_iova_list_contains(&iommu->iova_list, map->iova,
+				     map->iova + map->size - 1))
+		return -EINVAL;
+
+	dma = kzalloc(sizeof(*dma), GFP_KERNEL_ACCOUNT);
+	if (!dma)
+		return -ENOMEM;
+	dma->iova = map->iova;
+	dma->vaddr = map->vaddr;
+	dma->size = map->size;
+	dma->prot = prot;
+	INIT_LIST_HEAD(&dma->runs);
+	/* Pairs with mmdrop() in vfio_dma_remove(). */
+	dma->mm = current->mm;
+	mmgrab(dma->mm);
+
+	iommu->dma_avail--;
+	vfio_dma_link(iommu, dma);
+
+	ret = vfio_dma_pin_map(iommu, dma, op);
+	if (ret) {
+		/* Undoing a failed map is part of it, not an unmap of its own. */
+		vfio_dma_remove(iommu, dma, NULL);
+		return ret;
+	}
+	op->npages = dma->pinned;
+	return 0;
+}
+
+static int vfio_iommu_ioctl_map_dma(struct vfio_iommu *iommu,
+				    unsigned long arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
+	struct vfio_dma_op op = { .timed = trace_vfio_dma_map_enabled() };
+	struct vfio_iommu_type1_dma_map map = {};
+	int ret = 0;
+
+	op.start_ns = vfio_dma_op_clock(&op);
+	if (copy_from_user(&map, (void __user *)arg, minsz))
+		ret = -EFAULT;
+
+	mutex_lock(&iommu->lock);
+	if (!ret)
+		ret = __vfio_iommu_map_dma(iommu, &map, &op);
+	__vfio_iommu_trace_dma(iommu, true, map.iova, map.size, map.flags, ret,
+			       &op);
+	mutex_unlock(&iommu->lock);
+	return ret;
+}
+
+/* Returns the bytes unmapped, or -errno; @op gets pages and time. */
+static s64 vfio_iommu_do_unmap(struct vfio_iommu *iommu, u64 iova, u64 size,
+			       bool all, struct vfio_dma_op *op)
+{
+	struct vfio_dma *dma;
+	u64 pgsize, unmapped = 0;
+
+	lockdep_assert_held(&iommu->lock);
+
+	pgsize = 1ULL << __ffs(iommu->pgsize_bitmap);
+	if (iova & (pgsize - 1))
+		return -EINVAL;
+	if (all) {
+		if (iova || size)
+			return -EINVAL;
+		size = U64_MAX;
+	} else if (!size || size & (pgsize - 1) || iova + size - 1 < iova) {
+		return -EINVAL;
+	}
+
+	/* v2: a request may not split a mapping at either end. */
+	if (iommu->v2 && !all) {
+		dma = vfio_dma_find_first(iommu, iova, 1);
+		if (dma && dma->iova != iova)
+			return -EINVAL;
+		dma = vfio_dma_find_first(iommu, iova + size - 1, 1);
+		if (dma && dma->iova + dma->size != iova + size)
+			return -EINVAL;
+	}
+
+	dma = vfio_dma_find_first(iommu, iova, size);
+	while (dma && dma->iova <= iova + size - 1) {
+		struct rb_node *next = rb_next(&dma->node);
+
+		/* v1 stops at a mapping that starts below the request. */
+		if (!iommu->v2 && iova > dma->iova)
+			break;
+		unmapped += dma->size;
+		vfio_dma_remove(iommu, dma, op);
+		dma = next ? rb_entry(next, struct vfio_dma, node) : NULL;
+	}
+	return unmapped;
+}
+
+static int vfio_iommu_ioctl_unmap_dma(struct vfio_iommu *iommu,
+				      unsigned long arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
+	struct vfio_dma_op op = { .timed = trace_vfio_dma_unmap_enabled() };
+	struct vfio_iommu_type1_dma_unmap unmap = {};
+	s64 ret = 0;
+
+	op.start_ns = vfio_dma_op_clock(&op);
+	if (copy_from_user(&unmap, (void __user *)arg, minsz))
+		ret = -EFAULT;
+	else if (unmap.argsz < minsz || unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
+		ret = -EINVAL;
+
+	mutex_lock(&iommu->lock);
+	if (!ret)
+		ret = vfio_iommu_do_unmap(iommu, unmap.iova, unmap.size,
+					  unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL,
+					  &op);
+	__vfio_iommu_trace_dma(iommu, false, unmap.iova, ret < 0 ? 0 : ret,
+			       unmap.flags, ret < 0 ? ret : 0, &op);
+	mutex_unlock(&iommu->lock);
+	if (ret < 0)
+		return ret;
+
+	unmap.size = ret;
+	if (copy_to_user((void __user *)arg, &unmap, minsz))
+		return -EFAULT;
+	return 0;
+}
+
+/* A growing buffer of capabilities, chained by offsets from the info start. */
+struct vfio_caps {
+	void *buf;
+	size_t size;
+	size_t last;		/* offset of the last header, if size */
+};
+
+static void *vfio_caps_add(struct vfio_caps *caps, size_t size, u16 id,
+			   u16 version, size_t base)
+{
+	struct vfio_info_cap_header *header;
+	size_t off = ALIGN(caps->size, sizeof(u64));
+	void *buf;
+
+	buf = krealloc(caps->buf, off + size, GFP_KERNEL);
+	if (!buf)
+		return NULL;
+	memset(buf + caps->size, 0, off + size - caps->size);
+	if (caps->size) {
+		header = buf + caps->last;
+		header->next = base + off;
+	}
+
+	header = buf + off;
+	header->id = id;
+	header->version = version;
+	header->next = 0;
+	caps->buf = buf;
+	caps->last = off;
+	caps->size = off + size;
+	return header;
+}
+
+static int vfio_iommu_build_caps(struct vfio_iommu *iommu, struct vfio_caps *caps)
+{
+	const size_t base = sizeof(struct vfio_iommu_type1_info);
+	struct vfio_iommu_type1_info_cap_iova_range *range;
+	struct vfio_iommu_type1_info_dma_avail *avail;
+	struct vfio_iova *r;
+	unsigned int nr = 0, i = 0;
+
+	lockdep_assert_held(&iommu->lock);
+
+	avail = vfio_caps_add(caps, sizeof(*avail),
+			      VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, 1, base);
+	if (!avail)
+		return -ENOMEM;
+	avail->avail = iommu->dma_avail;
+
+	list_for_each_entry(r, &iommu->iova_list, next)
+		nr++;
+	range = vfio_caps_add(caps, struct_size(range, iova_ranges, nr),
+			      VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1, base);
+	if (!range)
+		return -ENOMEM;
+	range->nr_iovas = nr;
+	list_for_each_entry(r, &iommu->iova_list, next) {
+		range->iova_ranges[i].start = r->start;
+		range->iova_ranges[i].end = r->end;
+		i++;
+	}
+	return 0;
+}
+
+static int vfio_iommu_ioctl_get_info(struct vfio_iommu *iommu,
+				     unsigned long arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_iommu_type1_info,
+					  iova_pgsizes);
+	struct vfio_iommu_type1_info info;
+	struct vfio_caps caps = {};
+	int ret;
+
+	if (copy_from_user(&info, (void __user *)arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	/* Old user space knows no cap_offset: write back what it gave. */
+	minsz = min_t(size_t, info.argsz, sizeof(info));
+
+	mutex_lock(&iommu->lock);
+	info.flags = VFIO_IOMMU_INFO_PGSIZES;
+	info.iova_pgsizes = iommu->pgsize_bitmap;
+	info.cap_offset = 0;
+	ret = vfio_iommu_build_caps(iommu, &caps);
+	mutex_unlock(&iommu->lock);
+	if (ret)
+		goto out_free;
+
+	if (caps.size) {
+		info.flags |= VFIO_IOMMU_INFO_CAPS;
+		if (info.argsz < sizeof(info) + caps.size) {
+			/* Too small: say how much is needed. */
+			info.argsz = sizeof(info) + caps.size;
+		} else {
+			if (copy_to_user((void __user *)arg + sizeof(info),
+					 caps.buf, caps.size)) {
+				ret = -EFAULT;
+				goto out_free;
+			}
+			info.cap_offset = sizeof(info);
+		}
+	}
+
+	if (copy_to_user((void __user *)arg, &info, minsz))
+		ret = -EFAULT;
+out_free:
+	kfree(caps.buf);
+	return ret;
+}
+
+static long vfio_iommu_type1_ioctl(void *iommu_data, unsigned int cmd,
+				   unsigned long arg)
+{
+	struct vfio_iommu *iommu = iommu_data;
+
+	switch (cmd) {
+	case VFIO_IOMMU_GET_INFO:
+		return vfio_iommu_ioctl_get_info(iommu, arg);
+	case VFIO_IOMMU_MAP_DMA:
+		return vfio_iommu_ioctl_map_dma(iommu, arg);
+	case VFIO_IOMMU_UNMAP_DMA:
+		return vfio_iommu_ioctl_unmap_dma(iommu, arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int vfio_iommu_type1_check_extension(void *iommu_data,
+					    unsigned long arg)
+{
+	struct vfio_iommu *iommu = iommu_data;
+
+	switch (arg) {
+	case VFIO_TYPE1_IOMMU:
+	case VFIO_TYPE1v2_IOMMU:
+	case VFIO_UNMAP_ALL:
+		return 1;
+	case VFIO_DMA_CC_IOMMU:
+		return iommu ? READ_ONCE(iommu->enforce_cache_coherency) : 0;
+	default:
+		return 0;
+	}
+}
+
+/* ---- groups -------------------------------------------------------------- */
+
+static int vfio_iommu_group_bus(struct device *dev, void *data)
+{
+	struct bus_type **bus = data;
+
+	*bus = dev->bus;
+	return 1;	/* the first device is enough */
+}
+
+static struct vfio_iommu_group *
+__vfio_iommu_find_group(struct vfio_iommu *iommu, struct iommu_group *iommu_group)
+{
+	struct vfio_iommu_group *vg;
+
+	lockdep_assert_held(&iommu->lock);
+
+	list_for_each_entry(vg, &iommu->group_list, next) {
+		if (vg->iommu_group == iommu_group)
+			return vg;
+	}
+	return NULL;
+}
+
+/* A new domain for the container's first group. */
+static int __vfio_iommu_domain_create(struct vfio_iommu *iommu,
+				      struct iommu_group *iommu_group)
+{
+	const struct iommu_domain_ops *ops;
+	struct iommu_domain *domain;
+	struct bus_type *bus = NULL;
+	unsigned long pgsizes;
+	int ret;
+
+	lockdep_assert_held(&iommu->lock);
+
+	iommu_group_for_each_dev(iommu_group, &bus, vfio_iommu_group_bus);
+	if (!bus)
+		return -ENODEV;
+
+	domain = iommu_domain_alloc(bus);
+	if (!domain)
+		return -EIO;
+
+	ret = iommu_attach_group(domain, iommu_group);
+	if (ret)
+		goto err_free_domain;
+
+	/* Must be asked before anything is mapped. */
+	ops = domain->ops;
+	iommu->enforce_cache_coherency = ops->enforce_cache_coherency &&
+					 ops->enforce_cache_coherency(domain);
+
+	/* Sizes below PAGE_SIZE are useless: we pin whole pages. */
+	pgsizes = domain->pgsize_bitmap;
+	if (pgsizes & ~PAGE_MASK) {
+		pgsizes &= PAGE_MASK;
+		pgsizes |= PAGE_SIZE;
+	}
+	iommu->pgsize_bitmap = pgsizes;
+	iommu->domain = domain;
+	return 0;
+
+err_free_domain:
+	iommu_domain_free(domain);
+	return ret;
+}
+
+static int vfio_iommu_type1_attach_group(void *iommu_data,
+					 struct iommu_group *iommu_group)
+{
+	struct vfio_iommu *iommu = iommu_data;
+	struct vfio_iommu_group *vg;
+	LIST_HEAD(iova_list);
+	struct rb_node *node;
+	int ret;
+
+	mutex_lock(&iommu->lock);
+	if (__vfio_iommu_find_group(iommu, iommu_group)) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+
+	vg = kzalloc(sizeof(*vg), GFP_KERNEL);
+	if (!vg) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	vg->iommu_group = iommu_group;
+
+	if (!iommu->domain) {
+		ret = __vfio_iommu_domain_create(iommu, iommu_group);
+		if (ret)
+			goto err_free_vg;
+		ret = vfio_iommu_iova_list_build(iommu, iommu->domain,
+						 iommu_group, &iova_list);
+		if (ret)
+			goto err_free_domain;
+	} else {
+		/* The group's reserved regions must miss every mapping. */
+		ret = vfio_iommu_iova_list_build(iommu, iommu->domain,
+						 iommu_group, &iova_list);
+		if (ret)
+			goto err_free_vg;
+		for (node = rb_first(&iommu->dma_tree); node; node = rb_next(node)) {
+			struct vfio_dma *dma = rb_entry(node, struct vfio_dma, node);
+
+			if (!vfio_iova_list_contains(&iova_list, dma->iova,
+						     dma->iova + dma->size - 1)) {
+				ret = -EINVAL;
+				goto err_free_list;
+			}
+		}
+		ret = iommu_attach_group(iommu->domain, iommu_group);
+		if (ret)
+			goto err_free_list;
+	}
+
+	list_add_tail(&vg->next, &iommu->group_list);
+	vfio_iova_list_free(&iommu->iova_list);
+	list_splice_init(&iova_list, &iommu->iova_list);
+	mutex_unlock(&iommu->lock);
+	return 0;
+
+err_free_domain:
+	iommu_detach_group(iommu->domain, iommu_group);
+	iommu_domain_free(iommu->domain);
+	iommu->domain = NULL;
+	goto err_free_vg;
+err_free_list:
+	vfio_iova_list_free(&iova_list);
+err_free_vg:
+	kfree(vg);
+out_unlock:
+	mutex_unlock(&iommu->lock);
+	return ret;
+}
+
+static void vfio_iommu_type1_detach_group(void *iommu_data,
+					  struct iommu_group *iommu_group)
+{
+	struct vfio_iommu *iommu = iommu_data;
+	struct vfio_iommu_group *vg;
+	LIST_HEAD(iova_list);
+
+	mutex_lock(&iommu->lock);
+	vg = __vfio_iommu_find_group(iommu, iommu_group);
+	if (!vg)
+		goto out_unlock;
+
+	iommu_detach_group(iommu->domain, iommu_group);
+	list_del(&vg->next);
+	kfree(vg);
+
+	/*
+	 * Fewer reserved regions now.  The last group's detach keeps the
+	 * old list: release comes next and needs nothing from it.
+	 */
+	if (!list_empty(&iommu->group_list) &&
+	    !vfio_iommu_iova_list_build(iommu, iommu->domain, NULL, &iova_list)) {
+		vfio_iova_list_free(&iommu->iova_list);
+		list_splice_init(&iova_list, &iommu->iova_list);
+	}
+out_unlock:
+	mutex_unlock(&iommu->lock);
+}
+
+/* ---- containers ---------------------------------------------------------- */
+
+static void *vfio_iommu_type1_open(unsigned long arg, u32 container_id)
+{
+	struct vfio_iommu *iommu;
+	bool v2;
+
+	switch (arg) {
+	case VFIO_TYPE1_IOMMU:
+		v2 = false;
+		break;
+	case VFIO_TYPE1v2_IOMMU:
+		v2 = true;
+		break;
+	default:
+		return ERR_PTR(-EINVAL);
+	}
+
+	iommu = kzalloc(sizeof(*iommu), GFP_KERNEL_ACCOUNT);
+	if (!iommu)
+		return ERR_PTR(-ENOMEM);
+
+	mutex_init(&iommu->lock);
+	iommu->container_id = container_id;
+	iommu->v2 = v2;
+	INIT_LIST_HEAD(&iommu->group_list);
+	INIT_LIST_HEAD(&iommu->iova_list);
+	iommu->dma_tree = RB_ROOT;
+	iommu->dma_limit = dma_entry_limit;
+	iommu->dma_avail = iommu->dma_limit;
+	return iommu;
+}
+
+/*
+ * The container is going away, maybe from a killed process's exit: every
+ * mapping is unmapped, unpinned and uncharged from the mm that made it.
+ */
+static void vfio_iommu_type1_release(void *iommu_data)
+{
+	struct vfio_dma_op op = { .timed = trace_vfio_dma_unmap_enabled() };
+	struct vfio_iommu *iommu = iommu_data;
+	struct vfio_iommu_group *vg, *tmp;
+	struct rb_node *node;
+	u64 unmapped = 0;
+
+	mutex_lock(&iommu->lock);
+	op.start_ns = vfio_dma_op_clock(&op);
+	while ((node = rb_first(&iommu->dma_tree))) {
+		struct vfio_dma *dma = rb_entry(node, struct vfio_dma, node);
+
+		unmapped += dma->size;
+		vfio_dma_remove(iommu, dma, &op);
+	}
+	if (unmapped)
+		__vfio_iommu_trace_dma(iommu, false, 0, unmapped,
+				       VFIO_TRACE_UNMAP_TEARDOWN, 0, &op);
+
+	/* vfio.ko detaches every group first; this is only a safety net. */
+	list_for_each_entry_safe(vg, tmp, &iommu->group_list, next) {
+		iommu_detach_group(iommu->domain, vg->iommu_group);
+		list_del(&vg->next);
+		kfree(vg);
+	}
+	if (iommu->domain)
+		iommu_domain_free(iommu->domain);
+	vfio_iova_list_free(&iommu->iova_list);
+	mutex_unlock(&iommu->lock);
+
+	mutex_destroy(&iommu->lock);
+	kfree(iommu);
+}
+
+static const struct vfio_iommu_driver_ops vfio_iommu_type1_ops = {
+	.name = "vfio-iommu-type1",
+	.owner = THIS_MODULE,
+	.open = vfio_iommu_type1_open,
+	.release = vfio_iommu_type1_release,
+	.check_extension = vfio_iommu_type1_check_extension,
+	.ioctl = vfio_iommu_type1_ioctl,
+	.attach_group = vfio_iommu_type1_attach_group,
+	.detach_group = vfio_iommu_type1_detach_group,
+};
+
+static int __init vfio_iommu_type1_init(void)
+{
+	return vfio_register_iommu_driver(&vfio_iommu_type1_ops);
+}
+
+static void __exit vfio_iommu_type1_exit(void)
+{
+	vfio_unregister_iommu_driver(&vfio_iommu_type1_ops);
+}
+
+module_init(vfio_iommu_type1_init);
+module_exit(vfio_iommu_type1_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION(DRIVER_DESC);

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio.ko: module init/exit and the globals every file shares.
+ *
+ * /dev/vfio/vfio is the container misc device (container.c); /dev/vfio/N
+ * are the group char devices of the "vfio" class (group.c); device files
+ * are anonymous inodes (device.c).
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include "vfio.h"
+
+#define DRIVER_DESC "vfioscope VFIO core (legacy container/group uAPI)"
+
+struct vfio_core vfio = {
+	.group_lock = __MUTEX_INITIALIZER(vfio.group_lock),
+	.group_list = LIST_HEAD_INIT(vfio.group_list),
+	.iommu_drivers_lock = __MUTEX_INITIALIZER(vfio.iommu_drivers_lock),
+	.iommu_drivers_list = LIST_HEAD_INIT(vfio.iommu_drivers_list),
+};
+
+static struct miscdevice vfio_container_miscdev = {
+	.minor = VFIO_MINOR,
+	.name = "vfio",
+	.fops = &vfio_container_fops,
+	.nodename = "vfio/vfio",
+	.mode = 0666,	/* unprivileged: only a group grants access */
+};
+
+static char *vfio_group_devnode(struct device *dev, umode_t *mode)
+{
+	return kasprintf(GFP_KERNEL, "vfio/%s", dev_name(dev));
+}
+
+static int __init vfio_init(void)
+{
+	int ret;
+
+	ida_init(&vfio.group_minor_ida);
+	ida_init(&vfio.container_ida);
+	ida_init(&vfio.device_ida);
+
+	ret = misc_register(&vfio_container_miscdev);
+	if (ret) {
+		pr_err("vfio: cannot register misc device: %d\n", ret);
+		return ret;
+	}
+
+	vfio.class = class_create(THIS_MODULE, "vfio");
+	if (IS_ERR(vfio.class)) {
+		ret = PTR_ERR(vfio.class);
+		goto err_misc;
+	}
+	vfio.class->devnode = vfio_group_devnode;
+
+	ret = alloc_chrdev_region(&vfio.group_devt, 0, MINORMASK + 1, "vfio");
+	if (ret)
+		goto err_class;
+
+	pr_info(DRIVER_DESC "\n");
+	return 0;
+
+err_class:
+	class_destroy(vfio.class);
+	vfio.class = NULL;
+err_misc:
+	misc_deregister(&vfio_container_miscdev);
+	return ret;
+}
+
+static void __exit vfio_exit(void)
+{
+	/*
+	 * Every group holds a module reference through its open files or
+	 * through the bus driver module that registered its devices, so
+	 * nothing is left here.
+	 */
+	WARN_ON(!list_empty(&vfio.group_list));
+	WARN_ON(!list_empty(&vfio.iommu_drivers_list));
+
+	unregister_chrdev_region(vfio.group_devt, MINORMASK + 1);
+	class_destroy(vfio.class);
+	misc_deregister(&vfio_container_miscdev);
+	ida_destroy(&vfio.device_ida);
+	ida_destroy(&vfio.container_ida);
+	ida_destroy(&vfio.group_minor_ida);
+}
+
+module_init(vfio_init);
+module_exit(vfio_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION(DRIVER_DESC);
+MODULE_ALIAS_MISCDEV(VFIO_MINOR);
+MODULE_ALIAS("devname:vfio/vfio");

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio-pci lifetimes: unbinding a device whose fd is open waits for the
+ * fd to close, asking user space through the REQ eventfd, without
+ * deadlock.  Needs edu bound to vfio-pci; leaves it bound again.
+ *
+ *   pci_lifetime [CASE...]   the test cases
+ *   pci_lifetime hold        open edu with MSI and e1000e with MSI-X,
+ *                            print "ready", then sleep until killed
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "check.h"
+#include "vfio_util.h"
+
+static struct vfio_dev d;
+
+static int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static bool bound_to_vfio(const char *bdf)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return false;
+	link[n] = '\0';
+	return strstr(link, "/vfio-pci") != NULL;
+}
+
+/*
+ * Start a process that unbinds bdf from vfio-pci: it blocks while the
+ * device is open.  It must not hold our fds or mappings itself (fork
+ * copies both), hence the exec with every fd past stderr closed.
+ */
+static pid_t unbind_async(const char *bdf)
+{
+	char cmd[256];
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	for (int fd = 3; fd < 1024; fd++)
+		close(fd);
+	snprintf(cmd, sizeof(cmd), "echo %s > /sys/bus/pci/drivers/vfio-pci/unbind", bdf);
+	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+	_exit(127);
+}
+
+/* waitpid with a timeout: the exit status, or -1 if still running. */
+static int wait_child(pid_t pid, int timeout_ms)
+{
+	int status;
+
+	for (int t = 0; t <= timeout_ms; t += 10) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+		usleep(10000);
+	}
+	return -1;
+}
+
+static int rebind(const char *bdf)
+{
+	sysfs_write("/sys/bus/pci/drivers_probe", bdf);
+	for (int i = 0; i < 50 && !bound_to_vfio(bdf); i++)
+		usleep(100000);
+	return bound_to_vfio(bdf) ? 0 : -1;
+}
+
+static int test_unbind_requests_release(void)
+{
+	int req = eventfd_new(), msi = eventfd_new();
+	char bdf[32];
+	pid_t child;
+
+	vfio_dev_open(&d, EDU_VENDOR, EDU_DEVICE, VFIO_TYPE1v2_IOMMU);
+	snprintf(bdf, sizeof(bdf), "%s", d.bdf);
+	CHECK_OK(__vfio_irq_enable_eventfds(d.device, VFIO_PCI_REQ_IRQ_INDEX, 0, 1, &req));
+	CHECK_OK(__vfio_irq_enable_eventfds(d.device, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &msi));
+
+	child = unbind_async(bdf);
+	CHECK(child > 0);
+	/* The driver asks for the device back... */
+	CHECK(eventfd_wait(req, 5000) >= 1);
+	/* ...and waits: the unbind does not finish while the fd is open. */
+	CHECK_EQ(wait_child(child, 500), -1);
+	vfio_dev_close(&d);
+	CHECK_EQ(wait_child(child, 10000), 0);
+	CHECK(!bound_to_vfio(bdf));
+	CHECK_OK(rebind(bdf));
+	close(req);
+	close(msi);
+	return TEST_PASS;
+}
+
+/* Without a REQ eventfd, the unbind just waits for the close. */
+static int test_unbind_without_req(void)
+{
+	char bdf[32];
+	pid_t child;
+
+	vfio_dev_open(&d, EDU_VENDOR, EDU_DEVICE, VFIO_TYPE1v2_IOMMU);
+	vfio_dev_map_bar0(&d);
+	snprintf(bdf, sizeof(bdf), "%s", d.bdf);
+	child = unbind_async(bdf);
+	CHECK(child > 0);
+	CHECK_EQ(wait_child(child, 1000), -1);
+	/* Still usable meanwhile. */
+	CHECK_EQ(edu_read32(&d, EDU_REG_ID), EDU_ID_VALUE);
+	vfio_dev_close(&d);	/* unmaps BAR0 too: the mapping holds the fd */
+	CHECK_EQ(wait_child(child, 10000), 0);
+	CHECK(!bound_to_vfio(bdf));
+	CHECK_OK(rebind(bdf));
+	return TEST_PASS;
+}
+
+static int hold(void)
+{
+	struct vfio_dev edu, nic;
+	int fds[5];
+
+	for (int i = 0; i < 5; i++)
+		fds[i] = eventfd_new();
+	vfio_dev_open(&edu, EDU_VENDOR, EDU_DEVICE, VFIO_TYPE1v2_IOMMU);
+	vfio_dev_open(&nic, E1000E_VENDOR, E1000E_DEVICE, VFIO_TYPE1v2_IOMMU);
+	vfio_dev_map_bar0(&edu);
+	if (__vfio_irq_enable_eventfds(edu.device, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, fds) ||
+	    __vfio_irq_enable_eventfds(nic.device, VFIO_PCI_MSIX_IRQ_INDEX, 0, 5, fds)) {
+		fprintf(stderr, "enabling interrupts failed\n");
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+static const struct test tests[] = {
+	TEST(test_unbind_requests_release),
+	TEST(test_unbind_without_req),
+};
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "hold"))
+		return hold();
+	return RUN_TESTS("pci_lifetime", tests, argc, argv);
+}

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A VFIO client with known numbers: the ground truth for the tracepoint and
+ * tool tests.  It opens edu the standard way (container, group, TYPE1v2,
+ * device fd) and does N maps of SIZE bytes, each followed by its unmap
+ * unless --keep, timing every call itself.
+ *
+ *   vfio_workload [-n N] [-s SIZE] [--keep] [--hold SECS] [--dma]
+ *
+ * --keep    leave the N mappings in place (at N distinct IOVAs) until exit
+ * --hold    sleep SECS before tearing down (tools can watch live state)
+ * --dma     after each map, run an edu DMA round trip through it
+ *
+ * Prints one line:  pid=P maps=N size=S map_ns_p50=X unmap_ns_p50=Y
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vfio_util.h"
+
+#define IOVA_BASE 0x100000ULL
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t median(uint64_t *v, size_t n)
+{
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_u64);
+	return v[n / 2];
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: vfio_workload [-n N] [-s SIZE] [--keep] [--hold SECS] [--dma]\n");
+	exit(2);
+}
+
+/* edu copies a pattern RAM -> device -> RAM through the mapping at iova. */
+static void dma_round_trip(struct vfio_dev *d, uint8_t *buf, uint64_t iova)
+{
+	size_t len = 256;
+
+	memset(buf, 0xa5, len);
+	memset(buf + len, 0, len);
+	if (__edu_dma(d, iova, 0, len, false) ||
+	    __edu_dma(d, iova + len, 0, len, true) ||
+	    memcmp(buf, buf + len, len)) {
+		fprintf(stderr, "vfio_workload: edu DMA round trip at iova 0x%llx failed\n",
+			(unsigned long long)iova);
+		exit(1);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "keep", no_argument, NULL, 'k' },
+		{ "hold", required_argument, NULL, 'H' },
+		{ "dma", no_argument, NULL, 'd' },
+		{ }
+	};
+	unsigned long n = 100, size = 4096, hold = 0, i;
+	int keep = 0, dma = 0, c;
+	uint64_t *map_ns, *unmap_ns, t;
+	struct vfio_dev d;
+	uint8_t *buf;
+
+	while ((c = getopt_long(argc, argv, "n:s:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': n = strtoul(optarg, NULL, 0); break;
+		case 's': size = strtoul(optarg, NULL, 0); break;
+		case 'k': keep = 1; break;
+		case 'H': hold = strtoul(optarg, NULL, 0); break;
+		case 'd': dma = 1; break;
+		default: usage();
+		}
+	}
+	if (optind != argc || !n || !size || size % 4096 ||
+	    IOVA_BASE + (keep ? n : 1) * size > EDU_IOVA_LIMIT)
+		usage();
+
+	map_ns = calloc(n, sizeof(*map_ns));
+	unmap_ns = calloc(n, sizeof(*unmap_ns));
+	if (!map_ns || !unmap_ns)
+		return 1;
+	vfio_dev_open(&d, EDU_VENDOR, EDU_DEVICE, VFIO_TYPE1v2_IOMMU);
+	if (dma)
+		vfio_dev_map_bar0(&d);
+	buf = alloc_buffer(size);
+
+	for (i = 0; i < n; i++) {
+		uint64_t iova = IOVA_BASE + (keep ? i * size : 0);
+
+		t = now_ns();
+		vfio_dma_map(d.container, buf, iova, size);
+		map_ns[i] = now_ns() - t;
+		if (dma)
+			dma_round_trip(&d, buf, iova);
+		if (keep)
+			continue;
+		t = now_ns();
+		vfio_dma_unmap(d.container, iova, size);
+		unmap_ns[i] = now_ns() - t;
+	}
+	printf("pid=%d maps=%lu size=%lu map_ns_p50=%llu unmap_ns_p50=%llu\n",
+	       getpid(), n, size, (unsigned long long)median(map_ns, n),
+	       keep ? 0ULL : (unsigned long long)median(unmap_ns, n));
+	fflush(stdout);
+	if (hold)
+		sleep(hold);
+	vfio_dev_close(&d);
+	return 0;
+}
