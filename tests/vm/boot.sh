@@ -6,7 +6,9 @@
 #   boot.sh [--timeout S] [--mem MB] [--log FILE] [--out FILE|-] JOB
 #
 # The guest is Debian's 6.1 kernel under TCG on q35 with an emulated Intel
-# IOMMU, QEMU's edu device (DMA, MSI) and an e1000e (MSI-X).  It sees the
+# IOMMU, QEMU's edu device (DMA, MSI) and an e1000e (MSI-X), each in its
+# own IOMMU group, and behind a PCIe-to-PCI bridge a second edu sharing
+# its group with a virtio-rng that virtio_pci drives: a non-viable group.  It sees the
 # host's / read-only with a tmpfs overlay, so our build folder and every
 # installed tool are there at the same paths.  JOB is a host path to a bash
 # script run as root inside the guest.
@@ -56,6 +58,9 @@ timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	-device intel-iommu,intremap=on \
 	-device edu \
 	-device e1000e \
+	-device pcie-pci-bridge,id=br0,bus=pcie.0 \
+	-device edu,bus=br0,addr=1 \
+	-device virtio-rng-pci,bus=br0,addr=2 \
 	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
 	</dev/null 2>"$qemu_err"
