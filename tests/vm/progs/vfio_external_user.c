@@ -49,6 +49,20 @@ static int edu_group_id(void)
 	return vfio_iommu_group_of(bdf);
 }
 
+/*
+ * What an external user needs: a container holding edu's group, with
+ * type1 set.  With buf, MAP_SIZE of it is also mapped at MAP_IOVA.
+ */
+static void ready_group(int id, void *buf, int *container, int *group)
+{
+	*container = vfio_container_open();
+	*group = vfio_group_open(id);
+	vfio_group_set_container(*group, *container);
+	vfio_set_iommu(*container, VFIO_TYPE1v2_IOMMU);
+	if (buf)
+		vfio_dma_map(*container, buf, MAP_IOVA, MAP_SIZE);
+}
+
 static int test_not_a_group(void)
 {
 	int consumer = consumer_open(), null, container;
@@ -99,10 +113,7 @@ static int test_get_returns_iommu_id(void)
 	int consumer = consumer_open(), group, container, id = edu_group_id();
 
 	CHECK_OK(consumer);
-	container = vfio_container_open();
-	group = vfio_group_open(id);
-	vfio_group_set_container(group, container);
-	vfio_set_iommu(container, VFIO_TYPE1v2_IOMMU);
+	ready_group(id, NULL, &container, &group);
 	CHECK_EQ(group_add(consumer, group), id);
 	CHECK_ERRNO(group_add(consumer, group), EEXIST);
 	/* The container cannot be pulled from under the external user. */
@@ -127,11 +138,7 @@ static int test_holds_container_alive(void)
 	long before = locked_vm_kb(0);
 
 	CHECK_OK(consumer);
-	container = vfio_container_open();
-	group = vfio_group_open(id);
-	vfio_group_set_container(group, container);
-	vfio_set_iommu(container, VFIO_TYPE1v2_IOMMU);
-	vfio_dma_map(container, buf, MAP_IOVA, MAP_SIZE);
+	ready_group(id, buf, &container, &group);
 	CHECK_EQ(locked_vm_kb(0) - before, MAP_SIZE / 1024);
 	CHECK_EQ(group_add(consumer, group), id);
 
@@ -158,11 +165,7 @@ static int test_consumer_close_puts(void)
 	long before = locked_vm_kb(0);
 
 	CHECK_OK(consumer);
-	container = vfio_container_open();
-	group = vfio_group_open(id);
-	vfio_group_set_container(group, container);
-	vfio_set_iommu(container, VFIO_TYPE1v2_IOMMU);
-	vfio_dma_map(container, buf, MAP_IOVA, MAP_SIZE);
+	ready_group(id, buf, &container, &group);
 	CHECK_EQ(group_add(consumer, group), id);
 	close(group);
 	close(container);
@@ -201,11 +204,7 @@ static int test_leak_outlives_consumer(void)
 	long before = locked_vm_kb(0);
 
 	CHECK_OK(consumer);
-	container = vfio_container_open();
-	group = vfio_group_open(id);
-	vfio_group_set_container(group, container);
-	vfio_set_iommu(container, VFIO_TYPE1v2_IOMMU);
-	vfio_dma_map(container, buf, MAP_IOVA, MAP_SIZE);
+	ready_group(id, buf, &container, &group);
 	CHECK_EQ(ioctl(consumer, VFIO_CONSUMER_GROUP_LEAK, &group), id);
 	close(group);
 	close(container);
@@ -266,11 +265,7 @@ static int test_race_with_close(void)
 	r.consumer = consumer_open();
 	CHECK_OK(r.consumer);
 	for (round = 0; round < 5; round++) {
-		container = vfio_container_open();
-		r.group = vfio_group_open(r.id);
-		vfio_group_set_container(r.group, container);
-		vfio_set_iommu(container, VFIO_TYPE1v2_IOMMU);
-		vfio_dma_map(container, buf, MAP_IOVA, MAP_SIZE);
+		ready_group(r.id, buf, &container, &r.group);
 		for (i = 0; i < THREADS; i++)
 			CHECK(!pthread_create(&th[i], NULL, race_add_del, &r));
 		usleep(2000 * (round + 1));
