@@ -7,11 +7,18 @@
 #ifndef __LOG2_BPF_H
 #define __LOG2_BPF_H
 
-static __always_inline __u32 log2_u32(__u32 v)
+/*
+ * In 64-bit arithmetic on purpose: with 32-bit ALU ops (-mcpu=v3) the 6.1
+ * verifier loses the upper bits after `w1 |= w2` and then refuses the slot
+ * as an index into a map value ("math between map_value pointer and
+ * register with unbounded min value").
+ */
+static __always_inline __u64 log2_slot(__u64 v)
 {
-	__u32 r, shift;
+	__u64 r = 0, shift;
 
-	r = (v > 0xFFFF) << 4; v >>= r;
+	shift = (v > 0xFFFFFFFFULL) << 5; v >>= shift; r |= shift;
+	shift = (v > 0xFFFF) << 4; v >>= shift; r |= shift;
 	shift = (v > 0xFF) << 3; v >>= shift; r |= shift;
 	shift = (v > 0xF) << 2; v >>= shift; r |= shift;
 	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
@@ -19,11 +26,14 @@ static __always_inline __u32 log2_u32(__u32 v)
 	return r;
 }
 
-static __always_inline __u32 log2_slot(__u64 v)
-{
-	__u32 hi = v >> 32;
-
-	return hi ? log2_u32(hi) + 32 : log2_u32(v);
-}
+/*
+ * A slot the verifier can prove is below nr (a power of two): a 64-bit
+ * AND it cannot lose track of, which the compiler cannot drop.
+ */
+#define log2_slot_bounded(v, nr) ({					\
+	__u64 __s = log2_slot(v);					\
+	asm volatile("%0 &= %1" : "+r"(__s) : "i"((nr) - 1));		\
+	__s;								\
+})
 
 #endif /* __LOG2_BPF_H */

@@ -65,14 +65,13 @@ static __always_inline void record(__u32 op, __u32 part, __u64 ns)
 	__u32 idx = LAT_HIST_IDX(op, part), midx;
 	__u64 v = ns / targ_unit_div, *max;
 	struct lat_hist *h;
-	__u32 slot;
+	__u64 slot;
 
 	h = bpf_map_lookup_elem(&hists, &idx);
 	if (!h)
 		return;
-	slot = log2_slot(v);
-	if (slot >= HIST_NR_SLOTS)
-		slot = HIST_NR_SLOTS - 1;
+	/* A u64's log2 is at most 63: HIST_NR_SLOTS (64) slots hold them all. */
+	slot = log2_slot_bounded(v, HIST_NR_SLOTS);
 	h->slots[slot]++;
 	h->count++;
 	h->sum += v;

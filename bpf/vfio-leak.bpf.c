@@ -3,7 +3,7 @@
  * vfio-leak: every reference get/put and external-user get/put, with the
  * holder, the kernel stack of gets and the time, sent to user space
  * (tools/lib/reftrack.c pairs them), plus the fd open/close and
- * attach/detach events its "held after close" heuristic needs.
+ * attach/detach events its "held after every fd is closed" rule needs.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -87,6 +87,12 @@ static __always_inline int handle_container_open(unsigned long long *ctx)
 	return submit(ctx, LEAK_OPEN, VFIO_TRACE_OBJ_CONTAINER, ctx[0], 0, 0, 0, 0);
 }
 
+/* The container's fd was closed; it may live on (held by groups, external users). */
+static __always_inline int handle_container_close(unsigned long long *ctx)
+{
+	return submit(ctx, LEAK_CLOSE, VFIO_TRACE_OBJ_CONTAINER, ctx[0], 0, 0, 0, 0);
+}
+
 static __always_inline int handle_container_release(unsigned long long *ctx)
 {
 	return submit(ctx, LEAK_FREED, VFIO_TRACE_OBJ_CONTAINER, ctx[0], 0, 0, 0, 0);
@@ -130,6 +136,7 @@ VFIO_TP(vfio_ref_put, handle_ref_put)
 VFIO_TP(vfio_external_user_get, handle_ext_get)
 VFIO_TP(vfio_external_user_put, handle_ext_put)
 VFIO_TP(vfio_container_open, handle_container_open)
+VFIO_TP(vfio_container_close, handle_container_close)
 VFIO_TP(vfio_container_release, handle_container_release)
 VFIO_TP(vfio_group_open, handle_group_open)
 VFIO_TP(vfio_group_release, handle_group_release)

@@ -104,6 +104,8 @@ static __always_inline int handle_dma(bool is_map, struct vfio_dma_args *a)
 		if (!(a->missing & DMA_MISSING_PINNED))
 			c->pinned_pages = a->pinned;
 		c->entries = a->entries;
+		if (a->released)
+			c->released = 1;
 	}
 	return 0;
 }
@@ -212,12 +214,15 @@ static __always_inline int external_user(unsigned long long *ctx, bool get)
 	__u32 group = ctx[0], container = ctx[1], users = ctx[2];
 	struct top_value *g, *c;
 
-	g = row(TOP_GROUP, group);
 	if ((int)ctx[4] < 0) {
+		/* group = 0: the file was no group; the caller's process erred. */
+		g = row(group ? TOP_GROUP : TOP_PROCESS,
+			group ? group : bpf_get_current_pid_tgid() >> 32);
 		if (g)
 			__sync_fetch_and_add(&g->errors, 1);
 		return 0;
 	}
+	g = row(TOP_GROUP, group);
 	if (g)
 		__sync_fetch_and_add(&g->ext_users, get ? 1 : -1);
 	c = row(TOP_CONTAINER, container);

@@ -261,6 +261,7 @@ int BPF_PROG(intree_release, void *iommu_data)
 	struct vfio_dma_args a = {
 		.flags = VFIO_TRACE_UNMAP_TEARDOWN,
 		.missing = DMA_MISSING_IOMMU_NS,
+		.released = 1,
 	};
 
 	c = bpf_map_lookup_elem(&intree_containers, &key);

@@ -60,6 +60,11 @@ struct vfio_dma_args {
 	__u32 entries;
 	__s32 ret;
 	__u32 missing;
+	/*
+	 * fentry mode: this teardown frees the container (the in-tree
+	 * vfio_iommu_type1_release), which has no vfio_container_release.
+	 */
+	__u32 released;
 };
 
 #define DMA_MISSING_IOMMU_NS	(1U << 0)
@@ -120,7 +125,7 @@ enum leak_event_type {
 	LEAK_EXT_GET,		/* vfio_external_user_get (kind = GROUP) */
 	LEAK_EXT_PUT,		/* vfio_external_user_put */
 	LEAK_OPEN,		/* a user-space fd of the object was opened */
-	LEAK_CLOSE,		/* ... was closed (group, device) */
+	LEAK_CLOSE,		/* ... was closed (container, group, device) */
 	LEAK_FREED,		/* vfio_container_release */
 	LEAK_ATTACH,		/* vfio_group_attach: id = group, aux = container */
 	LEAK_DETACH,		/* vfio_group_detach */

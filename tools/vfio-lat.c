@@ -402,10 +402,10 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	common_setup_signals();
-	if (!env.c.json)
-		fprintf(stderr, "Tracing VFIO DMA map/unmap latency (%s)... %s\n",
-			attach_mode_name(mode),
-			env.c.interval ? "Ctrl-C to end." : "Ctrl-C to end and report.");
+	/* On stderr even with -j: scripts wait for it to know we are attached. */
+	fprintf(stderr, "Tracing VFIO DMA map/unmap latency (%s)... %s\n",
+		attach_mode_name(mode),
+		env.c.interval ? "Ctrl-C to end." : "Ctrl-C to end and report.");
 
 	for (;;) {
 		bool more = common_wait_interval(&env.c);

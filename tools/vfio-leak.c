@@ -45,9 +45,10 @@ static const char doc[] =
 "  - references held longer than AGE, with the holder and the kernel stack\n"
 "    of the get (references are counted, not named: which get a put took\n"
 "    back is a guess, the number left is exact);\n"
-"  - objects still held after every user-space fd was closed: a group\n"
-"    whose fds are closed but that is still attached or referenced, a\n"
-"    container all of whose groups are like that (kept by external users);\n"
+"  - objects still held after every user-space fd was closed: a container\n"
+"    whose fd is closed (vfio_container_close) and that no group or device\n"
+"    fd reaches, yet is not released, with the external users keeping it;\n"
+"    a group whose fds are closed but that is still attached or referenced;\n"
 "  - imbalances: a put without a get, a count below zero.\n"
 "Needs the vfio:* events of the vfioscope stack (tp_btf or raw_tp).\n"
 "\n"
@@ -124,12 +125,42 @@ static __u64 monotonic_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* Frames of the tracing machinery itself, above the traced function. */
+static bool tracing_frame(const struct ctx *ctx, __u64 ip)
+{
+	static const char *const prefixes[] = {
+		"bpf_prog_", "bpf_trace_run", "__bpf_trace_", "__traceiter_",
+	};
+	const struct ksym *s = ksyms__search(ctx->ksyms, ip);
+	size_t i;
+
+	if (!s)
+		return false;
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(s->name, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+/*
+ * The stack of a get, from the function that took the reference down:
+ * the BPF program and tracepoint frames on top differ between tp_btf and
+ * raw_tp and say nothing about the holder, so they are cut.
+ */
 static int read_stack(const struct ctx *ctx, __s32 id, __u64 *ips)
 {
+	int skip = 0;
+
 	memset(ips, 0, MAX_STACK_DEPTH * sizeof(*ips));
 	if (id < 0)
 		return -ENOENT;
-	return bpf_map_lookup_elem(ctx->stacks_fd, &id, ips) ? -errno : 0;
+	if (bpf_map_lookup_elem(ctx->stacks_fd, &id, ips))
+		return -errno;
+	while (skip < MAX_STACK_DEPTH && ips[skip] && tracing_frame(ctx, ips[skip]))
+		skip++;
+	memmove(ips, ips + skip, (MAX_STACK_DEPTH - skip) * sizeof(*ips));
+	memset(ips + MAX_STACK_DEPTH - skip, 0, skip * sizeof(*ips));
+	return 0;
 }
 
 static bool holder_shown(const struct ref_holder *h, __u64 now)
@@ -161,17 +192,22 @@ static void print_holder_text(const struct ctx *ctx, const struct ref_obj *o,
 		printf("      %s\n", ksyms__format(ctx->ksyms, ips[i], sym, sizeof(sym)));
 }
 
-static void print_orphan_text(struct reftrack *rt, const struct ref_obj *o, __u64 now)
+static void print_orphan_text(const struct ctx *ctx, const struct ref_obj *o, __u64 now)
 {
 	const struct ref_obj *ext;
+	size_t i;
 
 	switch (o->kind) {
 	case VFIO_TRACE_OBJ_CONTAINER:
-		ext = reftrack__find(rt, REF_KIND_EXTERNAL, o->id);
-		printf("  container %u: not released, every group's fds closed; "
+		ext = reftrack__find(ctx->rt, REF_KIND_EXTERNAL, o->id);
+		printf("  container %u: fd closed %.3fs ago, not released, no group fd open; "
 		       "%lld references, %lld external users\n", o->id,
+		       o->closed_ts ? (now - o->closed_ts) / 1e9 : 0.0,
 		       (long long)reftrack__outstanding(o),
 		       ext ? (long long)reftrack__outstanding(ext) : 0LL);
+		/* Who keeps it: the external users nobody put. */
+		for (i = 0; ext && i < ext->nr_held; i++)
+			print_holder_text(ctx, ext, &ext->held[i], now);
 		break;
 	case VFIO_TRACE_OBJ_GROUP:
 		printf("  group %u: fds closed %.3fs ago, still %s%u; %zu tracked references\n",
@@ -220,7 +256,7 @@ static void report_text(struct ctx *ctx, const __u64 *lost)
 	for (i = 0, shown = 0; i < rt->nr_objs; i++) {
 		if (!reftrack__orphaned(rt, &rt->objs[i]))
 			continue;
-		print_orphan_text(rt, &rt->objs[i], now);
+		print_orphan_text(ctx, &rt->objs[i], now);
 		shown++;
 	}
 	if (!shown)
@@ -242,14 +278,38 @@ static void report_text(struct ctx *ctx, const __u64 *lost)
 	fflush(stdout);
 }
 
+static void json_holder(const struct ctx *ctx, struct json *j, const struct ref_obj *o,
+			const struct ref_holder *h, __u64 now)
+{
+	__u64 ips[MAX_STACK_DEPTH];
+	char sym[256];
+	int f;
+
+	json_obj_open(j, NULL);
+	json_str(j, "kind", reftrack__kind_name(o->kind));
+	json_u64(j, "id", o->id);
+	if (o->kind == REF_KIND_EXTERNAL)
+		json_u64(j, "group", h->group);
+	json_double(j, "age_s", (now - h->ts) / 1e9);
+	json_u64(j, "pid", h->pid);
+	json_u64(j, "tid", h->tid);
+	json_str(j, "comm", h->comm);
+	json_str(j, "caller", ksyms__format(ctx->ksyms, h->caller, sym, sizeof(sym)));
+	json_arr_open(j, "stack");
+	if (!read_stack(ctx, h->stack_id, ips))
+		for (f = 0; f < MAX_STACK_DEPTH && ips[f]; f++)
+			json_str(j, NULL, ksyms__format(ctx->ksyms, ips[f], sym, sizeof(sym)));
+	json_arr_close(j);
+	json_obj_close(j);
+}
+
 static void report_json(struct ctx *ctx, const __u64 *lost)
 {
 	struct reftrack *rt = ctx->rt;
-	__u64 now = monotonic_ns(), ips[MAX_STACK_DEPTH];
+	__u64 now = monotonic_ns();
 	struct json j;
 	char sym[256];
 	size_t i, k, n;
-	int f;
 
 	json_init(&j, stdout);
 	json_obj_open(&j, NULL);
@@ -270,22 +330,7 @@ static void report_json(struct ctx *ctx, const __u64 *lost)
 
 			if (!holder_shown(h, now))
 				continue;
-			json_obj_open(&j, NULL);
-			json_str(&j, "kind", reftrack__kind_name(o->kind));
-			json_u64(&j, "id", o->id);
-			if (o->kind == REF_KIND_EXTERNAL)
-				json_u64(&j, "group", h->group);
-			json_double(&j, "age_s", (now - h->ts) / 1e9);
-			json_u64(&j, "pid", h->pid);
-			json_u64(&j, "tid", h->tid);
-			json_str(&j, "comm", h->comm);
-			json_str(&j, "caller", ksyms__format(ctx->ksyms, h->caller, sym, sizeof(sym)));
-			json_arr_open(&j, "stack");
-			if (!read_stack(ctx, h->stack_id, ips))
-				for (f = 0; f < MAX_STACK_DEPTH && ips[f]; f++)
-					json_str(&j, NULL, ksyms__format(ctx->ksyms, ips[f], sym, sizeof(sym)));
-			json_arr_close(&j);
-			json_obj_close(&j);
+			json_holder(ctx, &j, o, h, now);
 		}
 	}
 	json_arr_close(&j);
@@ -306,6 +351,11 @@ static void report_json(struct ctx *ctx, const __u64 *lost)
 		if (o->kind == VFIO_TRACE_OBJ_CONTAINER) {
 			ext = reftrack__find(rt, REF_KIND_EXTERNAL, o->id);
 			json_s64(&j, "external_users", ext ? reftrack__outstanding(ext) : 0);
+			/* The leaks: external users still holding it. */
+			json_arr_open(&j, "holders");
+			for (k = 0; ext && k < ext->nr_held; k++)
+				json_holder(ctx, &j, ext, &ext->held[k], now);
+			json_arr_close(&j);
 		}
 		json_obj_close(&j);
 	}
@@ -408,9 +458,9 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	common_setup_signals();
-	if (!env.c.json)
-		fprintf(stderr, "Tracking VFIO references (%s)... Ctrl-C to end%s.\n",
-			attach_mode_name(mode), env.c.interval ? "" : " and report");
+	/* On stderr even with -j: scripts wait for it to know we are attached. */
+	fprintf(stderr, "Tracking VFIO references (%s)... Ctrl-C to end%s.\n",
+		attach_mode_name(mode), env.c.interval ? "" : " and report");
 
 	next_report = monotonic_ns() + env.c.interval * 1000000000ULL;
 	while (!common_exiting) {

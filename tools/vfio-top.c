@@ -469,6 +469,10 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	common_setup_signals();
+	/* Not over the live screen; scripts wait for it to know we are attached. */
+	if (env.batch || env.c.json)
+		fprintf(stderr, "Tracing VFIO activity (%s)... Ctrl-C to end.\n",
+			attach_mode_name(mode));
 	last = now_s();
 
 	for (;;) {

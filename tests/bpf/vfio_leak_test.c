@@ -155,6 +155,10 @@ static int test_external_user_leak(void)
 	 * holds it) and its container fd. */
 	CHECK_OK(REF_PUT(&f, GROUP, 7, 2, CALLER(5)));
 	CHECK_OK(RUN(&f, vfio_group_release_raw, 7, 0));
+	/* Not yet: the container's own fd is still open. */
+	c = reftrack__find(f.rt, CONTAINER, 1);
+	CHECK(c && !reftrack__orphaned(f.rt, c));
+	CHECK_OK(RUN(&f, vfio_container_close_raw, 1));
 	CHECK_OK(REF_PUT(&f, CONTAINER, 1, 1, CALLER(6)));
 
 	CHECK_EQ(reftrack__count_held(f.rt, REF_KIND_EXTERNAL), 1);
@@ -198,6 +202,7 @@ static int test_clean_run(void)
 	CHECK_OK(REF_PUT(&f, CONTAINER, 1, 1, CALLER(5)));
 	CHECK_OK(REF_PUT(&f, GROUP, 7, 1, CALLER(5)));
 	CHECK_OK(RUN(&f, vfio_group_release_raw, 7, 0));
+	CHECK_OK(RUN(&f, vfio_container_close_raw, 1));
 	CHECK_OK(REF_PUT(&f, CONTAINER, 1, 0, CALLER(6)));
 	CHECK_OK(RUN(&f, vfio_container_release_raw, 1));
 
@@ -206,6 +211,47 @@ static int test_clean_run(void)
 		CHECK(!reftrack__orphaned(f.rt, &f.rt->objs[i]));
 	CHECK_EQ(f.rt->nr_imbalances, 0);
 	CHECK_EQ(lost_all(&f), 0);
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/*
+ * The container's fd closed first: the group (its fd, or only a device
+ * fd of it) still reaches it, so it is not orphaned; the last fd's close
+ * then detaches and frees everything.
+ */
+static int test_container_closed_first(void)
+{
+	struct fixture f;
+	struct ref_obj *c, *g;
+
+	CHECK_OK(setup(&f, 1024));
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 1));
+	CHECK_OK(REF_GET(&f, CONTAINER, 1, 1, CALLER(1)));
+	CHECK_OK(RUN(&f, vfio_group_open_raw, 7, 0));
+	CHECK_OK(RUN(&f, vfio_group_attach_raw, 7, 1, 0));
+	CHECK_OK(REF_GET(&f, CONTAINER, 1, 2, CALLER(2)));
+	CHECK_OK(RUN(&f, vfio_device_open_raw, 3, 7, 0, 0));
+	CHECK_OK(RUN(&f, vfio_container_close_raw, 1));
+	CHECK_OK(REF_PUT(&f, CONTAINER, 1, 1, CALLER(3)));
+	c = reftrack__find(f.rt, CONTAINER, 1);
+	g = reftrack__find(f.rt, GROUP, 7);
+	CHECK(c && g);
+	CHECK(!reftrack__orphaned(f.rt, c));
+	/* The group fd goes; the device fd still reaches the container. */
+	CHECK_OK(RUN(&f, vfio_group_release_raw, 7, 0));
+	CHECK(!reftrack__orphaned(f.rt, c));
+	CHECK(!reftrack__orphaned(f.rt, g));
+	CHECK_OK(RUN(&f, vfio_device_release_raw, 3, 7, 0, 0));
+	CHECK_OK(RUN(&f, vfio_group_detach_raw, 7, 1, 0));
+	CHECK_OK(REF_PUT(&f, CONTAINER, 1, 0, CALLER(4)));
+	CHECK_OK(RUN(&f, vfio_container_release_raw, 1));
+	CHECK(!reftrack__orphaned(f.rt, c));
+	CHECK(!reftrack__orphaned(f.rt, g));
+	/* The id comes back for a new container: a fresh object. */
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 1));
+	CHECK(!c->freed && c->fds_open == 1);
+	CHECK_EQ(f.rt->nr_imbalances, 0);
 	teardown(&f);
 	return TEST_PASS;
 }
@@ -224,7 +270,11 @@ static int test_imbalances(void)
 	CHECK_EQ(f.rt->imbalances[0].why, IMB_COUNT_BELOW_ZERO);
 	CHECK_EQ(f.rt->imbalances[1].why, IMB_PUT_WITHOUT_GET);
 	CHECK_EQ(f.rt->imbalances[1].caller, CALLER(3));
-	/* An external user put that no get matches. */
+	/* An external user put that no get matches, on a container seen
+	 * from its open (else the get may predate the tool). */
+	CHECK_OK(EXT_PUT(&f, 8, 2, 0));
+	CHECK_EQ(f.rt->nr_imbalances, 2);
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 2));
 	CHECK_OK(EXT_GET(&f, 8, 2, 1));
 	CHECK_OK(EXT_PUT(&f, 8, 2, 0));
 	CHECK_OK(EXT_PUT(&f, 8, 2, 0));
@@ -306,6 +356,7 @@ static const struct test tests[] = {
 	TEST(test_one_outstanding),
 	TEST(test_external_user_leak),
 	TEST(test_clean_run),
+	TEST(test_container_closed_first),
 	TEST(test_imbalances),
 	TEST(test_preexisting_refs),
 	TEST(test_overflow),

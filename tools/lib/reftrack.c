@@ -155,6 +155,20 @@ static void put(struct reftrack *rt, struct ref_obj *o, const struct leak_event 
 	imbalance(rt, e, kind, IMB_PUT_WITHOUT_GET);
 }
 
+/* An id reused after its object was freed: start the object afresh. */
+static void reset_if_freed(struct reftrack *rt, struct ref_obj *o)
+{
+	uint32_t kind = o->kind, id = o->id;
+
+	if (!o->freed)
+		return;
+	forget_held(rt, o);
+	free(o->held);
+	memset(o, 0, sizeof(*o));
+	o->kind = kind;
+	o->id = id;
+}
+
 static void ref_event(struct reftrack *rt, const struct leak_event *e, bool get)
 {
 	bool created;
@@ -163,14 +177,8 @@ static void ref_event(struct reftrack *rt, const struct leak_event *e, bool get)
 	if (!o)
 		return;
 	/* An id reused after its object was freed: a new object. */
-	if (!created && o->freed && get) {
-		forget_held(rt, o);
-		free(o->held);
-		memset(o, 0, sizeof(*o));
-		o->kind = e->kind;
-		o->id = e->id;
-		created = true;
-	}
+	if (get)
+		reset_if_freed(rt, o);
 	if (e->count >= 0x80000000U)
 		imbalance(rt, e, e->kind, IMB_COUNT_BELOW_ZERO);
 	if (!o->refs_seen)
@@ -194,11 +202,17 @@ static void ref_event(struct reftrack *rt, const struct leak_event *e, bool get)
 	}
 }
 
-/* External users: by container (users is the container's), paired by group. */
+/*
+ * External users: by container, paired by group.  Their users count takes
+ * in the group's other users of the container too (its fd, its device
+ * fds), so it cannot tell how many external users came before us: none are
+ * assumed, and a put no get matches is an imbalance only when we saw the
+ * container opened (so saw every get); otherwise it predates the tool.
+ */
 static void ext_event(struct reftrack *rt, const struct leak_event *e, bool get)
 {
 	struct leak_event k = *e;
-	struct ref_obj *o;
+	struct ref_obj *o, *c;
 	bool created;
 
 	if (e->ret < 0)
@@ -207,40 +221,64 @@ static void ext_event(struct reftrack *rt, const struct leak_event *e, bool get)
 	o = find_or_add(rt, REF_KIND_EXTERNAL, k.id, &created);
 	if (!o)
 		return;
-	if (!o->refs_seen)
-		o->untracked = get ? (int64_t)e->count - 1 : (int64_t)e->count + 1;
 	o->refs_seen = true;
-	if (o->untracked < 0)
-		o->untracked = 0;
 	o->last_count = e->count;
-	if (get)
+	if (get) {
 		hold(rt, o, &k, e->id);
-	else
-		put(rt, o, &k, REF_KIND_EXTERNAL, true, e->id);
+		return;
+	}
+	if (unhold(rt, o, &k, true, e->id))
+		return;
+	if (o->dropped) {
+		o->dropped--;
+		return;
+	}
+	c = reftrack__find(rt, VFIO_TRACE_OBJ_CONTAINER, k.id);
+	if (c && c->open_seen)
+		imbalance(rt, &k, REF_KIND_EXTERNAL, IMB_PUT_WITHOUT_GET);
 }
 
-static void fd_event(struct reftrack *rt, const struct leak_event *e, bool open)
+static void fd_count(struct ref_obj *o, const struct leak_event *e, bool open)
 {
-	struct ref_obj *o;
-	bool created;
-
-	if (e->ret < 0 || e->kind == VFIO_TRACE_OBJ_CONTAINER)
-		return;
-	o = find_or_add(rt, e->kind, e->id, &created);
-	if (!o)
-		return;
 	if (open) {
 		o->fds_open++;
 		o->fds_seen = true;
 		o->closed_ts = 0;
-	} else {
-		if (o->fds_open > 0)
-			o->fds_open--;
-		/* Opened before we started: its close still closes it. */
-		o->fds_seen = true;
-		if (!o->fds_open)
-			o->closed_ts = e->ts;
+		return;
 	}
+	if (o->fds_open > 0)
+		o->fds_open--;
+	/* Opened before we started: its close still closes it. */
+	o->fds_seen = true;
+	if (!o->fds_open)
+		o->closed_ts = e->ts;
+}
+
+/*
+ * vfio_container_open/close, vfio_group_open/release and
+ * vfio_device_open/release.  A device fd reaches its group's container as
+ * well as the group fd does, so it counts as one of the group's fds too.
+ */
+static void fd_event(struct reftrack *rt, const struct leak_event *e, bool open)
+{
+	struct ref_obj *o, *g;
+	bool created;
+
+	if (e->ret < 0)
+		return;
+	o = find_or_add(rt, e->kind, e->id, &created);
+	if (!o)
+		return;
+	if (open)
+		reset_if_freed(rt, o);
+	if (open && e->kind == VFIO_TRACE_OBJ_CONTAINER)
+		o->open_seen = true;
+	fd_count(o, e, open);
+	if (e->kind != VFIO_TRACE_OBJ_DEVICE || !e->aux)
+		return;
+	g = find_or_add(rt, VFIO_TRACE_OBJ_GROUP, e->aux, &created);
+	if (g)
+		fd_count(g, e, open);
 }
 
 void reftrack__event(struct reftrack *rt, const struct leak_event *e)
@@ -309,18 +347,24 @@ bool reftrack__orphaned(struct reftrack *rt, const struct ref_obj *o)
 		return !o->freed && o->fds_seen && !o->fds_open &&
 		       (o->nr_held || o->dropped);
 	case VFIO_TRACE_OBJ_CONTAINER:
-		if (o->freed)
+		/* Its own fd: vfio_container_close says exactly when it went. */
+		if (o->freed || !o->fds_seen || o->fds_open > 0)
 			return false;
+		/* Still reachable through a group (or device) fd: not orphaned. */
 		for (i = 0; i < rt->nr_objs; i++) {
 			const struct ref_obj *g = &rt->objs[i];
 
 			if (g->kind != VFIO_TRACE_OBJ_GROUP || g->container != o->id)
 				continue;
-			if (!group_orphaned(g))
+			if (g->freed || !g->fds_seen || g->fds_open > 0)
 				return false;
 			groups++;
 		}
-		return groups > 0;
+		/*
+		 * Seen from its open, we saw every group join it; otherwise
+		 * only a group we saw join can vouch that nothing else does.
+		 */
+		return o->open_seen || groups > 0;
 	}
 	return false;
 }

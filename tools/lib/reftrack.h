@@ -16,18 +16,30 @@
  * (count - 1 after a get, count + 1 before a put).  A put with no
  * outstanding get takes an untracked one; with none left it is an
  * imbalance: a put without a get.  A count read as below zero (a u32
- * above 2^31) is an imbalance too.
+ * above 2^31) is an imbalance too.  External users are the exception:
+ * their `users` count takes in the group's fd and device fds as well, so
+ * none are assumed from before; a put no get matches is an imbalance only
+ * on a container seen from its open.
  *
- * Held after close.  Container fds have no close event, but a group
- * attached to a container stays attached after its last fd closes only
- * when an external user holds it (vfio_group_detach does not fire).  So:
+ * Held after close: references still held after every user-space fd of
+ * the object is closed.  The fds are counted from the open and close
+ * events: vfio_container_open/close (the container's own fd),
+ * vfio_group_open/release, and vfio_device_open/release, a device fd
+ * counting for its group too (it reaches the group's container as well).
+ *   - a container is orphaned when its fd is closed (vfio_container_close
+ *     seen) but it is not freed (no vfio_container_release), and no group
+ *     attached to it has an fd open: nothing in user space can reach it,
+ *     so whatever keeps it (an external user, a kernel reference) is a
+ *     leak.  Its external-user gets are the holders reported.  A container
+ *     whose open we did not see is judged only when a group we saw join
+ *     it vouches for it (we cannot know the groups that joined before);
  *   - a group is orphaned when all its fds are closed and it is still
- *     attached to a container, or still has tracked references;
- *   - a device is orphaned when its fds are closed and tracked
- *     references remain;
- *   - a container is orphaned when it is not released, has at least one
- *     group attached, and every one of those groups is orphaned: nothing
- *     in user space can reach it any more, only external users.
+ *     attached to a container (its last close detaches it unless an
+ *     external user holds it), or still has tracked references;
+ *   - a device is orphaned when its fds are closed and tracked references
+ *     remain.
+ * Fds opened before the tool started are unknown: their close is still
+ * counted, never below zero.
  *
  * Bounded: at most max_refs outstanding gets are remembered; further
  * gets are counted as overflow (and their puts consume them first).
@@ -62,8 +74,9 @@ struct ref_obj {
 	bool refs_seen;			/* untracked is known */
 	uint64_t dropped;		/* gets not remembered: table full */
 	uint32_t last_count;
-	int fds_open;			/* groups, devices */
-	bool fds_seen;			/* an open was seen */
+	int fds_open;			/* user-space fds; a group's include its devices' */
+	bool fds_seen;			/* an open or close was seen */
+	bool open_seen;			/* containers: vfio_container_open was seen */
 	uint64_t closed_ts;		/* when the last fd closed */
 	uint32_t container;		/* groups: attached to, 0 when not */
 	bool freed;
