@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""dashboards/: the Prometheus scrape config, the alerting rules and their
+unit tests (promtool), and the Grafana dashboard: it parses, imports as is
+(datasource from a variable, no hard-coded uid), has the panels operators
+need, and every PromQL expression of the dashboard and the rules uses only
+metric names and labels of docs/metrics.md and parses as PromQL.
+
+Prints PASS:/FAIL:/SKIP: lines like the C tests; exits 1 on a failure.
+"""
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DASH = ROOT / "dashboards"
+sys.path.insert(0, str(DASH))
+import exprs  # noqa: E402  (dashboards/exprs.py)
+
+SUITE = "host/dashboards"
+GRAFANA = DASH / "grafana" / "vfioscope.json"
+RULES = DASH / "vfioscope-rules.yml"
+RULE_TESTS = DASH / "vfioscope-rules.test.yml"
+CONFIG = DASH / "prometheus.yml"
+REQUIRED_ALERTS = {
+    "VfioExternalUserReferenceLeaked", "VfioDmaMapLatencyHigh",
+    "VfioDmaErrorRateHigh", "VfioscopeLostEvents",
+}
+
+failures = 0
+
+
+def report(case, ok, why=""):
+    global failures
+    if ok:
+        print("PASS: %s/%s" % (SUITE, case))
+    else:
+        failures += 1
+        print("FAIL: %s/%s (%s)" % (SUITE, case, why))
+
+
+def skip(case, why):
+    print("SKIP: %s/%s (%s)" % (SUITE, case, why))
+
+
+def documented_metrics():
+    """{name: set(labels)} from docs/metrics.md; histograms give their
+    _bucket (with le), _sum and _count series."""
+    text = (ROOT / "docs" / "metrics.md").read_text()
+    out = {}
+    for m in re.finditer(r"^\|\s*`(vfioscope_\w+)`\s*\|([^|]*)\|([^|]*)\|", text, re.M):
+        name, mtype, labels = m.group(1), m.group(2).strip(), m.group(3)
+        labels = set(re.findall(r"`(\w+)`", re.sub(r"\([^)]*\)", "", labels)))
+        if mtype.startswith("histogram"):
+            out[name + "_bucket"] = labels | {"le"}
+            out[name + "_sum"] = labels
+            out[name + "_count"] = labels
+        else:
+            out[name] = labels
+    return out
+
+
+def grouping_labels(expr):
+    return [l.strip() for g in re.findall(r"\b(?:by|without)\s*\(([^)]*)\)", expr)
+            for l in g.split(",") if l.strip()]
+
+
+def check_expr(expr, docs):
+    """Why expr breaks the metrics contract, or None."""
+    if not expr.strip():
+        return "empty expression"
+    names = exprs.metric_names(expr)
+    if not names:
+        return "no metric in %r" % expr
+    unknown = sorted(set(n for n in names if n not in docs))
+    if unknown:
+        return "metrics not in docs/metrics.md: %s in %r" % (", ".join(unknown), expr)
+    known = set().union(*(docs[n] for n in names))
+    for metric, labels in exprs.selectors(expr):
+        bad = [l for l in labels if l not in docs[metric]]
+        if bad:
+            return "%s has no label %s (docs/metrics.md)" % (metric, ", ".join(bad))
+    bad = [l for l in grouping_labels(expr) if l not in known]
+    if bad:
+        return "grouping by %s, not a label of %s" % (", ".join(bad), ", ".join(sorted(set(names))))
+    return None
+
+
+def run(cmd, cwd=ROOT):
+    p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return p.returncode, p.stdout
+
+
+def promtool_cases():
+    promtool = shutil.which("promtool")
+    cases = ["check_config", "check_rules", "test_rules", "exprs_parse"]
+    if not promtool:
+        for c in cases:
+            skip(c, "promtool not installed (Debian package prometheus; make deps)")
+        return
+    rc, out = run([promtool, "check", "config", str(CONFIG.relative_to(ROOT))])
+    report("check_config", rc == 0 and "SUCCESS: 1 rule files found" in out, out.strip()[-300:])
+    rc, out = run([promtool, "check", "rules", str(RULES.relative_to(ROOT))])
+    report("check_rules", rc == 0, out.strip()[-300:])
+    rc, out = run([promtool, "test", "rules", str(RULE_TESTS.relative_to(ROOT))])
+    report("test_rules", rc == 0 and "SUCCESS" in out, out.strip()[-600:])
+    # Every dashboard expression, as Prometheus will get it, must parse:
+    # promtool parses the expressions of recording rules.
+    rules = [{"record": "vfioscope_check:expr%d" % i, "expr": exprs.substitute(e)}
+             for i, (_, e) in enumerate(exprs.dashboard_exprs())]
+    with tempfile.NamedTemporaryFile("w", suffix=".yml") as f:
+        yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}, f)
+        f.flush()
+        rc, out = run([promtool, "check", "rules", f.name])
+    report("exprs_parse", rc == 0 and "SUCCESS: %d rules found" % len(rules) in out,
+           out.strip()[-600:])
+
+
+def rule_cases(docs):
+    rules = [r for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"]]
+    alerts = {r["alert"]: r for r in rules if "alert" in r}
+    missing = REQUIRED_ALERTS - set(alerts)
+    report("rules_required", not missing, "missing alerts: %s" % ", ".join(sorted(missing)))
+
+    why = []
+    for name, r in alerts.items():
+        if "for" not in r:
+            why.append("%s has no for:" % name)
+        if r.get("labels", {}).get("severity") not in ("critical", "warning", "info"):
+            why.append("%s has no severity label" % name)
+        ann = r.get("annotations", {})
+        if not ann.get("summary") or not ann.get("description"):
+            why.append("%s lacks a summary or description" % name)
+        bad = check_expr(r["expr"], docs)
+        if bad:
+            why.append("%s: %s" % (name, bad))
+    report("rules_contract", not why, "; ".join(why))
+
+    # Each alert has a unit test where it fires and one where it does not.
+    tests = yaml.safe_load(RULE_TESTS.read_text())
+    fires, quiet, why = set(), set(), []
+    for t in tests["tests"]:
+        for a in t.get("alert_rule_test", []):
+            (fires if a.get("exp_alerts") else quiet).add(a["alertname"])
+        for s in t.get("input_series", []):
+            name = re.match(r"\s*([a-zA-Z_:][\w:]*)", s["series"]).group(1)
+            if name not in docs:
+                why.append("test series %s not in docs/metrics.md" % name)
+    for name in alerts:
+        if name not in fires:
+            why.append("%s is never tested firing" % name)
+        if name not in quiet:
+            why.append("%s is never tested not firing" % name)
+    report("rules_tested", not why, "; ".join(why))
+
+
+def all_panels(dash):
+    for p in dash.get("panels", []):
+        yield p
+        yield from p.get("panels", [])
+
+
+def grafana_cases(docs):
+    try:
+        dash = json.loads(GRAFANA.read_text())
+    except ValueError as e:
+        report("grafana_json", False, "does not parse: %s" % e)
+        return
+    why = []
+    if not isinstance(dash.get("schemaVersion"), int) or dash["schemaVersion"] < 36:
+        why.append("schemaVersion %r < 36" % dash.get("schemaVersion"))
+    for key in ("title", "uid", "panels", "templating", "time"):
+        if key not in dash:
+            why.append("no %s" % key)
+    if dash.get("id") not in (None,):
+        why.append("id must be null or absent for an import")
+    variables = {v["name"]: v for v in dash.get("templating", {}).get("list", [])}
+    dsvars = [n for n, v in variables.items() if v.get("type") == "datasource" and v.get("query") == "prometheus"]
+    if not dsvars:
+        why.append("no Prometheus datasource template variable")
+    ids = [p.get("id") for p in all_panels(dash)]
+    if len(ids) != len(set(ids)) or None in ids:
+        why.append("panel ids missing or not unique")
+    # No hard-coded datasource: every datasource reference is the variable.
+    text = GRAFANA.read_text()
+    for uid in re.findall(r'"uid":\s*"([^"]*)"', text):
+        if uid not in ("${%s}" % n for n in dsvars) and uid not in ("$%s" % n for n in dsvars) \
+                and uid not in (dash.get("uid"), "-- Grafana --"):
+            why.append("hard-coded datasource uid %r" % uid)
+    for p in all_panels(dash):
+        g = p.get("gridPos", {})
+        if not all(isinstance(g.get(k), int) for k in "hwxy") or g["x"] + g["w"] > 24:
+            why.append("panel %r has a bad gridPos %r" % (p.get("title"), g))
+    report("grafana_json", not why, "; ".join(why))
+
+    why = []
+    for p in all_panels(dash):
+        if p["type"] == "row":
+            continue
+        targets = p.get("targets", [])
+        if not targets:
+            why.append("panel %r has no target" % p.get("title"))
+        for t in targets:
+            bad = check_expr(t.get("expr", ""), docs)
+            if bad:
+                why.append("panel %r %s: %s" % (p.get("title"), t.get("refId"), bad))
+            if t.get("datasource", p.get("datasource")) is None:
+                why.append("panel %r has no datasource" % p.get("title"))
+    for name, v in variables.items():
+        if v.get("type") == "query":
+            q = v["query"]["query"] if isinstance(v["query"], dict) else v["query"]
+            m = exprs.LABEL_VALUES.match(q)
+            if not m or m.group(1) not in docs or m.group(2) not in docs[m.group(1)]:
+                why.append("variable $%s: %r is not label_values of a documented metric and label" % (name, q))
+    report("grafana_exprs", not why, "; ".join(why))
+
+    # The panels the issue asks for, by what they query.
+    def panels_with(pred):
+        return [p for p in all_panels(dash) if p["type"] != "row"
+                and any(pred(p, t["expr"]) for t in p.get("targets", []))]
+
+    wanted = {
+        "throughput ops/s by op": lambda p, e: "rate(vfioscope_dma_operations_total" in e and "by (op)" in e,
+        "throughput bytes/s by op": lambda p, e: "rate(vfioscope_dma_bytes_total" in e and "by (op)" in e,
+        "latency heatmap": lambda p, e: p["type"] == "heatmap" and "vfioscope_dma_duration_seconds_bucket" in e,
+        "p50": lambda p, e: e.startswith("histogram_quantile(0.5,"),
+        "p90": lambda p, e: e.startswith("histogram_quantile(0.9,"),
+        "p99": lambda p, e: e.startswith("histogram_quantile(0.99,"),
+        "pinned bytes by container": lambda p, e: "vfioscope_dma_pinned_pages" in e and "* 4096" in e and "by (container)" in e,
+        "mapped bytes by container": lambda p, e: "vfioscope_dma_mapped_bytes" in e and "by (container)" in e,
+        "stale references by kind": lambda p, e: "vfioscope_stale_references" in e and "by (kind)" in e,
+        "external users": lambda p, e: "vfioscope_external_users" in e,
+        "errors by result": lambda p, e: 'result!="ok"' in e and "result)" in e,
+        "lost events": lambda p, e: "vfioscope_lost_events_total" in e,
+    }
+    missing = [w for w, pred in wanted.items() if not panels_with(pred)]
+    heat = panels_with(wanted["latency heatmap"])
+    if heat and not all(t.get("format") == "heatmap" for p in heat for t in p["targets"]):
+        missing.append("heatmap target with format heatmap")
+    report("grafana_panels", not missing, "missing: %s" % ", ".join(missing))
+
+
+def exprs_cases():
+    """dashboards/exprs.py prints every expression, one per line, with no
+    Grafana variable left: the list the VM test queries Prometheus with."""
+    rc, out = run([sys.executable, str(DASH / "exprs.py")])
+    lines = out.splitlines()
+    dash = json.loads(GRAFANA.read_text())
+    n_targets = sum(len(p.get("targets", [])) for p in all_panels(dash))
+    n_rules = sum(len(g["rules"]) for g in yaml.safe_load(RULES.read_text())["groups"])
+    n_vars = sum(1 for v in dash["templating"]["list"] if v["type"] == "query")
+    why = []
+    if rc != 0:
+        why.append("exit status %d: %s" % (rc, out[-300:]))
+    if len(lines) != n_targets + n_rules + n_vars:
+        why.append("%d lines, want %d targets + %d rules + %d variables" % (len(lines), n_targets, n_rules, n_vars))
+    for line in lines:
+        if not line.strip() or "$" in line or "\t" in line:
+            why.append("bad line %r" % line)
+    report("exprs_list", not why, "; ".join(why))
+    rc, out = run([sys.executable, str(DASH / "exprs.py"), "--source", "--interval", "30s"])
+    ok = rc == 0 and all(len(l.split("\t")) == 2 for l in out.splitlines()) \
+        and "[30s]" in out and "rule vfioscope/VfioDmaMapLatencyHigh\t" in out
+    report("exprs_source", ok, out[-300:])
+
+
+def main():
+    docs = documented_metrics()
+    report("metrics_doc", len(docs) >= 14 and "vfioscope_dma_duration_seconds_bucket" in docs,
+           "parsed only %d metric names from docs/metrics.md" % len(docs))
+    promtool_cases()
+    rule_cases(docs)
+    grafana_cases(docs)
+    exprs_cases()
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
