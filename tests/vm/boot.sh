@@ -3,7 +3,8 @@
 #
 # Boot the test VM once and run a job script inside it.
 #
-#   boot.sh [--timeout S] [--mem MB] [--log FILE] [--out FILE|-] JOB
+#   boot.sh [--timeout S] [--mem MB] [--log FILE] [--out FILE|-]
+#           [--export DIR] JOB
 #
 # The guest is Debian's 6.1 kernel under TCG on q35 with an emulated Intel
 # IOMMU, QEMU's edu device (DMA, MSI) and an e1000e (MSI-X), each in its
@@ -14,7 +15,9 @@
 # script run as root inside the guest.
 #
 # ttyS0 (the console: kernel and job) goes to --log; ttyS1 (the job's own
-# output, free of kernel lines) to --out.  Exit status: the job's, or
+# output, free of kernel lines) to --out.  --export DIR shares DIR with
+# the guest read-write at the same path: what the job writes there (plots,
+# results) is on the host afterwards.  Exit status: the job's, or
 # 124 on timeout, 125 when the guest died before the job finished.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,13 +25,14 @@ root=$(cd "$here/../.." && pwd)
 O=${O:-build}
 KVER=${KVER:-$("$root/scripts/kver.sh")}
 
-timeout=300 mem=2048 log=/dev/null out=/dev/null
+timeout=300 mem=2048 log=/dev/null out=/dev/null export_dir=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--timeout) timeout=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
+	--export) export_dir=$(mkdir -p "$2" && cd "$2" && pwd); shift 2 ;;
 	--) shift; break ;;
 	-*) echo "boot.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
@@ -47,6 +51,12 @@ flock 9
 qemu_err=/dev/null
 [ "$log" = /dev/null ] || qemu_err=$log.qemu
 if [ "$out" = - ]; then out_dev=stdio; else out_dev=file:$out; fi
+export_args=() export_cmdline=
+if [ -n "$export_dir" ]; then
+	export_args=(-fsdev "local,id=export,path=$export_dir,security_model=none"
+		     -device virtio-9p-pci,fsdev=export,mount_tag=export)
+	export_cmdline=" vfioscope_export=$export_dir"
+fi
 set +e
 timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	-machine q35,accel=tcg -cpu max -m "$mem" -smp 2 \
@@ -54,7 +64,7 @@ timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	-chardev file,id=con,path="$log" -serial chardev:con -serial "$out_dev" \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-kernel "/boot/vmlinuz-$KVER" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 oops=panic intel_iommu=on hung_task_timeout_secs=30 vfioscope_job=$job" \
+	-append "console=ttyS0 panic=-1 oops=panic intel_iommu=on hung_task_timeout_secs=30 vfioscope_job=$job$export_cmdline" \
 	-device intel-iommu,intremap=on \
 	-device edu \
 	-device e1000e \
@@ -63,6 +73,7 @@ timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	-device virtio-rng-pci,bus=br0,addr=2 \
 	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
+	"${export_args[@]}" \
 	</dev/null 2>"$qemu_err"
 rc=$?
 set -e
