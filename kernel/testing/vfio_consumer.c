@@ -80,7 +80,12 @@ __vfio_consumer_find(struct vfio_consumer *consumer, int iommu_id)
 	return NULL;
 }
 
-static long vfio_consumer_group_add(struct vfio_consumer *consumer, int fd)
+/*
+ * The two modes are noinline so that they, not the ioctl dispatcher, show
+ * as the caller in the external-user events and the tools' reports.
+ */
+static noinline long vfio_consumer_group_add(struct vfio_consumer *consumer,
+					     int fd)
 {
 	struct vfio_consumer_group *cg;
 	int id;
@@ -117,7 +122,7 @@ static long vfio_consumer_group_del(struct vfio_consumer *consumer, int iommu_id
 }
 
 /* The deliberate bug: the reference goes on a list nobody walks but us. */
-static long vfio_consumer_group_leak(int fd)
+static noinline long vfio_consumer_group_leak(int fd)
 {
 	struct vfio_consumer_group *cg;
 	int id;
