@@ -492,12 +492,32 @@ static void vfio_pci_config_write_fixup(struct vfio_pci_device *vpdev, int pos,
 			pci_read_config_dword(vpdev->pdev,
 					      vpdev->exp_cap + PCI_EXP_DEVCAP, &cap);
 			if (cap & PCI_EXP_DEVCAP_FLR) {
-				down_write(&vpdev->memory_lock);
+				vfio_pci_memory_lock_and_zap(vpdev);
 				pci_try_reset_function(vpdev->pdev);
 				up_write(&vpdev->memory_lock);
 			}
 		}
 	}
+}
+
+/*
+ * Does this write leave COMMAND.MEM off in vconfig?  Only the low byte of
+ * COMMAND holds it.  Stable while the caller holds cfg_lock.
+ */
+static bool vfio_pci_cfg_write_leaves_decode_off(struct vfio_pci_device *vpdev,
+						 int pos, int size, u32 val)
+{
+	u8 cmd = vpdev->vconfig[PCI_COMMAND];
+	u8 mask, byte;
+
+	lockdep_assert_held(&vpdev->cfg_lock);
+
+	if (vfio_pci_cfg_overlaps(pos, size, PCI_COMMAND, 1)) {
+		mask = vpdev->cfg_write[PCI_COMMAND] & vpdev->cfg_virt[PCI_COMMAND];
+		byte = val >> (8 * (PCI_COMMAND - pos));
+		cmd = (cmd & ~mask) | (byte & mask);
+	}
+	return !(cmd & PCI_COMMAND_MEMORY);
 }
 
 /* Caller holds cfg_lock. */
@@ -514,8 +534,13 @@ static int __vfio_pci_config_write(struct vfio_pci_device *vpdev, int pos,
 	if (!write)
 		return 0;	/* read-only: dropped, as on hardware */
 
-	/* Memory decode may change: hold off BAR access meanwhile. */
-	if (decode)
+	/*
+	 * Memory decode may change: hold off BAR access meanwhile, and when
+	 * it ends up off, with every BAR mapping zapped first.
+	 */
+	if (decode && vfio_pci_cfg_write_leaves_decode_off(vpdev, pos, size, val))
+		vfio_pci_memory_lock_and_zap(vpdev);
+	else if (decode)
 		down_write(&vpdev->memory_lock);
 	if (write & virt) {
 		u32 v = vfio_pci_cfg_get(vpdev->vconfig, pos, size);

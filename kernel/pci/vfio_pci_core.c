@@ -140,7 +140,13 @@ static void vfio_pci_close_device(struct vfio_device *vdev)
 	/* No more DMA, no more interrupts, whatever user space left. */
 	pci_clear_master(pdev);
 	vfio_pci_irqs_teardown(vpdev);
+	/*
+	 * Every vma holds the file, so none should be left; but decode goes
+	 * off here, and that is never done with a BAR page mapped.
+	 */
+	vfio_pci_memory_lock_and_zap(vpdev);
 	pci_write_config_word(pdev, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE);
+	up_write(&vpdev->memory_lock);
 
 	vfio_pci_barmap_release_all(vpdev);
 	vfio_pci_config_free(vpdev);
@@ -266,7 +272,7 @@ static long vfio_pci_ioctl_reset(struct vfio_pci_device *vpdev)
 		return -EINVAL;
 
 	/* No BAR access from user space while the device is in reset. */
-	down_write(&vpdev->memory_lock);
+	vfio_pci_memory_lock_and_zap(vpdev);
 	ret = pci_try_reset_function(vpdev->pdev);
 	up_write(&vpdev->memory_lock);
 	return ret;
@@ -372,6 +378,8 @@ static int vfio_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	mutex_init(&vpdev->cfg_lock);
 	mutex_init(&vpdev->barmap_lock);
 	init_rwsem(&vpdev->memory_lock);
+	mutex_init(&vpdev->vma_lock);
+	INIT_LIST_HEAD(&vpdev->vma_list);
 	mutex_init(&vpdev->igate);
 	spin_lock_init(&vpdev->irqlock);
 	dev_set_drvdata(&pdev->dev, vpdev);

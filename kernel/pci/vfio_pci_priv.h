@@ -8,11 +8,27 @@
  *
  * Lock order: cfg_lock -> igate -> memory_lock -> irqlock;
  * cfg_lock -> memory_lock; barmap_lock is a leaf.
+ *
+ * BAR mmaps add the mm's mmap_lock:
+ *   mmap_lock -> memory_lock (read)   the fault handler
+ *   mmap_lock -> vma_lock             mmap, vm_ops open and close
+ *   mmap_lock -> barmap_lock          mmap
+ *   cfg_lock -> mmap_lock             copies from/to user space under
+ *                                     cfg_lock; waiting for a busy mm
+ *   memory_lock -> vma_lock           the zap
+ * The zap needs mmap_lock under memory_lock and vma_lock, against the
+ * order above: it only ever trylocks it there, and when that fails it
+ * drops both and waits for mmap_lock holding neither
+ * (vfio_pci_memory_lock_and_zap()).  Nothing copies from or to user space
+ * under memory_lock: the buffer may be a BAR mapping, whose fault takes
+ * memory_lock.
  */
 #ifndef __VFIO_PCI_PRIV_H
 #define __VFIO_PCI_PRIV_H
 
 #include <linux/eventfd.h>
+#include <linux/list.h>
+#include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/rwsem.h>
@@ -34,6 +50,13 @@
 struct vfio_pci_irq_ctx {
 	struct eventfd_ctx *trigger;	/* NULL: vector not wired */
 	char *name;			/* for /proc/interrupts */
+};
+
+/* One BAR mapping: vma->vm_private_data, on vpdev->vma_list until ->close. */
+struct vfio_pci_mmap {
+	struct list_head node;
+	struct vm_area_struct *vma;
+	struct vfio_pci_device *vpdev;
 };
 
 struct vfio_pci_device {
@@ -63,9 +86,15 @@ struct vfio_pci_device {
 
 	/*
 	 * Protects COMMAND.MEM in vconfig against BAR access: readers access
-	 * the BARs, writers change memory decode or reset the device.
+	 * the BARs (pread/pwrite, mmap faults), writers change memory decode
+	 * or reset the device.  A writer that may stop the device decoding
+	 * takes it through vfio_pci_memory_lock_and_zap(), which leaves no
+	 * BAR page mapped while it is held.
 	 */
 	struct rw_semaphore memory_lock;
+
+	struct mutex vma_lock;		/* protects vma_list */
+	struct list_head vma_list;	/* struct vfio_pci_mmap, every BAR vma */
 
 	struct mutex igate;		/* protects irq_type, num_ctx, ctx,
 					 * err_trigger, req_trigger */
@@ -103,6 +132,7 @@ ssize_t vfio_pci_config_rw(struct vfio_pci_device *vpdev, char __user *buf,
 ssize_t vfio_pci_bar_rw(struct vfio_pci_device *vpdev, char __user *buf,
 			size_t count, loff_t *ppos, bool iswrite);
 int vfio_pci_bar_mmap(struct vfio_pci_device *vpdev, struct vm_area_struct *vma);
+void vfio_pci_memory_lock_and_zap(struct vfio_pci_device *vpdev);
 void vfio_pci_barmap_release_all(struct vfio_pci_device *vpdev);
 
 /* vfio_pci_intrs.c */

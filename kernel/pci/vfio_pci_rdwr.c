@@ -6,10 +6,13 @@
  * so registers see the width user space asked for.  The MSI-X table
  * belongs to the kernel's MSI-X code: reads of it return 0xff bytes and
  * writes to it are dropped.  MMIO access needs memory decode on (EIO).
+ * BAR mmaps fault their pages in, and only while decode is on (SIGBUS).
  */
 #include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "vfio_pci_priv.h"
@@ -159,6 +162,56 @@ static ssize_t vfio_pci_io_rw(struct vfio_pci_device *vpdev, bool test_mem,
 	return done;
 }
 
+/*
+ * The ROM is read with memory decode forced on, so under memory_lock, and
+ * through a bounce buffer: the user's buffer may be a BAR mapping, whose
+ * fault takes memory_lock.  Past the image, up to the end of the BAR,
+ * reads 0xff.
+ */
+static ssize_t vfio_pci_rom_read(struct vfio_pci_device *vpdev,
+				 char __user *buf, u64 pos, size_t count)
+{
+	struct pci_dev *pdev = vpdev->pdev;
+	size_t done = 0, romsize, n, in_image;
+	void __iomem *io;
+	ssize_t ret = 0;
+	u8 *bounce;
+	u64 off;
+	u16 cmd;
+
+	bounce = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!bounce)
+		return -ENOMEM;
+
+	while (done < count) {
+		off = pos + done;
+		n = min_t(size_t, count - done, PAGE_SIZE);
+
+		cmd = vfio_pci_memory_lock_and_enable(vpdev);
+		io = pci_map_rom(pdev, &romsize);
+		if (io) {
+			in_image = off < romsize ? min_t(u64, n, romsize - off) : 0;
+			memcpy_fromio(bounce, io + off, in_image);
+			memset(bounce + in_image, 0xff, n - in_image);
+			pci_unmap_rom(pdev, io);
+		}
+		vfio_pci_memory_unlock_and_restore(vpdev, cmd);
+
+		if (!io) {
+			ret = -ENOMEM;
+			break;
+		}
+		if (copy_to_user(buf + done, bounce, n)) {
+			ret = -EFAULT;
+			break;
+		}
+		done += n;
+	}
+
+	kfree(bounce);
+	return ret ? ret : done;
+}
+
 ssize_t vfio_pci_bar_rw(struct vfio_pci_device *vpdev, char __user *buf,
 			size_t count, loff_t *ppos, bool iswrite)
 {
@@ -169,9 +222,7 @@ ssize_t vfio_pci_bar_rw(struct vfio_pci_device *vpdev, char __user *buf,
 	bool test_mem;
 	void __iomem *io;
 	resource_size_t end;
-	size_t romsize;
 	ssize_t done;
-	u16 cmd;
 
 	if (!pci_resource_start(pdev, bar))
 		return -EINVAL;
@@ -182,17 +233,7 @@ ssize_t vfio_pci_bar_rw(struct vfio_pci_device *vpdev, char __user *buf,
 	test_mem = pci_resource_flags(pdev, bar) & IORESOURCE_MEM;
 
 	if (bar == PCI_ROM_RESOURCE) {
-		/* Past the image, up to the end of the BAR, reads 0xff. */
-		cmd = vfio_pci_memory_lock_and_enable(vpdev);
-		io = pci_map_rom(pdev, &romsize);
-		if (!io) {
-			vfio_pci_memory_unlock_and_restore(vpdev, cmd);
-			return -ENOMEM;
-		}
-		done = vfio_pci_io_rw(vpdev, false, io, buf, pos, count,
-				      romsize, end, false);
-		pci_unmap_rom(pdev, io);
-		vfio_pci_memory_unlock_and_restore(vpdev, cmd);
+		done = vfio_pci_rom_read(vpdev, buf, pos, count);
 	} else {
 		io = vfio_pci_barmap_get(vpdev, bar);
 		if (IS_ERR(io))
@@ -210,21 +251,175 @@ ssize_t vfio_pci_bar_rw(struct vfio_pci_device *vpdev, char __user *buf,
 	return done;
 }
 
+/* ---- BAR mmap ---------------------------------------------------------------- */
+
+/*
+ * A BAR mapping holds no page until user space touches it, and only while
+ * memory decode is on: the fault handler inserts the pfn under memory_lock
+ * (read), and whoever turns decode off or resets the device first zaps
+ * every mapping under memory_lock (write).  So no process can reach the
+ * device through a mapping while it does not decode memory, which on real
+ * hardware can raise unsupported-request errors fatal to the host
+ * (CVE-2020-12888).  An access in that state gets SIGBUS instead.
+ */
+
+#define VFIO_PCI_PGOFF_SHIFT	(VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT)
+#define VFIO_PCI_PGOFF_MASK	((1UL << VFIO_PCI_PGOFF_SHIFT) - 1)
+
+static void vfio_pci_mmap_track(struct vfio_pci_device *vpdev,
+				struct vfio_pci_mmap *map,
+				struct vm_area_struct *vma)
+{
+	map->vpdev = vpdev;
+	map->vma = vma;
+	vma->vm_private_data = map;
+	mutex_lock(&vpdev->vma_lock);
+	list_add(&map->node, &vpdev->vma_list);
+	mutex_unlock(&vpdev->vma_lock);
+}
+
+/*
+ * A copy of a tracked vma (fork, split, mremap): it must be tracked too,
+ * or a zap would miss it.  open cannot fail, hence __GFP_NOFAIL for these
+ * few bytes.  Runs under mmap_lock.
+ */
+static void vfio_pci_mmap_open(struct vm_area_struct *vma)
+{
+	struct vfio_pci_mmap *orig = vma->vm_private_data;
+	struct vfio_pci_mmap *map;
+
+	map = kmalloc(sizeof(*map), GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
+	vfio_pci_mmap_track(orig->vpdev, map, vma);
+}
+
+/* Runs under mmap_lock, after the vma's pages are gone. */
+static void vfio_pci_mmap_close(struct vm_area_struct *vma)
+{
+	struct vfio_pci_mmap *map = vma->vm_private_data;
+	struct vfio_pci_device *vpdev = map->vpdev;
+
+	mutex_lock(&vpdev->vma_lock);
+	list_del(&map->node);
+	mutex_unlock(&vpdev->vma_lock);
+	kfree(map);
+}
+
+/* Runs under mmap_lock (read): takes memory_lock after it. */
+static vm_fault_t vfio_pci_mmap_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct vfio_pci_mmap *map = vma->vm_private_data;
+	struct vfio_pci_device *vpdev = map->vpdev;
+	struct pci_dev *pdev = vpdev->pdev;
+	unsigned int bar = vmf->pgoff >> VFIO_PCI_PGOFF_SHIFT;
+	unsigned long pgoff = vmf->pgoff & VFIO_PCI_PGOFF_MASK;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+
+	/* mmap checked the range and VM_DONTEXPAND keeps it: be safe anyway. */
+	if (bar >= PCI_STD_NUM_BARS ||
+	    pgoff >= PAGE_ALIGN(pci_resource_len(pdev, bar)) >> PAGE_SHIFT)
+		return VM_FAULT_SIGBUS;
+
+	down_read(&vpdev->memory_lock);
+	if (__vfio_pci_memory_enabled(vpdev))
+		ret = vmf_insert_pfn(vma, vmf->address,
+				     (pci_resource_start(pdev, bar) >> PAGE_SHIFT) +
+				     pgoff);
+	up_read(&vpdev->memory_lock);
+	return ret;
+}
+
+static const struct vm_operations_struct vfio_pci_mmap_ops = {
+	.open	= vfio_pci_mmap_open,
+	.close	= vfio_pci_mmap_close,
+	.fault	= vfio_pci_mmap_fault,
+};
+
+/*
+ * Zap every tracked vma.  Returns NULL when done, or an mm whose mmap_lock
+ * was busy, with a reference (mmgrab) the caller drops.  The fault handler
+ * takes memory_lock under mmap_lock, so with memory_lock held we may only
+ * try mmap_lock: blocking on it could wait for a fault that waits for us.
+ */
+static struct mm_struct *__vfio_pci_zap_bars(struct vfio_pci_device *vpdev)
+{
+	struct mm_struct *busy = NULL;
+	struct vfio_pci_mmap *map;
+
+	lockdep_assert_held_write(&vpdev->memory_lock);
+
+	mutex_lock(&vpdev->vma_lock);
+	list_for_each_entry(map, &vpdev->vma_list, node) {
+		struct vm_area_struct *vma = map->vma;
+		struct mm_struct *mm = vma->vm_mm;
+
+		/*
+		 * A tracked vma is not closed, so its mm is not freed.  With no
+		 * user left, exit_mmap() is unmapping it and no task can reach it.
+		 */
+		if (!atomic_read(&mm->mm_users))
+			continue;
+		if (!mmap_read_trylock(mm)) {
+			/* Pairs with mmdrop() in vfio_pci_memory_lock_and_zap(). */
+			mmgrab(mm);
+			busy = mm;
+			break;
+		}
+		/*
+		 * munmap() takes the vma out of the tree, then unmaps it with
+		 * mmap_lock downgraded to read, and only then closes it: such a
+		 * vma is being unmapped already, and its page tables may be on
+		 * their way out.
+		 */
+		if (vma_lookup(mm, vma->vm_start) == vma)
+			zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+		mmap_read_unlock(mm);
+	}
+	mutex_unlock(&vpdev->vma_lock);
+	return busy;
+}
+
+/*
+ * Take memory_lock for write with no BAR page mapped in any process; as
+ * faults wait for memory_lock, none comes back before the caller releases
+ * it.  When a process's mmap_lock is busy, drop everything, wait for that
+ * lock with nothing held that its holder may need, and start over.
+ */
+void vfio_pci_memory_lock_and_zap(struct vfio_pci_device *vpdev)
+{
+	struct mm_struct *busy;
+
+	for (;;) {
+		down_write(&vpdev->memory_lock);
+		busy = __vfio_pci_zap_bars(vpdev);
+		if (!busy)
+			return;
+		up_write(&vpdev->memory_lock);
+
+		mmap_read_lock(busy);
+		mmap_read_unlock(busy);
+		/* Pairs with mmgrab() in __vfio_pci_zap_bars(). */
+		mmdrop(busy);
+	}
+}
+
 /*
  * Map (part of) an MMIO BAR.  The offset within the region and the length
- * must be page aligned and stay inside the BAR.  The mapping lives as long
- * as the vma, which holds the device fd open: close_device cannot run
- * under it.
+ * must be page aligned and stay inside the BAR; the mapping must be shared
+ * (a private one would copy device pages on write).  Pages come in on
+ * access, through vfio_pci_mmap_fault().  The vma holds the device fd
+ * open: close_device cannot run under it.
  */
 int vfio_pci_bar_mmap(struct vfio_pci_device *vpdev, struct vm_area_struct *vma)
 {
 	struct pci_dev *pdev = vpdev->pdev;
 	unsigned long index, pgoff, req_len;
+	struct vfio_pci_mmap *map;
 	u64 phys_len, req_start;
 	void __iomem *io;
 
-	index = vma->vm_pgoff >> (VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT);
-	pgoff = vma->vm_pgoff & ((1UL << (VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT)) - 1);
+	index = vma->vm_pgoff >> VFIO_PCI_PGOFF_SHIFT;
+	pgoff = vma->vm_pgoff & VFIO_PCI_PGOFF_MASK;
 	if (index >= VFIO_PCI_ROM_REGION_INDEX || !vpdev->bar_mmap[index])
 		return -EINVAL;
 	if (!(vma->vm_flags & VM_SHARED))
@@ -241,9 +436,19 @@ int vfio_pci_bar_mmap(struct vfio_pci_device *vpdev, struct vm_area_struct *vma)
 	if (IS_ERR(io))
 		return PTR_ERR(io);
 
-	vma->vm_private_data = vpdev;
+	map = kmalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
+	if (!map)
+		return -ENOMEM;
+
+	/*
+	 * Device memory, not pages: no struct page behind it (PFNMAP), no
+	 * core dump or memory access from outside (IO, DONTDUMP), and no
+	 * growing past the BAR with mremap (DONTEXPAND).
+	 */
+	vma->vm_flags |= VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
 	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
-	return io_remap_pfn_range(vma, vma->vm_start,
-				  (pci_resource_start(pdev, index) >> PAGE_SHIFT) + pgoff,
-				  req_len, vma->vm_page_prot);
+	vma->vm_ops = &vfio_pci_mmap_ops;
+	/* From here, mmap's own failure paths undo this through ->close. */
+	vfio_pci_mmap_track(vpdev, map, vma);
+	return 0;
 }
