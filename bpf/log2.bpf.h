@@ -36,4 +36,21 @@ static __always_inline __u64 log2_slot(__u64 v)
 	__s;								\
 })
 
+/*
+ * The ceiling of log2(v): the smallest k with v <= 2^k (0 for 0 and 1).
+ * For histograms whose slot k has the inclusive upper bound 2^k, as
+ * Prometheus buckets (`le`) do: vfio-exporter.
+ */
+static __always_inline __u64 log2_ceil(__u64 v)
+{
+	return v <= 1 ? 0 : log2_slot(v - 1) + 1;
+}
+
+/* An index the verifier can prove is below nr (a power of two). */
+#define index_bounded(v, nr) ({						\
+	__u64 __i = (v);						\
+	asm volatile("%0 &= %1" : "+r"(__i) : "i"((nr) - 1));		\
+	__i;								\
+})
+
 #endif /* __LOG2_BPF_H */

@@ -146,4 +146,37 @@ struct leak_event {
 	char comm[TASK_COMM_LEN];
 };
 
+/* ---- vfio-exporter ------------------------------------------------------- */
+
+/*
+ * Errors by errno: slot e for -e (1 <= e < EXP_NR_ERRNO), slot 0 for any
+ * other negative ret.  Every errno of <asm-generic/errno.h> a VFIO ioctl
+ * returns is below 64.
+ */
+#define EXP_NR_ERRNO	64
+enum exp_op { EXP_MAP = 0, EXP_UNMAP, EXP_NR_OPS };
+
+/* One container's DMA, by container id (its series on /metrics). */
+struct exp_container {
+	__u64 ops[EXP_NR_OPS];		/* successful operations (no teardown) */
+	__u64 bytes[EXP_NR_OPS];	/* maps; unmaps and teardowns */
+	__s64 mapped_bytes;		/* maps minus unmaps seen */
+	__u64 pinned_pages;		/* the last event's pinned */
+	__u64 entries;			/* the last event's entries */
+	__u32 released;			/* freed: dropped at the next scrape */
+	__u32 missing;			/* DMA_MISSING_* of the last event */
+	__u64 errors[EXP_NR_OPS][EXP_NR_ERRNO];
+};
+
+/*
+ * Latency of successful operations, per CPU.  Slot k counts values in
+ * (2^(k-1), 2^k] ns (slot 0: 0 and 1 ns), so 2^k ns is an inclusive
+ * upper bound, as a Prometheus `le` is; the last slot takes the rest.
+ */
+struct exp_hist {
+	__u64 slots[HIST_NR_SLOTS];
+	__u64 count;
+	__u64 sum_ns;
+};
+
 #endif /* __VFIO_TOOLS_H */

@@ -188,6 +188,9 @@ static void ref_event(struct reftrack *rt, const struct leak_event *e, bool get)
 		o->untracked = 0;
 	o->last_count = e->count;
 	if (get) {
+		/* docs/tracepoints.md: an object is created with a count=1 get. */
+		if (e->count == 1)
+			o->created = true;
 		hold(rt, o, e, 0);
 		return;
 	}
@@ -376,6 +379,15 @@ size_t reftrack__count_held(const struct reftrack *rt, uint32_t kind)
 	for (i = 0; i < rt->nr_objs; i++)
 		if (!kind || rt->objs[i].kind == kind)
 			n += rt->objs[i].nr_held;
+	return n;
+}
+
+size_t reftrack__count_live(const struct reftrack *rt, uint32_t kind)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < rt->nr_objs; i++)
+		n += rt->objs[i].kind == kind && rt->objs[i].created && !rt->objs[i].freed;
 	return n;
 }
 

@@ -80,6 +80,7 @@ struct ref_obj {
 	uint64_t closed_ts;		/* when the last fd closed */
 	uint32_t container;		/* groups: attached to, 0 when not */
 	bool freed;
+	bool created;			/* its creation (a get with count 1) was seen */
 };
 
 enum ref_imbalance_why {
@@ -118,6 +119,8 @@ int64_t reftrack__outstanding(const struct ref_obj *o);
 bool reftrack__orphaned(struct reftrack *rt, const struct ref_obj *o);
 /* Tracked outstanding gets, over all objects of a kind (0: all kinds). */
 size_t reftrack__count_held(const struct reftrack *rt, uint32_t kind);
+/* Objects of a kind seen created (a vfio_ref_get with count 1) and not freed. */
+size_t reftrack__count_live(const struct reftrack *rt, uint32_t kind);
 
 const char *reftrack__kind_name(uint32_t kind);
 const char *reftrack__why_name(uint32_t why);

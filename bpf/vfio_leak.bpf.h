@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The reference events as vfio-leak sends them to user space: every
+ * reference get/put and external-user get/put, with the holder and the
+ * time, plus the fd open/close and attach/detach events the "held after
+ * every fd is closed" rule needs (tools/lib/reftrack.c pairs them).
+ * Shared by vfio-leak and vfio-exporter, which both feed reftrack.
+ *
+ * The including program gets the `events` ring buffer and one
+ * leak_<event>(ctx) handler per event, and declares the entry points
+ * itself with VFIO_TP(), so it can call other handlers of its own from
+ * the same event.  Define VFIO_LEAK_STACKS before including to record
+ * the kernel stack of each get (vfio-leak prints them; the exporter,
+ * which only counts, does not pay for them).
+ */
+#ifndef __VFIO_LEAK_BPF_H
+#define __VFIO_LEAK_BPF_H
+
+#include "vfio_tools.h"
+#include "lost.bpf.h"
+#include "vfio_tp.bpf.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+#ifdef VFIO_LEAK_STACKS
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 8192);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, MAX_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+#endif
+
+static __always_inline int leak_submit(void *ctx, __u32 type, __u32 kind, __u32 id,
+				       __u32 count, __u32 aux, __u64 caller, int ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct leak_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_lost(LOST_RINGBUF);
+		return 0;
+	}
+	e->ts = bpf_ktime_get_ns();
+	e->caller = caller;
+	e->type = type;
+	e->kind = kind;
+	e->id = id;
+	e->count = count;
+	e->aux = aux;
+	e->ret = ret;
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->stack_id = -1;
+#ifdef VFIO_LEAK_STACKS
+	/* Only a get needs its stack: it names who holds the reference. */
+	if (type == LEAK_REF_GET || type == LEAK_EXT_GET) {
+		e->stack_id = bpf_get_stackid(ctx, &stacks, 0);
+		if (e->stack_id < 0)
+			count_lost(LOST_STACK);
+	}
+#endif
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* vfio_ref_get/put(kind, id, count, caller) */
+static __always_inline int leak_ref_get(unsigned long long *ctx)
+{
+	return leak_submit(ctx, LEAK_REF_GET, ctx[0], ctx[1], ctx[2], 0, ctx[3], 0);
+}
+
+static __always_inline int leak_ref_put(unsigned long long *ctx)
+{
+	return leak_submit(ctx, LEAK_REF_PUT, ctx[0], ctx[1], ctx[2], 0, ctx[3], 0);
+}
+
+/* vfio_external_user_get/put(group, container, users, caller, ret) */
+static __always_inline int leak_ext_get(unsigned long long *ctx)
+{
+	return leak_submit(ctx, LEAK_EXT_GET, VFIO_TRACE_OBJ_GROUP, ctx[0], ctx[2],
+			   ctx[1], ctx[3], (int)ctx[4]);
+}
+
+static __always_inline int leak_ext_put(unsigned long long *ctx)
+{
+	return leak_submit(ctx, LEAK_EXT_PUT, VFIO_TRACE_OBJ_GROUP, ctx[0], ctx[2],
+			   ctx[1], ctx[3], (int)ctx[4]);
+}
+
+static __always_inline int leak_container_open(unsigned long long *ctx)
+{
+	return leak_submit(ctx, LEAK_OPEN, VFIO_TRACE_OBJ_CONTAINER, ctx[0], 0, 0, 0, 0);
+}
+
+/* The container's fd was closed; it may live on (held by groups, external users). */
+static __always_inline int leak_container_close(unsigned long long *ctx)
+{
+	return leak_submit(ctx, LEAK_CLOSE, VFIO_TRACE_OBJ_CONTAINER, ctx[0], 0, 0, 0, 0);
+}
+
+static __always_inline int leak_container_release(unsigned long long *ctx)
+{
+	return leak_submit(ctx, LEAK_FREED, VFIO_TRACE_OBJ_CONTAINER, ctx[0], 0, 0, 0, 0);
+}
+
+/* vfio_group_open/release(group, ret) */
+static __always_inline int leak_group_open(unsigned long long *ctx)
+{
+	return leak_submit(ctx, LEAK_OPEN, VFIO_TRACE_OBJ_GROUP, ctx[0], 0, 0, 0, (int)ctx[1]);
+}
+
+static __always_inline int leak_group_release(unsigned long long *ctx)
+{
+	return leak_submit(ctx, LEAK_CLOSE, VFIO_TRACE_OBJ_GROUP, ctx[0], 0, 0, 0, (int)ctx[1]);
+}
+
+/* vfio_group_attach/detach(group, container, ret) */
+static __always_inline int leak_group_attach(unsigned long long *ctx)
+{
+	return leak_submit(ctx, LEAK_ATTACH, VFIO_TRACE_OBJ_GROUP, ctx[0], 0, ctx[1], 0, (int)ctx[2]);
+}
+
+static __always_inline int leak_group_detach(unsigned long long *ctx)
+{
+	return leak_submit(ctx, LEAK_DETACH, VFIO_TRACE_OBJ_GROUP, ctx[0], 0, ctx[1], 0, (int)ctx[2]);
+}
+
+/* vfio_device_open/release(device, group, name, ret) */
+static __always_inline int leak_device_open(unsigned long long *ctx)
+{
+	return leak_submit(ctx, LEAK_OPEN, VFIO_TRACE_OBJ_DEVICE, ctx[0], 0, ctx[1], 0, (int)ctx[3]);
+}
+
+static __always_inline int leak_device_release(unsigned long long *ctx)
+{
+	return leak_submit(ctx, LEAK_CLOSE, VFIO_TRACE_OBJ_DEVICE, ctx[0], 0, ctx[1], 0, (int)ctx[3]);
+}
+
+#endif /* __VFIO_LEAK_BPF_H */

@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host test of vfio-exporter: crafted events run through the raw_tp entry
+ * points of vfio-exporter.bpf.c, the ring buffer fed to the exporter's
+ * reftrack, and /metrics rendered into a buffer by tools/lib/exporter.c:
+ * every line checked is an exact metric value (docs/metrics.md).
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "check.h"
+#include "common.h"
+#include "exporter.h"
+#include "vfio-exporter.skel.h"
+#include "vfio_tools.h"
+
+#define KB64 65536ULL
+#define SEC_NS 1000000000ULL
+#define CALLER(n) (0xffffffffc0000000ULL + (n) * 0x100)
+#define NEG(x) ((uint64_t)(int64_t)(x))
+
+struct fixture {
+	struct vfio_exporter *skel;
+	struct ring_buffer *rb;
+	struct exporter *ex;
+	struct strbuf out;
+};
+
+static int setup(struct fixture *f, double stale_after)
+{
+	struct exporter_opts o = {
+		.mode = ATTACH_RAW_TP,
+		.stale_after_ns = stale_after * SEC_NS,
+		.version = "test",
+	};
+
+	memset(f, 0, sizeof(*f));
+	f->skel = vfio_exporter__open();
+	if (!f->skel)
+		return -1;
+	attach_select(f->skel->obj, ATTACH_RAW_TP);
+	if (vfio_exporter__load(f->skel))
+		return -1;
+	o.containers_fd = bpf_map__fd(f->skel->maps.containers);
+	o.hists_fd = bpf_map__fd(f->skel->maps.hists);
+	o.lost_fd = bpf_map__fd(f->skel->maps.lost);
+	f->ex = exporter__new(&o);
+	if (!f->ex)
+		return -1;
+	f->rb = ring_buffer__new(bpf_map__fd(f->skel->maps.events), exporter__event, f->ex, NULL);
+	return f->rb ? 0 : -1;
+}
+
+static void teardown(struct fixture *f)
+{
+	ring_buffer__free(f->rb);
+	vfio_exporter__destroy(f->skel);
+	exporter__free(f->ex);
+	strbuf_free(&f->out);
+}
+
+static int run(struct fixture *f, struct bpf_program *prog, uint64_t *args, size_t n)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args,
+		    .ctx_size_in = n * sizeof(*args));
+	int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+
+	if (err)
+		return err;
+	return ring_buffer__consume(f->rb);
+}
+
+#define RUN(f, prog, ...) ({						\
+	uint64_t __a[] = { __VA_ARGS__ };				\
+	run((f), (f)->skel->progs.prog, __a, sizeof(__a) / sizeof(__a[0])); \
+})
+
+/* vfio_dma_map/unmap(container, iova, size, flags, npages, entries, pinned, ret, total_ns, pin_ns, iommu_ns) */
+#define MAP(f, c, size, npages, entries, pinned, ret, ns) \
+	RUN(f, vfio_dma_map_raw, c, 0x100000, size, 3, npages, entries, pinned, NEG(ret), ns, 1, 1)
+#define UNMAP(f, c, size, flags, npages, entries, pinned, ns) \
+	RUN(f, vfio_dma_unmap_raw, c, 0x100000, size, flags, npages, entries, pinned, 0, ns, 1, 1)
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * SEC_NS + ts.tv_nsec;
+}
+
+static int render(struct fixture *f, uint64_t now)
+{
+	return exporter__render(f->ex, &f->out, now);
+}
+
+/* The rendered text holds exactly this line. */
+static bool has_line(const struct strbuf *b, const char *line)
+{
+	size_t n = strlen(line);
+	const char *p = b->buf;
+
+	while (p && (p = strstr(p, line))) {
+		if ((p == b->buf || p[-1] == '\n') && p[n] == '\n')
+			return true;
+		p++;
+	}
+	return false;
+}
+
+/* ... and no line starting with this. */
+static bool has_prefix_line(const struct strbuf *b, const char *prefix)
+{
+	const char *p = b->buf;
+
+	while (p && (p = strstr(p, prefix))) {
+		if (p == b->buf || p[-1] == '\n')
+			return true;
+		p++;
+	}
+	return false;
+}
+
+#define CHECK_LINE(f, line) do {					\
+	if (!has_line(&(f)->out, line)) {				\
+		CHECK_FAILED("no line '%s' in:\n%s", line, (f)->out.buf); \
+		return TEST_FAIL;					\
+	}								\
+} while (0)
+
+#define CHECK_NO_LINE(f, prefix) do {					\
+	if (has_prefix_line(&(f)->out, prefix)) {			\
+		CHECK_FAILED("unexpected line '%s...' in:\n%s", prefix, (f)->out.buf); \
+		return TEST_FAIL;					\
+	}								\
+} while (0)
+
+/*
+ * One container's DMA: counters by outcome, bytes (teardown included),
+ * levels from the events, the latency histogram with exact buckets, sum
+ * and count; then its release takes its series away, not another's.
+ */
+static int test_dma(void)
+{
+	struct fixture f;
+	__u32 key = 3;
+	struct exp_container v;
+
+	CHECK_OK(setup(&f, 300));
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 3));
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 4));
+	/* total_ns 1000 and 1024 in le=2^10 ns, 1025 in 2^11, 5000 in 2^13 */
+	CHECK_OK(MAP(&f, 3, KB64, 16, 1, 16, 0, 1000));
+	CHECK_OK(MAP(&f, 3, KB64, 16, 2, 32, 0, 1024));
+	CHECK_OK(MAP(&f, 3, KB64, 16, 3, 48, 0, 1025));
+	CHECK_OK(MAP(&f, 3, KB64, 16, 4, 64, 0, 5000));
+	CHECK_OK(MAP(&f, 3, KB64, 0, 4, 64, -22, 7));
+	CHECK_OK(MAP(&f, 3, KB64, 0, 4, 64, -12, 7));
+	CHECK_OK(MAP(&f, 3, KB64, 0, 4, 64, -99, 7));	/* beyond the table: error */
+	CHECK_OK(MAP(&f, 3, KB64, 0, 4, 64, -61, 7));	/* ENODATA, unnamed: error */
+	CHECK_OK(UNMAP(&f, 3, KB64, 0, 16, 3, 48, 3000));
+	CHECK_OK(UNMAP(&f, 3, KB64, 0, 16, 2, 32, 3000));
+	CHECK_OK(MAP(&f, 4, 4096, 1, 1, 1, 0, 40000));
+
+	CHECK_OK(render(&f, monotonic_ns()));
+	CHECK(strstr(f.out.buf, "vfioscope_build_info{version=\"test\",kernel=\""));
+	CHECK(strstr(f.out.buf, "\",attach=\"raw_tp\"} 1\n"));
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"3\",result=\"ok\"} 4");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"3\",result=\"ENOMEM\"} 1");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"3\",result=\"EINVAL\"} 1");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"3\",result=\"error\"} 2");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"unmap\",container=\"3\",result=\"ok\"} 2");
+	CHECK_NO_LINE(&f, "vfioscope_dma_operations_total{op=\"unmap\",container=\"3\",result=\"E");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"4\",result=\"ok\"} 1");
+	CHECK_LINE(&f, "vfioscope_dma_bytes_total{op=\"map\",container=\"3\"} 262144");
+	CHECK_LINE(&f, "vfioscope_dma_bytes_total{op=\"unmap\",container=\"3\"} 131072");
+	CHECK_LINE(&f, "vfioscope_dma_mapped_bytes{container=\"3\"} 131072");
+	CHECK_LINE(&f, "vfioscope_dma_pinned_pages{container=\"3\"} 32");
+	CHECK_LINE(&f, "vfioscope_dma_entries{container=\"3\"} 2");
+	CHECK_LINE(&f, "vfioscope_dma_mapped_bytes{container=\"4\"} 4096");
+	/* Histogram: cumulative, le in seconds of 2^k ns, exact sum in seconds. */
+	CHECK_LINE(&f, "# TYPE vfioscope_dma_duration_seconds histogram");
+	CHECK_LINE(&f, "vfioscope_dma_duration_seconds_bucket{op=\"map\",le=\"0.000001024\"} 2");
+	CHECK_LINE(&f, "vfioscope_dma_duration_seconds_bucket{op=\"map\",le=\"0.000002048\"} 3");
+	CHECK_LINE(&f, "vfioscope_dma_duration_seconds_bucket{op=\"map\",le=\"0.000004096\"} 3");
+	CHECK_LINE(&f, "vfioscope_dma_duration_seconds_bucket{op=\"map\",le=\"0.000008192\"} 4");
+	CHECK_LINE(&f, "vfioscope_dma_duration_seconds_bucket{op=\"map\",le=\"0.000032768\"} 4");
+	CHECK_LINE(&f, "vfioscope_dma_duration_seconds_bucket{op=\"map\",le=\"0.000065536\"} 5");
+	CHECK_LINE(&f, "vfioscope_dma_duration_seconds_bucket{op=\"map\",le=\"34.359738368\"} 5");
+	CHECK_LINE(&f, "vfioscope_dma_duration_seconds_bucket{op=\"map\",le=\"+Inf\"} 5");
+	CHECK_LINE(&f, "vfioscope_dma_duration_seconds_sum{op=\"map\"} 0.000048049");
+	CHECK_LINE(&f, "vfioscope_dma_duration_seconds_count{op=\"map\"} 5");
+	CHECK_LINE(&f, "vfioscope_dma_duration_seconds_bucket{op=\"unmap\",le=\"0.000002048\"} 0");
+	CHECK_LINE(&f, "vfioscope_dma_duration_seconds_bucket{op=\"unmap\",le=\"0.000004096\"} 2");
+	CHECK_LINE(&f, "vfioscope_dma_duration_seconds_sum{op=\"unmap\"} 0.000006");
+	CHECK_LINE(&f, "vfioscope_dma_duration_seconds_count{op=\"unmap\"} 2");
+	/* Failed operations are not timed; nothing below 1.024 us is lost. */
+	CHECK_NO_LINE(&f, "vfioscope_dma_duration_seconds_bucket{op=\"map\",le=\"0.000000512\"}");
+	CHECK_LINE(&f, "vfioscope_lost_events_total{reason=\"ringbuf\"} 0");
+	CHECK_LINE(&f, "vfioscope_lost_events_total{reason=\"map_full\"} 0");
+	CHECK_LINE(&f, "vfioscope_lost_events_total{reason=\"stack\"} 0");
+
+	/* The teardown: bytes, no operation, no latency sample; levels to 0. */
+	CHECK_OK(UNMAP(&f, 3, 2 * KB64, VFIO_TRACE_UNMAP_TEARDOWN, 32, 0, 0, 9000));
+	CHECK_OK(render(&f, monotonic_ns()));
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"unmap\",container=\"3\",result=\"ok\"} 2");
+	CHECK_LINE(&f, "vfioscope_dma_bytes_total{op=\"unmap\",container=\"3\"} 262144");
+	CHECK_LINE(&f, "vfioscope_dma_mapped_bytes{container=\"3\"} 0");
+	CHECK_LINE(&f, "vfioscope_dma_pinned_pages{container=\"3\"} 0");
+	CHECK_LINE(&f, "vfioscope_dma_entries{container=\"3\"} 0");
+	CHECK_LINE(&f, "vfioscope_dma_duration_seconds_count{op=\"unmap\"} 2");
+
+	/* Released: gone from this scrape on, and from the map; 4 stays. */
+	CHECK_OK(RUN(&f, vfio_container_release_raw, 3));
+	CHECK_OK(render(&f, monotonic_ns()));
+	CHECK_NO_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"3\"");
+	CHECK_NO_LINE(&f, "vfioscope_dma_mapped_bytes{container=\"3\"}");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"4\",result=\"ok\"} 1");
+	CHECK_ERRNO(bpf_map_lookup_elem(bpf_map__fd(f.skel->maps.containers), &key, &v), ENOENT);
+	/* The histogram is by op only: it keeps what the container did. */
+	CHECK_LINE(&f, "vfioscope_dma_duration_seconds_count{op=\"map\"} 5");
+
+	/* The id reused: a new container, counted from zero. */
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 3));
+	CHECK_OK(MAP(&f, 3, 8192, 2, 1, 2, 0, 1000));
+	CHECK_OK(render(&f, monotonic_ns()));
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"3\",result=\"ok\"} 1");
+	CHECK_LINE(&f, "vfioscope_dma_bytes_total{op=\"map\",container=\"3\"} 8192");
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/*
+ * References: live objects seen created, external users by group, and
+ * references older than --stale-after by kind, from reftrack.
+ */
+static int test_references(void)
+{
+	struct fixture f;
+	uint64_t t0;
+
+	CHECK_OK(setup(&f, 2.5));
+	t0 = monotonic_ns();
+	CHECK_OK(RUN(&f, vfio_ref_get_raw, VFIO_TRACE_OBJ_GROUP, 5, 1, CALLER(1)));	/* created */
+	CHECK_OK(RUN(&f, vfio_ref_get_raw, VFIO_TRACE_OBJ_DEVICE, 2, 1, CALLER(2)));	/* created */
+	CHECK_OK(RUN(&f, vfio_ref_get_raw, VFIO_TRACE_OBJ_DEVICE, 7, 3, CALLER(2)));	/* from before */
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 1));
+	CHECK_OK(RUN(&f, vfio_ref_get_raw, VFIO_TRACE_OBJ_CONTAINER, 1, 1, CALLER(3)));
+	CHECK_OK(RUN(&f, vfio_group_open_raw, 5, 0));
+	CHECK_OK(RUN(&f, vfio_group_attach_raw, 5, 1, 0));
+	CHECK_OK(RUN(&f, vfio_ref_get_raw, VFIO_TRACE_OBJ_CONTAINER, 1, 2, CALLER(4)));
+	/* external users: get, get, put, and a failed get (not counted) */
+	CHECK_OK(RUN(&f, vfio_external_user_get_raw, 5, 1, 2, CALLER(5), 0));
+	CHECK_OK(RUN(&f, vfio_external_user_get_raw, 5, 1, 3, CALLER(5), 0));
+	CHECK_OK(RUN(&f, vfio_external_user_put_raw, 5, 1, 2, CALLER(6), 0));
+	CHECK_OK(RUN(&f, vfio_external_user_get_raw, 0, 0, 0, CALLER(5), NEG(-22)));
+
+	/* Young: nothing stale yet. */
+	CHECK_OK(render(&f, monotonic_ns()));
+	CHECK_LINE(&f, "vfioscope_stale_after_seconds 2.5");
+	CHECK_LINE(&f, "vfioscope_objects{kind=\"container\"} 1");
+	CHECK_LINE(&f, "vfioscope_objects{kind=\"group\"} 1");
+	CHECK_LINE(&f, "vfioscope_objects{kind=\"device\"} 1");	/* 7 was not seen created */
+	CHECK_LINE(&f, "vfioscope_external_users{group=\"5\"} 1");
+	CHECK_NO_LINE(&f, "vfioscope_external_users{group=\"0\"}");
+	CHECK_LINE(&f, "vfioscope_stale_references{kind=\"container\"} 0");
+	CHECK_LINE(&f, "vfioscope_stale_references{kind=\"external_user\"} 0");
+
+	/* A minute later (the events' clock): every tracked reference is stale. */
+	CHECK_OK(render(&f, t0 + 60 * SEC_NS));
+	CHECK_LINE(&f, "vfioscope_stale_references{kind=\"container\"} 2");
+	CHECK_LINE(&f, "vfioscope_stale_references{kind=\"group\"} 1");
+	CHECK_LINE(&f, "vfioscope_stale_references{kind=\"device\"} 2");
+	CHECK_LINE(&f, "vfioscope_stale_references{kind=\"external_user\"} 1");
+
+	/* Puts: the device freed, the last external user put. */
+	CHECK_OK(RUN(&f, vfio_ref_put_raw, VFIO_TRACE_OBJ_DEVICE, 2, 0, CALLER(7)));
+	CHECK_OK(RUN(&f, vfio_external_user_put_raw, 5, 1, 1, CALLER(6), 0));
+	CHECK_OK(render(&f, t0 + 60 * SEC_NS));
+	CHECK_LINE(&f, "vfioscope_objects{kind=\"device\"} 0");
+	CHECK_LINE(&f, "vfioscope_external_users{group=\"5\"} 0");
+	CHECK_LINE(&f, "vfioscope_stale_references{kind=\"device\"} 1");
+	CHECK_LINE(&f, "vfioscope_stale_references{kind=\"external_user\"} 0");
+
+	/* The container released: not live, its references gone. */
+	CHECK_OK(RUN(&f, vfio_container_release_raw, 1));
+	CHECK_OK(render(&f, t0 + 60 * SEC_NS));
+	CHECK_LINE(&f, "vfioscope_objects{kind=\"container\"} 0");
+	CHECK_LINE(&f, "vfioscope_stale_references{kind=\"container\"} 0");
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/* --no-attach: build info and the threshold, nothing made up. */
+static int test_no_attach(void)
+{
+	struct exporter_opts o = {
+		.containers_fd = -1, .hists_fd = -1, .lost_fd = -1,
+		.mode = ATTACH_NONE, .stale_after_ns = 300 * SEC_NS, .version = "v\"1\\",
+	};
+	struct exporter *ex = exporter__new(&o);
+	struct fixture f = {};
+
+	CHECK(ex);
+	CHECK_OK(exporter__render(ex, &f.out, monotonic_ns()));
+	CHECK(strstr(f.out.buf, "vfioscope_build_info{version=\"v\\\"1\\\\\",kernel=\""));
+	CHECK(strstr(f.out.buf, "\",attach=\"none\"} 1\n"));
+	CHECK_LINE(&f, "vfioscope_stale_after_seconds 300");
+	CHECK_NO_LINE(&f, "vfioscope_dma");
+	CHECK_NO_LINE(&f, "vfioscope_lost");
+	exporter__free(ex);
+	strbuf_free(&f.out);
+	return TEST_PASS;
+}
+
+static int test_format(void)
+{
+	char buf[32];
+
+	CHECK(!strcmp(exporter__fmt_seconds(buf, sizeof(buf), 0), "0"));
+	CHECK(!strcmp(exporter__fmt_seconds(buf, sizeof(buf), 1024), "0.000001024"));
+	CHECK(!strcmp(exporter__fmt_seconds(buf, sizeof(buf), 1500000000ULL), "1.5"));
+	CHECK(!strcmp(exporter__fmt_seconds(buf, sizeof(buf), 300 * SEC_NS), "300"));
+	CHECK(!strcmp(exporter__fmt_seconds(buf, sizeof(buf), 1ULL << 35), "34.359738368"));
+	CHECK(!strcmp(exporter__result_name(0), "ok"));
+	CHECK(!strcmp(exporter__result_name(-22), "EINVAL"));
+	CHECK(!strcmp(exporter__result_name(-28), "ENOSPC"));
+	CHECK(!strcmp(exporter__result_name(-61), "error"));
+	CHECK(!strcmp(exporter__result_name(-4095), "error"));
+	return TEST_PASS;
+}
+
+/* A full container map drops the row, and says so under map_full. */
+static int test_map_full_counted(void)
+{
+	struct fixture f;
+	__u32 max, i;
+
+	CHECK_OK(setup(&f, 300));
+	max = bpf_map__max_entries(f.skel->maps.containers);
+	for (i = 1; i <= max; i++)
+		CHECK_OK(MAP(&f, i, 4096, 1, 1, 1, 0, 1000));
+	CHECK_OK(MAP(&f, max + 1, 4096, 1, 1, 1, 0, 1000));
+	CHECK_OK(render(&f, monotonic_ns()));
+	CHECK_LINE(&f, "vfioscope_lost_events_total{reason=\"map_full\"} 1");
+	teardown(&f);
+	return TEST_PASS;
+}
+
+static const struct test tests[] = {
+	TEST(test_dma),
+	TEST(test_references),
+	TEST(test_no_attach),
+	TEST(test_format),
+	TEST(test_map_full_counted),
+};
+
+int main(int argc, char **argv)
+{
+	libbpf_set_print(NULL);
+	return RUN_TESTS("bpf/vfio_exporter", tests, argc, argv);
+}

@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""vfio-exporter as a daemon, on the host (no VFIO here: --no-attach, which
+loads no BPF and serves build info only; the metrics themselves are
+tests/bpf/vfio_exporter_test.c's and the VM test's):
+
+  - bad flags: non-zero exit, the first stderr line names the value refused,
+    nothing on stdout;
+  - a busy port: exactly one stderr line, "vfio-exporter: cannot listen on
+    ADDR: Address already in use", non-zero exit;
+  - GET /metrics answers in the exposition format 0.0.4, on IPv4 and on
+    [::1]; other paths 404, other methods 405, oversized requests 431;
+  - slow clients: 40 connections that send nothing (more than the
+    connection limit), one that sends half a request, and one that sends a
+    request and never reads do not delay a concurrent scrape;
+  - SIGTERM and SIGINT: exit 0, promptly, even with idle clients connected.
+
+Prints PASS:/FAIL: lines like the C tests; exits 1 on a failure.
+"""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+EXPORTER = ROOT / os.environ.get("O", "build") / "tools" / "vfio-exporter"
+SUITE = "host/exporter"
+failures = 0
+
+
+def report(case, ok, why=""):
+    global failures
+    if ok:
+        print("PASS: %s/%s" % (SUITE, case))
+    else:
+        failures += 1
+        print("FAIL: %s/%s (%s)" % (SUITE, case, why))
+
+
+def free_port(family=socket.AF_INET, host="127.0.0.1"):
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+class Daemon:
+    def __init__(self, *args, listen=None):
+        self.port = free_port()
+        self.listen = listen or "127.0.0.1:%d" % self.port
+        self.p = subprocess.Popen([str(EXPORTER), "--no-attach", "--listen", self.listen] + list(args),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.p.poll() is not None:
+                raise RuntimeError("exited: %s" % self.p.stderr.read())
+            try:
+                socket.create_connection(self.addr(), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("not listening after 10 s")
+
+    def addr(self):
+        host, port = self.listen.rsplit(":", 1)
+        return host.strip("[]"), int(port)
+
+    def stop(self, sig=signal.SIGTERM, timeout=5):
+        self.p.send_signal(sig)
+        try:
+            rc = self.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+            return None, ""
+        return rc, self.p.stderr.read()
+
+
+def http(addr, request, timeout=3.0):
+    """Send a raw request, read until close; (status, headers, body, seconds)."""
+    t = time.time()
+    family = socket.AF_INET6 if ":" in addr[0] else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(addr)
+        s.sendall(request)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = dict(l.split(": ", 1) for l in lines[1:])
+    return status, headers, body.decode(), time.time() - t
+
+
+def scrape(addr, path="/metrics", method="GET", timeout=3.0):
+    return http(addr, ("%s %s HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n" % (method, path)).encode(), timeout)
+
+
+def test_bad_flags():
+    cases = [
+        (["--listen", "nowhere"], "invalid listen address: nowhere"),
+        (["--listen", "127.0.0.1:0"], "invalid listen address: 127.0.0.1:0"),
+        (["--listen", "127.0.0.1:70000"], "invalid listen address: 127.0.0.1:70000"),
+        (["--listen", "[::1:9707"], "invalid listen address: [::1:9707"),
+        (["--listen", "localhost:9707"], "invalid listen address: localhost:9707"),
+        (["--stale-after", "-1"], "invalid stale-after: -1"),
+        (["--stale-after", "soon"], "invalid stale-after: soon"),
+        (["--max-refs", "0"], "invalid max: 0"),
+        (["--attach", "kprobe"], "unknown attach mode: kprobe"),
+        (["extra"], "unexpected argument: extra"),
+        (["--no-such-flag"], "unrecognized option '--no-such-flag'"),
+    ]
+    for args, want in cases:
+        r = subprocess.run([str(EXPORTER)] + args, capture_output=True, text=True, timeout=10)
+        first = r.stderr.splitlines()[0] if r.stderr else ""
+        # argp names the program as invoked for getopt's own errors.
+        ok = (r.returncode != 0 and not r.stdout and want in first and
+              first.split(": ")[0].endswith("vfio-exporter"))
+        report("bad flag %s" % " ".join(args), ok,
+               "exit %d, stdout %r, first stderr line %r, want %r" % (r.returncode, r.stdout[:60], first, want))
+    r = subprocess.run([str(EXPORTER), "--help"], capture_output=True, text=True, timeout=10)
+    report("--help", r.returncode == 0 and "EXAMPLES" in r.stdout and "--no-attach" in r.stdout,
+           "exit %d" % r.returncode)
+
+
+def test_busy_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        r = subprocess.run([str(EXPORTER), "--no-attach", "--listen", "127.0.0.1:%d" % port],
+                           capture_output=True, text=True, timeout=10)
+    want = "vfio-exporter: cannot listen on 127.0.0.1:%d: Address already in use\n" % port
+    report("busy port", r.returncode != 0 and r.stderr == want and not r.stdout,
+           "exit %d, stderr %r, want %r" % (r.returncode, r.stderr, want))
+
+
+def test_serve():
+    d = Daemon("--stale-after", "42")
+    try:
+        st, h, body, _ = scrape(d.addr())
+        report("GET /metrics", st == 200 and h.get("Content-Type") ==
+               "text/plain; version=0.0.4; charset=utf-8" and
+               int(h.get("Content-Length", -1)) == len(body.encode()) and
+               'attach="none"} 1\n' in body and "vfioscope_stale_after_seconds 42\n" in body and
+               "# TYPE vfioscope_build_info gauge\n" in body,
+               "status %d headers %r body %r" % (st, h, body[:200]))
+        st, h, body, _ = scrape(d.addr(), "/metrics?x=1", "HEAD")
+        report("HEAD /metrics", st == 200 and body == "" and int(h["Content-Length"]) > 0, "status %d" % st)
+        st, *_ = scrape(d.addr(), "/nope")
+        report("404 elsewhere", st == 404, "status %d" % st)
+        st, *_ = scrape(d.addr(), "/metrics", "POST")
+        report("405 for POST", st == 405, "status %d" % st)
+        st, *_ = http(d.addr(), b"GET /metrics HTTP/1.1\r\nX-Pad: " + b"a" * 10000 + b"\r\n\r\n")
+        report("431 for an oversized request", st == 431, "status %d" % st)
+        st, *_ = http(d.addr(), b"garbage\r\n\r\n")
+        report("400 for garbage", st == 400, "status %d" % st)
+        rc, err = d.stop(signal.SIGTERM)
+        report("SIGTERM exits 0", rc == 0, "exit %r, stderr %r" % (rc, err))
+    finally:
+        if d.p.poll() is None:
+            d.p.kill()
+
+
+def test_ipv6():
+    try:
+        port = free_port(socket.AF_INET6, "::1")
+    except OSError as e:
+        print("SKIP: %s/ipv6 (no ::1 here: %s)" % (SUITE, e))
+        return
+    d = Daemon(listen="[::1]:%d" % port)
+    try:
+        st, _, body, _ = scrape(d.addr())
+        report("GET /metrics on [::1]", st == 200 and "vfioscope_build_info" in body, "status %d" % st)
+        rc, err = d.stop(signal.SIGINT)
+        report("SIGINT exits 0", rc == 0, "exit %r, stderr %r" % (rc, err))
+    finally:
+        if d.p.poll() is None:
+            d.p.kill()
+
+
+def test_slow_clients():
+    d = Daemon()
+    idle = []
+    try:
+        # More silent clients than the daemon has slots (32).
+        for _ in range(40):
+            idle.append(socket.create_connection(d.addr()))
+        newest_silent = time.time()
+        half = socket.create_connection(d.addr())
+        half.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        idle.append(half)
+        # A client that asks and never reads, with a tiny receive window.
+        deaf = socket.socket()
+        deaf.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+        deaf.connect(d.addr())
+        for _ in range(50):
+            deaf.sendall(b"GET /metrics HTTP/1.1\r\n\r\n")
+        idle.append(deaf)
+        times = []
+        for _ in range(5):
+            st, _, body, secs = scrape(d.addr(), timeout=2)
+            times.append(secs)
+            if st != 200 or "vfioscope_build_info" not in body:
+                raise AssertionError("status %d" % st)
+        report("scrapes beside 40 silent, 1 half-sent and 1 deaf client",
+               max(times) < 0.5, "slowest scrape %.3f s" % max(times))
+        # A client that sends and resets: the daemon lives on (no SIGPIPE).
+        for _ in range(20):
+            s = socket.create_connection(d.addr())
+            s.sendall(b"GET /metrics HTTP/1.1\r\n\r\n")
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            s.close()
+        st, *_ = scrape(d.addr())
+        report("clients resetting mid-response", st == 200 and d.p.poll() is None, "status %d" % st)
+        # Deadlines: the newest silent client (the oldest ones were evicted
+        # for the newcomers) is closed by the daemon 5 s after it came.
+        idle[-3].settimeout(8)
+        try:
+            got = idle[-3].recv(1)
+        except OSError:
+            got = b""
+        age = time.time() - newest_silent
+        report("a silent client is closed at its deadline", got == b"" and 4.5 < age < 7,
+               "recv %r %.1f s after connecting" % (got, age))
+        t = time.time()
+        rc, err = d.stop(signal.SIGTERM)
+        report("SIGTERM with clients connected exits 0 promptly",
+               rc == 0 and time.time() - t < 2, "exit %r after %.2f s" % (rc, time.time() - t))
+    except (AssertionError, OSError, RuntimeError) as e:
+        report("slow clients", False, str(e))
+    finally:
+        for s in idle:
+            s.close()
+        if d.p.poll() is None:
+            d.p.kill()
+
+
+def main():
+    if not EXPORTER.exists():
+        print("FAIL: %s (%s not built)" % (SUITE, EXPORTER))
+        return 1
+    test_bad_flags()
+    test_busy_port()
+    test_serve()
+    test_ipv6()
+    test_slow_clients()
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

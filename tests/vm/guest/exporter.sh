@@ -1,0 +1,253 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# vfio-exporter against ground truth, through a real Prometheus (Debian's)
+# scraping it every second, asked through its HTTP query API:
+#  - E1 maps with a bad size (EINVAL) and E2 on a mapped IOVA (EEXIST) show
+#    as exactly those results;
+#  - N maps + N unmaps of S bytes: N ok maps and unmaps, N*S bytes each
+#    way, nothing mapped, the latency histogram's count and +Inf bucket N;
+#    the container's series are gone once it is released;
+#  - N maps of S bytes kept while held: N*S bytes mapped, N*S/4096 pages
+#    pinned, N DMA entries;
+#  - K external-user references leaked by the consumer module, older than
+#    --stale-after: K external users of the group, K stale external-user
+#    references, the live objects; 0 of each once released;
+#  - no event lost; every PromQL expression of dashboards/ (exprs.py)
+#    returns data; promtool check config passes; SIGTERM exits 0.
+# vm-stack: ours
+# vm-timeout: 420
+. "$VFIOSCOPE_ROOT/tests/vm/lib.sh"
+. "$VFIOSCOPE_ROOT/tests/vm/tools-lib.sh"
+
+N=40
+S=16384
+K=2
+E1=3
+E2=2
+STALE=2
+PROM=/tmp/prom
+LEAKS=/sys/kernel/debug/vfio_consumer/leaks
+command -v prometheus >/dev/null || fail "no prometheus binary (apt-get install prometheus)"
+
+ip link set lo up 2>/dev/null || busybox ip link set lo up || fail "cannot bring lo up"
+load_stack
+insmod "$MODDIR/testing/vfio_consumer.ko" || fail "insmod vfio_consumer failed"
+prom_pid=
+cleanup() {
+	[ -n "$prom_pid" ] && kill "$prom_pid" 2>/dev/null && wait "$prom_pid"
+	[ -n "${TOOL_PID_exporter:-}" ] && kill "$TOOL_PID_exporter" 2>/dev/null
+	echo release >$LEAKS 2>/dev/null
+	rmmod vfio_consumer
+	unbind_vfio "$bdf"
+	unload_stack
+}
+bdf=$(edu_bdf)
+trap cleanup EXIT
+
+# Started before edu is bound, so the group and device are seen created.
+tool_start exporter vfio-exporter -v --stale-after $STALE
+grep -q '^vfio-exporter: attaching with tp_btf: ' /tmp/exporter.err ||
+	fail "vfio-exporter -v: $(grep attaching /tmp/exporter.err)"
+bind_vfio "$bdf"
+group=$(iommu_group_of "$bdf")
+
+mkdir -p $PROM/data
+{
+	echo "global: { scrape_interval: 1s, evaluation_interval: 1s }"
+	[ -f "$VFIOSCOPE_ROOT/dashboards/vfioscope-rules.yml" ] &&
+		printf 'rule_files: ["%s"]\n' "$VFIOSCOPE_ROOT/dashboards/vfioscope-rules.yml"
+	echo "scrape_configs:"
+	echo "  - job_name: vfioscope"
+	echo "    scrape_interval: 1s"
+	echo "    scrape_timeout: 1s"
+	echo "    static_configs: [ { targets: ['127.0.0.1:9707'] } ]"
+} >$PROM/prometheus.yml
+promtool check config $PROM/prometheus.yml || fail "promtool check config failed"
+prometheus --config.file=$PROM/prometheus.yml --storage.tsdb.path=$PROM/data \
+	--web.listen-address=127.0.0.1:9090 >$PROM/log 2>&1 &
+prom_pid=$!
+
+# q EXPR: the value of an instant query with exactly one sample (or fail).
+# q_all EXPR: every sample, "labels value" per line.
+q_all() {
+	$PY - "$1" <<-'PYEOF'
+	import json, sys, urllib.parse, urllib.request
+	url = "http://127.0.0.1:9090/api/v1/query?" + urllib.parse.urlencode({"query": sys.argv[1]})
+	r = json.load(urllib.request.urlopen(url, timeout=10))
+	if r["status"] != "success":
+	    sys.exit("query %s: %s" % (sys.argv[1], r))
+	for s in r["data"]["result"]:
+	    v = s["value"][1]
+	    if v.endswith(".0") or "." not in v:
+	        v = str(int(float(v))) if v not in ("NaN", "+Inf", "-Inf") else v
+	    print(json.dumps(s["metric"], sort_keys=True), v)
+	PYEOF
+}
+q() {
+	local out
+	out=$(q_all "$1") || fail "query $1 failed"
+	[ "$(echo "$out" | grep -c .)" = 1 ] || fail "query $1: want one sample, got: '$out'"
+	echo "${out##* }"
+}
+# expect EXPR WANT: wait (up to 15 s: scrapes are 1 s apart) for the value.
+expect() {
+	local i got
+	for i in $(seq 30); do
+		got=$(q_all "$1" 2>/dev/null)
+		[ "$(echo "$got" | grep -c .)" = 1 ] && [ "${got##* }" = "$2" ] && {
+			log "$1 = $2"
+			return 0
+		}
+		sleep 0.5
+	done
+	fail "$1: got '$got', want $2"
+}
+
+for i in $(seq 120); do
+	$PY -c 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:9090/-/ready", timeout=2)' \
+		2>/dev/null && break
+	kill -0 $prom_pid 2>/dev/null || { tail -n 20 $PROM/log; fail "prometheus exited"; }
+	sleep 0.5
+done
+expect 'up{job="vfioscope"}' 1
+expect 'vfioscope_build_info{attach="tp_btf",kernel="'"$(uname -r)"'"}' 1
+expect 'vfioscope_stale_after_seconds' $STALE
+expect 'vfioscope_objects{kind="group"}' 1
+expect 'vfioscope_objects{kind="device"}' 1
+
+log "--- errors: $E1 maps of a bad size, $E2 on a mapped IOVA"
+$PY - "$group" $E1 $E2 >/tmp/errors.txt <<-'PYEOF' &
+import ctypes, fcntl, mmap, os, struct, sys, time
+group, e1, e2 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+# <linux/vfio.h>: _IO(';', 100 + n)
+SET_IOMMU, GROUP_SET_CONTAINER, IOMMU_MAP_DMA = 0x3b66, 0x3b68, 0x3b71
+c = os.open("/dev/vfio/vfio", os.O_RDWR)
+g = os.open("/dev/vfio/" + group, os.O_RDWR)
+fcntl.ioctl(g, GROUP_SET_CONTAINER, struct.pack("i", c))
+fcntl.ioctl(c, SET_IOMMU, 3)  # VFIO_TYPE1v2_IOMMU
+buf = mmap.mmap(-1, 1 << 16)
+vaddr = ctypes.addressof(ctypes.c_char.from_buffer(buf))
+def dma_map(iova, size):
+    try:
+        fcntl.ioctl(c, IOMMU_MAP_DMA, struct.pack("IIQQQ", 32, 3, vaddr, iova, size))
+        return 0
+    except OSError as e:
+        return -e.errno
+res = [dma_map(0x100000, 4095) for _ in range(e1)]
+res.append(dma_map(0x100000, 4096))
+res += [dma_map(0x100000, 4096) for _ in range(e2)]
+print("pid=%d results=%s" % (os.getpid(), ",".join(map(str, res))), flush=True)
+time.sleep(8)
+PYEOF
+epid=$!
+for i in $(seq 100); do [ -s /tmp/errors.txt ] && break; sleep 0.1; done
+cat /tmp/errors.txt
+grep -q "results=$(printf -- '-22,%.0s' $(seq $E1))0$(printf -- ',-17%.0s' $(seq $E2))$" /tmp/errors.txt ||
+	fail "the error client did not get $E1 EINVAL, one success and $E2 EEXIST"
+expect 'sum(vfioscope_dma_operations_total{op="map",result="EINVAL"})' $E1
+expect 'sum(vfioscope_dma_operations_total{op="map",result="EEXIST"})' $E2
+expect 'sum(vfioscope_dma_operations_total{op="map",result="ok"})' 1
+expect 'count(vfioscope_dma_operations_total{result!~"ok|EINVAL|EEXIST"}) or vector(0)' 0
+wait $epid || fail "the error client failed"
+# Released: its series are gone at the next scrape.
+expect 'absent(vfioscope_dma_operations_total)' 1
+expect 'vfioscope_dma_duration_seconds_count{op="map"}' 1
+
+log "--- $N maps + unmaps of $S bytes"
+vfio_workload -n $N -s $S --hold 15 >/tmp/work.txt &
+wpid=$!
+for i in $(seq 100); do [ -s /tmp/work.txt ] && break; sleep 0.1; done
+cat /tmp/work.txt
+expect 'sum(vfioscope_dma_operations_total{op="map",result="ok"})' $N
+expect 'sum(vfioscope_dma_operations_total{op="unmap",result="ok"})' $N
+expect 'sum(vfioscope_dma_operations_total{result!="ok"}) or vector(0)' 0
+expect 'sum(vfioscope_dma_bytes_total{op="map"})' $((N * S))
+expect 'sum(vfioscope_dma_bytes_total{op="unmap"})' $((N * S))
+expect 'sum(vfioscope_dma_mapped_bytes)' 0
+expect 'sum(vfioscope_dma_pinned_pages)' 0
+expect 'sum(vfioscope_dma_entries)' 0
+expect 'vfioscope_dma_duration_seconds_count{op="map"}' $((N + 1))
+expect 'vfioscope_dma_duration_seconds_bucket{op="map",le="+Inf"}' $((N + 1))
+expect 'vfioscope_dma_duration_seconds_count{op="unmap"}' $N
+expect 'vfioscope_dma_duration_seconds_sum{op="unmap"} > bool 0' 1
+wait $wpid || fail "vfio_workload failed"
+expect 'absent(vfioscope_dma_operations_total)' 1
+
+log "--- $N maps of $S bytes kept while held"
+vfio_workload -n $N -s $S --keep --hold 15 >/tmp/work.txt &
+wpid=$!
+for i in $(seq 100); do [ -s /tmp/work.txt ] && break; sleep 0.1; done
+cat /tmp/work.txt
+expect 'sum(vfioscope_dma_operations_total{op="map",result="ok"})' $N
+expect 'sum(vfioscope_dma_operations_total{op="unmap",result="ok"})' 0
+expect 'sum(vfioscope_dma_mapped_bytes)' $((N * S))
+expect 'sum(vfioscope_dma_pinned_pages)' $((N * S / 4096))
+expect 'sum(vfioscope_dma_entries)' $N
+expect 'vfioscope_objects{kind="container"}' 1
+log "/metrics excerpt (held):"
+curl -s 127.0.0.1:9707/metrics >/tmp/metrics.txt || fail "curl /metrics failed"
+grep -v '^# HELP' /tmp/metrics.txt | grep -v 'bucket.*le="0.0000[0-9]*"' | head -n 60
+wait $wpid || fail "vfio_workload --keep failed"
+expect 'absent(vfioscope_dma_operations_total)' 1
+expect 'vfioscope_objects{kind="container"}' 0
+# The teardown is no operation: the unmap histogram did not move.
+expect 'vfioscope_dma_duration_seconds_count{op="unmap"}' $N
+
+log "--- $K external-user references leaked"
+vfio_leaker --leak $K >/tmp/leaker.txt || fail "vfio_leaker --leak failed"
+cat /tmp/leaker.txt
+assert_eq "$(cat $LEAKS)" $K "leaks the module holds"
+expect "vfioscope_external_users{group=\"$group\"}" $K
+expect 'vfioscope_objects{kind="container"}' 1
+sleep $((STALE + 1))
+expect 'vfioscope_stale_references{kind="external_user"}' $K
+q_all 'vfioscope_stale_references'
+# Every expression of the dashboard and the rules returns data now (the
+# operations above are within their 1m/5m/10m windows).  An alerting
+# rule's threshold (a trailing "> 0.01") is cut: what is asked is that
+# its metrics are there, not that the alert fires.
+if [ -x "$VFIOSCOPE_ROOT/dashboards/exprs.py" ]; then
+	sleep 1
+	$PY "$VFIOSCOPE_ROOT/dashboards/exprs.py" --source >/tmp/exprs.txt || fail "dashboards/exprs.py failed"
+	$PY - /tmp/exprs.txt <<-'PYEOF' || fail "PromQL expressions without data: see above"
+	import json, re, sys, urllib.parse, urllib.request
+	def query(e):
+	    url = "http://127.0.0.1:9090/api/v1/query?" + urllib.parse.urlencode({"query": e})
+	    r = json.load(urllib.request.urlopen(url, timeout=10))
+	    if r["status"] != "success":
+	        raise SystemExit("query %s: %s" % (e, r))
+	    return r["data"]["result"]
+	bad = 0
+	for line in open(sys.argv[1]):
+	    src, expr = line.rstrip("\n").split("\t", 1)
+	    res = query(expr)
+	    how = "as is"
+	    if not res and src.startswith("rule "):
+	        m = re.match(r"^(.*\S)\s*(>|<|>=|<=|==|!=)\s*[-+0-9.e]+$", expr, re.S)
+	        if m:
+	            res = query(m.group(1))
+	            how = "without its threshold"
+	    print("# %s (%s): %d series%s" % (src, how, len(res),
+	          "" if res else "  <-- NO DATA: " + expr))
+	    bad += not res
+	sys.exit(1 if bad else 0)
+	PYEOF
+else
+	log "dashboards/exprs.py missing: expressions of dashboards/ not checked"
+fi
+
+echo release >$LEAKS || fail "release of the leaks failed"
+expect "vfioscope_external_users{group=\"$group\"}" 0
+expect 'vfioscope_stale_references{kind="external_user"}' 0
+expect 'vfioscope_objects{kind="container"}' 0
+expect 'sum(vfioscope_lost_events_total)' 0
+expect 'count(vfioscope_lost_events_total)' 3
+
+kill $prom_pid && wait $prom_pid
+prom_pid=
+kill -TERM "$TOOL_PID_exporter" || fail "vfio-exporter is gone before SIGTERM"
+rc=0
+wait "$TOOL_PID_exporter" || rc=$?
+TOOL_PID_exporter=
+[ $rc = 0 ] || { tail -n 20 /tmp/exporter.err; fail "vfio-exporter exited with status $rc on SIGTERM"; }
+log "vfio-exporter stopped with exit 0 on SIGTERM"

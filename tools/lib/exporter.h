@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfio-exporter's metrics, without sockets: the state the daemon keeps
+ * (the BPF maps of bpf/vfio-exporter.bpf.c and a reftrack fed from its
+ * ring buffer) and the function that renders it in the Prometheus text
+ * exposition format 0.0.4 into a buffer.  The names, types and labels are
+ * docs/metrics.md's.  tools/vfio-exporter.c serves the buffer; the host
+ * test (tests/bpf/vfio_exporter_test.c) compares it with crafted events.
+ */
+#ifndef __EXPORTER_H
+#define __EXPORTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reftrack.h"
+#include "vfio_tools.h"
+
+/* The smallest and largest `le` rendered, as 2^k ns: 1.024 us to 34.4 s. */
+#define EXP_LE_MIN_LOG2	10
+#define EXP_LE_MAX_LOG2	35
+
+/* A growable text buffer; after an allocation failure `failed` stays set. */
+struct strbuf {
+	char *buf;
+	size_t len, cap;
+	bool failed;
+};
+
+void strbuf_reset(struct strbuf *b);
+void strbuf_free(struct strbuf *b);
+__attribute__((format(printf, 2, 3)))
+void strbuf_printf(struct strbuf *b, const char *fmt, ...);
+
+struct exporter_opts {
+	/* Map fds of bpf/vfio-exporter.bpf.c; -1 each when nothing is attached. */
+	int containers_fd, hists_fd, lost_fd;
+	enum vfio_attach_mode mode;	/* ATTACH_NONE: serve build info only */
+	uint64_t stale_after_ns;
+	size_t max_refs;		/* outstanding gets remembered */
+	const char *version;
+};
+
+struct exporter {
+	struct exporter_opts o;
+	struct reftrack *rt;
+	char kernel[128];		/* uname -r */
+	uint64_t scrapes;
+};
+
+struct exporter *exporter__new(const struct exporter_opts *opts);
+void exporter__free(struct exporter *ex);
+
+/* ring_buffer__new() callback: one struct leak_event. */
+int exporter__event(void *ex, void *data, size_t size);
+
+/*
+ * Render every metric into b (reset first) as of now_ns (CLOCK_MONOTONIC,
+ * the clock of the events' ts), and drop the rows of released containers
+ * from the map: their series are gone from this scrape on.  Returns 0 or
+ * a negative errno (a map read failed, out of memory).
+ */
+int exporter__render(struct exporter *ex, struct strbuf *b, uint64_t now_ns);
+
+/* "0.000001024": ns as seconds, exactly (no binary floating point). */
+char *exporter__fmt_seconds(char *buf, size_t len, uint64_t ns);
+
+/* "ok", "EINVAL", ..., "error": the result label of a ret (0 or -errno). */
+const char *exporter__result_name(int err);
+
+#endif /* __EXPORTER_H */
