@@ -5,6 +5,7 @@
 #   make         build modules, BPF objects, skeletons, tools and tests
 #   make check   deps + build + every test; ends with "N passed, N failed"
 #   make demo    deps + build + boot the VM and show the tools at work
+#   make bench   deps + build + the benchmarks (bench/run.sh), into docs/performance.md
 #
 # KVER=<ver>      build against that Debian kernel (default: newest 6.1 *-amd64)
 # VM_TESTS="a b"  run only these VM tests (names under tests/vm/guest/)
@@ -54,14 +55,15 @@ TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB := $(O)/tests/lib/libtest.a
 TEST_SRCS := $(filter-out %.bpf.c,$(wildcard tests/host/*.c tests/bpf/*.c tests/vm/progs/*.c))
 TEST_PROGS := $(addprefix $(O)/tests/,$(notdir $(TEST_SRCS:.c=)))
+BENCH_PROGS := $(patsubst bench/%.c,$(O)/bench/%,$(wildcard bench/*.c))
 
 vpath %.bpf.c bpf tests/bpf
 vpath %.c tests/host tests/bpf tests/vm/progs
 
 .PHONY: all deps modules bpf tools tests check demo bench clean distclean \
-	kernel-tree vm-image run-tests run-demo
+	kernel-tree vm-image run-tests run-demo modules-notrace bench-progs run-bench
 
-all: modules bpf tools tests vm-image
+all: modules bpf tools tests bench-progs vm-image
 
 deps:
 	$(Q)scripts/deps.sh
@@ -91,6 +93,20 @@ $(MOD_OUT)/.built: $(KOUT)/kver $(MOD_SRC)
 	$(Q)scripts/check-btf.sh $(MOD_OUT)
 	$(Q)touch $@
 
+# The same modules with every tracepoint compiled out (<linux/tracepoint.h>
+# turns them into empty inlines under NOTRACE), in their own mirror: the
+# baseline that bench/ compares "tracepoints disabled" against.
+NOTRACE_OUT := $(KOUT)/modules-notrace
+
+modules-notrace: $(NOTRACE_OUT)/.built
+$(NOTRACE_OUT)/.built: $(KOUT)/kver $(MOD_SRC)
+	$(call msg,KBUILD,$(NOTRACE_OUT) (NOTRACE))
+	$(Q)mkdir -p $(NOTRACE_OUT)/tracepoints && cp -rsf $(CURDIR)/kernel/. $(NOTRACE_OUT)/
+	$(Q)! test -d tracepoints || cp -rsf $(CURDIR)/tracepoints/. $(NOTRACE_OUT)/tracepoints/
+	$(Q)find -L $(NOTRACE_OUT) -type l -delete
+	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR)/$(NOTRACE_OUT) KCFLAGS=-DNOTRACE $(if $(filter 1,$(V)),V=1,-s) modules
+	$(Q)touch $@
+
 # --- BPF and user space -------------------------------------------------------
 
 bpf: $(SKELS)
@@ -115,6 +131,7 @@ $(LIB): $(patsubst tools/lib/%.c,$(O)/lib/%.o,$(LIB_SRCS))
 
 tools: $(TOOLS)
 tests: $(TEST_PROGS)
+bench-progs: $(BENCH_PROGS)
 
 $(O)/tools/%: tools/%.c $(SKELS) $(LIB) $(wildcard tools/*.h tools/lib/*.h bpf/*.h)
 	$(call msg,CC,$@)
@@ -131,6 +148,11 @@ $(TESTLIB): $(patsubst tests/lib/%.c,$(O)/tests/lib/%.o,$(TESTLIB_SRCS))
 	$(Q)mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
 
 $(O)/tests/%: %.c $(SKELS) $(LIB) $(TESTLIB) $(wildcard tests/lib/*.h tools/lib/*.h bpf/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) $< $(TESTLIB) $(LIB) $(LDLIBS) -o $@
+
+$(O)/bench/%: bench/%.c $(TESTLIB) $(LIB) $(wildcard tests/lib/*.h kernel/include/uapi/vfioscope/*.h)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) $< $(TESTLIB) $(LIB) $(LDLIBS) -o $@
@@ -152,11 +174,18 @@ demo: deps
 	$(Q)$(MAKE) all
 	$(Q)$(MAKE) run-demo
 
+bench: deps
+	$(Q)$(MAKE) all modules-notrace
+	$(Q)$(MAKE) run-bench
+
 # Without deps or build: for iterating on tests.
 run-tests:
 	$(Q)KVER=$(KVER) O=$(O) VM_TESTS="$(VM_TESTS)" tests/run-all.sh
 run-demo:
 	$(Q)KVER=$(KVER) O=$(O) scripts/demo.sh
+# ROUNDS=N (default 5) alternating boots per stack.
+run-bench:
+	$(Q)KVER=$(KVER) O=$(O) ROUNDS=$(ROUNDS) bench/run.sh
 
 clean:
 	$(Q)rm -rf $(O)

@@ -58,15 +58,20 @@ struct vfio_run {
 	bool pinned;			/* false: VM_PFNMAP, nothing to unpin */
 };
 
-#define VFIO_RUNS_PER_CHUNK \
-	((PAGE_SIZE - sizeof(struct list_head) - sizeof(unsigned int)) / \
-	 sizeof(struct vfio_run))
-
 struct vfio_run_chunk {
 	struct list_head next;		/* in vfio_dma.runs */
 	unsigned int nr;
-	struct vfio_run runs[VFIO_RUNS_PER_CHUNK];
+	unsigned int cap;		/* room in runs[] */
+	struct vfio_run runs[];
 };
+
+#define VFIO_RUNS_PER_CHUNK \
+	((PAGE_SIZE - sizeof(struct vfio_run_chunk)) / sizeof(struct vfio_run))
+/*
+ * Most mappings are one run (a small buffer, a huge page): their first
+ * chunk is small, so a MAP_DMA does not allocate a whole page for it.
+ */
+#define VFIO_RUNS_FIRST_CHUNK	4
 
 /*
  * What one map, unmap or teardown did, for its trace event.  Times are
@@ -291,11 +296,14 @@ static int vfio_dma_add_run(struct vfio_dma *dma, dma_addr_t iova,
 
 	if (!list_empty(&dma->runs))
 		chunk = list_last_entry(&dma->runs, struct vfio_run_chunk, next);
-	if (!chunk || chunk->nr == VFIO_RUNS_PER_CHUNK) {
-		chunk = kmalloc(sizeof(*chunk), GFP_KERNEL_ACCOUNT);
+	if (!chunk || chunk->nr == chunk->cap) {
+		unsigned int cap = chunk ? VFIO_RUNS_PER_CHUNK : VFIO_RUNS_FIRST_CHUNK;
+
+		chunk = kmalloc(struct_size(chunk, runs, cap), GFP_KERNEL_ACCOUNT);
 		if (!chunk)
 			return -ENOMEM;
 		chunk->nr = 0;
+		chunk->cap = cap;
 		list_add_tail(&chunk->next, &dma->runs);
 	}
 	run = &chunk->runs[chunk->nr++];
@@ -417,8 +425,10 @@ static int vfio_dma_map_batch(struct vfio_iommu *iommu, struct vfio_dma *dma,
 static int vfio_dma_pin_map(struct vfio_iommu *iommu, struct vfio_dma *dma,
 			    struct vfio_dma_op *op)
 {
-	const unsigned long batch = PAGE_SIZE / sizeof(struct page *);
+	unsigned long batch = PAGE_SIZE / sizeof(struct page *);
 	unsigned long total = dma->size >> PAGE_SHIFT, done = 0;
+	/* Small maps pin into the stack, not into a page of their own. */
+	struct page *small[16];
 	unsigned int gup_flags = FOLL_LONGTERM;
 	struct mm_struct *mm = dma->mm;
 	struct page **pages;
@@ -427,9 +437,14 @@ static int vfio_dma_pin_map(struct vfio_iommu *iommu, struct vfio_dma *dma,
 	if (dma->prot & IOMMU_WRITE)
 		gup_flags |= FOLL_WRITE;
 
-	pages = (struct page **)__get_free_page(GFP_KERNEL);
-	if (!pages)
-		return -ENOMEM;
+	if (total <= ARRAY_SIZE(small)) {
+		pages = small;
+		batch = ARRAY_SIZE(small);
+	} else {
+		pages = (struct page **)__get_free_page(GFP_KERNEL);
+		if (!pages)
+			return -ENOMEM;
+	}
 
 	while (done < total) {
 		unsigned long vaddr = dma->vaddr + (done << PAGE_SHIFT);
@@ -439,6 +454,18 @@ static int vfio_dma_pin_map(struct vfio_iommu *iommu, struct vfio_dma *dma,
 		u64 t = vfio_dma_op_clock(op);
 		long n, i;
 
+		/*
+		 * Lockless first, when pinning for ourselves: 6.1's
+		 * pin_user_pages_remote() walks a THP 4 KiB at a time once it
+		 * fills pages[] (batching came in 6.5), pin_user_pages_fast()
+		 * takes a whole PMD at once and skips mmap_lock.  Whatever it
+		 * cannot pin (VM_PFNMAP, a fault that fails) takes the locked
+		 * path, which decides the errno as before.
+		 */
+		n = mm == current->mm ?
+		    pin_user_pages_fast(vaddr, want, gup_flags, pages) : 0;
+		if (n > 0)
+			goto pinned;
 		mmap_read_lock(mm);
 		n = pin_user_pages_remote(mm, vaddr, want, gup_flags, pages,
 					  NULL, NULL);
@@ -461,7 +488,7 @@ static int vfio_dma_pin_map(struct vfio_iommu *iommu, struct vfio_dma *dma,
 			continue;
 		}
 		mmap_read_unlock(mm);
-
+pinned:
 		/* Reserved pages (the zero page) cost no locked memory. */
 		for (i = 0; i < n; i++) {
 			if (!PageReserved(pages[i]))
@@ -485,7 +512,8 @@ static int vfio_dma_pin_map(struct vfio_iommu *iommu, struct vfio_dma *dma,
 		cond_resched();
 	}
 
-	free_page((unsigned long)pages);
+	if (pages != small)
+		free_page((unsigned long)pages);
 	return ret;
 }
 

@@ -1,0 +1,74 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make bench`: boot the VM once per stack per round, ours and Debian's
+# in-tree VFIO alternating (ROUNDS rounds, default 5; the stack that goes
+# first alternates too), run bench/guest.sh in each boot, collect its
+# "@@ bench" lines, print the tables (bench/report.py) and write them into
+# docs/performance.md between its "bench:begin" and "bench:end" markers.
+#
+#   bench/run.sh            (O, KVER, ROUNDS from the environment)
+#
+# Raw results and console logs: $O/bench/runs/<run>/ (latest -> newest).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+export O=${O:-build}
+export KVER=${KVER:-$("$root/scripts/kver.sh")}
+ROUNDS=${ROUNDS:-5}
+[ "$ROUNDS" -ge 1 ] 2>/dev/null || { echo "bench: ROUNDS must be a number >= 1" >&2; exit 2; }
+
+run_id=$(date +%Y%m%d-%H%M%S)-$$
+dir=$root/$O/bench/runs/$run_id
+mkdir -p "$dir"
+ln -sfn "$run_id" "$root/$O/bench/runs/latest"
+results=$dir/results.txt
+: >"$results"
+
+start=$(date +%s)
+for r in $(seq "$ROUNDS"); do
+	if [ $((r % 2)) -eq 1 ]; then order="ours intree"; else order="intree ours"; fi
+	for stack in $order; do
+		job=$dir/r$r-$stack.sh
+		cat >"$job" <<-JOB
+		#!/bin/bash
+		export O=$O KVER=$KVER VFIOSCOPE_ROOT=$root VFIOSCOPE_BUILD=$root/$O
+		bash $root/bench/guest.sh $stack 2>&1 | tee /dev/ttyS1
+		exit \${PIPESTATUS[0]}
+		JOB
+		echo "# bench: round $r/$ROUNDS, $stack stack ($(($(date +%s) - start))s so far)" >&2
+		rc=0
+		"$root/tests/vm/boot.sh" --timeout 900 --log "$dir/r$r-$stack.log" \
+			--out "$dir/r$r-$stack.out" "$job" || rc=$?
+		if [ $rc -ne 0 ]; then
+			echo "bench: round $r ($stack) failed with status $rc; its output:" >&2
+			tail -n 30 "$dir/r$r-$stack.out" >&2 || true
+			echo "console log: $dir/r$r-$stack.log" >&2
+			exit 1
+		fi
+		grep -a '^@@ bench ' "$dir/r$r-$stack.out" | sed "s/^@@ bench /round=$r /" >>"$results"
+	done
+done
+
+table=$dir/table.md
+{
+	echo "From \`make bench\` on $(date -u +%Y-%m-%d), Debian $KVER guest under qemu TCG" \
+		"($(nproc) host cores), $(($(date +%s) - start)) s for the whole run."
+	echo
+	python3 "$root/bench/report.py" "$results"
+} >"$table"
+cat "$table"
+
+doc=$root/docs/performance.md
+if [ -f "$doc" ] && grep -q '^<!-- bench:begin -->$' "$doc" && grep -q '^<!-- bench:end -->$' "$doc"; then
+	python3 - "$doc" "$table" <<-'PYEOF'
+	import sys
+	doc, table = sys.argv[1], open(sys.argv[2]).read()
+	s = open(doc).read()
+	a = s.index("<!-- bench:begin -->\n") + len("<!-- bench:begin -->\n")
+	b = s.index("<!-- bench:end -->")
+	open(doc, "w").write(s[:a] + table + s[b:])
+	PYEOF
+	echo "# bench: table written into docs/performance.md (raw: $results)" >&2
+else
+	echo "# bench: docs/performance.md has no bench:begin/end markers; table left in $table" >&2
+fi
