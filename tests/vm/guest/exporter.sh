@@ -29,7 +29,6 @@ PROM=/tmp/prom
 LEAKS=/sys/kernel/debug/vfio_consumer/leaks
 command -v prometheus >/dev/null || fail "no prometheus binary (apt-get install prometheus)"
 
-ip link set lo up 2>/dev/null || busybox ip link set lo up || fail "cannot bring lo up"
 load_stack
 insmod "$MODDIR/testing/vfio_consumer.ko" || fail "insmod vfio_consumer failed"
 prom_pid=

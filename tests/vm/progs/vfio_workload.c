@@ -7,6 +7,8 @@
  *
  *   vfio_workload [-n N] [-s SIZE] [--keep] [--hold SECS] [--dma]
  *
+ * SIZE is bytes, or with a K, M or G suffix (64K, 2M).
+ *
  * --keep    leave the N mappings in place (at N distinct IOVAs) until exit
  * --hold    sleep SECS before tearing down (tools can watch live state)
  * --dma     after each map, run an edu DMA round trip through it
@@ -20,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "vfio_util.h"
 
 #define IOVA_BASE 0x100000ULL
@@ -77,7 +80,8 @@ int main(int argc, char **argv)
 		{ "dma", no_argument, NULL, 'd' },
 		{ }
 	};
-	unsigned long n = 100, size = 4096, hold = 0, i;
+	unsigned long n = 100, hold = 0, i;
+	__u64 size = 4096;
 	int keep = 0, dma = 0, c;
 	uint64_t *map_ns, *unmap_ns, t;
 	struct vfio_dev d;
@@ -86,16 +90,29 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "n:s:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': n = strtoul(optarg, NULL, 0); break;
-		case 's': size = strtoul(optarg, NULL, 0); break;
+		case 's':
+			/* 4096, 64K, 2M: the tools' own size syntax */
+			if (parse_size(optarg, &size))
+				usage();
+			break;
 		case 'k': keep = 1; break;
 		case 'H': hold = strtoul(optarg, NULL, 0); break;
 		case 'd': dma = 1; break;
 		default: usage();
 		}
 	}
-	if (optind != argc || !n || !size || size % 4096 ||
-	    IOVA_BASE + (keep ? n : 1) * size > EDU_IOVA_LIMIT)
+	if (optind != argc)
 		usage();
+	if (!n || !size || size % 4096) {
+		fprintf(stderr, "vfio_workload: -n must be > 0 and -s a multiple of 4096\n");
+		return 2;
+	}
+	if (IOVA_BASE + (keep ? n : 1) * size > EDU_IOVA_LIMIT) {
+		fprintf(stderr, "vfio_workload: %lu maps of %llu bytes do not fit edu's %llu MiB DMA window%s\n",
+			keep ? n : 1, (unsigned long long)size, EDU_IOVA_LIMIT >> 20,
+			keep ? " (--keep puts each at its own IOVA)" : "");
+		return 2;
+	}
 
 	map_ns = calloc(n, sizeof(*map_ns));
 	unmap_ns = calloc(n, sizeof(*unmap_ns));
@@ -120,8 +137,8 @@ int main(int argc, char **argv)
 		vfio_dma_unmap(d.container, iova, size);
 		unmap_ns[i] = now_ns() - t;
 	}
-	printf("pid=%d maps=%lu size=%lu map_ns_p50=%llu unmap_ns_p50=%llu\n",
-	       getpid(), n, size, (unsigned long long)median(map_ns, n),
+	printf("pid=%d maps=%lu size=%llu map_ns_p50=%llu unmap_ns_p50=%llu\n",
+	       getpid(), n, (unsigned long long)size, (unsigned long long)median(map_ns, n),
 	       keep ? 0ULL : (unsigned long long)median(unmap_ns, n));
 	fflush(stdout);
 	if (hold)
