@@ -88,7 +88,9 @@ if ! kill -0 "$TOOL_PID_exporter" 2>/dev/null; then
 	fail "vfio-exporter died (exit status $?)"
 fi
 curl -sS -o /tmp/metrics.txt http://127.0.0.1:9707/metrics || fail "cannot scrape vfio-exporter"
-grep -E '^vfioscope_(build_info|dma_operations_total|dma_bytes_total|dma_duration_seconds_(sum|count)|stale_references|external_users|lost_events_total)' \
+# Per-container series go with their container, and the one left is the
+# leaked one: show what outlives containers.
+grep -E '^vfioscope_(build_info|dma_duration_seconds_(sum|count)|objects|stale_references|external_users|lost_events_total)' \
 	/tmp/metrics.txt | head -n 24
 tool_stop exporter
 
