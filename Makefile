@@ -61,7 +61,8 @@ vpath %.bpf.c bpf tests/bpf
 vpath %.c tests/host tests/bpf tests/vm/progs
 
 .PHONY: all deps modules bpf tools tests check demo bench clean distclean \
-	kernel-tree vm-image run-tests run-demo modules-notrace bench-progs run-bench
+	kernel-tree vm-image run-tests run-demo modules-notrace bench-progs run-bench \
+	fuzz
 
 all: modules bpf tools tests bench-progs vm-image
 
@@ -177,6 +178,11 @@ demo: deps
 bench: deps
 	$(Q)$(MAKE) all modules-notrace
 	$(Q)$(MAKE) run-bench
+
+# The uAPI fuzzer in the VM, >= 1,000,000 ops (FUZZ_OPS, FUZZ_SEED,
+# FUZZ_THREADS, FUZZ_PROCS to change the run; a failure prints its replay).
+fuzz: all
+	$(Q)KVER=$(KVER) O=$(O) scripts/fuzz.sh
 
 # Without deps or build: for iterating on tests.
 run-tests:

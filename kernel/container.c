@@ -25,6 +25,7 @@ static void vfio_container_release(struct kref *kref)
 	WARN_ON(!list_empty(&container->group_list));
 	ida_free(&vfio.container_ida, container->id);
 	kfree(container);
+	atomic_dec(&vfio.nr_containers);
 }
 
 noinline void vfio_container_get(struct vfio_container *container)
@@ -202,7 +203,8 @@ static int vfio_container_fops_open(struct inode *inode, struct file *file)
 	struct vfio_container *container;
 	int id;
 
-	container = kzalloc(sizeof(*container), GFP_KERNEL);
+	container = vfio_fault(VFIO_FAULT_ALLOC) ? NULL :
+		    kzalloc(sizeof(*container), GFP_KERNEL);
 	if (!container)
 		return -ENOMEM;
 
@@ -218,6 +220,7 @@ static int vfio_container_fops_open(struct inode *inode, struct file *file)
 	init_rwsem(&container->group_lock);
 	INIT_LIST_HEAD(&container->group_list);
 	file->private_data = container;
+	atomic_inc(&vfio.nr_containers);
 	trace_vfio_container_open(id);
 	vfio_trace_ref(get, CONTAINER, id, 1);
 	return 0;

@@ -254,6 +254,7 @@ static int vfio_device_fops_release(struct inode *inode, struct file *file)
 	__vfio_group_container_user_put(group);
 	mutex_unlock(&group->group_lock);
 
+	atomic_dec(&vfio.nr_device_files);
 	/* After this, unregistration may complete and vdev may be freed. */
 	vfio_device_put(vdev);
 	/* Pairs with get_file() in vfio_device_open_file(). */
@@ -346,6 +347,7 @@ struct file *vfio_device_open_file(struct vfio_device *vdev)
 		goto err_close;
 	}
 	file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
+	atomic_inc(&vfio.nr_device_files);
 	return file;
 
 err_close:

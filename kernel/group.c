@@ -30,6 +30,7 @@ static void vfio_group_dev_release(struct device *dev)
 	mutex_destroy(&group->device_lock);
 	mutex_destroy(&group->group_lock);
 	kfree(group);
+	atomic_dec(&vfio.nr_groups);
 }
 
 /* Called with vfio.group_lock held (kref_put_mutex), releases it. */
@@ -92,7 +93,8 @@ static struct vfio_group *__vfio_group_create(struct iommu_group *iommu_group)
 
 	lockdep_assert_held(&vfio.group_lock);
 
-	group = kzalloc(sizeof(*group), GFP_KERNEL);
+	group = vfio_fault(VFIO_FAULT_ALLOC) ? NULL :
+		kzalloc(sizeof(*group), GFP_KERNEL);
 	if (!group)
 		return ERR_PTR(-ENOMEM);
 
@@ -102,6 +104,8 @@ static struct vfio_group *__vfio_group_create(struct iommu_group *iommu_group)
 		return ERR_PTR(minor);
 	}
 
+	/* Freed with the struct device from here on, even on error. */
+	atomic_inc(&vfio.nr_groups);
 	kref_init(&group->kref);	/* the caller's reference */
 	group->id = iommu_group_id(iommu_group);
 	/* Pairs with iommu_group_put() in vfio_group_dev_release(). */

@@ -28,6 +28,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
+#include <vfioscope/fault.h>
 #include <vfioscope/vfio.h>
 
 #include "vfio_trace.h"
@@ -96,6 +97,11 @@ struct vfio_core {
 
 	struct mutex iommu_drivers_lock; /* protects iommu_drivers_list */
 	struct list_head iommu_drivers_list;
+
+	/* Objects alive, for /sys/kernel/debug/vfio/objects (fault.c). */
+	atomic_t nr_containers;
+	atomic_t nr_groups;
+	atomic_t nr_device_files;
 };
 
 extern struct vfio_core vfio;
@@ -126,6 +132,10 @@ void vfio_device_put(struct vfio_device *vdev);
 struct vfio_device *vfio_group_device_get_by_name(struct vfio_group *group,
 						  char *buf);
 struct file *vfio_device_open_file(struct vfio_device *vdev);
+
+/* fault.c */
+void vfio_fault_init(void);
+void vfio_fault_exit(void);
 
 /* iommu_drivers.c */
 int vfio_iommu_drivers_check_extension(unsigned long arg);

@@ -17,6 +17,7 @@
  * UNMAP_FLAG_VADDR are EINVAL), no dirty-page tracking (no migration
  * capability, VFIO_IOMMU_DIRTY_PAGES is ENOTTY), no nesting.
  */
+#include <linux/debugfs.h>
 #include <linux/iommu.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
@@ -24,9 +25,11 @@
 #include <linux/module.h>
 #include <linux/rbtree.h>
 #include <linux/sched/mm.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include <vfioscope/fault.h>
 #include <vfioscope/vfio.h>
 
 #include "vfio_trace.h"
@@ -37,6 +40,14 @@ static unsigned int dma_entry_limit __read_mostly = U16_MAX;
 module_param(dma_entry_limit, uint, 0644);
 MODULE_PARM_DESC(dma_entry_limit,
 		 "Maximum number of user DMA mappings per container (65535).");
+
+/*
+ * What every container of this module holds, for
+ * /sys/kernel/debug/vfio/type1 (leak checks after fault injection).
+ */
+static atomic_long_t vfio_type1_nr_iommus;
+static atomic_long_t vfio_type1_nr_mappings;
+static atomic_long_t vfio_type1_nr_pinned;
 
 /* A usable IOVA range, inclusive. */
 struct vfio_iova {
@@ -288,30 +299,30 @@ static void vfio_dma_link(struct vfio_iommu *iommu, struct vfio_dma *new)
 
 /* ---- pinning and mapping ------------------------------------------------- */
 
-static int vfio_dma_add_run(struct vfio_dma *dma, dma_addr_t iova,
-			    unsigned long pfn, unsigned long npages, bool pinned)
+/*
+ * The slot the next run of @dma goes to, with a chunk allocated for it
+ * if needed; the run counts once vfio_dma_map_run() fills it in.
+ * Allocating before iommu_map() means a failed allocation never has a
+ * fresh mapping to take down again (see docs/reliability.md, findings).
+ */
+static struct vfio_run *vfio_dma_next_run(struct vfio_dma *dma)
 {
 	struct vfio_run_chunk *chunk = NULL;
-	struct vfio_run *run;
 
 	if (!list_empty(&dma->runs))
 		chunk = list_last_entry(&dma->runs, struct vfio_run_chunk, next);
 	if (!chunk || chunk->nr == chunk->cap) {
 		unsigned int cap = chunk ? VFIO_RUNS_PER_CHUNK : VFIO_RUNS_FIRST_CHUNK;
 
-		chunk = kmalloc(struct_size(chunk, runs, cap), GFP_KERNEL_ACCOUNT);
+		chunk = vfio_fault(VFIO_FAULT_ALLOC) ? NULL :
+			kmalloc(struct_size(chunk, runs, cap), GFP_KERNEL_ACCOUNT);
 		if (!chunk)
-			return -ENOMEM;
+			return NULL;
 		chunk->nr = 0;
 		chunk->cap = cap;
 		list_add_tail(&chunk->next, &dma->runs);
 	}
-	run = &chunk->runs[chunk->nr++];
-	run->iova = iova;
-	run->pfn = pfn;
-	run->npages = npages;
-	run->pinned = pinned;
-	return 0;
+	return &chunk->runs[chunk->nr];
 }
 
 /* Map one run; on success it is recorded in @dma. */
@@ -319,22 +330,30 @@ static int vfio_dma_map_run(struct vfio_iommu *iommu, struct vfio_dma *dma,
 			    dma_addr_t iova, unsigned long pfn,
 			    unsigned long npages, bool pinned)
 {
+	struct vfio_run *run = vfio_dma_next_run(dma);
+	struct vfio_run_chunk *chunk;
 	int ret;
 
+	if (!run)
+		return -ENOMEM;
+	if (vfio_fault(VFIO_FAULT_IOMMU_MAP))
+		return -ENOMEM;
 	/* VFIO devices must be coherent: always IOMMU_CACHE, as in-tree. */
 	ret = iommu_map(iommu->domain, iova, PFN_PHYS(pfn),
 			npages << PAGE_SHIFT, dma->prot | IOMMU_CACHE);
 	if (ret)
-		return ret;
+		return ret;	/* an empty chunk stays: freed with the rest */
 
-	ret = vfio_dma_add_run(dma, iova, pfn, npages, pinned);
-	if (ret) {
-		iommu_unmap(iommu->domain, iova, npages << PAGE_SHIFT);
-		return ret;
-	}
+	run->iova = iova;
+	run->pfn = pfn;
+	run->npages = npages;
+	run->pinned = pinned;
+	chunk = list_last_entry(&dma->runs, struct vfio_run_chunk, next);
+	chunk->nr++;
 	if (pinned) {
 		dma->pinned += npages;
 		iommu->pinned += npages;
+		atomic_long_add(npages, &vfio_type1_nr_pinned);
 	}
 	return 0;
 }
@@ -441,7 +460,8 @@ static int vfio_dma_pin_map(struct vfio_iommu *iommu, struct vfio_dma *dma,
 		pages = small;
 		batch = ARRAY_SIZE(small);
 	} else {
-		pages = (struct page **)__get_free_page(GFP_KERNEL);
+		pages = vfio_fault(VFIO_FAULT_ALLOC) ? NULL :
+			(struct page **)__get_free_page(GFP_KERNEL);
 		if (!pages)
 			return -ENOMEM;
 	}
@@ -489,6 +509,12 @@ static int vfio_dma_pin_map(struct vfio_iommu *iommu, struct vfio_dma *dma,
 		}
 		mmap_read_unlock(mm);
 pinned:
+		if (vfio_fault(VFIO_FAULT_PIN)) {
+			/* As if the pin had failed for lack of memory. */
+			unpin_user_pages(pages, n);
+			ret = -ENOMEM;
+			break;
+		}
 		/* Reserved pages (the zero page) cost no locked memory. */
 		for (i = 0; i < n; i++) {
 			if (!PageReserved(pages[i]))
@@ -563,6 +589,7 @@ static void vfio_dma_unmap_unpin(struct vfio_iommu *iommu, struct vfio_dma *dma,
 	account_locked_vm(dma->mm, dma->locked, false);
 	dma->locked = 0;
 	iommu->pinned -= dma->pinned;
+	atomic_long_sub(dma->pinned, &vfio_type1_nr_pinned);
 	dma->pinned = 0;
 	if (op)
 		op->pin_ns += vfio_dma_op_clock(op) - t;
@@ -579,6 +606,7 @@ static void vfio_dma_remove(struct vfio_iommu *iommu, struct vfio_dma *dma,
 	mmdrop(dma->mm);
 	kfree(dma);
 	iommu->dma_avail++;
+	atomic_long_dec(&vfio_type1_nr_mappings);
 }
 
 /* ---- ioctls -------------------------------------------------------------- */
@@ -647,7 +675,8 @@ static int __vfio_iommu_map_dma(struct vfio_iommu *iommu,
 				     map->iova + map->size - 1))
 		return -EINVAL;
 
-	dma = kzalloc(sizeof(*dma), GFP_KERNEL_ACCOUNT);
+	dma = vfio_fault(VFIO_FAULT_ALLOC) ? NULL :
+	      kzalloc(sizeof(*dma), GFP_KERNEL_ACCOUNT);
 	if (!dma)
 		return -ENOMEM;
 	dma->iova = map->iova;
@@ -660,6 +689,7 @@ static int __vfio_iommu_map_dma(struct vfio_iommu *iommu,
 	mmgrab(dma->mm);
 
 	iommu->dma_avail--;
+	atomic_long_inc(&vfio_type1_nr_mappings);
 	vfio_dma_link(iommu, dma);
 
 	ret = vfio_dma_pin_map(iommu, dma, op);
@@ -782,7 +812,8 @@ static void *vfio_caps_add(struct vfio_caps *caps, size_t size, u16 id,
 	size_t off = ALIGN(caps->size, sizeof(u64));
 	void *buf;
 
-	buf = krealloc(caps->buf, off + size, GFP_KERNEL);
+	buf = vfio_fault(VFIO_FAULT_ALLOC) ? NULL :
+	      krealloc(caps->buf, off + size, GFP_KERNEL);
 	if (!buf)
 		return NULL;
 	memset(buf + caps->size, 0, off + size - caps->size);
@@ -996,7 +1027,7 @@ static int vfio_iommu_type1_attach_group(void *iommu_data,
 		goto out_unlock;
 	}
 
-	vg = kzalloc(sizeof(*vg), GFP_KERNEL);
+	vg = vfio_fault(VFIO_FAULT_ALLOC) ? NULL : kzalloc(sizeof(*vg), GFP_KERNEL);
 	if (!vg) {
 		ret = -ENOMEM;
 		goto out_unlock;
@@ -1098,9 +1129,11 @@ static void *vfio_iommu_type1_open(unsigned long arg, u32 container_id)
 		return ERR_PTR(-EINVAL);
 	}
 
-	iommu = kzalloc(sizeof(*iommu), GFP_KERNEL_ACCOUNT);
+	iommu = vfio_fault(VFIO_FAULT_ALLOC) ? NULL :
+		kzalloc(sizeof(*iommu), GFP_KERNEL_ACCOUNT);
 	if (!iommu)
 		return ERR_PTR(-ENOMEM);
+	atomic_long_inc(&vfio_type1_nr_iommus);
 
 	mutex_init(&iommu->lock);
 	iommu->container_id = container_id;
@@ -1150,6 +1183,7 @@ static void vfio_iommu_type1_release(void *iommu_data)
 
 	mutex_destroy(&iommu->lock);
 	kfree(iommu);
+	atomic_long_dec(&vfio_type1_nr_iommus);
 }
 
 static const struct vfio_iommu_driver_ops vfio_iommu_type1_ops = {
@@ -1163,13 +1197,32 @@ static const struct vfio_iommu_driver_ops vfio_iommu_type1_ops = {
 	.detach_group = vfio_iommu_type1_detach_group,
 };
 
+static int vfio_type1_debugfs_show(struct seq_file *s, void *unused)
+{
+	seq_printf(s, "iommus %ld\nmappings %ld\npinned %ld\n",
+		   atomic_long_read(&vfio_type1_nr_iommus),
+		   atomic_long_read(&vfio_type1_nr_mappings),
+		   atomic_long_read(&vfio_type1_nr_pinned));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vfio_type1_debugfs);
+
+static struct dentry *vfio_type1_debugfs_file;
+
 static int __init vfio_iommu_type1_init(void)
 {
-	return vfio_register_iommu_driver(&vfio_iommu_type1_ops);
+	int ret = vfio_register_iommu_driver(&vfio_iommu_type1_ops);
+
+	if (!ret && vfio_debugfs_root)
+		vfio_type1_debugfs_file = debugfs_create_file("type1", 0400,
+							      vfio_debugfs_root, NULL,
+							      &vfio_type1_debugfs_fops);
+	return ret;
 }
 
 static void __exit vfio_iommu_type1_exit(void)
 {
+	debugfs_remove(vfio_type1_debugfs_file);
 	vfio_unregister_iommu_driver(&vfio_iommu_type1_ops);
 }
 

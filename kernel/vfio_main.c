@@ -42,11 +42,12 @@ static int __init vfio_init(void)
 	ida_init(&vfio.group_minor_ida);
 	ida_init(&vfio.container_ida);
 	ida_init(&vfio.device_ida);
+	vfio_fault_init();
 
 	ret = misc_register(&vfio_container_miscdev);
 	if (ret) {
 		pr_err("vfio: cannot register misc device: %d\n", ret);
-		return ret;
+		goto err_fault;
 	}
 
 	vfio.class = class_create(THIS_MODULE, "vfio");
@@ -68,6 +69,8 @@ err_class:
 	vfio.class = NULL;
 err_misc:
 	misc_deregister(&vfio_container_miscdev);
+err_fault:
+	vfio_fault_exit();
 	return ret;
 }
 
@@ -84,6 +87,7 @@ static void __exit vfio_exit(void)
 	unregister_chrdev_region(vfio.group_devt, MINORMASK + 1);
 	class_destroy(vfio.class);
 	misc_deregister(&vfio_container_miscdev);
+	vfio_fault_exit();
 	ida_destroy(&vfio.device_ida);
 	ida_destroy(&vfio.container_ida);
 	ida_destroy(&vfio.group_minor_ida);

@@ -344,6 +344,9 @@ static int vfio_pci_cfg_hw_read(struct pci_dev *pdev, int pos, int size, u32 *va
 	u16 w;
 	u8 b;
 
+	/* As a device that stopped answering (pci_user_*: PCIBIOS errors). */
+	if (vfio_fault(VFIO_FAULT_PCI_CONFIG))
+		return -EIO;
 	switch (size) {
 	case 4:
 		ret = pci_user_read_config_dword(pdev, pos, val);
@@ -364,6 +367,8 @@ static int vfio_pci_cfg_hw_write(struct pci_dev *pdev, int pos, int size, u32 va
 {
 	int ret;
 
+	if (vfio_fault(VFIO_FAULT_PCI_CONFIG))
+		return -EIO;
 	switch (size) {
 	case 4:
 		ret = pci_user_write_config_dword(pdev, pos, val);

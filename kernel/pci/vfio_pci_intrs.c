@@ -22,6 +22,14 @@
 
 #include "vfio_pci_priv.h"
 
+/* The eventfd behind @fd, or the fault point's failure (fault.h). */
+static struct eventfd_ctx *vfio_pci_eventfd_get(int fd)
+{
+	if (vfio_fault(VFIO_FAULT_EVENTFD))
+		return ERR_PTR(-ENOMEM);
+	return eventfd_ctx_fdget(fd);
+}
+
 /* ---- INTx ------------------------------------------------------------------ */
 
 static irqreturn_t vfio_pci_intx_handler(int irq, void *dev_id)
@@ -166,7 +174,7 @@ static int vfio_pci_intx_set_signal(struct vfio_pci_device *vpdev, int fd)
 	name = kasprintf(GFP_KERNEL_ACCOUNT, "vfio-intx(%s)", pci_name(pdev));
 	if (!name)
 		return -ENOMEM;
-	trigger = eventfd_ctx_fdget(fd);
+	trigger = vfio_pci_eventfd_get(fd);
 	if (IS_ERR(trigger)) {
 		ret = PTR_ERR(trigger);
 		goto err_free_name;
@@ -376,7 +384,7 @@ static int vfio_pci_msi_set_vector_signal(struct vfio_pci_device *vpdev,
 			 msix ? "x" : "", vector, pci_name(pdev));
 	if (!name)
 		return -ENOMEM;
-	trigger = eventfd_ctx_fdget(fd);
+	trigger = vfio_pci_eventfd_get(fd);
 	if (IS_ERR(trigger)) {
 		ret = PTR_ERR(trigger);
 		goto err_free_name;
@@ -518,7 +526,7 @@ static int vfio_pci_set_ctx_trigger_single(struct eventfd_ctx **ctx,
 			eventfd_ctx_put(*ctx);
 		*ctx = NULL;
 	} else if (fd >= 0) {
-		trigger = eventfd_ctx_fdget(fd);
+		trigger = vfio_pci_eventfd_get(fd);
 		if (IS_ERR(trigger))
 			return PTR_ERR(trigger);
 		if (*ctx)

@@ -33,6 +33,7 @@
 #include <linux/pci.h>
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
+#include <vfioscope/fault.h>
 #include <vfioscope/vfio.h>
 
 /* Region index <-> device fd offset, as the in-tree driver lays them out. */

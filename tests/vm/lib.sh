@@ -166,3 +166,102 @@ uapi_run() {
 	unload_stack
 	return $rc
 }
+
+# An edu other than the first whose IOMMU group also holds a device bound
+# to a host driver (the bench's second edu, behind the PCIe-to-PCI bridge
+# with a virtio-rng on virtio_pci): bound to vfio-pci it makes a non-viable
+# group.  tests/vm/boot.sh always provides one.
+edu_nonviable_bdf() {
+	local first d g o drv
+	first=$(edu_bdf)
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ] || continue
+		[ "${d##*/}" != "$first" ] || continue
+		g=$(readlink "$d/iommu_group") || continue
+		for o in /sys/kernel/iommu_groups/${g##*/}/devices/*; do
+			drv=$(basename "$(readlink "$o/driver")" 2>/dev/null)
+			case $drv in
+			"" | vfio-pci | pcieport) ;;
+			*) echo "${d##*/}"; return 0 ;;
+			esac
+		done
+	done
+	fail "no edu in a group with a host-driven device (see tests/vm/boot.sh)"
+}
+
+# Every "# dma-fault read|write iova 0xN" marker in file $1 (printed by
+# vfio_dma and vfio_security before a DMA the IOMMU must block) has its
+# "DMAR: [DMA Read|Write] ... fault addr 0xN" line in dmesg.  Prints how
+# many were matched; fails if one is missing or fewer than $2 were seen.
+dmar_faults_check() {
+	local n=0 dir kind iova seen
+	while read -r _ _ dir _ iova; do
+		case $dir in
+		write) kind=Write ;;
+		read) kind=Read ;;
+		*) fail "bad marker direction '$dir'" ;;
+		esac
+		seen=
+		for _ in $(seq 30); do
+			if dmesg | grep -q "DMAR: \[DMA $kind.*fault addr $iova "; then
+				seen=1
+				break
+			fi
+			sleep 0.1
+		done
+		[ -n "$seen" ] || { dmesg | grep DMAR | tail -n 10; fail "no DMAR $kind fault for iova $iova in dmesg"; }
+		log "DMAR $kind fault reported for iova $iova"
+		n=$((n + 1))
+	done < <(grep '^# dma-fault ' "$1")
+	[ "$n" -ge "$2" ] || fail "expected at least $2 blocked DMAs, saw $n markers"
+	echo "$n"
+}
+
+# /proc/vmstat's FOLL_PIN counters: "acquired released".  The counters
+# live per CPU and are folded into /proc/vmstat only past a threshold or
+# once a second: stat_refresh folds them now, or the two drift apart by a
+# few pages for a while and look like a leak (or a negative one).
+foll_pins() {
+	echo 1 >/proc/sys/vm/stat_refresh 2>/dev/null
+	awk '/^nr_foll_pin_acquired / { a = $2 } /^nr_foll_pin_released / { r = $2 }
+	     END { print a, r }' /proc/vmstat
+}
+
+# Fail unless every page pinned with FOLL_PIN since boot was released.
+assert_no_pins_held() {
+	local a r
+	read -r a r < <(foll_pins)
+	[ "$a" = "$r" ] || fail "${1:-pins}: nr_foll_pin_acquired $a != nr_foll_pin_released $r"
+}
+
+# fuzz_run SEED OPS THREADS PROCS: the fuzzer's frame (fuzz-short.sh and
+# `make fuzz`; $FUZZ_FLAGS, if set, are extra vfio_fuzz options): bind
+# edu and e1000e, run vfio_fuzz with the hung-task
+# detector at 20 s, then check that every pin was released, that the
+# devices still work for a plain open, and that every module unloads.
+fuzz_run() {
+	local seed=$1 ops=$2 threads=$3 procs=$4 bdfs=() bdf d start rc=0 hung
+	log "FOLL_PIN acquired/released before: $(foll_pins)"
+	load_stack
+	for d in edu e1000e; do
+		bdf=$("${d}_bdf") || exit 1
+		bind_vfio "$bdf"
+		bdfs+=("$bdf")
+	done
+	hung=$(cat /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null)
+	[ -z "$hung" ] || echo 20 >/proc/sys/kernel/hung_task_timeout_secs
+	start=$(date +%s)
+	# shellcheck disable=SC2086
+	run_prog vfio_fuzz -s "$seed" -n "$ops" -t "$threads" -p "$procs" ${FUZZ_FLAGS:-} || rc=1
+	log "fuzzed $ops ops in $(($(date +%s) - start)) s (seed $seed, $procs x $threads)"
+	[ -z "$hung" ] || echo "$hung" >/proc/sys/kernel/hung_task_timeout_secs
+	[ $rc -eq 0 ] || fail "vfio_fuzz failed (replay: vfio_fuzz -s $seed -n $ops -t $threads -p $procs)"
+	assert_no_pins_held "after the fuzzer"
+	log "FOLL_PIN acquired/released: $(foll_pins)"
+	# The stack still works after all that.
+	run_prog vfio_dma test_round_trip_page || fail "a DMA round trip after fuzzing failed"
+	for bdf in "${bdfs[@]}"; do
+		unbind_vfio "$bdf"
+	done
+	unload_stack
+}
