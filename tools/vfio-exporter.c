@@ -549,7 +549,6 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigset_t block, unblocked;
 	int err, mode = ATTACH_NONE, i;
-	long long limit;
 
 	parse_listen(env.listen, &env.addr, &env.addr_len);
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
@@ -579,8 +578,7 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 		if (mode == ATTACH_FENTRY) {
-			limit = attach_read_sysfs_ll("/sys/module/vfio_iommu_type1/parameters/dma_entry_limit");
-			skel->rodata->targ_dma_entry_limit = limit > 0 ? limit : 0;
+			skel->rodata->targ_dma_entry_limit = attach_intree_dma_entry_limit();
 		}
 		err = vfio_exporter__load(skel);
 		if (err) {

@@ -360,7 +360,6 @@ int main(int argc, char **argv)
 	static const struct argp argp = { .options = opts, .parser = parse_opt, .doc = doc };
 	static struct snapshot prev;
 	struct vfio_lat *skel;
-	long long limit;
 	long reports = 0;
 	int err, mode;
 
@@ -387,8 +386,7 @@ int main(int argc, char **argv)
 	skel->rodata->targ_unit_div = env.unit_div;
 	skel->rodata->targ_teardown = env.teardown;
 	if (mode == ATTACH_FENTRY) {
-		limit = attach_read_sysfs_ll("/sys/module/vfio_iommu_type1/parameters/dma_entry_limit");
-		skel->rodata->targ_dma_entry_limit = limit > 0 ? limit : 0;
+		skel->rodata->targ_dma_entry_limit = attach_intree_dma_entry_limit();
 	}
 
 	err = vfio_lat__load(skel);

@@ -433,7 +433,6 @@ int main(int argc, char **argv)
 	static const struct argp argp = { .options = opts, .parser = parse_opt, .doc = doc };
 	struct table cur = {}, prev = {};
 	struct vfio_top *skel;
-	long long limit;
 	long reports = 0;
 	double last;
 	int err, mode;
@@ -455,8 +454,7 @@ int main(int argc, char **argv)
 	}
 	skel->rodata->filter_pid = env.c.pid;
 	if (mode == ATTACH_FENTRY) {
-		limit = attach_read_sysfs_ll("/sys/module/vfio_iommu_type1/parameters/dma_entry_limit");
-		skel->rodata->targ_dma_entry_limit = limit > 0 ? limit : 0;
+		skel->rodata->targ_dma_entry_limit = attach_intree_dma_entry_limit();
 	}
 	err = vfio_top__load(skel);
 	if (err) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,4 +167,11 @@ long long attach_read_sysfs_ll(const char *path)
 	n = fscanf(f, "%lld", &v);
 	fclose(f);
 	return n == 1 ? v : -EINVAL;
+}
+
+unsigned int attach_intree_dma_entry_limit(void)
+{
+	long long limit = attach_read_sysfs_ll("/sys/module/vfio_iommu_type1/parameters/dma_entry_limit");
+
+	return limit > 0 && limit <= UINT32_MAX ? limit : 0;
 }

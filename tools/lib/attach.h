@@ -48,4 +48,11 @@ bool attach_have_tracefs_event(const char *system, const char *event);
 /* An integer from a sysfs file (a module parameter); -errno on failure. */
 long long attach_read_sysfs_ll(const char *path);
 
+/*
+ * Debian's in-tree vfio_iommu_type1's dma_entry_limit (its containers'
+ * DMA entries are that minus their dma_avail, which fentry mode reads), or
+ * 0 when it cannot be read.
+ */
+unsigned int attach_intree_dma_entry_limit(void);
+
 #endif /* __ATTACH_H */
