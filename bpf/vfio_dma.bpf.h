@@ -122,8 +122,11 @@ int BPF_PROG(intree_ioctl_entry, void *iommu_data, unsigned int cmd,
 	return 0;
 }
 
-SEC("fentry/vfio_pin_pages_remote")
-int BPF_PROG(intree_pin_entry)
+/*
+ * Pinning and unpinning inside an in-flight MAP/UNMAP ioctl: time them and
+ * count their pages into the thread's intree_call.
+ */
+static __always_inline int intree_pin_begin(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct intree_call *call = bpf_map_lookup_elem(&intree_calls, &tid);
@@ -133,9 +136,7 @@ int BPF_PROG(intree_pin_entry)
 	return 0;
 }
 
-SEC("fexit/vfio_pin_pages_remote")
-int BPF_PROG(intree_pin_exit, void *dma, unsigned long vaddr, long npage,
-	     unsigned long *pfn_base, unsigned long limit, void *batch, long ret)
+static __always_inline int intree_pin_end(long npages)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct intree_call *call = bpf_map_lookup_elem(&intree_calls, &tid);
@@ -144,36 +145,37 @@ int BPF_PROG(intree_pin_exit, void *dma, unsigned long vaddr, long npage,
 		return 0;
 	call->pin_ns += bpf_ktime_get_ns() - call->pin_start;
 	call->pin_start = 0;
-	if (ret > 0)
-		call->npages += ret;
+	if (npages > 0)
+		call->npages += npages;
 	return 0;
+}
+
+SEC("fentry/vfio_pin_pages_remote")
+int BPF_PROG(intree_pin_entry)
+{
+	return intree_pin_begin();
+}
+
+/* Returns the pages it pinned. */
+SEC("fexit/vfio_pin_pages_remote")
+int BPF_PROG(intree_pin_exit, void *dma, unsigned long vaddr, long npage,
+	     unsigned long *pfn_base, unsigned long limit, void *batch, long ret)
+{
+	return intree_pin_end(ret);
 }
 
 SEC("fentry/vfio_unpin_pages_remote")
 int BPF_PROG(intree_unpin_entry)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct intree_call *call = bpf_map_lookup_elem(&intree_calls, &tid);
-
-	if (call)
-		call->pin_start = bpf_ktime_get_ns();
-	return 0;
+	return intree_pin_begin();
 }
 
+/* Unpins npage pages. */
 SEC("fexit/vfio_unpin_pages_remote")
 int BPF_PROG(intree_unpin_exit, void *dma, __u64 iova, unsigned long pfn,
 	     long npage, bool do_accounting, long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct intree_call *call = bpf_map_lookup_elem(&intree_calls, &tid);
-
-	if (!call || !call->pin_start)
-		return 0;
-	call->pin_ns += bpf_ktime_get_ns() - call->pin_start;
-	call->pin_start = 0;
-	if (npage > 0)
-		call->npages += npage;
-	return 0;
+	return intree_pin_end(npage);
 }
 
 static __always_inline struct intree_container *intree_container(void *iommu_data)
