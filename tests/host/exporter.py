@@ -243,6 +243,43 @@ def test_slow_clients():
             d.p.kill()
 
 
+def listeners(port):
+    """Local addresses (hex, as /proc/net/tcp{,6} write them) listening on port."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                local, state = line.split()[1], line.split()[3]
+                addr, p = local.split(":")
+                if state == "0A" and int(p, 16) == port:
+                    found.append(addr)
+    return found
+
+
+def test_default_loopback():
+    """Without --listen, only 127.0.0.1:9707 listens: never every address."""
+    port = 9707
+    try:
+        free_port_check = socket.socket()
+        free_port_check.bind(("0.0.0.0", port))
+        free_port_check.close()
+    except OSError:
+        print("SKIP: %s/default listen is loopback (port %d is taken on this host)" % (SUITE, port))
+        return
+    p = subprocess.Popen([str(EXPORTER), "--no-attach"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline and not listeners(port) and p.poll() is None:
+            time.sleep(0.05)
+        found = listeners(port)
+        report("default listen is loopback", found == ["0100007F"],
+               "listening on %r, want only 127.0.0.1 (0100007F)" % found)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(5)
+
+
 def main():
     if not EXPORTER.exists():
         print("FAIL: %s (%s not built)" % (SUITE, EXPORTER))
@@ -252,6 +289,7 @@ def main():
     test_serve()
     test_ipv6()
     test_slow_clients()
+    test_default_loopback()
     return 1 if failures else 0
 
 
