@@ -35,6 +35,7 @@ prom_pid=
 cleanup() {
 	[ -n "$prom_pid" ] && kill "$prom_pid" 2>/dev/null && wait "$prom_pid"
 	[ -n "${TOOL_PID_exporter:-}" ] && kill "$TOOL_PID_exporter" 2>/dev/null
+	[ -n "${TOOL_PID_exporter_raw:-}" ] && kill "$TOOL_PID_exporter_raw" 2>/dev/null
 	echo release >$LEAKS 2>/dev/null
 	rmmod vfio_consumer
 	unbind_vfio "$bdf"
@@ -47,6 +48,9 @@ trap cleanup EXIT
 tool_start exporter vfio-exporter -v --stale-after $STALE
 grep -q '^vfio-exporter: attaching with tp_btf: ' /tmp/exporter.err ||
 	fail "vfio-exporter -v: $(grep attaching /tmp/exporter.err)"
+# A second exporter, forced to raw_tp, watches the same run: at the end
+# its histograms must equal the tp_btf one's to the nanosecond.
+tool_start exporter_raw vfio-exporter --attach raw_tp -l 127.0.0.1:9708 --stale-after $STALE
 bind_vfio "$bdf"
 group=$(iommu_group_of "$bdf")
 
@@ -241,6 +245,19 @@ expect 'vfioscope_stale_references{kind="external_user"}' 0
 expect 'vfioscope_objects{kind="container"}' 0
 expect 'sum(vfioscope_lost_events_total)' 0
 expect 'count(vfioscope_lost_events_total)' 3
+
+# raw_tp saw exactly what tp_btf saw.
+hist() { curl -s "127.0.0.1:$1/metrics" | grep '^vfioscope_dma_duration_seconds_\(bucket\|sum\|count\)'; }
+hist 9707 >/tmp/hist.btf
+hist 9708 >/tmp/hist.raw
+grep -q '^vfioscope_dma_duration_seconds_count{op="map"} [1-9]' /tmp/hist.btf ||
+	fail "tp_btf exporter counted no maps: $(grep _count /tmp/hist.btf)"
+cmp -s /tmp/hist.btf /tmp/hist.raw || { diff /tmp/hist.btf /tmp/hist.raw | head; fail "raw_tp and tp_btf exporters disagree"; }
+curl -s 127.0.0.1:9708/metrics | grep -q '^vfioscope_build_info{.*attach="raw_tp"} 1$' ||
+	fail "the second exporter is not in raw_tp mode"
+log "raw_tp exporter: histograms identical to tp_btf's ($(wc -l </tmp/hist.raw) lines)"
+tool_stop exporter_raw
+TOOL_PID_exporter_raw=
 
 kill $prom_pid && wait $prom_pid
 prom_pid=

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The tools on Debian's own VFIO, which has none of our events: vfio-top and
-# vfio-lat must choose fentry by themselves (-v says so) and count the
-# workload's N maps and N unmaps of S bytes exactly; vfio-leak, which
+# The tools on Debian's own VFIO, which has none of our events: vfio-top,
+# vfio-lat and vfio-exporter must choose fentry by themselves (-v says so)
+# and count the workload's N maps and N unmaps of S bytes exactly; vfio-leak, which
 # needs reference events, must refuse with one clear line.
 # vm-stack: intree
 # vm-timeout: 240
@@ -19,15 +19,29 @@ trap 'unbind_vfio "$bdf"; unload_stack' EXIT
 
 tool_start topj vfio-top -v -j 1
 tool_start latj vfio-lat -v -j
+tool_start exporter vfio-exporter -v
 vfio_workload -n $N -s $S >/tmp/work.txt || fail "vfio_workload failed"
 cat /tmp/work.txt
 pid=$(workload_field pid /tmp/work.txt)
 sleep 2.5
 tool_stop topj
 tool_stop latj
-for t in top lat; do
+# The exporter in fentry mode: the workload's operations, exactly.
+curl -s 127.0.0.1:9707/metrics >/tmp/metrics.txt || fail "cannot scrape vfio-exporter"
+tool_stop exporter
+for want in 'vfioscope_build_info{.*attach="fentry"} 1' \
+	"vfioscope_dma_duration_seconds_count{op=\"map\"} $N" \
+	"vfioscope_dma_duration_seconds_count{op=\"unmap\"} $N" \
+	'vfioscope_lost_events_total{reason="ringbuf"} 0' \
+	'vfioscope_lost_events_total{reason="map_full"} 0'; do
+	grep -q "^$want\$" /tmp/metrics.txt || fail "vfio-exporter (fentry): no '$want' in: $(grep -v '^#' /tmp/metrics.txt | head -n 20)"
+done
+log "vfio-exporter (fentry): $N maps and $N unmaps counted"
+for t in top lat exporter; do
+	err=/tmp/${t}j.err
+	[ $t = exporter ] && err=/tmp/exporter.err
 	grep -q "^vfio-$t: attaching with fentry: no vfio:\* events; in-tree vfio_iommu_type1 has BTF" \
-		/tmp/${t}j.err || fail "vfio-$t -v: $(grep attaching /tmp/${t}j.err)"
+		"$err" || fail "vfio-$t -v: $(grep attaching "$err")"
 done
 $PY - "$pid" $N $S /tmp/topj.out /tmp/latj.out <<'PYEOF' || fail "vfio-top/vfio-lat in fentry mode: see above"
 import json, sys
