@@ -11,7 +11,7 @@ packages=(
 	# the VM test bench
 	qemu-system-x86 busybox-static cpio kmod
 	# tools the guest tests drive (the guest sees the host's userland)
-	linux-perf trace-cmd bpftrace prometheus gnuplot-nox python3 python3-yaml
+	linux-perf trace-cmd bpftrace prometheus gnuplot-nox python3 python3-yaml curl
 )
 
 missing=()
