@@ -8,15 +8,12 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "raw_tp_run.h"
 #include "smoke.skel.h"
 
 static int run_tick(struct smoke *skel, uint32_t seq, uint64_t cookie)
 {
-	uint64_t args[2] = { seq, cookie };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args,
-		    .ctx_size_in = sizeof(args));
-
-	return bpf_prog_test_run_opts(bpf_program__fd(skel->progs.smoke_raw_tp), &opts);
+	return RAW_TP_RUN(skel->progs.smoke_raw_tp, seq, cookie);
 }
 
 static struct smoke *smoke_load(void)

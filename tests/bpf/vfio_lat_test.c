@@ -13,6 +13,7 @@
 
 #include "attach.h"
 #include "check.h"
+#include "raw_tp_run.h"
 #include "common.h"
 #include "vfio-lat.skel.h"
 #include "vfio_tools.h"
@@ -40,11 +41,7 @@ static int run_dma(struct vfio_lat *skel, bool map, const struct dma *d)
 	};
 	struct bpf_program *prog = map ? skel->progs.vfio_dma_map_raw :
 					 skel->progs.vfio_dma_unmap_raw;
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
-	int err;
-
-	err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
-	return err ? err : (int)opts.retval;
+	return raw_tp_run(prog, args, sizeof(args) / sizeof(args[0]));
 }
 
 /* Open with the raw_tp programs only; the caller sets rodata, then load. */

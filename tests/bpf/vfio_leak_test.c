@@ -13,6 +13,7 @@
 
 #include "attach.h"
 #include "check.h"
+#include "raw_tp_run.h"
 #include "common.h"
 #include "ksyms.h"
 #include "reftrack.h"
@@ -66,15 +67,12 @@ static void teardown(struct fixture *f)
 	reftrack__free(f->rt);
 }
 
+/* Run the program, then hand what it sent to the ring buffer's consumer. */
 static int run(struct fixture *f, struct bpf_program *prog, uint64_t *args, size_t n)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args,
-		    .ctx_size_in = n * sizeof(*args));
-	int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+	int err = raw_tp_run(prog, args, n);
 
-	if (err)
-		return err;
-	return ring_buffer__consume(f->rb);
+	return err < 0 ? err : ring_buffer__consume(f->rb);
 }
 
 #define RUN(f, prog, ...) ({						\

@@ -14,25 +14,14 @@
 
 #include "attach.h"
 #include "check.h"
+#include "raw_tp_run.h"
 #include "common.h"
 #include "vfio-top.skel.h"
 #include "vfio_tools.h"
 
 #define KB64 65536ULL
 
-static int run(struct bpf_program *prog, uint64_t *args, size_t n)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args,
-		    .ctx_size_in = n * sizeof(*args));
-	int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
-
-	return err ? err : (int)opts.retval;
-}
-
-#define RUN(skel, prog, ...) ({						\
-	uint64_t __a[] = { __VA_ARGS__ };				\
-	run((skel)->progs.prog, __a, sizeof(__a) / sizeof(__a[0]));	\
-})
+#define RUN(skel, prog, ...) RAW_TP_RUN((skel)->progs.prog, __VA_ARGS__)
 
 /* vfio_dma_map/unmap(container, iova, size, flags, npages, entries, pinned, ret, total_ns, pin_ns, iommu_ns) */
 #define MAP(skel, c, size, npages, entries, pinned, ret) \
