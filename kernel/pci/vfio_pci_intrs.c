@@ -222,39 +222,42 @@ static void vfio_pci_intx_disable(struct vfio_pci_device *vpdev)
 	vpdev->ctx = NULL;
 }
 
-static int vfio_pci_set_intx_mask(struct vfio_pci_device *vpdev, unsigned int start,
-				  unsigned int count, u32 flags, void *data)
+/*
+ * ACTION_MASK and ACTION_UNMASK on INTx: the same checks, then @act when
+ * asked to (DATA_NONE always, DATA_BOOL when true).  Neither takes an
+ * eventfd: a mask eventfd is not in-tree either, and the unmask eventfd
+ * (KVM's resampler) is not implemented.
+ */
+static int vfio_pci_set_intx_action(struct vfio_pci_device *vpdev, unsigned int start,
+				    unsigned int count, u32 flags, void *data,
+				    void (*act)(struct vfio_pci_device *vpdev))
 {
 	if (vpdev->irq_type != VFIO_PCI_INTX_IRQ_INDEX || start != 0 || count != 1)
 		return -EINVAL;
 
-	if (flags & VFIO_IRQ_SET_DATA_NONE)
-		__vfio_pci_intx_mask(vpdev);
-	else if (flags & VFIO_IRQ_SET_DATA_BOOL) {
+	if (flags & VFIO_IRQ_SET_DATA_NONE) {
+		act(vpdev);
+	} else if (flags & VFIO_IRQ_SET_DATA_BOOL) {
 		if (*(u8 *)data)
-			__vfio_pci_intx_mask(vpdev);
+			act(vpdev);
 	} else {
-		return -ENOTTY;	/* a mask eventfd: not in-tree either */
+		return -ENOTTY;
 	}
 	return 0;
+}
+
+static int vfio_pci_set_intx_mask(struct vfio_pci_device *vpdev, unsigned int start,
+				  unsigned int count, u32 flags, void *data)
+{
+	return vfio_pci_set_intx_action(vpdev, start, count, flags, data,
+					__vfio_pci_intx_mask);
 }
 
 static int vfio_pci_set_intx_unmask(struct vfio_pci_device *vpdev, unsigned int start,
 				    unsigned int count, u32 flags, void *data)
 {
-	if (vpdev->irq_type != VFIO_PCI_INTX_IRQ_INDEX || start != 0 || count != 1)
-		return -EINVAL;
-
-	if (flags & VFIO_IRQ_SET_DATA_NONE)
-		__vfio_pci_intx_unmask(vpdev);
-	else if (flags & VFIO_IRQ_SET_DATA_BOOL) {
-		if (*(u8 *)data)
-			__vfio_pci_intx_unmask(vpdev);
-	} else {
-		/* An unmask eventfd (KVM's resampler) is not implemented. */
-		return -ENOTTY;
-	}
-	return 0;
+	return vfio_pci_set_intx_action(vpdev, start, count, flags, data,
+					__vfio_pci_intx_unmask);
 }
 
 static int vfio_pci_set_intx_trigger(struct vfio_pci_device *vpdev, unsigned int start,
