@@ -6,6 +6,7 @@
 #   make check   deps + build + every test; ends with "N passed, N failed"
 #   make demo    deps + build + boot the VM and show the tools at work
 #   make bench   deps + build + the benchmarks (bench/run.sh), into docs/performance.md
+#   make fuzz    the uAPI fuzzer for 2,000,000 ops;  make race: one race for minutes
 #
 # KVER=<ver>      build against that Debian kernel (default: newest 6.1 *-amd64)
 # VM_TESTS="a b"  run only these VM tests (names under tests/vm/guest/)
@@ -62,7 +63,7 @@ vpath %.c tests/host tests/bpf tests/vm/progs
 
 .PHONY: all deps modules bpf tools tests check demo bench clean distclean \
 	kernel-tree vm-image run-tests run-demo modules-notrace bench-progs run-bench \
-	fuzz
+	fuzz race
 
 all: modules bpf tools tests bench-progs vm-image
 
@@ -183,6 +184,11 @@ bench: deps
 # FUZZ_THREADS, FUZZ_PROCS to change the run; a failure prints its replay).
 fuzz: all
 	$(Q)KVER=$(KVER) O=$(O) scripts/fuzz.sh
+
+# One race of vfio_races for minutes on one stack (RACE, RACE_SECONDS,
+# RACE_STACK; see scripts/race.sh): tells a crash from a hang.
+race: all
+	$(Q)KVER=$(KVER) O=$(O) scripts/race.sh
 
 # Without deps or build: for iterating on tests.
 run-tests:

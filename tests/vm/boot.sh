@@ -47,9 +47,20 @@ initrd=$root/$O/vm/$KVER/initramfs.cpio.gz
 exec 9>/tmp/vfioscope-vm.lock
 flock 9
 
-# qemu's own stderr (DMAR translation faults, warnings) beside the log.
+# qemu's own stderr (DMAR translation faults, warnings, and the trace
+# events VM_QEMU_ARGS may enable) beside the log: its last 200,000 lines,
+# so a long traced run cannot fill the disk.
 qemu_err=/dev/null
 [ "$log" = /dev/null ] || qemu_err=$log.qemu
+# VM_QEMU_ARGS: extra qemu arguments for an investigation, e.g.
+# "-trace vtd_inv_desc*" (word-split, no quoting).
+read -r -a extra_args <<<"${VM_QEMU_ARGS:-}"
+qemu_pipe=$qemu_err tail_pid=
+if [ ${#extra_args[@]} -gt 0 ] && [ "$qemu_err" != /dev/null ]; then
+	qemu_pipe=$(mktemp -u) && mkfifo "$qemu_pipe"
+	tail -n 200000 <"$qemu_pipe" >"$qemu_err" &
+	tail_pid=$!
+fi
 if [ "$out" = - ]; then out_dev=stdio; else out_dev=file:$out; fi
 export_args=() export_cmdline=
 if [ -n "$export_dir" ]; then
@@ -57,9 +68,16 @@ if [ -n "$export_dir" ]; then
 		     -device virtio-9p-pci,fsdev=export,mount_tag=export)
 	export_cmdline=" vfioscope_export=$export_dir"
 fi
+# One TCG thread for both vCPUs.  QEMU 7.2's multi-threaded TCG loses a
+# vCPU's MMIO write when the other vCPU changes the memory map at that
+# moment (a BAR's decode toggled), which wedged the IOMMU's invalidation
+# queue on both VFIO stacks (docs/reliability.md, finding 6).  Single-
+# threaded, the vCPUs still preempt each other at every interrupt.
+# VM_TCG=multi brings the bug back, to reproduce it (tests/vm/guest/tcg-mmio-race.sh).
+tcg_threads=${VM_TCG:-single}
 set +e
 timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
-	-machine q35,accel=tcg -cpu max -m "$mem" -smp 2 \
+	-machine q35 -accel "tcg,thread=$tcg_threads" -cpu max -m "$mem" -smp 2 \
 	-display none -monitor none -no-reboot -nodefaults \
 	-chardev file,id=con,path="$log" -serial chardev:con -serial "$out_dev" \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
@@ -73,9 +91,13 @@ timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	-device virtio-rng-pci,bus=br0,addr=2 \
 	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
-	"${export_args[@]}" \
-	</dev/null 2>"$qemu_err"
+	"${export_args[@]}" "${extra_args[@]}" \
+	</dev/null 2>"$qemu_pipe"
 rc=$?
+if [ -n "$tail_pid" ]; then
+	wait "$tail_pid"
+	rm -f "$qemu_pipe"
+fi
 set -e
 case $rc in
 124 | 137) exit 124 ;;
