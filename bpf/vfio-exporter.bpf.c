@@ -19,6 +19,7 @@
 
 #define MAX_CONTAINERS 1024
 
+/* Live containers, by id. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_CONTAINERS);
@@ -26,12 +27,26 @@ struct {
 	__type(value, struct exp_container);
 } containers SEC(".maps");
 
+/*
+ * Released containers' final rows, by instance, until user space collects
+ * them (at each scrape and at least once a second): a reused id cannot
+ * overwrite them, and no scrape has to come between a release and a reuse.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_CONTAINERS);
+	__type(key, __u64);
+	__type(value, struct exp_container);
+} released SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, EXP_NR_OPS);
 	__type(key, __u32);
 	__type(value, struct exp_hist);
 } hists SEC(".maps");
+
+__u64 exp_next_inst;
 
 /* A container opened before we started gets a row at its first event. */
 static __always_inline struct exp_container *container(__u32 id)
@@ -49,7 +64,31 @@ static __always_inline struct exp_container *container(__u32 id)
 			count_lost(LOST_MAP_FULL);
 		return c;
 	}
-	return bpf_map_lookup_elem(&containers, &id);
+	c = bpf_map_lookup_elem(&containers, &id);
+	/* Only the CPU that created the row names it. */
+	if (c) {
+		c->id = id;
+		c->inst = __sync_fetch_and_add(&exp_next_inst, 1) + 1;
+	}
+	return c;
+}
+
+/*
+ * The container is gone: its row moves from `containers` to `released`,
+ * copied first and deleted after, so that a reader going through
+ * `containers` and then `released` finds it at least once (twice is told
+ * apart by inst).  Nothing writes the copy again.
+ */
+static __always_inline void container_retire(__u32 id)
+{
+	struct exp_container *c = bpf_map_lookup_elem(&containers, &id);
+
+	if (!c)
+		return;
+	c->released_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&released, &c->inst, c, BPF_NOEXIST))
+		count_lost(LOST_MAP_FULL);
+	bpf_map_delete_elem(&containers, &id);
 }
 
 static __always_inline void record(__u32 op, __u64 ns)
@@ -96,31 +135,28 @@ static __always_inline int handle_dma(bool is_map, struct vfio_dma_args *a)
 	c->entries = a->entries;
 	c->missing = a->missing;
 	if (a->released)
-		c->released = 1;
+		container_retire(a->container);
 	return 0;
 }
 
 #include "vfio_dma.bpf.h"
 
-/* Container ids are reused after a release: a new container starts at 0. */
+/*
+ * A new container: a row from zero.  Its id cannot have a row unless a
+ * release was missed; that row is retired, not overwritten.
+ */
 static __always_inline int container_open(unsigned long long *ctx)
 {
-	static const struct exp_container zero;
 	__u32 id = ctx[0];
 
-	if (bpf_map_update_elem(&containers, &id, &zero, BPF_ANY))
-		count_lost(LOST_MAP_FULL);
+	container_retire(id);
+	container(id);
 	return leak_container_open(ctx);
 }
 
-/* Its series go at the next scrape, which deletes the row. */
 static __always_inline int container_release(unsigned long long *ctx)
 {
-	__u32 id = ctx[0];
-	struct exp_container *c = bpf_map_lookup_elem(&containers, &id);
-
-	if (c)
-		c->released = 1;
+	container_retire(ctx[0]);
 	return leak_container_release(ctx);
 }
 

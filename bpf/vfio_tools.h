@@ -156,14 +156,20 @@ struct leak_event {
 #define EXP_NR_ERRNO	64
 enum exp_op { EXP_MAP = 0, EXP_UNMAP, EXP_NR_OPS };
 
-/* One container's DMA, by container id (its series on /metrics). */
+/*
+ * One container's DMA: a live container's row is keyed by its id, a
+ * released one's by its instance (moved there at the release, never
+ * written again: tools/lib/exporter.c collects it).
+ */
 struct exp_container {
 	__u64 ops[EXP_NR_OPS];		/* successful operations (no teardown) */
 	__u64 bytes[EXP_NR_OPS];	/* maps; unmaps and teardowns */
 	__s64 mapped_bytes;		/* maps minus unmaps seen */
 	__u64 pinned_pages;		/* the last event's pinned */
 	__u64 entries;			/* the last event's entries */
-	__u32 released;			/* freed: dropped at the next scrape */
+	__u64 inst;			/* from 1, one per container seen; 0 while created */
+	__u64 released_ns;		/* the release, bpf_ktime_get_ns() */
+	__u32 id;			/* the container id of the events */
 	__u32 missing;			/* DMA_MISSING_* of the last event */
 	__u64 errors[EXP_NR_OPS][EXP_NR_ERRNO];
 };

@@ -53,11 +53,13 @@ static struct env {
 	socklen_t addr_len;
 	char listen[128];
 	double stale_after;		/* seconds */
+	double retain;			/* seconds */
 	long max_refs;
 	bool no_attach;
 } env = {
 	.listen = "127.0.0.1:9707",
 	.stale_after = 300,
+	.retain = 300,
 	.max_refs = 65536,
 };
 
@@ -65,8 +67,8 @@ const char *argp_program_version = "vfio-exporter (vfioscope) " VFIOSCOPE_VERSIO
 static const char doc[] =
 "Serve vfioscope's VFIO metrics to Prometheus on GET /metrics.\n"
 "\n"
-"USAGE: vfio-exporter [-h] [-l ADDR:PORT] [-s SECONDS] [-m MAX] [-v]\n"
-"                     [--attach MODE] [--no-attach]\n"
+"USAGE: vfio-exporter [-h] [-l ADDR:PORT] [-s SECONDS] [-r SECONDS] [-m MAX]\n"
+"                     [-v] [--attach MODE] [--no-attach]\n"
 "\n"
 "DMA operations, bytes and latency histograms by container and outcome,\n"
 "bytes mapped, pages pinned and DMA entries per container, live objects,\n"
@@ -74,16 +76,28 @@ static const char doc[] =
 "lost events; the names are docs/metrics.md's.  Listens on loopback by\n"
 "default.  SIGTERM or SIGINT stop it (exit 0).\n"
 "\n"
+"Counters never go back while served.  A released container's series stay,\n"
+"with their final values, for --retain seconds after its release (a\n"
+"container that reuses the id meanwhile adds to them), so that every scrape\n"
+"in that time sees them, however short the container lived.  Then they go,\n"
+"and their counts move to the series with container=\"released\": sums over\n"
+"all containers never drop.  Leave container=\"released\" out of rate():\n"
+"what it gains was counted already, by the series that went.  Scrapes change\n"
+"nothing: two scrapers see the same numbers.\n"
+"\n"
 "EXAMPLES:\n"
 "    vfio-exporter                      # on 127.0.0.1:9707\n"
 "    vfio-exporter -l [::1]:9707        # IPv6 loopback\n"
 "    vfio-exporter -l 0.0.0.0:9707      # every IPv4 address (beware)\n"
 "    vfio-exporter -s 60 -v             # stale after a minute; say how it attached\n"
+"    vfio-exporter -r 900               # keep released series 15 min\n"
 "    curl -s 127.0.0.1:9707/metrics     # what Prometheus scrapes\n";
 
 static const struct argp_option opts[] = {
 	{ "listen", 'l', "ADDR:PORT", 0, "Listen there (default 127.0.0.1:9707; IPv6 as [::1]:9707)", 0 },
 	{ "stale-after", 's', "SECONDS", 0, "A reference held this long is stale (default 300)", 0 },
+	{ "retain", 'r', "SECONDS", 0,
+	  "Serve a released container's series this long after its release (default 300)", 0 },
 	{ "max-refs", 'm', "MAX", 0, "Remember at most MAX outstanding gets (default 65536)", 0 },
 	{ "verbose", 'v', NULL, 0, "Say how the exporter attached; libbpf debug output", 0 },
 	{ "attach", COMMON_OPT_ATTACH, "MODE", 0, "Force tp_btf, raw_tp or fentry (default: detect)", 0 },
@@ -162,6 +176,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		    env.stale_after < 0 || env.stale_after > 1e9)
 			argp_error(state, "invalid stale-after: %s", arg);
 		break;
+	case 'r':
+		env.retain = strtod(arg, &end);
+		if (errno || end == arg || *end || !isfinite(env.retain) ||
+		    env.retain < 0 || env.retain > 1e9)
+			argp_error(state, "invalid retain: %s", arg);
+		break;
 	case 'm':
 		env.max_refs = strtol(arg, &end, 10);
 		if (errno || end == arg || *end || env.max_refs < 1)
@@ -208,6 +228,7 @@ struct server {
 	struct ring_buffer *rb;
 	struct strbuf body;
 	__u64 accepted;			/* connections so far */
+	__u64 collected;		/* ms, the last exporter__collect() */
 };
 
 static volatile sig_atomic_t exiting;
@@ -536,6 +557,18 @@ static int serve(struct server *s, const sigset_t *unblocked)
 		}
 		if (pfds[0].revents)
 			accept_all(s);
+		/*
+		 * Released containers leave the BPF map whether or not anyone
+		 * scrapes, which would otherwise fill up; retention is by time.
+		 */
+		if (now_ms() - s->collected >= 1000) {
+			int err = exporter__collect(s->ex, monotonic_ns());
+
+			if (err)
+				fprintf(stderr, "%s: failed to collect the released containers: %s\n",
+					TOOL, strerror(-err));
+			s->collected = now_ms();
+		}
 	}
 	return 0;
 }
@@ -543,7 +576,9 @@ static int serve(struct server *s, const sigset_t *unblocked)
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { .options = opts, .parser = parse_opt, .doc = doc };
-	struct exporter_opts eo = { .containers_fd = -1, .hists_fd = -1, .lost_fd = -1 };
+	struct exporter_opts eo = {
+		.containers_fd = -1, .released_fd = -1, .hists_fd = -1, .lost_fd = -1,
+	};
 	struct vfio_exporter *skel = NULL;
 	struct server s = { .listen_fd = -1 };
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -586,6 +621,7 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 		eo.containers_fd = bpf_map__fd(skel->maps.containers);
+		eo.released_fd = bpf_map__fd(skel->maps.released);
 		eo.hists_fd = bpf_map__fd(skel->maps.hists);
 		eo.lost_fd = bpf_map__fd(skel->maps.lost);
 	} else if (env.c.verbose) {
@@ -593,6 +629,7 @@ int main(int argc, char **argv)
 	}
 	eo.mode = mode;
 	eo.stale_after_ns = env.stale_after * 1e9;
+	eo.retain_ns = env.retain * 1e9;
 	eo.max_refs = env.max_refs;
 	eo.version = VFIOSCOPE_VERSION;
 	s.ex = exporter__new(&eo);
@@ -627,8 +664,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	/* On stderr: scripts wait for it to know the metrics are live. */
-	fprintf(stderr, "Serving http://%s/metrics (attach %s, stale after %gs)... Ctrl-C to end.\n",
-		env.listen, mode == ATTACH_NONE ? "none" : attach_mode_name(mode), env.stale_after);
+	fprintf(stderr, "Serving http://%s/metrics (attach %s, stale after %gs, retain %gs)... Ctrl-C to end.\n",
+		env.listen, mode == ATTACH_NONE ? "none" : attach_mode_name(mode), env.stale_after,
+		env.retain);
 	err = serve(&s, &unblocked);
 	if (!err && env.c.verbose)
 		fprintf(stderr, "%s: stopping\n", TOOL);

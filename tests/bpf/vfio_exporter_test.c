@@ -5,6 +5,7 @@
  * reftrack, and /metrics rendered into a buffer by tools/lib/exporter.c:
  * every line checked is an exact metric value (docs/metrics.md).
  */
+#define _GNU_SOURCE	/* memmem */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <stdint.h>
@@ -32,11 +33,12 @@ struct fixture {
 	struct strbuf out;
 };
 
-static int setup(struct fixture *f, double stale_after)
+static int setup_retain(struct fixture *f, double stale_after, double retain)
 {
 	struct exporter_opts o = {
 		.mode = ATTACH_RAW_TP,
 		.stale_after_ns = stale_after * SEC_NS,
+		.retain_ns = retain * SEC_NS,
 		.version = "test",
 	};
 
@@ -48,6 +50,7 @@ static int setup(struct fixture *f, double stale_after)
 	if (vfio_exporter__load(f->skel))
 		return -1;
 	o.containers_fd = bpf_map__fd(f->skel->maps.containers);
+	o.released_fd = bpf_map__fd(f->skel->maps.released);
 	o.hists_fd = bpf_map__fd(f->skel->maps.hists);
 	o.lost_fd = bpf_map__fd(f->skel->maps.lost);
 	f->ex = exporter__new(&o);
@@ -55,6 +58,11 @@ static int setup(struct fixture *f, double stale_after)
 		return -1;
 	f->rb = ring_buffer__new(bpf_map__fd(f->skel->maps.events), exporter__event, f->ex, NULL);
 	return f->rb ? 0 : -1;
+}
+
+static int setup(struct fixture *f, double stale_after)
+{
+	return setup_retain(f, stale_after, 300);
 }
 
 static void teardown(struct fixture *f)
@@ -213,22 +221,306 @@ static int test_dma(void)
 	CHECK_LINE(&f, "vfioscope_dma_entries{container=\"3\"} 0");
 	CHECK_LINE(&f, "vfioscope_dma_duration_seconds_count{op=\"unmap\"} 2");
 
-	/* Released: gone from this scrape on, and from the map; 4 stays. */
+	/*
+	 * Released: out of the live map, its series still served with their
+	 * final values (levels at 0) for --retain; 4 stays.
+	 */
 	CHECK_OK(RUN(&f, vfio_container_release_raw, 3));
-	CHECK_OK(render(&f, monotonic_ns()));
-	CHECK_NO_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"3\"");
-	CHECK_NO_LINE(&f, "vfioscope_dma_mapped_bytes{container=\"3\"}");
-	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"4\",result=\"ok\"} 1");
 	CHECK_ERRNO(bpf_map_lookup_elem(bpf_map__fd(f.skel->maps.containers), &key, &v), ENOENT);
+	CHECK_OK(render(&f, monotonic_ns()));
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"3\",result=\"ok\"} 4");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"3\",result=\"error\"} 2");
+	CHECK_LINE(&f, "vfioscope_dma_bytes_total{op=\"unmap\",container=\"3\"} 262144");
+	CHECK_LINE(&f, "vfioscope_dma_mapped_bytes{container=\"3\"} 0");
+	CHECK_LINE(&f, "vfioscope_dma_entries{container=\"3\"} 0");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"4\",result=\"ok\"} 1");
+	CHECK_NO_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"released\"");
 	/* The histogram is by op only: it keeps what the container did. */
 	CHECK_LINE(&f, "vfioscope_dma_duration_seconds_count{op=\"map\"} 5");
 
-	/* The id reused: a new container, counted from zero. */
+	/* The id reused within --retain: its counters go on, never back. */
 	CHECK_OK(RUN(&f, vfio_container_open_raw, 3));
 	CHECK_OK(MAP(&f, 3, 8192, 2, 1, 2, 0, 1000));
 	CHECK_OK(render(&f, monotonic_ns()));
-	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"3\",result=\"ok\"} 1");
-	CHECK_LINE(&f, "vfioscope_dma_bytes_total{op=\"map\",container=\"3\"} 8192");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"3\",result=\"ok\"} 5");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"3\",result=\"EINVAL\"} 1");
+	CHECK_LINE(&f, "vfioscope_dma_bytes_total{op=\"map\",container=\"3\"} 270336");
+	/* The levels are the live container's. */
+	CHECK_LINE(&f, "vfioscope_dma_mapped_bytes{container=\"3\"} 8192");
+	CHECK_LINE(&f, "vfioscope_dma_entries{container=\"3\"} 1");
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/*
+ * The sum of the values of family `name`'s lines that hold both label
+ * pairs (NULL: any), over every container; -1 if a line is malformed.
+ */
+static long long sum_of(const struct strbuf *b, const char *name, const char *l1, const char *l2)
+{
+	size_t n = strlen(name);
+	const char *p = b->buf, *close, *eol;
+	long long sum = 0;
+
+	for (; p && *p; p = eol ? eol + 1 : NULL) {
+		eol = strchr(p, '\n');
+		if (strncmp(p, name, n) || p[n] != '{')
+			continue;
+		close = strchr(p, '}');
+		if (!close || (eol && close > eol))
+			return -1;
+		if ((l1 && !memmem(p, close - p, l1, strlen(l1))) ||
+		    (l2 && !memmem(p, close - p, l2, strlen(l2))))
+			continue;
+		sum += strtoll(close + 2, NULL, 10);
+	}
+	return sum;
+}
+
+#define N_MAPS 25
+
+/*
+ * A container opened, mapped N times and released entirely between two
+ * scrapes: the next scrape has its final counts, as do all others for
+ * --retain, identical however many scrapers ask.  Then its series go, its
+ * counts go on in container="released", and no sum drops.
+ */
+static int test_released_between_scrapes(void)
+{
+	struct fixture f;
+	struct strbuf first = {};
+	long long ops, bytes;
+	uint64_t rel;
+	int i;
+
+	CHECK_OK(setup_retain(&f, 300, 60));
+	CHECK_OK(render(&f, monotonic_ns()));
+	CHECK_NO_LINE(&f, "vfioscope_dma_operations_total{");
+
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 7));
+	for (i = 0; i < N_MAPS; i++)
+		CHECK_OK(MAP(&f, 7, 4096, 1, i + 1, i + 1, 0, 2000));
+	CHECK_OK(MAP(&f, 7, 4096, 0, N_MAPS, N_MAPS, -17, 10));
+	for (i = 0; i < N_MAPS - 1; i++)
+		CHECK_OK(UNMAP(&f, 7, 4096, 0, 1, N_MAPS - 1 - i, N_MAPS - 1 - i, 3000));
+	CHECK_OK(UNMAP(&f, 7, 4096, VFIO_TRACE_UNMAP_TEARDOWN, 1, 0, 0, 100));
+	CHECK_OK(RUN(&f, vfio_container_release_raw, 7));
+	rel = monotonic_ns();
+	/* The daemon's collection each second is no scrape: nothing changes. */
+	CHECK_OK(exporter__collect(f.ex, monotonic_ns()));
+
+	CHECK_OK(render(&f, monotonic_ns()));
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"7\",result=\"ok\"} 25");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"7\",result=\"EEXIST\"} 1");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"unmap\",container=\"7\",result=\"ok\"} 24");
+	CHECK_LINE(&f, "vfioscope_dma_bytes_total{op=\"map\",container=\"7\"} 102400");
+	CHECK_LINE(&f, "vfioscope_dma_bytes_total{op=\"unmap\",container=\"7\"} 102400");
+	CHECK_LINE(&f, "vfioscope_dma_mapped_bytes{container=\"7\"} 0");
+	CHECK_LINE(&f, "vfioscope_dma_pinned_pages{container=\"7\"} 0");
+	CHECK_LINE(&f, "vfioscope_dma_entries{container=\"7\"} 0");
+	CHECK_LINE(&f, "vfioscope_retain_seconds 60");
+
+	/* Back-to-back scrapes, and one just before the end of --retain. */
+	strbuf_printf(&first, "%s", f.out.buf);
+	CHECK_OK(render(&f, monotonic_ns()));
+	CHECK(!strcmp(first.buf, f.out.buf));
+	CHECK_OK(exporter__collect(f.ex, monotonic_ns()));
+	CHECK_OK(render(&f, rel + 59 * SEC_NS));
+	CHECK(!strcmp(first.buf, f.out.buf));
+	ops = sum_of(&f.out, "vfioscope_dma_operations_total", NULL, NULL);
+	bytes = sum_of(&f.out, "vfioscope_dma_bytes_total", NULL, NULL);
+	CHECK_EQ(ops, 2 * N_MAPS);
+	CHECK_EQ(bytes, 2 * N_MAPS * 4096);
+
+	/* --retain over: the series go, the sums stay, in "released". */
+	CHECK_OK(render(&f, rel + 60 * SEC_NS));
+	CHECK_NO_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"7\"");
+	CHECK_NO_LINE(&f, "vfioscope_dma_mapped_bytes{");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"released\",result=\"ok\"} 25");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"released\",result=\"EEXIST\"} 1");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"unmap\",container=\"released\",result=\"ok\"} 24");
+	CHECK_LINE(&f, "vfioscope_dma_bytes_total{op=\"unmap\",container=\"released\"} 102400");
+	CHECK_EQ(sum_of(&f.out, "vfioscope_dma_operations_total", NULL, NULL), ops);
+	CHECK_EQ(sum_of(&f.out, "vfioscope_dma_bytes_total", NULL, NULL), bytes);
+	strbuf_reset(&first);
+	strbuf_printf(&first, "%s", f.out.buf);
+	CHECK_OK(render(&f, rel + 61 * SEC_NS));
+	CHECK(!strcmp(first.buf, f.out.buf));
+
+	/* The id again, later: a series from 0; the sums go on. */
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 7));
+	CHECK_OK(MAP(&f, 7, 4096, 1, 1, 1, 0, 2000));
+	CHECK_OK(render(&f, rel + 62 * SEC_NS));
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"7\",result=\"ok\"} 1");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"released\",result=\"ok\"} 25");
+	CHECK_EQ(sum_of(&f.out, "vfioscope_dma_operations_total", "op=\"map\"", "result=\"ok\""),
+		 N_MAPS + 1);
+	strbuf_free(&first);
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/*
+ * A row retired between the exporter's read of the live containers and
+ * its read of the released ones is in both: counted once.
+ */
+static int test_retired_during_scrape(void)
+{
+	int live_fd, released_fd;
+	struct exp_container v;
+	struct fixture f;
+	__u32 id = 9;
+
+	CHECK_OK(setup(&f, 300));
+	live_fd = bpf_map__fd(f.skel->maps.containers);
+	released_fd = bpf_map__fd(f.skel->maps.released);
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 9));
+	CHECK_OK(MAP(&f, 9, 4096, 1, 1, 1, 0, 2000));
+	CHECK_OK(MAP(&f, 9, 4096, 1, 2, 2, 0, 2000));
+	CHECK_OK(MAP(&f, 9, 4096, 1, 3, 3, 0, 2000));
+	/* container_retire() halfway: copied to `released`, not yet deleted. */
+	CHECK_OK(bpf_map_lookup_elem(live_fd, &id, &v));
+	CHECK_EQ(v.id, 9);
+	CHECK(v.inst > 0);
+	v.released_ns = monotonic_ns();
+	CHECK_OK(bpf_map_update_elem(released_fd, &v.inst, &v, BPF_NOEXIST));
+	CHECK_OK(render(&f, monotonic_ns()));
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"9\",result=\"ok\"} 3");
+	CHECK_LINE(&f, "vfioscope_dma_bytes_total{op=\"map\",container=\"9\"} 12288");
+	/* ... and the delete: the same numbers. */
+	CHECK_OK(bpf_map_delete_elem(live_fd, &id));
+	CHECK_OK(render(&f, monotonic_ns()));
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"9\",result=\"ok\"} 3");
+	CHECK_LINE(&f, "vfioscope_dma_bytes_total{op=\"map\",container=\"9\"} 12288");
+	/* A new container 9 (a newer inst) adds to it. */
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 9));
+	CHECK_OK(MAP(&f, 9, 4096, 1, 1, 1, 0, 2000));
+	CHECK_OK(render(&f, monotonic_ns()));
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"9\",result=\"ok\"} 4");
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/* One served counter: "name{labels}" and its value. */
+struct served {
+	char key[160];
+	long long v;
+};
+
+static int served_counters(const struct strbuf *b, struct served *out, int max)
+{
+	const char *p, *eol, *sp;
+	int n = 0;
+
+	for (p = b->buf; p && *p; p = eol ? eol + 1 : NULL) {
+		eol = strchr(p, '\n');
+		if (strncmp(p, "vfioscope_dma_operations_total{", 31) &&
+		    strncmp(p, "vfioscope_dma_bytes_total{", 26))
+			continue;
+		sp = strstr(p, "} ");
+		if (!sp || n == max || (size_t)(sp + 1 - p) >= sizeof(out[n].key))
+			return -1;
+		memcpy(out[n].key, p, sp + 1 - p);
+		out[n].key[sp + 1 - p] = '\0';
+		out[n].v = strtoll(sp + 2, NULL, 10);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Containers come and go on three ids, with the ids reused, scrapes in
+ * between or not, and a short --retain passing now and then: after every
+ * scrape, the sums over all containers are exact (so never drop), and no
+ * label set served by two scrapes in a row went down.
+ */
+static int test_sums_never_drop(void)
+{
+	static struct served prev[256], cur[256];
+	int nprev = 0, ncur, i, j, step;
+	bool open[4] = {};
+	long long maps = 0, bytes = 0;
+	uint32_t rnd = 12345;
+	struct fixture f;
+
+	CHECK_OK(setup_retain(&f, 300, 0.03));
+	for (step = 0; step < 150; step++) {
+		__u32 id;
+
+		rnd = rnd * 1103515245 + 12345;
+		id = 1 + (rnd >> 16) % 3;
+		switch ((rnd >> 8) % 4) {
+		case 0:
+			if (open[id])
+				CHECK_OK(RUN(&f, vfio_container_release_raw, id));
+			else
+				CHECK_OK(RUN(&f, vfio_container_open_raw, id));
+			open[id] = !open[id];
+			break;
+		case 1:
+		case 2:
+			if (!open[id])
+				break;
+			CHECK_OK(MAP(&f, id, 8192, 2, 1, 2, 0, 1500));
+			maps++;
+			bytes += 8192;
+			break;
+		case 3:
+			usleep((rnd >> 4) % 20000);
+			break;
+		}
+		if ((rnd >> 20) % 3)
+			continue;	/* no scrape this time */
+		CHECK_OK(render(&f, monotonic_ns()));
+		CHECK_EQ(sum_of(&f.out, "vfioscope_dma_operations_total", "op=\"map\"", "result=\"ok\""), maps);
+		CHECK_EQ(sum_of(&f.out, "vfioscope_dma_bytes_total", "op=\"map\"", NULL), bytes);
+		ncur = served_counters(&f.out, cur, 256);
+		CHECK(ncur >= 0);
+		for (i = 0; i < ncur; i++)
+			for (j = 0; j < nprev; j++)
+				if (!strcmp(cur[i].key, prev[j].key) && cur[i].v < prev[j].v) {
+					CHECK_FAILED("%s went from %lld to %lld", cur[i].key, prev[j].v, cur[i].v);
+					return TEST_FAIL;
+				}
+		memcpy(prev, cur, sizeof(cur));
+		nprev = ncur;
+	}
+	CHECK(maps > 20);
+	/* Everything released and --retain past: only "released" is left. */
+	for (i = 1; i <= 3; i++)
+		if (open[i])
+			CHECK_OK(RUN(&f, vfio_container_release_raw, i));
+	CHECK_OK(render(&f, monotonic_ns() + SEC_NS));
+	CHECK_NO_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"1\"");
+	CHECK_NO_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"2\"");
+	CHECK_NO_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"3\"");
+	CHECK_EQ(sum_of(&f.out, "vfioscope_dma_operations_total", "container=\"released\"", "op=\"map\""), maps);
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/*
+ * Released rows leave the BPF map once a second even without scrapes:
+ * three times its size in containers, none lost.
+ */
+static int test_released_collected(void)
+{
+	struct fixture f;
+	__u32 id, max;
+
+	CHECK_OK(setup(&f, 300));
+	max = bpf_map__max_entries(f.skel->maps.released);
+	for (id = 1; id <= 3 * max; id++) {
+		CHECK_OK(RUN(&f, vfio_container_open_raw, id));
+		CHECK_OK(MAP(&f, id, 4096, 1, 1, 1, 0, 1000));
+		CHECK_OK(RUN(&f, vfio_container_release_raw, id));
+		if (id % (max / 4) == 0)
+			CHECK_OK(exporter__collect(f.ex, monotonic_ns()));
+	}
+	CHECK_OK(render(&f, monotonic_ns()));
+	CHECK_LINE(&f, "vfioscope_lost_events_total{reason=\"map_full\"} 0");
+	CHECK_EQ(sum_of(&f.out, "vfioscope_dma_operations_total", "op=\"map\"", "result=\"ok\""), 3 * max);
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"3072\",result=\"ok\"} 1");
 	teardown(&f);
 	return TEST_PASS;
 }
@@ -352,6 +644,10 @@ static int test_map_full_counted(void)
 
 static const struct test tests[] = {
 	TEST(test_dma),
+	TEST(test_released_between_scrapes),
+	TEST(test_retired_during_scrape),
+	TEST(test_sums_never_drop),
+	TEST(test_released_collected),
 	TEST(test_references),
 	TEST(test_no_attach),
 	TEST(test_format),

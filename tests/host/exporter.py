@@ -8,7 +8,8 @@ tests/bpf/vfio_exporter_test.c's and the VM test's):
     nothing on stdout;
   - a busy port: exactly one stderr line, "vfio-exporter: cannot listen on
     ADDR: Address already in use", non-zero exit;
-  - GET /metrics answers in the exposition format 0.0.4, on IPv4 and on
+  - GET /metrics answers in the exposition format 0.0.4 (with the
+    --stale-after and --retain in force), on IPv4 and on
     [::1]; other paths 404, other methods 405, oversized requests 431;
   - slow clients: 40 connections that send nothing (more than the
     connection limit), one that sends half a request, and one that sends a
@@ -112,6 +113,9 @@ def test_bad_flags():
         (["--listen", "localhost:9707"], "invalid listen address: localhost:9707"),
         (["--stale-after", "-1"], "invalid stale-after: -1"),
         (["--stale-after", "soon"], "invalid stale-after: soon"),
+        (["--retain", "-5"], "invalid retain: -5"),
+        (["-r", "nan"], "invalid retain: nan"),
+        (["--retain", "5m"], "invalid retain: 5m"),
         (["--max-refs", "0"], "invalid max: 0"),
         (["--attach", "kprobe"], "unknown attach mode: kprobe"),
         (["extra"], "unexpected argument: extra"),
@@ -126,7 +130,8 @@ def test_bad_flags():
         report("bad flag %s" % " ".join(args), ok,
                "exit %d, stdout %r, first stderr line %r, want %r" % (r.returncode, r.stdout[:60], first, want))
     r = subprocess.run([str(EXPORTER), "--help"], capture_output=True, text=True, timeout=10)
-    report("--help", r.returncode == 0 and "EXAMPLES" in r.stdout and "--no-attach" in r.stdout,
+    report("--help", r.returncode == 0 and "EXAMPLES" in r.stdout and "--no-attach" in r.stdout and
+           "--retain=SECONDS" in r.stdout and 'container="released"' in r.stdout,
            "exit %d" % r.returncode)
 
 
@@ -143,13 +148,14 @@ def test_busy_port():
 
 
 def test_serve():
-    d = Daemon("--stale-after", "42")
+    d = Daemon("--stale-after", "42", "--retain", "90")
     try:
         st, h, body, _ = scrape(d.addr())
         report("GET /metrics", st == 200 and h.get("Content-Type") ==
                "text/plain; version=0.0.4; charset=utf-8" and
                int(h.get("Content-Length", -1)) == len(body.encode()) and
                'attach="none"} 1\n' in body and "vfioscope_stale_after_seconds 42\n" in body and
+               "vfioscope_retain_seconds 90\n" in body and
                "# TYPE vfioscope_build_info gauge\n" in body,
                "status %d headers %r body %r" % (st, h, body[:200]))
         st, h, body, _ = scrape(d.addr(), "/metrics?x=1", "HEAD")

@@ -86,6 +86,7 @@ void exporter__free(struct exporter *ex)
 {
 	if (!ex)
 		return;
+	free(ex->slots);
 	reftrack__free(ex->rt);
 	free(ex);
 }
@@ -167,14 +168,131 @@ static int cmp_crow(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* Live containers, by id; released ones are deleted from the map. */
-static int read_containers(struct exporter *ex, struct crow **out, size_t *nr)
+static int crow_push(struct crow **rows, size_t *nr, size_t *cap)
 {
-	int fd = ex->o.containers_fd;
-	struct crow *rows = NULL, *n;
+	struct crow *n;
+
+	if (*nr < *cap)
+		return 0;
+	*cap = *cap ? *cap * 2 : 16;
+	n = realloc(*rows, *cap * sizeof(**rows));
+	if (!n)
+		return -ENOMEM;
+	*rows = n;
+	return 0;
+}
+
+/* The counters, not the levels: what a container id's series sum. */
+static void counters_add(struct exp_container *to, const struct exp_container *from)
+{
+	int op, e;
+
+	for (op = 0; op < EXP_NR_OPS; op++) {
+		to->ops[op] += from->ops[op];
+		to->bytes[op] += from->bytes[op];
+		for (e = 0; e < EXP_NR_ERRNO; e++)
+			to->errors[op][e] += from->errors[op][e];
+	}
+}
+
+static struct exp_slot *slot_find(struct exporter *ex, __u32 id)
+{
+	size_t lo = 0, hi = ex->nr_slots;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (ex->slots[mid].id == id)
+			return &ex->slots[mid];
+		if (ex->slots[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* The slot of id, made (counters at 0) if there is none; NULL: no memory. */
+static struct exp_slot *slot_get(struct exporter *ex, __u32 id)
+{
+	struct exp_slot *s = slot_find(ex, id);
+	size_t i;
+
+	if (s)
+		return s;
+	if (ex->nr_slots == ex->cap_slots) {
+		size_t cap = ex->cap_slots ? ex->cap_slots * 2 : 16;
+
+		s = realloc(ex->slots, cap * sizeof(*s));
+		if (!s)
+			return NULL;
+		ex->slots = s;
+		ex->cap_slots = cap;
+	}
+	for (i = ex->nr_slots; i > 0 && ex->slots[i - 1].id > id; i--)
+		ex->slots[i] = ex->slots[i - 1];
+	memset(&ex->slots[i], 0, sizeof(ex->slots[i]));
+	ex->slots[i].id = id;
+	ex->nr_slots++;
+	return &ex->slots[i];
+}
+
+/* Live containers by id, sorted; each id once (see below). */
+static int read_live(int fd, struct crow **out, size_t *nr)
+{
+	struct crow *rows = NULL;
+	size_t cap = 0, cnt = 0, i, j;
+	__u32 key, next;
+	bool first = true;
+	int err;
+
+	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		first = false;
+		key = next;
+		err = crow_push(&rows, &cnt, &cap);
+		if (err) {
+			free(rows);
+			return err;
+		}
+		if (bpf_map_lookup_elem(fd, &key, &rows[cnt].v))
+			continue;	/* retired meanwhile */
+		rows[cnt].id = key;	/* v.id is 0 while the row is being made */
+		cnt++;
+	}
+	/*
+	 * A key deleted under the walk restarts it from the first key, so an
+	 * id can come twice: the later read (further in the array, and kept
+	 * there by a stable order) is the newer one.
+	 */
+	for (i = 1; i < cnt; i++) {
+		struct crow t = rows[i];
+
+		for (j = i; j > 0 && rows[j - 1].id > t.id; j--)
+			rows[j] = rows[j - 1];
+		rows[j] = t;
+	}
+	for (i = j = 0; i < cnt; i++) {
+		if (j && rows[j - 1].id == rows[i].id)
+			j--;
+		rows[j++] = rows[i];
+	}
+	*out = rows;
+	*nr = j;
+	return 0;
+}
+
+/*
+ * The released containers' rows into their ids' slots, out of the map.
+ * Nothing in BPF writes a released row again, so reading then deleting
+ * loses nothing.
+ */
+static int drain_released(struct exporter *ex)
+{
+	int fd = ex->o.released_fd;
+	__u64 key, next, *keys = NULL, *n;
 	size_t cap = 0, cnt = 0, i;
-	__u32 key, next, *gone = NULL;
-	size_t nr_gone = 0;
+	struct exp_container v;
+	struct exp_slot *s;
 	bool first = true;
 	int err = 0;
 
@@ -183,80 +301,172 @@ static int read_containers(struct exporter *ex, struct crow **out, size_t *nr)
 		key = next;
 		if (cnt == cap) {
 			cap = cap ? cap * 2 : 16;
-			n = realloc(rows, cap * sizeof(*rows));
+			n = realloc(keys, cap * sizeof(*keys));
 			if (!n) {
 				err = -ENOMEM;
 				goto out;
 			}
-			rows = n;
+			keys = n;
 		}
-		if (bpf_map_lookup_elem(fd, &key, &rows[cnt].v))
-			continue;	/* deleted meanwhile */
-		rows[cnt].id = key;
-		cnt++;
+		keys[cnt++] = key;
 	}
-	gone = calloc(cnt ? cnt : 1, sizeof(*gone));
-	if (!gone) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < cnt; ) {
-		if (rows[i].v.released) {
-			gone[nr_gone++] = rows[i].id;
-			rows[i] = rows[--cnt];
-		} else {
-			i++;
+	for (i = 0; i < cnt; i++) {
+		if (bpf_map_lookup_elem(fd, &keys[i], &v))
+			continue;
+		s = slot_get(ex, v.id);
+		if (!s) {
+			err = -ENOMEM;
+			goto out;
 		}
+		counters_add(&s->c, &v);
+		if (v.released_ns > s->idle_since)
+			s->idle_since = v.released_ns;
+		if (v.inst > s->last_inst)
+			s->last_inst = v.inst;
+		bpf_map_delete_elem(fd, &keys[i]);
 	}
-	/*
-	 * After the walk, not during it (a delete would restart it).  A
-	 * container reopened under the same id since the lookup loses its
-	 * first events: vfio_container_open resets the row anyway, so at
-	 * most what it did between the lookup and here.
-	 */
-	for (i = 0; i < nr_gone; i++)
-		bpf_map_delete_elem(fd, &gone[i]);
-	qsort(rows, cnt, sizeof(*rows), cmp_crow);
 out:
-	free(gone);
+	free(keys);
+	return err;
+}
+
+static int cmp_id(const void *key, const void *row)
+{
+	__u32 id = *(const __u32 *)key, rid = ((const struct crow *)row)->id;
+
+	return id < rid ? -1 : id > rid;
+}
+
+/*
+ * The containers as of now_ns: live rows (returned, sorted by id) and the
+ * slots of released ones.  Live rows are read before the released ones,
+ * the order in which BPF writes a retired row (container_retire()), so a
+ * container retired meanwhile is seen at least once: if twice, its row in
+ * `containers` is the copy already in its slot (inst <= last_inst) and is
+ * left out.  A slot with no live container, idle for retain_ns, goes into
+ * the container="released" series: the same sums, fewer series.
+ */
+static int snapshot(struct exporter *ex, uint64_t now_ns, struct crow **out, size_t *nr)
+{
+	struct crow *rows = NULL;
+	size_t cnt = 0, i, j;
+	int err;
+
+	err = read_live(ex->o.containers_fd, &rows, &cnt);
+	if (err)
+		return err;
+	err = drain_released(ex);
 	if (err) {
 		free(rows);
 		return err;
 	}
+	for (i = j = 0; i < ex->nr_slots; i++) {
+		struct exp_slot *s = &ex->slots[i];
+
+		if (!(cnt && bsearch(&s->id, rows, cnt, sizeof(*rows), cmp_id)) &&
+		    now_ns >= s->idle_since && now_ns - s->idle_since >= ex->o.retain_ns) {
+			counters_add(&ex->gone, &s->c);
+			ex->any_gone = true;
+			continue;
+		}
+		ex->slots[j++] = *s;
+	}
+	ex->nr_slots = j;
+	for (i = j = 0; i < cnt; i++) {
+		struct exp_slot *s = slot_find(ex, rows[i].id);
+
+		if (s && rows[i].v.inst && rows[i].v.inst <= s->last_inst)
+			continue;
+		rows[j++] = rows[i];
+	}
 	*out = rows;
-	*nr = cnt;
+	*nr = j;
 	return 0;
 }
 
-static void render_containers(struct strbuf *b, const struct crow *rows, size_t nr)
+int exporter__collect(struct exporter *ex, uint64_t now_ns)
 {
-	size_t i, op, e;
+	struct crow *rows = NULL;
+	size_t nr = 0;
+	int err;
+
+	if (ex->o.mode == ATTACH_NONE)
+		return 0;
+	err = snapshot(ex, now_ns, &rows, &nr);
+	free(rows);
+	return err;
+}
+
+/*
+ * What /metrics shows by container id: a slot's counters plus its live
+ * container's, the live container's levels (none if there is none: a
+ * released container has nothing mapped).  Sorted by id.
+ */
+static int served_rows(struct exporter *ex, struct crow **rows, size_t *nr)
+{
+	size_t cap = *nr, n = *nr, i;
+	struct crow *r;
+	int err;
+
+	for (i = 0; i < ex->nr_slots; i++) {
+		const struct exp_slot *s = &ex->slots[i];
+
+		r = n ? bsearch(&s->id, *rows, n, sizeof(**rows), cmp_id) : NULL;
+		if (r) {
+			counters_add(&r->v, &s->c);
+			continue;
+		}
+		err = crow_push(rows, nr, &cap);
+		if (err)
+			return err;
+		memset(&(*rows)[*nr], 0, sizeof((*rows)[*nr]));
+		(*rows)[*nr].id = s->id;
+		counters_add(&(*rows)[*nr].v, &s->c);
+		(*nr)++;
+	}
+	qsort(*rows, *nr, sizeof(**rows), cmp_crow);
+	return 0;
+}
+
+static void operations(struct strbuf *b, int op, const char *container, const struct exp_container *c)
+{
+	__u64 other = c->errors[op][0];
+	int e;
+
+	strbuf_printf(b, "vfioscope_dma_operations_total{op=\"%s\",container=\"%s\",result=\"ok\"} %llu\n",
+		      op_names[op], container, (unsigned long long)c->ops[op]);
+	for (e = 1; e < EXP_NR_ERRNO; e++) {
+		if (!c->errors[op][e])
+			continue;
+		if (!errno_names[e]) {
+			other += c->errors[op][e];
+			continue;
+		}
+		strbuf_printf(b, "vfioscope_dma_operations_total{op=\"%s\",container=\"%s\",result=\"%s\"} %llu\n",
+			      op_names[op], container, errno_names[e],
+			      (unsigned long long)c->errors[op][e]);
+	}
+	if (other)
+		strbuf_printf(b, "vfioscope_dma_operations_total{op=\"%s\",container=\"%s\",result=\"error\"} %llu\n",
+			      op_names[op], container, (unsigned long long)other);
+}
+
+static void render_containers(struct exporter *ex, struct strbuf *b, const struct crow *rows, size_t nr)
+{
+	char id[16];
+	size_t i;
+	int op;
 
 	family(b, "vfioscope_dma_operations_total", "counter",
 	       "VFIO DMA map and unmap operations by container and outcome (ok or the errno name).");
 	for (i = 0; i < nr; i++) {
-		for (op = 0; op < EXP_NR_OPS; op++) {
-			const struct exp_container *c = &rows[i].v;
-			__u64 other = c->errors[op][0];
-
-			strbuf_printf(b, "vfioscope_dma_operations_total{op=\"%s\",container=\"%u\",result=\"ok\"} %llu\n",
-				      op_names[op], rows[i].id, (unsigned long long)c->ops[op]);
-			for (e = 1; e < EXP_NR_ERRNO; e++) {
-				if (!c->errors[op][e])
-					continue;
-				if (!errno_names[e]) {
-					other += c->errors[op][e];
-					continue;
-				}
-				strbuf_printf(b, "vfioscope_dma_operations_total{op=\"%s\",container=\"%u\",result=\"%s\"} %llu\n",
-					      op_names[op], rows[i].id, errno_names[e],
-					      (unsigned long long)c->errors[op][e]);
-			}
-			if (other)
-				strbuf_printf(b, "vfioscope_dma_operations_total{op=\"%s\",container=\"%u\",result=\"error\"} %llu\n",
-					      op_names[op], rows[i].id, (unsigned long long)other);
-		}
+		snprintf(id, sizeof(id), "%u", rows[i].id);
+		for (op = 0; op < EXP_NR_OPS; op++)
+			operations(b, op, id, &rows[i].v);
 	}
+	if (ex->any_gone)
+		for (op = 0; op < EXP_NR_OPS; op++)
+			operations(b, op, "released", &ex->gone);
 	family(b, "vfioscope_dma_bytes_total", "counter",
 	       "Bytes mapped by successful maps, or unmapped by successful unmaps and container teardowns.");
 	for (i = 0; i < nr; i++)
@@ -264,6 +474,10 @@ static void render_containers(struct strbuf *b, const struct crow *rows, size_t 
 			strbuf_printf(b, "vfioscope_dma_bytes_total{op=\"%s\",container=\"%u\"} %llu\n",
 				      op_names[op], rows[i].id,
 				      (unsigned long long)rows[i].v.bytes[op]);
+	if (ex->any_gone)
+		for (op = 0; op < EXP_NR_OPS; op++)
+			strbuf_printf(b, "vfioscope_dma_bytes_total{op=\"%s\",container=\"released\"} %llu\n",
+				      op_names[op], (unsigned long long)ex->gone.bytes[op]);
 	family(b, "vfioscope_dma_mapped_bytes", "gauge",
 	       "Bytes currently mapped in the container (maps minus unmaps the exporter saw).");
 	for (i = 0; i < nr; i++)
@@ -447,7 +661,6 @@ int exporter__render(struct exporter *ex, struct strbuf *b, uint64_t now_ns)
 	int err;
 
 	strbuf_reset(b);
-	ex->scrapes++;
 	family(b, "vfioscope_build_info", "gauge",
 	       "The exporter's version, the running kernel and the attach mode; always 1.");
 	strbuf_printf(b, "vfioscope_build_info{version=\"");
@@ -459,14 +672,22 @@ int exporter__render(struct exporter *ex, struct strbuf *b, uint64_t now_ns)
 	       "The age from which a held reference counts as stale (--stale-after).");
 	strbuf_printf(b, "vfioscope_stale_after_seconds %s\n",
 		      exporter__fmt_seconds(secs, sizeof(secs), ex->o.stale_after_ns));
+	family(b, "vfioscope_retain_seconds", "gauge",
+	       "How long a released container's series stay after its release (--retain).");
+	strbuf_printf(b, "vfioscope_retain_seconds %s\n",
+		      exporter__fmt_seconds(secs, sizeof(secs), ex->o.retain_ns));
 	/* --no-attach: nothing more is known. */
 	if (ex->o.mode == ATTACH_NONE)
 		return b->failed ? -ENOMEM : 0;
 
-	err = read_containers(ex, &rows, &nr);
-	if (err)
+	err = snapshot(ex, now_ns, &rows, &nr);
+	if (!err)
+		err = served_rows(ex, &rows, &nr);
+	if (err) {
+		free(rows);
 		return err;
-	render_containers(b, rows, nr);
+	}
+	render_containers(ex, b, rows, nr);
 	free(rows);
 	err = render_hists(ex, b);
 	if (err)

@@ -4,11 +4,19 @@
 # scraping it every second, asked through its HTTP query API:
 #  - E1 maps with a bad size (EINVAL) and E2 on a mapped IOVA (EEXIST) show
 #    as exactly those results;
-#  - N maps + N unmaps of S bytes: N ok maps and unmaps, N*S bytes each
-#    way, nothing mapped, the latency histogram's count and +Inf bucket N;
-#    the container's series are gone once it is released;
+#    the error client's series stay, with its final values, after its
+#    release (--retain);
+#  - N maps + N unmaps of S bytes by a container opened and released while
+#    Prometheus is stopped, so that no scrape sees it live: the next scrape
+#    has its N ok maps and unmaps, N*S bytes each way, nothing mapped, the
+#    latency histogram's count and +Inf bucket N (sums over containers:
+#    its series go on from the error client's when it reuses the id);
 #  - N maps of S bytes kept while held: N*S bytes mapped, N*S/4096 pages
 #    pinned, N DMA entries;
+#  - a second exporter (raw_tp, --retain 2): its histograms equal the
+#    first's; once every container is released and 2 s passed, no
+#    container's series is left and container="released" holds the first
+#    exporter's sums;
 #  - K external-user references leaked by the consumer module, older than
 #    --stale-after: K external users of the group, K stale external-user
 #    references, the live objects; 0 of each once released;
@@ -25,6 +33,7 @@ K=2
 E1=3
 E2=2
 STALE=2
+RETAIN=600	# longer than the test: no series expires at 9707
 PROM=/tmp/prom
 LEAKS=/sys/kernel/debug/vfio_consumer/leaks
 command -v prometheus >/dev/null || fail "no prometheus binary (apt-get install prometheus)"
@@ -45,12 +54,13 @@ bdf=$(edu_bdf)
 trap cleanup EXIT
 
 # Started before edu is bound, so the group and device are seen created.
-tool_start exporter vfio-exporter -v --stale-after $STALE
+tool_start exporter vfio-exporter -v --stale-after $STALE --retain $RETAIN
 grep -q '^vfio-exporter: attaching with tp_btf: ' /tmp/exporter.err ||
 	fail "vfio-exporter -v: $(grep attaching /tmp/exporter.err)"
 # A second exporter, forced to raw_tp, watches the same run: at the end
 # its histograms must equal the tp_btf one's to the nanosecond.
-tool_start exporter_raw vfio-exporter --attach raw_tp -l 127.0.0.1:9708 --stale-after $STALE
+tool_start exporter_raw vfio-exporter --attach raw_tp -l 127.0.0.1:9708 --stale-after $STALE \
+	--retain 2
 bind_vfio "$bdf"
 group=$(iommu_group_of "$bdf")
 
@@ -115,6 +125,7 @@ done
 expect 'up{job="vfioscope"}' 1
 expect 'vfioscope_build_info{attach="tp_btf",kernel="'"$(uname -r)"'"}' 1
 expect 'vfioscope_stale_after_seconds' $STALE
+expect 'vfioscope_retain_seconds' $RETAIN
 expect 'vfioscope_objects{kind="group"}' 1
 expect 'vfioscope_objects{kind="device"}' 1
 
@@ -152,37 +163,60 @@ expect 'sum(vfioscope_dma_operations_total{op="map",result="EEXIST"})' $E2
 expect 'sum(vfioscope_dma_operations_total{op="map",result="ok"})' 1
 expect 'count(vfioscope_dma_operations_total{result!~"ok|EINVAL|EEXIST"}) or vector(0)' 0
 wait $epid || fail "the error client failed"
-# Released: its series are gone at the next scrape.
-expect 'absent(vfioscope_dma_operations_total)' 1
+# Released: its series stay with their final values, its levels at 0.
+expect 'vfioscope_objects{kind="container"}' 0
+expect 'sum(vfioscope_dma_operations_total{op="map",result="EINVAL"})' $E1
+expect 'sum(vfioscope_dma_operations_total{op="map",result="ok"})' 1
+expect 'sum(vfioscope_dma_bytes_total{op="unmap"})' 4096
+expect 'count(vfioscope_dma_mapped_bytes)' 1
+expect 'sum(vfioscope_dma_mapped_bytes)' 0
 expect 'vfioscope_dma_duration_seconds_count{op="map"}' 1
+cid=$(q_all 'vfioscope_dma_operations_total{result="EINVAL"}' | sed -n 's/.*"container": "\([0-9]*\)".*/\1/p')
+[ -n "$cid" ] || fail "no container label on the error client's series"
+log "the error client's container: $cid"
 
-log "--- $N maps + unmaps of $S bytes"
-vfio_workload -n $N -s $S --hold 15 >/tmp/work.txt &
-wpid=$!
-for i in $(seq 100); do [ -s /tmp/work.txt ] && break; sleep 0.1; done
+# msum FILE ERE: the sum of the values of FILE's lines matching ERE.
+msum() { grep -E "$2" "$1" | awk '{ s += $NF } END { print s + 0 }'; }
+
+log "--- $N maps + unmaps of $S bytes, all while Prometheus is stopped"
+# Stopped: no scrape can come between the open and the release.  The error
+# client's ok map (4096 bytes, unmapped by its teardown) is in the sums.
+kill -STOP $prom_pid
+vfio_workload -n $N -s $S >/tmp/work.txt || { kill -CONT $prom_pid; fail "vfio_workload failed"; }
+curl -s 127.0.0.1:9707/metrics >/tmp/metrics.txt || { kill -CONT $prom_pid; fail "curl /metrics failed"; }
+kill -CONT $prom_pid
 cat /tmp/work.txt
-expect 'sum(vfioscope_dma_operations_total{op="map",result="ok"})' $N
+grep '^vfioscope_dma_operations_total{op="map"' /tmp/metrics.txt
+assert_eq "$(msum /tmp/metrics.txt '^vfioscope_dma_operations_total\{op="map",.*result="ok"\}')" $((N + 1)) \
+	"ok maps on /metrics after the release"
+assert_eq "$(grep -c '^vfioscope_dma_operations_total{' /tmp/metrics.txt)" \
+	"$(curl -s 127.0.0.1:9707/metrics | grep -c '^vfioscope_dma_operations_total{')" \
+	"operation series of two scrapes in a row"
+curl -s 127.0.0.1:9707/metrics | grep '^vfioscope_dma_' | grep -v _duration_ >/tmp/m2.txt
+grep '^vfioscope_dma_' /tmp/metrics.txt | grep -v _duration_ | cmp -s - /tmp/m2.txt ||
+	fail "two scrapes in a row differ: $(grep '^vfioscope_dma_' /tmp/metrics.txt | grep -v _duration_ | diff - /tmp/m2.txt)"
+expect 'sum(vfioscope_dma_operations_total{op="map",result="ok"})' $((N + 1))
 expect 'sum(vfioscope_dma_operations_total{op="unmap",result="ok"})' $N
-expect 'sum(vfioscope_dma_operations_total{result!="ok"}) or vector(0)' 0
-expect 'sum(vfioscope_dma_bytes_total{op="map"})' $((N * S))
-expect 'sum(vfioscope_dma_bytes_total{op="unmap"})' $((N * S))
+expect 'sum(vfioscope_dma_operations_total{result!="ok"})' $((E1 + E2))
+expect 'sum(vfioscope_dma_bytes_total{op="map"})' $((N * S + 4096))
+expect 'sum(vfioscope_dma_bytes_total{op="unmap"})' $((N * S + 4096))
 expect 'sum(vfioscope_dma_mapped_bytes)' 0
 expect 'sum(vfioscope_dma_pinned_pages)' 0
 expect 'sum(vfioscope_dma_entries)' 0
+expect 'vfioscope_objects{kind="container"}' 0
 expect 'vfioscope_dma_duration_seconds_count{op="map"}' $((N + 1))
 expect 'vfioscope_dma_duration_seconds_bucket{op="map",le="+Inf"}' $((N + 1))
 expect 'vfioscope_dma_duration_seconds_count{op="unmap"}' $N
 expect 'vfioscope_dma_duration_seconds_sum{op="unmap"} > bool 0' 1
-wait $wpid || fail "vfio_workload failed"
-expect 'absent(vfioscope_dma_operations_total)' 1
+q_all 'vfioscope_dma_operations_total{result="ok"}'
 
 log "--- $N maps of $S bytes kept while held"
 vfio_workload -n $N -s $S --keep --hold 15 >/tmp/work.txt &
 wpid=$!
 for i in $(seq 100); do [ -s /tmp/work.txt ] && break; sleep 0.1; done
 cat /tmp/work.txt
-expect 'sum(vfioscope_dma_operations_total{op="map",result="ok"})' $N
-expect 'sum(vfioscope_dma_operations_total{op="unmap",result="ok"})' 0
+expect 'sum(vfioscope_dma_operations_total{op="map",result="ok"})' $((2 * N + 1))
+expect 'sum(vfioscope_dma_operations_total{op="unmap",result="ok"})' $N
 expect 'sum(vfioscope_dma_mapped_bytes)' $((N * S))
 expect 'sum(vfioscope_dma_pinned_pages)' $((N * S / 4096))
 expect 'sum(vfioscope_dma_entries)' $N
@@ -191,8 +225,10 @@ log "/metrics excerpt (held):"
 curl -s 127.0.0.1:9707/metrics >/tmp/metrics.txt || fail "curl /metrics failed"
 grep -v '^# HELP' /tmp/metrics.txt | grep -v 'bucket.*le="0.0000[0-9]*"' | head -n 60
 wait $wpid || fail "vfio_workload --keep failed"
-expect 'absent(vfioscope_dma_operations_total)' 1
 expect 'vfioscope_objects{kind="container"}' 0
+expect 'sum(vfioscope_dma_mapped_bytes)' 0
+expect 'sum(vfioscope_dma_bytes_total{op="unmap"})' $((2 * N * S + 4096))
+expect 'sum(vfioscope_dma_operations_total{op="map",result="ok"})' $((2 * N + 1))
 # The teardown is no operation: the unmap histogram did not move.
 expect 'vfioscope_dma_duration_seconds_count{op="unmap"}' $N
 
@@ -245,6 +281,34 @@ expect 'vfioscope_stale_references{kind="external_user"}' 0
 expect 'vfioscope_objects{kind="container"}' 0
 expect 'sum(vfioscope_lost_events_total)' 0
 expect 'count(vfioscope_lost_events_total)' 3
+
+# The raw_tp exporter's --retain 2 is over for every container (the
+# leaker's went last, above): only container="released" is left, with
+# the sums the tp_btf exporter serves by container.
+sleep 3.5
+curl -s 127.0.0.1:9708/metrics >/tmp/raw.txt || fail "curl :9708/metrics failed"
+curl -s 127.0.0.1:9707/metrics >/tmp/btf.txt || fail "curl :9707/metrics failed"
+grep '^vfioscope_dma_\(operations\|bytes\)_total' /tmp/raw.txt
+$PY - /tmp/btf.txt /tmp/raw.txt <<-'PYEOF' || fail "raw_tp container=\"released\" vs tp_btf sums: see above"
+import re, sys
+def sums(path):
+    out, containers = {}, set()
+    for line in open(path):
+        m = re.match(r'^(vfioscope_dma_(?:operations|bytes)_total)\{(.*)\} (\d+)$', line)
+        if not m:
+            continue
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(2)))
+        containers.add(labels.pop("container"))
+        key = (m.group(1),) + tuple(sorted(labels.items()))
+        out[key] = out.get(key, 0) + int(m.group(3))
+    return out, containers
+btf, _ = sums(sys.argv[1])
+raw, where = sums(sys.argv[2])
+print("# raw_tp exporter containers:", sorted(where))
+print("# tp_btf sums over containers:", sorted(btf.items()))
+ok = where == {"released"} and raw == btf and btf
+sys.exit(0 if ok else "raw_tp: %s" % sorted(raw.items()))
+PYEOF
 
 # raw_tp saw exactly what tp_btf saw.
 hist() { curl -s "127.0.0.1:$1/metrics" | grep '^vfioscope_dma_duration_seconds_\(bucket\|sum\|count\)'; }
