@@ -21,8 +21,9 @@ for bdf in "${bdfs[@]}"; do
 	bind_vfio "$bdf"
 done
 log "toggling $bystander's memory decode on CPU 1"
-run_prog tcg_mmio_race "$bystander" "$secs" flush || fail "tcg_mmio_race flush failed"
-run_prog tcg_mmio_race "$bystander" "$secs" read || fail "tcg_mmio_race read failed"
+for mode in ${TCG_RACE_MODES:-flush read}; do
+	run_prog tcg_mmio_race "$bystander" "$secs" "$mode" || fail "tcg_mmio_race $mode failed"
+done
 for bdf in "${bdfs[@]}"; do
 	unbind_vfio "$bdf"
 done
