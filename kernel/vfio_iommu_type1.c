@@ -359,6 +359,49 @@ static int vfio_dma_map_run(struct vfio_iommu *iommu, struct vfio_dma *dma,
 }
 
 /*
+ * What a VM_PFNMAP area may hand to the IOMMU: device memory, or pages a
+ * driver marked reserved.  Ordinary RAM remapped into user space belongs
+ * to whoever remapped it and may be freed while the IOMMU still points at
+ * it; it is refused, as in 6.1 (is_invalid_reserved_pfn()).
+ */
+static bool vfio_pfn_unpinnable(unsigned long pfn)
+{
+	return !pfn_valid(pfn) || PageReserved(pfn_to_page(pfn));
+}
+
+/*
+ * The pfn behind @vaddr in a VM_PFNMAP @vma, faulted in if need be.  A
+ * write mapping needs a writable pte, not only VM_WRITE: a private
+ * (copy on write) remap keeps its ptes read-only.  Caller holds mmap_lock.
+ */
+static int vfio_pfnmap_pfn(struct vm_area_struct *vma, unsigned long vaddr,
+			   bool write, bool fault, unsigned long *pfn)
+{
+	spinlock_t *ptl;
+	pte_t *ptep;
+	int ret;
+
+	ret = follow_pte(vma->vm_mm, vaddr, &ptep, &ptl);
+	if (ret && fault) {
+		/* Without "unlocked" the lock stays held, so @vma stays valid. */
+		ret = fixup_user_fault(vma->vm_mm, vaddr, FAULT_FLAG_REMOTE |
+				       (write ? FAULT_FLAG_WRITE : 0), NULL);
+		if (ret)
+			return ret;
+		ret = follow_pte(vma->vm_mm, vaddr, &ptep, &ptl);
+	}
+	if (ret)
+		return ret;
+
+	if (write && !pte_write(*ptep))
+		ret = -EFAULT;
+	else
+		*pfn = pte_pfn(*ptep);
+	pte_unmap_unlock(ptep, ptl);
+	return ret;
+}
+
+/*
  * A VM_PFNMAP area (a device BAR mmap()ed by user space, for peer to
  * peer): there are no struct pages to pin, follow the page tables.
  * Returns how many physically contiguous pfns from @vaddr (at most
@@ -369,32 +412,28 @@ static long vfio_follow_pfnmap(struct mm_struct *mm, unsigned long vaddr,
 			       unsigned long *pfn)
 {
 	struct vm_area_struct *vma = vma_lookup(mm, vaddr);
+	bool write = prot & IOMMU_WRITE;
 	unsigned long i, next;
 	int ret;
 
 	if (!vma || !(vma->vm_flags & VM_PFNMAP))
 		return -EFAULT;
-	if ((prot & IOMMU_WRITE) && !(vma->vm_flags & VM_WRITE))
+	if (write && !(vma->vm_flags & VM_WRITE))
 		return -EFAULT;
 
-	ret = follow_pfn(vma, vaddr, pfn);
-	if (ret) {
-		/* Not faulted in yet; without "unlocked" the lock stays held. */
-		ret = fixup_user_fault(mm, vaddr,
-				       (prot & IOMMU_WRITE) ? FAULT_FLAG_WRITE : 0,
-				       NULL);
-		if (ret)
-			return ret;
-		ret = follow_pfn(vma, vaddr, pfn);
-		if (ret)
-			return ret;
-	}
+	ret = vfio_pfnmap_pfn(vma, vaddr, write, true, pfn);
+	if (ret)
+		return ret;
+	if (!vfio_pfn_unpinnable(*pfn))
+		return -EFAULT;
 
+	/* The run ends where a page is missing: the next call faults it. */
 	for (i = 1; i < npages; i++) {
 		unsigned long a = vaddr + (i << PAGE_SHIFT);
 
-		if (a >= vma->vm_end || follow_pfn(vma, a, &next) ||
-		    next != *pfn + i)
+		if (a >= vma->vm_end ||
+		    vfio_pfnmap_pfn(vma, a, write, false, &next) ||
+		    next != *pfn + i || !vfio_pfn_unpinnable(next))
 			break;
 	}
 	return i;

@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Type1's safety checks on what MAP_DMA may hand to the IOMMU, the ones
+ * Linux 6.1 makes, asserted the same on both stacks:
+ *
+ *  - a VM_PFNMAP area is mapped without pinning only when its pfns are not
+ *    ordinary RAM (device memory, or pages a driver marked reserved); RAM
+ *    behind a remap_pfn_range() is EFAULT and leaves nothing behind.  The
+ *    areas come from the test module vfio_pfnmap_pages.ko
+ *    (kernel/testing/vfio_pfnmap_pages.c, /dev/vfio-pfnmap-pages).
+ *  - a write mapping of such an area needs VM_WRITE and a writable pte.
+ *  - reserved pfns are not charged to locked_vm, and nothing is pinned.
+ *  - a vaddr in the kernel's half is EFAULT.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "check.h"
+#include "vfio_util.h"
+
+#define PAGE		0x1000ULL
+#define SZ_1M		0x100000ULL
+#define RW		(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
+#define IOVA		(4 * SZ_1M)
+
+/* vfio_pfnmap_pages.ko's mmap offsets (in pages). */
+#define PFNMAP_RAM	0
+#define PFNMAP_RESERVED	1
+#define PFNMAP_HALF	2
+#define PFNMAP_DEV	"/dev/vfio-pfnmap-pages"
+
+static struct vfio_dev d;
+static void *buf;		/* 1 MiB of ordinary anonymous memory */
+
+static long vmstat(const char *key)
+{
+	char line[128];
+	size_t n = strlen(key);
+	long val = -1;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, n) && line[n] == ' ') {
+			val = atol(line + n + 1);
+			break;
+		}
+	}
+	fclose(f);
+	return val;
+}
+
+/*
+ * Pages pinned with FOLL_PIN and not released, system-wide.  The counters
+ * are per CPU and folded lazily: stat_refresh (root) folds them now.
+ */
+static long pins_held(void)
+{
+	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, "1", 1) < 0)
+			perror("stat_refresh");
+		close(fd);
+	}
+	return vmstat("nr_foll_pin_acquired") - vmstat("nr_foll_pin_released");
+}
+
+/* An area of @pages pages of the test module, mode @mode. */
+static void *pfnmap_area(int mode, size_t pages, int prot, int flags)
+{
+	int fd = open(PFNMAP_DEV, O_RDWR);
+	void *p;
+
+	if (fd < 0) {
+		fprintf(stderr, "  open %s: %s (insmod vfio_pfnmap_pages.ko first)\n",
+			PFNMAP_DEV, strerror(errno));
+		return NULL;
+	}
+	p = mmap(NULL, pages * PAGE, prot, flags, fd, mode * PAGE);
+	close(fd);	/* the mapping keeps what it needs */
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "  mmap of %s mode %d: %s\n", PFNMAP_DEV, mode,
+			strerror(errno));
+		return NULL;
+	}
+	return p;
+}
+
+/* Nothing of a failed map stayed: the IOVA maps again, ordinary memory. */
+static int iova_is_free(uint64_t iova, uint64_t size)
+{
+	uint64_t done = 0;
+
+	CHECK_OK(__vfio_dma_map(d.container, buf, iova, size, RW));
+	CHECK_OK(__vfio_dma_unmap(d.container, iova, size, 0, &done));
+	CHECK_EQ(done, size);
+	return TEST_PASS;
+}
+
+#define FIXTURE_TEST(name)						\
+	static int __##name(void);					\
+	static int name(void)						\
+	{								\
+		vfio_dev_open(&d, EDU_VENDOR, EDU_DEVICE, VFIO_TYPE1v2_IOMMU); \
+		return __##name();	/* the process exit closes all */ \
+	}								\
+	static int __##name(void)
+
+/*
+ * Kernel pages remapped into user space are no device memory: the IOMMU
+ * must not get them (6.1: is_invalid_reserved_pfn() false, EFAULT), or a
+ * device could write them after their owner freed them.
+ */
+FIXTURE_TEST(test_pfnmap_ram_refused)
+{
+	long locked = locked_vm_kb(0), pins = pins_held();
+	void *p = pfnmap_area(PFNMAP_RAM, 4, PROT_READ | PROT_WRITE, MAP_SHARED);
+
+	CHECK(p != NULL);
+	CHECK_ERRNO(__vfio_dma_map(d.container, p, IOVA, 4 * PAGE, RW), EFAULT);
+	CHECK_ERRNO(__vfio_dma_map(d.container, p, IOVA, 4 * PAGE,
+				   VFIO_DMA_MAP_FLAG_READ), EFAULT);
+	CHECK_ERRNO(__vfio_dma_map(d.container, (char *)p + 3 * PAGE, IOVA, PAGE, RW),
+		    EFAULT);
+	CHECK_EQ(locked_vm_kb(0), locked);
+	CHECK_EQ(pins_held(), pins);
+	CHECK_EQ(iova_is_free(IOVA, 4 * PAGE), TEST_PASS);
+	CHECK_OK(munmap(p, 4 * PAGE));
+	return TEST_PASS;
+}
+
+/*
+ * Reserved pages then RAM in one area: the reserved run maps, the RAM one
+ * fails, and the failure takes the first run down again.
+ */
+FIXTURE_TEST(test_pfnmap_half_refused)
+{
+	long locked = locked_vm_kb(0), pins = pins_held();
+	void *p = pfnmap_area(PFNMAP_HALF, 8, PROT_READ | PROT_WRITE, MAP_SHARED);
+
+	CHECK(p != NULL);
+	CHECK_ERRNO(__vfio_dma_map(d.container, p, IOVA, 8 * PAGE, RW), EFAULT);
+	CHECK_EQ(locked_vm_kb(0), locked);
+	CHECK_EQ(pins_held(), pins);
+	CHECK_EQ(iova_is_free(IOVA, 8 * PAGE), TEST_PASS);
+	/* The reserved half alone is fine. */
+	CHECK_OK(__vfio_dma_map(d.container, p, IOVA, 4 * PAGE, RW));
+	CHECK_EQ(locked_vm_kb(0), locked);
+	vfio_dma_unmap(d.container, IOVA, 4 * PAGE);
+	CHECK_OK(munmap(p, 8 * PAGE));
+	return TEST_PASS;
+}
+
+/*
+ * Reserved pages map without pinning and without a charge to locked_vm,
+ * and edu's DMA really goes through them: page 0 to the device, back to
+ * page 1.
+ */
+FIXTURE_TEST(test_pfnmap_reserved_ok)
+{
+	long locked = locked_vm_kb(0), pins = pins_held();
+	unsigned char *p = pfnmap_area(PFNMAP_RESERVED, 4, PROT_READ | PROT_WRITE,
+				       MAP_SHARED);
+	uint64_t done = 0;
+	int i;
+
+	CHECK(p != NULL);
+	vfio_dev_map_bar0(&d);
+	for (i = 0; i < 256; i++)
+		p[i] = i ^ 0x5a;
+	CHECK_OK(__vfio_dma_map(d.container, p, IOVA, 4 * PAGE, RW));
+	CHECK_EQ(locked_vm_kb(0), locked);
+	CHECK_EQ(pins_held(), pins);
+	CHECK_OK(__edu_dma(&d, IOVA, 0, 256, false));
+	CHECK_OK(__edu_dma(&d, IOVA + PAGE, 0, 256, true));
+	for (i = 0; i < 256; i++)
+		CHECK_EQ(p[PAGE + i], i ^ 0x5a);
+	CHECK_OK(__vfio_dma_unmap(d.container, IOVA, 4 * PAGE, 0, &done));
+	CHECK_EQ(done, 4 * PAGE);
+	CHECK_EQ(locked_vm_kb(0), locked);
+	CHECK_OK(munmap(p, 4 * PAGE));
+	return TEST_PASS;
+}
+
+/*
+ * A private (copy on write) remap has VM_WRITE but read-only ptes: a
+ * device may read it, never write it (6.1's follow_fault_pfn() checks
+ * pte_write()).
+ */
+FIXTURE_TEST(test_pfnmap_pte_readonly)
+{
+	long locked = locked_vm_kb(0);
+	void *p = pfnmap_area(PFNMAP_RESERVED, 4, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE);
+
+	CHECK(p != NULL);
+	CHECK_ERRNO(__vfio_dma_map(d.container, p, IOVA, 4 * PAGE, RW), EFAULT);
+	CHECK_ERRNO(__vfio_dma_map(d.container, p, IOVA, 4 * PAGE,
+				   VFIO_DMA_MAP_FLAG_WRITE), EFAULT);
+	CHECK_EQ(iova_is_free(IOVA, 4 * PAGE), TEST_PASS);
+	CHECK_OK(__vfio_dma_map(d.container, p, IOVA, 4 * PAGE,
+				VFIO_DMA_MAP_FLAG_READ));
+	CHECK_EQ(locked_vm_kb(0), locked);
+	vfio_dma_unmap(d.container, IOVA, 4 * PAGE);
+	CHECK_OK(munmap(p, 4 * PAGE));
+	return TEST_PASS;
+}
+
+/* A read-only area (no VM_WRITE): read mappings only. */
+FIXTURE_TEST(test_pfnmap_vma_readonly)
+{
+	void *p = pfnmap_area(PFNMAP_RESERVED, 4, PROT_READ, MAP_SHARED);
+
+	CHECK(p != NULL);
+	CHECK_ERRNO(__vfio_dma_map(d.container, p, IOVA, 4 * PAGE,
+				   VFIO_DMA_MAP_FLAG_WRITE), EFAULT);
+	CHECK_EQ(iova_is_free(IOVA, 4 * PAGE), TEST_PASS);
+	CHECK_OK(__vfio_dma_map(d.container, p, IOVA, 4 * PAGE,
+				VFIO_DMA_MAP_FLAG_READ));
+	vfio_dma_unmap(d.container, IOVA, 4 * PAGE);
+	CHECK_OK(munmap(p, 4 * PAGE));
+	return TEST_PASS;
+}
+
+/*
+ * The legitimate VM_PFNMAP: a BAR mmap()ed from vfio-pci (peer to peer),
+ * device memory, mapped whole, nothing pinned, nothing charged.
+ */
+FIXTURE_TEST(test_pfnmap_bar0)
+{
+	long locked = locked_vm_kb(0), pins = pins_held();
+	uint64_t done = 0;
+
+	vfio_dev_map_bar0(&d);
+	CHECK_EQ(edu_read32(&d, EDU_REG_ID), EDU_ID_VALUE);
+	CHECK_OK(__vfio_dma_map(d.container, d.bar0, 16 * SZ_1M, d.bar0_size, RW));
+	CHECK_EQ(locked_vm_kb(0), locked);
+	CHECK_EQ(pins_held(), pins);
+	CHECK_ERRNO(__vfio_dma_map(d.container, buf, 16 * SZ_1M, PAGE, RW), EEXIST);
+	CHECK_OK(__vfio_dma_unmap(d.container, 16 * SZ_1M, d.bar0_size, 0, &done));
+	CHECK_EQ(done, d.bar0_size);
+	return TEST_PASS;
+}
+
+/* A vaddr in the kernel's half (the direct map) is no user memory. */
+FIXTURE_TEST(test_vaddr_kernel)
+{
+	void *kern = (void *)0xffff888000000000ULL;
+
+	CHECK_ERRNO(__vfio_dma_map(d.container, kern, IOVA, SZ_1M, RW), EFAULT);
+	CHECK_ERRNO(__vfio_dma_map(d.container, kern, IOVA, SZ_1M,
+				   VFIO_DMA_MAP_FLAG_READ), EFAULT);
+	/* The last user page and beyond. */
+	CHECK_ERRNO(__vfio_dma_map(d.container, (void *)(0x800000000000ULL - PAGE),
+				   IOVA, 2 * PAGE, RW), EFAULT);
+	CHECK_EQ(iova_is_free(IOVA, SZ_1M), TEST_PASS);
+	return TEST_PASS;
+}
+
+static const struct test tests[] = {
+	TEST(test_pfnmap_ram_refused),
+	TEST(test_pfnmap_half_refused),
+	TEST(test_pfnmap_reserved_ok),
+	TEST(test_pfnmap_pte_readonly),
+	TEST(test_pfnmap_vma_readonly),
+	TEST(test_pfnmap_bar0),
+	TEST(test_vaddr_kernel),
+};
+
+int main(int argc, char **argv)
+{
+	buf = alloc_buffer(SZ_1M);
+	return RUN_TESTS_FORKED("vfio_type1_safety", tests, argc, argv);
+}
