@@ -19,6 +19,7 @@
  */
 #include <linux/debugfs.h>
 #include <linux/iommu.h>
+#include <linux/irqdomain.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/mm.h>
@@ -35,6 +36,11 @@
 #include "vfio_trace.h"
 
 #define DRIVER_DESC "vfioscope Type1 IOMMU backend"
+
+static bool allow_unsafe_interrupts;
+module_param(allow_unsafe_interrupts, bool, 0644);
+MODULE_PARM_DESC(allow_unsafe_interrupts,
+		 "Allow groups whose IOMMU cannot remap or isolate MSIs: a device could then raise arbitrary interrupts (N).");
 
 static unsigned int dma_entry_limit __read_mostly = U16_MAX;
 module_param(dma_entry_limit, uint, 0644);
@@ -985,6 +991,29 @@ static int vfio_iommu_type1_check_extension(void *iommu_data,
 
 /* ---- groups -------------------------------------------------------------- */
 
+static int vfio_iommu_dev_intr_remap(struct device *dev, void *unused)
+{
+	return device_iommu_capable(dev, IOMMU_CAP_INTR_REMAP);
+}
+
+/*
+ * A device's MSI is a DMA write: without interrupt remapping (or an MSI
+ * controller that isolates devices) the user could forge any interrupt
+ * vector of the host.  As in 6.1: refused unless the admin says otherwise.
+ */
+static int vfio_iommu_check_msi_isolation(struct iommu_group *iommu_group)
+{
+	if (irq_domain_check_msi_remap() ||
+	    iommu_group_for_each_dev(iommu_group, NULL,
+				     vfio_iommu_dev_intr_remap))
+		return 0;
+	if (allow_unsafe_interrupts)
+		return 0;
+	pr_warn("%s: No interrupt remapping support.  Use the module param \"allow_unsafe_interrupts\" to enable VFIO IOMMU support on this platform\n",
+		__func__);
+	return -EPERM;
+}
+
 static int vfio_iommu_group_bus(struct device *dev, void *data)
 {
 	struct bus_type **bus = data;
@@ -1065,6 +1094,10 @@ static int vfio_iommu_type1_attach_group(void *iommu_data,
 		ret = -EINVAL;
 		goto out_unlock;
 	}
+
+	ret = vfio_iommu_check_msi_isolation(iommu_group);
+	if (ret)
+		goto out_unlock;
 
 	vg = vfio_fault(VFIO_FAULT_ALLOC) ? NULL : kzalloc(sizeof(*vg), GFP_KERNEL);
 	if (!vg) {

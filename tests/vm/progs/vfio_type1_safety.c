@@ -11,6 +11,10 @@
  *  - a write mapping of such an area needs VM_WRITE and a writable pte.
  *  - reserved pfns are not charged to locked_vm, and nothing is pinned.
  *  - a vaddr in the kernel's half is EFAULT.
+ *
+ * The interrupt-remapping cases (test_intremap_*) need a boot without
+ * interrupt remapping (tests/vm/guest/security-intremap.sh) and run only
+ * when named on the command line.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -262,6 +266,98 @@ FIXTURE_TEST(test_vaddr_kernel)
 	return TEST_PASS;
 }
 
+/* Open edu's group in a fresh container, up to (not including) SET_IOMMU. */
+static int group_in_container(uint16_t vendor, uint16_t device, int *container,
+			      int *group)
+{
+	char bdf[32];
+
+	vfio_pci_find(vendor, device, bdf, sizeof(bdf));
+	*container = vfio_container_open();
+	*group = vfio_group_open(vfio_iommu_group_of(bdf));
+	vfio_group_set_container(*group, *container);
+	return 0;
+}
+
+static int set_unsafe_interrupts(const char *val)
+{
+	const char *param = "/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts";
+	int fd = open(param, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0) {
+		fprintf(stderr, "  open %s: %s\n", param, strerror(errno));
+		return -1;
+	}
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+/*
+ * Without interrupt remapping a device's MSI writes can forge any host
+ * interrupt: VFIO_SET_IOMMU (the attach of the container's groups) is
+ * EPERM unless allow_unsafe_interrupts=1.  The group stays in the
+ * container, which stays unset.
+ */
+static int test_intremap_off_refused(void)
+{
+	int container, group;
+
+	CHECK_OK(set_unsafe_interrupts("0"));
+	group_in_container(EDU_VENDOR, EDU_DEVICE, &container, &group);
+	CHECK_ERRNO(__vfio_set_iommu(container, VFIO_TYPE1v2_IOMMU), EPERM);
+	CHECK_ERRNO(__vfio_set_iommu(container, VFIO_TYPE1_IOMMU), EPERM);
+	/* No backend: the type1 ioctls are not there. */
+	CHECK_ERRNO(__vfio_dma_map(container, buf, IOVA, PAGE, RW), EINVAL);
+	close(group);
+	close(container);
+	return TEST_PASS;
+}
+
+/* The module parameter lets it through, and DMA works. */
+static int test_intremap_off_allowed(void)
+{
+	int ret;
+
+	CHECK_OK(set_unsafe_interrupts("1"));
+	ret = __vfio_dev_open(&d, EDU_VENDOR, EDU_DEVICE, VFIO_TYPE1v2_IOMMU);
+	set_unsafe_interrupts("0");
+	CHECK_OK(ret);
+	vfio_dev_map_bar0(&d);
+	memset(buf, 0x3c, 64);
+	CHECK_OK(__vfio_dma_map(d.container, buf, IOVA, PAGE, RW));
+	CHECK_OK(__edu_dma(&d, IOVA, 0, 64, false));
+	CHECK_OK(__edu_dma(&d, IOVA + 64, 0, 64, true));
+	CHECK_EQ(((unsigned char *)buf)[64 + 63], 0x3c);
+	vfio_dev_close(&d);
+	return TEST_PASS;
+}
+
+/*
+ * The check is made for every group attached, not only the first: with
+ * the parameter turned off again, a second group cannot join a container
+ * whose IOMMU is set.
+ */
+static int test_intremap_off_second_group(void)
+{
+	char bdf[32];
+	int group2;
+
+	CHECK_OK(set_unsafe_interrupts("1"));
+	vfio_dev_open(&d, EDU_VENDOR, EDU_DEVICE, VFIO_TYPE1v2_IOMMU);
+	CHECK_OK(set_unsafe_interrupts("0"));
+	vfio_pci_find(E1000E_VENDOR, E1000E_DEVICE, bdf, sizeof(bdf));
+	group2 = vfio_group_open(vfio_iommu_group_of(bdf));
+	CHECK_ERRNO(__vfio_group_set_container(group2, d.container), EPERM);
+	CHECK_OK(set_unsafe_interrupts("1"));
+	CHECK_OK(__vfio_group_set_container(group2, d.container));
+	CHECK_OK(set_unsafe_interrupts("0"));
+	close(group2);
+	vfio_dev_close(&d);
+	return TEST_PASS;
+}
+
 static const struct test tests[] = {
 	TEST(test_pfnmap_ram_refused),
 	TEST(test_pfnmap_half_refused),
@@ -272,8 +368,17 @@ static const struct test tests[] = {
 	TEST(test_vaddr_kernel),
 };
 
+static const struct test intremap_tests[] = {
+	TEST(test_intremap_off_refused),
+	TEST(test_intremap_off_allowed),
+	TEST(test_intremap_off_second_group),
+};
+
 int main(int argc, char **argv)
 {
 	buf = alloc_buffer(SZ_1M);
+	if (argc > 1 && !strcmp(argv[1], "intremap"))
+		return RUN_TESTS_FORKED("vfio_type1_safety", intremap_tests,
+					argc - 1, argv + 1);
 	return RUN_TESTS_FORKED("vfio_type1_safety", tests, argc, argv);
 }
