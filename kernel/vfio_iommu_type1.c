@@ -921,8 +921,13 @@ static int vfio_iommu_ioctl_get_info(struct vfio_iommu *iommu,
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
-	/* Old user space knows no cap_offset: write back what it gave. */
-	minsz = min_t(size_t, info.argsz, sizeof(info));
+	/*
+	 * cap_offset only for user space that knows it, and never the tail
+	 * padding after it: those bytes are the caller's, and ours were
+	 * never initialised (6.1 stops at cap_offset too).
+	 */
+	if (info.argsz >= offsetofend(struct vfio_iommu_type1_info, cap_offset))
+		minsz = offsetofend(struct vfio_iommu_type1_info, cap_offset);
 
 	mutex_lock(&iommu->lock);
 	info.flags = VFIO_IOMMU_INFO_PGSIZES;
