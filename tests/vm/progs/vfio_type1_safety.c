@@ -10,7 +10,8 @@
  *    (kernel/testing/vfio_pfnmap_pages.c, /dev/vfio-pfnmap-pages).
  *  - a write mapping of such an area needs VM_WRITE and a writable pte.
  *  - reserved pfns are not charged to locked_vm, and nothing is pinned.
- *  - a vaddr in the kernel's half is EFAULT.
+ *  - reserved pfns are outside RLIMIT_MEMLOCK too.
+ *  - a vaddr in the kernel's half is EFAULT; a huge size fails cleanly.
  *
  * The interrupt-remapping cases (test_intremap_*) need a boot without
  * interrupt remapping (tests/vm/guest/security-intremap.sh) and run only
@@ -21,6 +22,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include "check.h"
 #include "vfio_util.h"
@@ -192,6 +194,29 @@ FIXTURE_TEST(test_pfnmap_reserved_ok)
 }
 
 /*
+ * Reserved pfns cost no locked memory, so RLIMIT_MEMLOCK does not apply
+ * to them: with a limit of 0 and no CAP_IPC_LOCK they still map, while
+ * one page of ordinary memory does not.
+ */
+static int test_pfnmap_reserved_no_rlimit(void)
+{
+	struct rlimit rl = { 0, 0 };
+	void *p;
+
+	CHECK_OK(setrlimit(RLIMIT_MEMLOCK, &rl));
+	CHECK_OK(drop_cap_ipc_lock());
+	vfio_dev_open(&d, EDU_VENDOR, EDU_DEVICE, VFIO_TYPE1v2_IOMMU);
+	p = pfnmap_area(PFNMAP_RESERVED, 16, PROT_READ | PROT_WRITE, MAP_SHARED);
+	CHECK(p != NULL);
+	CHECK_ERRNO(__vfio_dma_map(d.container, buf, IOVA, PAGE, RW), ENOMEM);
+	CHECK_OK(__vfio_dma_map(d.container, p, IOVA, 16 * PAGE, RW));
+	CHECK_EQ(locked_vm_kb(0), 0);
+	vfio_dma_unmap(d.container, IOVA, 16 * PAGE);
+	CHECK_OK(munmap(p, 16 * PAGE));
+	return TEST_PASS;
+}
+
+/*
  * A private (copy on write) remap has VM_WRITE but read-only ptes: a
  * device may read it, never write it (6.1's follow_fault_pfn() checks
  * pte_write()).
@@ -263,6 +288,31 @@ FIXTURE_TEST(test_vaddr_kernel)
 	CHECK_ERRNO(__vfio_dma_map(d.container, (void *)(0x800000000000ULL - PAGE),
 				   IOVA, 2 * PAGE, RW), EFAULT);
 	CHECK_EQ(iova_is_free(IOVA, SZ_1M), TEST_PASS);
+	return TEST_PASS;
+}
+
+/*
+ * A size of 2^38 (256 GiB, 2^26 pages) from 1 MiB of memory followed by
+ * PROT_NONE: pinning stops at the first page it may not touch, EFAULT,
+ * and the 256 pages pinned before are released and uncharged.  A size
+ * past the usable IOVA ranges is EINVAL before anything is pinned.
+ */
+FIXTURE_TEST(test_map_huge_size)
+{
+	long locked = locked_vm_kb(0), pins = pins_held();
+	char *p = mmap(NULL, 4 * SZ_1M, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+
+	CHECK(p != MAP_FAILED);
+	CHECK_OK(mprotect(p, SZ_1M, PROT_READ | PROT_WRITE));
+	memset(p, 1, SZ_1M);
+	/* [256 GiB, 512 GiB): inside the bench's usable IOVA ranges. */
+	CHECK_ERRNO(__vfio_dma_map(d.container, p, 1ULL << 38, 1ULL << 38, RW), EFAULT);
+	CHECK_ERRNO(__vfio_dma_map(d.container, p, 1ULL << 38, 1ULL << 62, RW), EINVAL);
+	CHECK_EQ(locked_vm_kb(0), locked);
+	CHECK_EQ(pins_held(), pins);
+	CHECK_EQ(iova_is_free(1ULL << 38, SZ_1M), TEST_PASS);
+	munmap(p, 4 * SZ_1M);
 	return TEST_PASS;
 }
 
@@ -362,10 +412,12 @@ static const struct test tests[] = {
 	TEST(test_pfnmap_ram_refused),
 	TEST(test_pfnmap_half_refused),
 	TEST(test_pfnmap_reserved_ok),
+	TEST(test_pfnmap_reserved_no_rlimit),
 	TEST(test_pfnmap_pte_readonly),
 	TEST(test_pfnmap_vma_readonly),
 	TEST(test_pfnmap_bar0),
 	TEST(test_vaddr_kernel),
+	TEST(test_map_huge_size),
 };
 
 static const struct test intremap_tests[] = {
