@@ -19,6 +19,7 @@
  */
 #include <linux/debugfs.h>
 #include <linux/iommu.h>
+#include <linux/irqdomain.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/mm.h>
@@ -35,6 +36,11 @@
 #include "vfio_trace.h"
 
 #define DRIVER_DESC "vfioscope Type1 IOMMU backend"
+
+static bool allow_unsafe_interrupts;
+module_param(allow_unsafe_interrupts, bool, 0644);
+MODULE_PARM_DESC(allow_unsafe_interrupts,
+		 "Allow groups whose IOMMU cannot remap or isolate MSIs: a device could then raise arbitrary interrupts (N).");
 
 static unsigned int dma_entry_limit __read_mostly = U16_MAX;
 module_param(dma_entry_limit, uint, 0644);
@@ -359,6 +365,49 @@ static int vfio_dma_map_run(struct vfio_iommu *iommu, struct vfio_dma *dma,
 }
 
 /*
+ * What a VM_PFNMAP area may hand to the IOMMU: device memory, or pages a
+ * driver marked reserved.  Ordinary RAM remapped into user space belongs
+ * to whoever remapped it and may be freed while the IOMMU still points at
+ * it; it is refused, as in 6.1 (is_invalid_reserved_pfn()).
+ */
+static bool vfio_pfn_unpinnable(unsigned long pfn)
+{
+	return !pfn_valid(pfn) || PageReserved(pfn_to_page(pfn));
+}
+
+/*
+ * The pfn behind @vaddr in a VM_PFNMAP @vma, faulted in if need be.  A
+ * write mapping needs a writable pte, not only VM_WRITE: a private
+ * (copy on write) remap keeps its ptes read-only.  Caller holds mmap_lock.
+ */
+static int vfio_pfnmap_pfn(struct vm_area_struct *vma, unsigned long vaddr,
+			   bool write, bool fault, unsigned long *pfn)
+{
+	spinlock_t *ptl;
+	pte_t *ptep;
+	int ret;
+
+	ret = follow_pte(vma->vm_mm, vaddr, &ptep, &ptl);
+	if (ret && fault) {
+		/* Without "unlocked" the lock stays held, so @vma stays valid. */
+		ret = fixup_user_fault(vma->vm_mm, vaddr, FAULT_FLAG_REMOTE |
+				       (write ? FAULT_FLAG_WRITE : 0), NULL);
+		if (ret)
+			return ret;
+		ret = follow_pte(vma->vm_mm, vaddr, &ptep, &ptl);
+	}
+	if (ret)
+		return ret;
+
+	if (write && !pte_write(*ptep))
+		ret = -EFAULT;
+	else
+		*pfn = pte_pfn(*ptep);
+	pte_unmap_unlock(ptep, ptl);
+	return ret;
+}
+
+/*
  * A VM_PFNMAP area (a device BAR mmap()ed by user space, for peer to
  * peer): there are no struct pages to pin, follow the page tables.
  * Returns how many physically contiguous pfns from @vaddr (at most
@@ -369,32 +418,28 @@ static long vfio_follow_pfnmap(struct mm_struct *mm, unsigned long vaddr,
 			       unsigned long *pfn)
 {
 	struct vm_area_struct *vma = vma_lookup(mm, vaddr);
+	bool write = prot & IOMMU_WRITE;
 	unsigned long i, next;
 	int ret;
 
 	if (!vma || !(vma->vm_flags & VM_PFNMAP))
 		return -EFAULT;
-	if ((prot & IOMMU_WRITE) && !(vma->vm_flags & VM_WRITE))
+	if (write && !(vma->vm_flags & VM_WRITE))
 		return -EFAULT;
 
-	ret = follow_pfn(vma, vaddr, pfn);
-	if (ret) {
-		/* Not faulted in yet; without "unlocked" the lock stays held. */
-		ret = fixup_user_fault(mm, vaddr,
-				       (prot & IOMMU_WRITE) ? FAULT_FLAG_WRITE : 0,
-				       NULL);
-		if (ret)
-			return ret;
-		ret = follow_pfn(vma, vaddr, pfn);
-		if (ret)
-			return ret;
-	}
+	ret = vfio_pfnmap_pfn(vma, vaddr, write, true, pfn);
+	if (ret)
+		return ret;
+	if (!vfio_pfn_unpinnable(*pfn))
+		return -EFAULT;
 
+	/* The run ends where a page is missing: the next call faults it. */
 	for (i = 1; i < npages; i++) {
 		unsigned long a = vaddr + (i << PAGE_SHIFT);
 
-		if (a >= vma->vm_end || follow_pfn(vma, a, &next) ||
-		    next != *pfn + i)
+		if (a >= vma->vm_end ||
+		    vfio_pfnmap_pfn(vma, a, write, false, &next) ||
+		    next != *pfn + i || !vfio_pfn_unpinnable(next))
 			break;
 	}
 	return i;
@@ -876,8 +921,13 @@ static int vfio_iommu_ioctl_get_info(struct vfio_iommu *iommu,
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
-	/* Old user space knows no cap_offset: write back what it gave. */
-	minsz = min_t(size_t, info.argsz, sizeof(info));
+	/*
+	 * cap_offset only for user space that knows it, and never the tail
+	 * padding after it: those bytes are the caller's, and ours were
+	 * never initialised (6.1 stops at cap_offset too).
+	 */
+	if (info.argsz >= offsetofend(struct vfio_iommu_type1_info, cap_offset))
+		minsz = offsetofend(struct vfio_iommu_type1_info, cap_offset);
 
 	mutex_lock(&iommu->lock);
 	info.flags = VFIO_IOMMU_INFO_PGSIZES;
@@ -945,6 +995,29 @@ static int vfio_iommu_type1_check_extension(void *iommu_data,
 }
 
 /* ---- groups -------------------------------------------------------------- */
+
+static int vfio_iommu_dev_intr_remap(struct device *dev, void *unused)
+{
+	return device_iommu_capable(dev, IOMMU_CAP_INTR_REMAP);
+}
+
+/*
+ * A device's MSI is a DMA write: without interrupt remapping (or an MSI
+ * controller that isolates devices) the user could forge any interrupt
+ * vector of the host.  As in 6.1: refused unless the admin says otherwise.
+ */
+static int vfio_iommu_check_msi_isolation(struct iommu_group *iommu_group)
+{
+	if (irq_domain_check_msi_remap() ||
+	    iommu_group_for_each_dev(iommu_group, NULL,
+				     vfio_iommu_dev_intr_remap))
+		return 0;
+	if (allow_unsafe_interrupts)
+		return 0;
+	pr_warn("%s: No interrupt remapping support.  Use the module param \"allow_unsafe_interrupts\" to enable VFIO IOMMU support on this platform\n",
+		__func__);
+	return -EPERM;
+}
 
 static int vfio_iommu_group_bus(struct device *dev, void *data)
 {
@@ -1026,6 +1099,10 @@ static int vfio_iommu_type1_attach_group(void *iommu_data,
 		ret = -EINVAL;
 		goto out_unlock;
 	}
+
+	ret = vfio_iommu_check_msi_isolation(iommu_group);
+	if (ret)
+		goto out_unlock;
 
 	vg = vfio_fault(VFIO_FAULT_ALLOC) ? NULL : kzalloc(sizeof(*vg), GFP_KERNEL);
 	if (!vg) {

@@ -4,7 +4,7 @@
 # Boot the test VM once and run a job script inside it.
 #
 #   boot.sh [--timeout S] [--mem MB] [--log FILE] [--out FILE|-]
-#           [--export DIR] JOB
+#           [--export DIR] [--boot FLAVOUR] JOB
 #
 # The guest is Debian's 6.1 kernel under TCG on q35 with an emulated Intel
 # IOMMU, QEMU's edu device (DMA, MSI) and an e1000e (MSI-X), each in its
@@ -17,7 +17,9 @@
 # ttyS0 (the console: kernel and job) goes to --log; ttyS1 (the job's own
 # output, free of kernel lines) to --out.  --export DIR shares DIR with
 # the guest read-write at the same path: what the job writes there (plots,
-# results) is on the host afterwards.  Exit status: the job's, or
+# results) is on the host afterwards.  --boot picks a variant of the
+# machine: intremap-off gives the IOMMU no interrupt remapping (what type1's
+# allow_unsafe_interrupts is about).  Exit status: the job's, or
 # 124 on timeout, 125 when the guest died before the job finished.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,7 +27,7 @@ root=$(cd "$here/../.." && pwd)
 O=${O:-build}
 KVER=${KVER:-$("$root/scripts/kver.sh")}
 
-timeout=300 mem=2048 log=/dev/null out=/dev/null export_dir=
+timeout=300 mem=2048 log=/dev/null out=/dev/null export_dir= intremap=on
 while [ $# -gt 0 ]; do
 	case $1 in
 	--timeout) timeout=$2; shift 2 ;;
@@ -33,6 +35,13 @@ while [ $# -gt 0 ]; do
 	--log) log=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--export) export_dir=$(mkdir -p "$2" && cd "$2" && pwd); shift 2 ;;
+	--boot)
+		case $2 in
+		intremap-off) intremap=off ;;
+		*) echo "boot.sh: unknown boot flavour $2" >&2; exit 2 ;;
+		esac
+		shift 2
+		;;
 	--) shift; break ;;
 	-*) echo "boot.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
@@ -83,7 +92,7 @@ timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-kernel "/boot/vmlinuz-$KVER" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 oops=panic intel_iommu=on hung_task_timeout_secs=30 vfioscope_job=$job$export_cmdline" \
-	-device intel-iommu,intremap=on \
+	-device intel-iommu,intremap=$intremap \
 	-device edu \
 	-device e1000e \
 	-device pcie-pci-bridge,id=br0,bus=pcie.0 \

@@ -93,6 +93,51 @@ FIXTURE_TEST(test_get_info_argsz)
 	return TEST_PASS;
 }
 
+/*
+ * GET_INFO writes what it answers and nothing else: the struct's tail
+ * padding after cap_offset, cap_offset itself for an argsz that does not
+ * reach it, and the bytes past the capability chain stay what the caller
+ * put there (6.1 copies out up to cap_offset).  A kernel that copied its
+ * own struct whole would hand out stack bytes there.
+ */
+FIXTURE_TEST(test_get_info_no_stray_bytes)
+{
+	const size_t capsz = offsetofend(struct vfio_iommu_type1_info, cap_offset);
+	unsigned char raw[4096];
+	struct vfio_iommu_type1_info *info = (void *)raw;
+	uint32_t need;
+	size_t i;
+
+	/* argsz up to iova_pgsizes (old user space): 16 bytes written back. */
+	memset(raw, 0xa5, sizeof(raw));
+	info->argsz = offsetofend(struct vfio_iommu_type1_info, iova_pgsizes) + 3;
+	CHECK_OK(ioctl(d.container, VFIO_IOMMU_GET_INFO, raw));
+	for (i = offsetofend(struct vfio_iommu_type1_info, iova_pgsizes); i < sizeof(raw); i++)
+		CHECK_EQ(raw[i], 0xa5);
+
+	/* Too small for the chain: up to cap_offset, which is 0. */
+	memset(raw, 0xa5, sizeof(raw));
+	info->argsz = sizeof(*info);
+	CHECK_OK(ioctl(d.container, VFIO_IOMMU_GET_INFO, raw));
+	CHECK_EQ(info->cap_offset, 0);
+	need = info->argsz;
+	CHECK(need > sizeof(*info) && need < sizeof(raw));
+	for (i = capsz; i < sizeof(raw); i++)
+		CHECK_EQ(raw[i], 0xa5);
+
+	/* Room for the chain: the padding before it and the rest after it. */
+	memset(raw, 0xa5, sizeof(raw));
+	info->argsz = sizeof(raw);
+	CHECK_OK(ioctl(d.container, VFIO_IOMMU_GET_INFO, raw));
+	CHECK_EQ(info->cap_offset, sizeof(*info));
+	CHECK_EQ(info->argsz, sizeof(raw));
+	for (i = capsz; i < sizeof(*info); i++)
+		CHECK_EQ(raw[i], 0xa5);
+	for (i = need; i < sizeof(raw); i++)
+		CHECK_EQ(raw[i], 0xa5);
+	return TEST_PASS;
+}
+
 FIXTURE_TEST(test_iova_range_cap)
 {
 	struct vfio_iommu_type1_info *info = vfio_iommu_info(d.container);
@@ -534,6 +579,7 @@ static int test_type1_v1_basics(void)
 static const struct test tests[] = {
 	TEST(test_get_info),
 	TEST(test_get_info_argsz),
+	TEST(test_get_info_no_stray_bytes),
 	TEST(test_iova_range_cap),
 	TEST(test_map_unmap),
 	TEST(test_map_same_pages_twice),
