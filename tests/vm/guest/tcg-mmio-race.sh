@@ -10,10 +10,10 @@
 # to the end on both stacks with no wrong read; with VM_TCG=multi the
 # flush run reproduces the hang (an RCU stall in qi_submit_sync).
 # vm-stack: ours intree
-# vm-timeout: 150
+# vm-timeout: 120
 . "$VFIOSCOPE_ROOT/tests/vm/lib.sh"
 
-secs=${TCG_RACE_SECONDS:-30}
+secs=${TCG_RACE_SECONDS:-15}
 load_stack
 bystander=$(edu_nonviable_bdf)
 bdfs=("$(edu_bdf)" "$(e1000e_bdf)")
