@@ -643,6 +643,37 @@ long meminfo_kb(const char *field)
 	return status_field_kb("/proc/meminfo", field);
 }
 
+long read_key(const char *path, const char *key)
+{
+	char line[128], k[64];
+	long v, found = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %ld", k, &v) == 2 && !strcmp(k, key)) {
+			found = v;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+long foll_pins_held(void)
+{
+	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, "1", 1) != 1)
+			perror("stat_refresh");
+		close(fd);
+	}
+	return read_key("/proc/vmstat", "nr_foll_pin_acquired") -
+	       read_key("/proc/vmstat", "nr_foll_pin_released");
+}
+
 int drop_cap_ipc_lock(void)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };

@@ -153,6 +153,14 @@ int __edu_dma(struct vfio_dev *d, uint64_t iova, uint32_t devoff, uint32_t count
 long locked_vm_kb(int pid);
 /* A /proc/meminfo field in KiB, or -errno. */
 long meminfo_kb(const char *field);
+/* The value of the "KEY VALUE" line of @path (/proc/vmstat, debugfs), or -1. */
+long read_key(const char *path, const char *key);
+/*
+ * Pages pinned with FOLL_PIN and not released, system wide.  The vmstat
+ * counters have per-CPU deltas: stat_refresh (root) folds them first, so
+ * the difference is exact.
+ */
+long foll_pins_held(void);
 /* Drop CAP_IPC_LOCK from the effective set, so RLIMIT_MEMLOCK applies. */
 int drop_cap_ipc_lock(void);
 

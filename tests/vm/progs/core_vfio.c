@@ -25,45 +25,12 @@
 #include <sys/wait.h>
 
 #include "check.h"
+#include "vfio_util.h"
 
 #define SZ_4K	0x1000ULL
 #define SZ_1M	0x100000ULL
 #define RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 #define IOVA	0x1000000ULL	/* below edu's 28-bit DMA mask */
-
-static long vmstat(const char *key)
-{
-	char name[64];
-	long val;
-	FILE *f = fopen("/proc/vmstat", "r");
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %ld", name, &val) == 2) {
-		if (!strcmp(name, key)) {
-			fclose(f);
-			return val;
-		}
-	}
-	fclose(f);
-	return -1;
-}
-
-/*
- * Pages pinned right now, system wide.  The counters have per-CPU deltas;
- * stat_refresh folds them (root only) so the difference is exact.
- */
-static long pins(void)
-{
-	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
-
-	if (fd >= 0) {
-		if (write(fd, "1", 1) != 1)
-			perror("stat_refresh");
-		close(fd);
-	}
-	return vmstat("nr_foll_pin_acquired") - vmstat("nr_foll_pin_released");
-}
 
 static long locked_kb(void)
 {
@@ -210,7 +177,7 @@ static void stack_close(struct stack *s)
 static int test_map_accounting(void)
 {
 	const size_t size = 4 * SZ_1M;
-	long pins0 = pins(), kb0 = locked_kb();
+	long pins0 = foll_pins_held(), kb0 = locked_kb();
 	struct stack s;
 	void *buf;
 
@@ -221,13 +188,13 @@ static int test_map_accounting(void)
 
 	CHECK_OK(map(s.container, buf, IOVA, size));
 	CHECK_EQ(locked_kb() - kb0, size / 1024);
-	CHECK_EQ(pins() - pins0, size / SZ_4K);
+	CHECK_EQ(foll_pins_held() - pins0, size / SZ_4K);
 	CHECK_ERRNO(map(s.container, buf, IOVA, SZ_4K), EEXIST);
 	/* v2: no splitting; the exact range goes. */
 	CHECK_ERRNO(unmap(s.container, IOVA, SZ_4K, 0), EINVAL);
 	CHECK_EQ(unmap(s.container, IOVA, size, 0), size);
 	CHECK_EQ(locked_kb(), kb0);
-	CHECK_EQ(pins(), pins0);
+	CHECK_EQ(foll_pins_held(), pins0);
 	/* Nothing there: success, 0 bytes. */
 	CHECK_EQ(unmap(s.container, IOVA, size, 0), 0);
 
@@ -235,7 +202,7 @@ static int test_map_accounting(void)
 	CHECK_OK(map(s.container, buf, IOVA, SZ_1M));
 	CHECK_OK(map(s.container, (char *)buf + SZ_1M, IOVA + 2 * SZ_1M, SZ_1M));
 	CHECK_EQ(unmap(s.container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL), 2 * SZ_1M);
-	CHECK_EQ(pins(), pins0);
+	CHECK_EQ(foll_pins_held(), pins0);
 
 	stack_close(&s);
 	munmap(buf, size);
@@ -253,7 +220,7 @@ static int test_close_orders(void)
 		{ 1, 2, 0 }, { 2, 0, 1 }, { 2, 1, 0 },
 	};
 	const size_t size = SZ_1M;
-	long pins0 = pins(), kb0 = locked_kb();
+	long pins0 = foll_pins_held(), kb0 = locked_kb();
 	void *buf;
 	int i, j;
 
@@ -273,7 +240,7 @@ static int test_close_orders(void)
 		for (j = 0; j < 3; j++)
 			close(fds[orders[i][j]]);
 		CHECK_EQ(locked_kb(), kb0);
-		CHECK_EQ(pins(), pins0);
+		CHECK_EQ(foll_pins_held(), pins0);
 	}
 	munmap(buf, size);
 	return TEST_PASS;
@@ -302,7 +269,7 @@ static int test_group_exclusive(void)
 static int test_killed(void)
 {
 	const size_t size = 8 * SZ_1M;
-	long pins0 = pins();
+	long pins0 = foll_pins_held();
 	int ready[2], i, status;
 	char c;
 	pid_t pid;
@@ -326,16 +293,16 @@ static int test_killed(void)
 	}
 	close(ready[1]);
 	CHECK_EQ(read(ready[0], &c, 1), 1);
-	CHECK_EQ(pins() - pins0, size / SZ_4K);
+	CHECK_EQ(foll_pins_held() - pins0, size / SZ_4K);
 	kill(pid, SIGKILL);
 	CHECK_EQ(waitpid(pid, &status, 0), pid);
 	CHECK(WIFSIGNALED(status));
 	close(ready[0]);
 
 	/* The last fput may run a moment after the exit. */
-	for (i = 0; i < 50 && pins() != pins0; i++)
+	for (i = 0; i < 50 && foll_pins_held() != pins0; i++)
 		usleep(100000);
-	CHECK_EQ(pins(), pins0);
+	CHECK_EQ(foll_pins_held(), pins0);
 	return TEST_PASS;
 }
 

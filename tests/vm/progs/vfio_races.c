@@ -31,35 +31,6 @@
 
 static int race_seconds = 3;
 
-static long read_key(const char *path, const char *key)
-{
-	char line[128], k[64];
-	long v, found = -1;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%63s %ld", k, &v) == 2 && !strcmp(k, key))
-			found = v;
-	}
-	fclose(f);
-	return found;
-}
-
-static long pins_out(void)
-{
-	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
-
-	if (fd >= 0) {
-		if (write(fd, "1", 1) < 0)
-			perror("stat_refresh");
-		close(fd);
-	}
-	return read_key("/proc/vmstat", "nr_foll_pin_acquired") -
-	       read_key("/proc/vmstat", "nr_foll_pin_released");
-}
-
 /* Our stack counts its objects in debugfs; in-tree 6.1 does not. */
 static bool ours(void)
 {
@@ -71,7 +42,7 @@ static bool ours(void)
 /* Pages pinned for DMA right now: type1's own count, or FOLL_PIN's. */
 static long pinned_now(void)
 {
-	return ours() ? read_key("/sys/kernel/debug/vfio/type1", "pinned") : pins_out();
+	return ours() ? read_key("/sys/kernel/debug/vfio/type1", "pinned") : foll_pins_held();
 }
 
 /* Nothing left anywhere: the stack is as a fresh boot left it. */
@@ -84,7 +55,7 @@ static int check_nothing_left(void)
 		CHECK_EQ(read_key("/sys/kernel/debug/vfio/objects", "containers"), 0);
 		CHECK_EQ(read_key("/sys/kernel/debug/vfio/objects", "device_files"), 0);
 	}
-	CHECK_EQ(pins_out(), 0);
+	CHECK_EQ(foll_pins_held(), 0);
 	CHECK_EQ(locked_vm_kb(0), 0);
 	return TEST_PASS;
 }

@@ -41,41 +41,6 @@
 static struct vfio_dev d;
 static void *buf;		/* 1 MiB of ordinary anonymous memory */
 
-static long vmstat(const char *key)
-{
-	char line[128];
-	size_t n = strlen(key);
-	long val = -1;
-	FILE *f = fopen("/proc/vmstat", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, n) && line[n] == ' ') {
-			val = atol(line + n + 1);
-			break;
-		}
-	}
-	fclose(f);
-	return val;
-}
-
-/*
- * Pages pinned with FOLL_PIN and not released, system-wide.  The counters
- * are per CPU and folded lazily: stat_refresh (root) folds them now.
- */
-static long pins_held(void)
-{
-	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
-
-	if (fd >= 0) {
-		if (write(fd, "1", 1) < 0)
-			perror("stat_refresh");
-		close(fd);
-	}
-	return vmstat("nr_foll_pin_acquired") - vmstat("nr_foll_pin_released");
-}
-
 /* An area of @pages pages of the test module, mode @mode. */
 static void *pfnmap_area(int mode, size_t pages, int prot, int flags)
 {
@@ -124,7 +89,7 @@ static int iova_is_free(uint64_t iova, uint64_t size)
  */
 FIXTURE_TEST(test_pfnmap_ram_refused)
 {
-	long locked = locked_vm_kb(0), pins = pins_held();
+	long locked = locked_vm_kb(0), pins = foll_pins_held();
 	void *p = pfnmap_area(PFNMAP_RAM, 4, PROT_READ | PROT_WRITE, MAP_SHARED);
 
 	CHECK(p != NULL);
@@ -134,7 +99,7 @@ FIXTURE_TEST(test_pfnmap_ram_refused)
 	CHECK_ERRNO(__vfio_dma_map(d.container, (char *)p + 3 * PAGE, IOVA, PAGE, RW),
 		    EFAULT);
 	CHECK_EQ(locked_vm_kb(0), locked);
-	CHECK_EQ(pins_held(), pins);
+	CHECK_EQ(foll_pins_held(), pins);
 	CHECK_EQ(iova_is_free(IOVA, 4 * PAGE), TEST_PASS);
 	CHECK_OK(munmap(p, 4 * PAGE));
 	return TEST_PASS;
@@ -146,13 +111,13 @@ FIXTURE_TEST(test_pfnmap_ram_refused)
  */
 FIXTURE_TEST(test_pfnmap_half_refused)
 {
-	long locked = locked_vm_kb(0), pins = pins_held();
+	long locked = locked_vm_kb(0), pins = foll_pins_held();
 	void *p = pfnmap_area(PFNMAP_HALF, 8, PROT_READ | PROT_WRITE, MAP_SHARED);
 
 	CHECK(p != NULL);
 	CHECK_ERRNO(__vfio_dma_map(d.container, p, IOVA, 8 * PAGE, RW), EFAULT);
 	CHECK_EQ(locked_vm_kb(0), locked);
-	CHECK_EQ(pins_held(), pins);
+	CHECK_EQ(foll_pins_held(), pins);
 	CHECK_EQ(iova_is_free(IOVA, 8 * PAGE), TEST_PASS);
 	/* The reserved half alone is fine. */
 	CHECK_OK(__vfio_dma_map(d.container, p, IOVA, 4 * PAGE, RW));
@@ -169,7 +134,7 @@ FIXTURE_TEST(test_pfnmap_half_refused)
  */
 FIXTURE_TEST(test_pfnmap_reserved_ok)
 {
-	long locked = locked_vm_kb(0), pins = pins_held();
+	long locked = locked_vm_kb(0), pins = foll_pins_held();
 	unsigned char *p = pfnmap_area(PFNMAP_RESERVED, 4, PROT_READ | PROT_WRITE,
 				       MAP_SHARED);
 	uint64_t done = 0;
@@ -181,7 +146,7 @@ FIXTURE_TEST(test_pfnmap_reserved_ok)
 		p[i] = i ^ 0x5a;
 	CHECK_OK(__vfio_dma_map(d.container, p, IOVA, 4 * PAGE, RW));
 	CHECK_EQ(locked_vm_kb(0), locked);
-	CHECK_EQ(pins_held(), pins);
+	CHECK_EQ(foll_pins_held(), pins);
 	CHECK_OK(__edu_dma(&d, IOVA, 0, 256, false));
 	CHECK_OK(__edu_dma(&d, IOVA + PAGE, 0, 256, true));
 	for (i = 0; i < 256; i++)
@@ -262,14 +227,14 @@ FIXTURE_TEST(test_pfnmap_vma_readonly)
  */
 FIXTURE_TEST(test_pfnmap_bar0)
 {
-	long locked = locked_vm_kb(0), pins = pins_held();
+	long locked = locked_vm_kb(0), pins = foll_pins_held();
 	uint64_t done = 0;
 
 	vfio_dev_map_bar0(&d);
 	CHECK_EQ(edu_read32(&d, EDU_REG_ID), EDU_ID_VALUE);
 	CHECK_OK(__vfio_dma_map(d.container, d.bar0, 16 * SZ_1M, d.bar0_size, RW));
 	CHECK_EQ(locked_vm_kb(0), locked);
-	CHECK_EQ(pins_held(), pins);
+	CHECK_EQ(foll_pins_held(), pins);
 	CHECK_ERRNO(__vfio_dma_map(d.container, buf, 16 * SZ_1M, PAGE, RW), EEXIST);
 	CHECK_OK(__vfio_dma_unmap(d.container, 16 * SZ_1M, d.bar0_size, 0, &done));
 	CHECK_EQ(done, d.bar0_size);
@@ -299,7 +264,7 @@ FIXTURE_TEST(test_vaddr_kernel)
  */
 FIXTURE_TEST(test_map_huge_size)
 {
-	long locked = locked_vm_kb(0), pins = pins_held();
+	long locked = locked_vm_kb(0), pins = foll_pins_held();
 	char *p = mmap(NULL, 4 * SZ_1M, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
 		       -1, 0);
 
@@ -310,7 +275,7 @@ FIXTURE_TEST(test_map_huge_size)
 	CHECK_ERRNO(__vfio_dma_map(d.container, p, 1ULL << 38, 1ULL << 38, RW), EFAULT);
 	CHECK_ERRNO(__vfio_dma_map(d.container, p, 1ULL << 38, 1ULL << 62, RW), EINVAL);
 	CHECK_EQ(locked_vm_kb(0), locked);
-	CHECK_EQ(pins_held(), pins);
+	CHECK_EQ(foll_pins_held(), pins);
 	CHECK_EQ(iova_is_free(1ULL << 38, SZ_1M), TEST_PASS);
 	munmap(p, 4 * SZ_1M);
 	return TEST_PASS;
