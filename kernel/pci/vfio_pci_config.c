@@ -207,6 +207,25 @@ static int vfio_pci_cap_len(struct vfio_pci_device *vpdev, u8 id, int pos)
 		return PCI_CAP_MSIX_SIZEOF;
 	case PCI_CAP_ID_VNDR:
 		return max_t(int, vc[pos + PCI_CAP_FLAGS], 3);
+	/*
+	 * Shown read-only as in-tree, where they are part of the chain: a
+	 * hidden capability's bytes are gaps, and gaps below 0x100 are
+	 * read-write pass-through.  (In-tree lets PCI-X command and ECC
+	 * through; read-only is the stricter subset.)
+	 */
+	case PCI_CAP_ID_AGP:
+		return PCI_AGP_SIZEOF;
+	case PCI_CAP_ID_PCIX:
+		flags = vfio_pci_cfg_get(vc, pos + PCI_X_CMD, 2);
+		return PCI_X_CMD_VERSION(flags) ? PCI_CAP_PCIX_SIZEOF_V2 :
+						  PCI_CAP_PCIX_SIZEOF_V0;
+	case PCI_CAP_ID_HT:
+		return (vc[pos + 3] & HT_3BIT_CAP_MASK) ? HT_CAP_SIZEOF_SHORT :
+							  HT_CAP_SIZEOF_LONG;
+	case PCI_CAP_ID_SATA:
+		return (vc[pos + PCI_SATA_REGS] & PCI_SATA_REGS_MASK) ==
+			PCI_SATA_REGS_INLINE ? PCI_SATA_SIZEOF_LONG :
+					       PCI_SATA_SIZEOF_SHORT;
 	case PCI_CAP_ID_MSI:
 		flags = vfio_pci_cfg_get(vc, pos + PCI_MSI_FLAGS, 2);
 		len = (flags & PCI_MSI_FLAGS_64BIT) ? PCI_MSI_DATA_64 + 2 :
