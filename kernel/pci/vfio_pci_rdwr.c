@@ -5,7 +5,9 @@
  * pread/pwrite use the widest naturally aligned access (4, 2 or 1 bytes)
  * so registers see the width user space asked for.  The MSI-X table
  * belongs to the kernel's MSI-X code: reads of it return 0xff bytes and
- * writes to it are dropped.  MMIO access needs memory decode on (EIO).
+ * writes to it are dropped (as in-tree, an mmap of its BAR still maps it
+ * whole: interrupt remapping is what protects MSI, see REGION_INFO's
+ * MSIX_MAPPABLE).  MMIO access needs memory decode on (EIO).
  * BAR mmaps fault their pages in, and only while decode is on (SIGBUS).
  */
 #include <linux/io.h>
