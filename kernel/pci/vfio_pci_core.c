@@ -17,6 +17,14 @@ static char ids[1024] __initdata;
 module_param_string(ids, ids, sizeof(ids), 0);
 MODULE_PARM_DESC(ids, "Initial PCI IDs to add to the vfio-pci driver, format is \"vendor:device[:subvendor[:subdevice[:class[:class_mask]]]]\" and multiple comma separated entries can be specified");
 
+/*
+ * As in-tree: mask INTx at the interrupt controller (an exclusive line)
+ * even on devices that can mask it in COMMAND.  For devices whose
+ * INTx disable bit does not work; read at each open.
+ */
+static bool nointxmask;
+module_param(nointxmask, bool, 0444);
+MODULE_PARM_DESC(nointxmask, "Never mask INTx through the PCI 2.3 COMMAND bit: request the line exclusively and mask it at the interrupt controller");
 
 /* ---- memory decode -------------------------------------------------------- */
 
@@ -109,7 +117,7 @@ static int vfio_pci_open_device(struct vfio_device *vdev)
 	if (!vpdev->saved_state)
 		pci_dbg(pdev, "cannot store the config state to restore on close\n");
 
-	vpdev->pci_2_3 = pci_intx_mask_supported(pdev);
+	vpdev->pci_2_3 = !nointxmask && pci_intx_mask_supported(pdev);
 	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
 	if (vpdev->pci_2_3 && (cmd & PCI_COMMAND_INTX_DISABLE))
 		pci_write_config_word(pdev, PCI_COMMAND,
