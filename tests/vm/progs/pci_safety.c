@@ -373,6 +373,20 @@ static void *race_reader(void *arg)
 	return NULL;
 }
 
+/*
+ * Seen in this VM: Debian 6.1's vfio-pci fills a whole vma with
+ * io_remap_pfn_range(), which marks it for PAT tracking; munmap of such a
+ * vma once decode-off zapped it WARNs in untrack_pfn() (its first page is
+ * gone), and these races munmap zapped mappings all the time.  The races
+ * themselves came out clean there (0 stale reads).
+ */
+static bool intree_warns_on_zapped_munmap(void)
+{
+	const char *stack = getenv("VFIOSCOPE_STACK");
+
+	return stack && !strcmp(stack, "intree");
+}
+
 static int test_mmap_race(void)
 {
 	pthread_t mappers[RACE_MAPPERS], readers[RACE_READERS];
@@ -382,6 +396,8 @@ static int test_mmap_race(void)
 	time_t end;
 	unsigned long toggles = 0;
 
+	if (intree_warns_on_zapped_munmap())
+		SKIP("the in-tree vfio-pci WARNs in untrack_pfn on munmap of a zapped BAR mapping");
 	open_dev(EDU_VENDOR, EDU_DEVICE);
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_NODEFER;
@@ -463,6 +479,8 @@ static int test_mmap_race_wide(void)
 	pthread_t toggler, reader;
 	unsigned long toggles = 0;
 
+	if (intree_warns_on_zapped_munmap())
+		SKIP("the in-tree vfio-pci WARNs in untrack_pfn on munmap of a zapped BAR mapping");
 	open_dev(EDU_VENDOR, EDU_DEVICE);
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_NODEFER;
