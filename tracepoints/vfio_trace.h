@@ -144,13 +144,13 @@ DECLARE_EVENT_CLASS(vfio_device_class,
 	TP_STRUCT__entry(
 		__field(u32, device)
 		__field(u32, group)
-		__string(name, name)
+		__string_len(name, name, strnlen(name, VFIO_TRACE_NAME_MAX))
 		__field(int, ret)
 	),
 	TP_fast_assign(
 		__entry->device = device;
 		__entry->group = group;
-		__assign_str(name, name);
+		__assign_str_len(name, name, strnlen(name, VFIO_TRACE_NAME_MAX));
 		__entry->ret = ret;
 	),
 	TP_printk("device=%u group=%u name=%s ret=%d", __entry->device,

@@ -21,4 +21,12 @@ enum vfio_trace_obj {
  */
 #define VFIO_TRACE_UNMAP_TEARDOWN (1U << 31)
 
+/*
+ * vfio_device_open/release: the longest name an event carries, NUL not
+ * counted.  A longer one (GET_DEVICE_FD takes up to a page from user
+ * space) is cut to its first VFIO_TRACE_NAME_MAX bytes, so the event
+ * always fits the ring buffer and is never dropped.
+ */
+#define VFIO_TRACE_NAME_MAX 63
+
 #endif /* __VFIO_TRACE_ABI_H */

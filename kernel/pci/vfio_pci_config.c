@@ -8,6 +8,8 @@
  * virtual nor writable read through to the device and ignore writes.  A
  * few registers need an action after a write (BAR sizing, memory decode,
  * INTx disable, MSI queue size, FLR): vfio_pci_config_write_fixup().
+ * A write to COMMAND first puts back the BARs of open time if the device
+ * lost them to a reset we did not do (vfio_pci_bars_restore_if_lost()).
  *
  * Layout, by default:
  *   0x00-0x3f    the type 0 header, table vfio_pci_hdr_fields
@@ -205,6 +207,25 @@ static int vfio_pci_cap_len(struct vfio_pci_device *vpdev, u8 id, int pos)
 		return PCI_CAP_MSIX_SIZEOF;
 	case PCI_CAP_ID_VNDR:
 		return max_t(int, vc[pos + PCI_CAP_FLAGS], 3);
+	/*
+	 * Shown read-only as in-tree, where they are part of the chain: a
+	 * hidden capability's bytes are gaps, and gaps below 0x100 are
+	 * read-write pass-through.  (In-tree lets PCI-X command and ECC
+	 * through; read-only is the stricter subset.)
+	 */
+	case PCI_CAP_ID_AGP:
+		return PCI_AGP_SIZEOF;
+	case PCI_CAP_ID_PCIX:
+		flags = vfio_pci_cfg_get(vc, pos + PCI_X_CMD, 2);
+		return PCI_X_CMD_VERSION(flags) ? PCI_CAP_PCIX_SIZEOF_V2 :
+						  PCI_CAP_PCIX_SIZEOF_V0;
+	case PCI_CAP_ID_HT:
+		return (vc[pos + 3] & HT_3BIT_CAP_MASK) ? HT_CAP_SIZEOF_SHORT :
+							  HT_CAP_SIZEOF_LONG;
+	case PCI_CAP_ID_SATA:
+		return (vc[pos + PCI_SATA_REGS] & PCI_SATA_REGS_MASK) ==
+			PCI_SATA_REGS_INLINE ? PCI_SATA_SIZEOF_LONG :
+					       PCI_SATA_SIZEOF_SHORT;
 	case PCI_CAP_ID_MSI:
 		flags = vfio_pci_cfg_get(vc, pos + PCI_MSI_FLAGS, 2);
 		len = (flags & PCI_MSI_FLAGS_64BIT) ? PCI_MSI_DATA_64 + 2 :
@@ -312,6 +333,11 @@ int vfio_pci_config_init(struct vfio_pci_device *vpdev)
 		pci_read_config_dword(pdev, pos, &v);
 		vfio_pci_cfg_put(vpdev->vconfig, pos, 4, v);
 	}
+	for (i = 0; i < PCI_STD_NUM_BARS; i++)
+		vpdev->rbar[i] = vfio_pci_cfg_get(vpdev->vconfig,
+						  PCI_BASE_ADDRESS_0 + 4 * i, 4);
+	vpdev->rbar[VFIO_PCI_ROM_SLOT] = vfio_pci_cfg_get(vpdev->vconfig,
+							  PCI_ROM_ADDRESS, 4);
 
 	vfio_pci_cfg_range_set(vpdev, PCI_STD_HEADER_SIZEOF,
 			       PCI_CFG_SPACE_SIZE - PCI_STD_HEADER_SIZEOF, 0, 0xff);
@@ -506,11 +532,11 @@ static void vfio_pci_config_write_fixup(struct vfio_pci_device *vpdev, int pos,
 }
 
 /*
- * Does this write leave COMMAND.MEM off in vconfig?  Only the low byte of
- * COMMAND holds it.  Stable while the caller holds cfg_lock.
+ * The low byte of COMMAND (memory and I/O decode) in vconfig once this
+ * write is done.  Stable while the caller holds cfg_lock.
  */
-static bool vfio_pci_cfg_write_leaves_decode_off(struct vfio_pci_device *vpdev,
-						 int pos, int size, u32 val)
+static u8 vfio_pci_cfg_write_new_command(struct vfio_pci_device *vpdev,
+					 int pos, int size, u32 val)
 {
 	u8 cmd = vpdev->vconfig[PCI_COMMAND];
 	u8 mask, byte;
@@ -522,7 +548,59 @@ static bool vfio_pci_cfg_write_leaves_decode_off(struct vfio_pci_device *vpdev,
 		byte = val >> (8 * (PCI_COMMAND - pos));
 		cmd = (cmd & ~mask) | (byte & mask);
 	}
-	return !(cmd & PCI_COMMAND_MEMORY);
+	return cmd;
+}
+
+/* Does the device still hold the BARs it had at open? */
+static bool vfio_pci_bars_lost(struct vfio_pci_device *vpdev)
+{
+	u32 bar;
+	int i;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		if (!vpdev->rbar[i])
+			continue;
+		if (pci_user_read_config_dword(vpdev->pdev,
+					       PCI_BASE_ADDRESS_0 + 4 * i, &bar) ||
+		    bar != vpdev->rbar[i])
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A reset nobody asked us for (the device's own, a bus reset from a
+ * neighbour, a config write behind our back) leaves the BARs at 0 and
+ * decode off, while vconfig still says decode is on.  Turning decode on
+ * then would have the device claim addresses that belong to someone else:
+ * put the open-time BARs back first, as in-tree does.  Caller holds
+ * cfg_lock and memory_lock for write.
+ */
+static void vfio_pci_bars_restore_if_lost(struct vfio_pci_device *vpdev,
+					  u8 new_cmd)
+{
+	struct pci_dev *pdev = vpdev->pdev;
+	u8 virt_cmd = vpdev->vconfig[PCI_COMMAND];
+	u16 hw_cmd;
+	int i;
+
+	lockdep_assert_held(&vpdev->cfg_lock);
+	lockdep_assert_held_write(&vpdev->memory_lock);
+
+	if (pci_user_read_config_word(pdev, PCI_COMMAND, &hw_cmd))
+		return;
+	if (!(new_cmd & virt_cmd & ~hw_cmd & PCI_COMMAND_MEMORY &&
+	      !pdev->no_command_memory) &&
+	    !(new_cmd & virt_cmd & ~hw_cmd & PCI_COMMAND_IO) &&
+	    !vfio_pci_bars_lost(vpdev))
+		return;
+
+	pci_info(pdev, "reset recovery: restoring the BARs of open time\n");
+	for (i = 0; i < PCI_STD_NUM_BARS; i++)
+		pci_user_write_config_dword(pdev, PCI_BASE_ADDRESS_0 + 4 * i,
+					    vpdev->rbar[i]);
+	pci_user_write_config_dword(pdev, PCI_ROM_ADDRESS,
+				    vpdev->rbar[VFIO_PCI_ROM_SLOT]);
 }
 
 /* Caller holds cfg_lock. */
@@ -532,6 +610,7 @@ static int __vfio_pci_config_write(struct vfio_pci_device *vpdev, int pos,
 	u32 virt = vfio_pci_cfg_get(vpdev->cfg_virt, pos, size);
 	u32 write = vfio_pci_cfg_get(vpdev->cfg_write, pos, size);
 	bool decode = vfio_pci_cfg_overlaps(pos, size, PCI_COMMAND, 2);
+	u8 new_cmd = 0;
 	int ret = 0;
 
 	lockdep_assert_held(&vpdev->cfg_lock);
@@ -543,10 +622,14 @@ static int __vfio_pci_config_write(struct vfio_pci_device *vpdev, int pos,
 	 * Memory decode may change: hold off BAR access meanwhile, and when
 	 * it ends up off, with every BAR mapping zapped first.
 	 */
-	if (decode && vfio_pci_cfg_write_leaves_decode_off(vpdev, pos, size, val))
-		vfio_pci_memory_lock_and_zap(vpdev);
-	else if (decode)
-		down_write(&vpdev->memory_lock);
+	if (decode) {
+		new_cmd = vfio_pci_cfg_write_new_command(vpdev, pos, size, val);
+		if (new_cmd & PCI_COMMAND_MEMORY)
+			down_write(&vpdev->memory_lock);
+		else
+			vfio_pci_memory_lock_and_zap(vpdev);
+		vfio_pci_bars_restore_if_lost(vpdev, new_cmd);
+	}
 	if (write & virt) {
 		u32 v = vfio_pci_cfg_get(vpdev->vconfig, pos, size);
 

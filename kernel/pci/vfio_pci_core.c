@@ -17,6 +17,15 @@ static char ids[1024] __initdata;
 module_param_string(ids, ids, sizeof(ids), 0);
 MODULE_PARM_DESC(ids, "Initial PCI IDs to add to the vfio-pci driver, format is \"vendor:device[:subvendor[:subdevice[:class[:class_mask]]]]\" and multiple comma separated entries can be specified");
 
+/*
+ * As in-tree: mask INTx at the interrupt controller (an exclusive line)
+ * even on devices that can mask it in COMMAND.  For devices whose
+ * INTx disable bit does not work; read at each open.
+ */
+static bool nointxmask;
+module_param(nointxmask, bool, 0444);
+MODULE_PARM_DESC(nointxmask, "Never mask INTx through the PCI 2.3 COMMAND bit: request the line exclusively and mask it at the interrupt controller");
+
 /* ---- memory decode -------------------------------------------------------- */
 
 /* Caller holds memory_lock (read or write). */
@@ -108,7 +117,7 @@ static int vfio_pci_open_device(struct vfio_device *vdev)
 	if (!vpdev->saved_state)
 		pci_dbg(pdev, "cannot store the config state to restore on close\n");
 
-	vpdev->pci_2_3 = pci_intx_mask_supported(pdev);
+	vpdev->pci_2_3 = !nointxmask && pci_intx_mask_supported(pdev);
 	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
 	if (vpdev->pci_2_3 && (cmd & PCI_COMMAND_INTX_DISABLE))
 		pci_write_config_word(pdev, PCI_COMMAND,
@@ -219,6 +228,7 @@ static long vfio_pci_ioctl_get_region_info(struct vfio_pci_device *vpdev,
 	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
 	struct pci_dev *pdev = vpdev->pdev;
 	struct vfio_region_info info;
+	bool msix_mappable = false;
 
 	if (copy_from_user(&info, arg, minsz))
 		return -EFAULT;
@@ -238,8 +248,17 @@ static long vfio_pci_ioctl_get_region_info(struct vfio_pci_device *vpdev,
 		if (!info.size)
 			break;
 		info.flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
-		if (vpdev->bar_mmap[info.index])
+		if (vpdev->bar_mmap[info.index]) {
 			info.flags |= VFIO_REGION_INFO_FLAG_MMAP;
+			/*
+			 * As in-tree: the BAR holding the MSI-X table maps
+			 * whole, table included.  Interrupt remapping (or the
+			 * container's allow_unsafe_interrupts) is what keeps
+			 * a rogue table entry from reaching other MSI targets,
+			 * not the mapping; pread/pwrite still hide the table.
+			 */
+			msix_mappable = info.index == vpdev->msix_bar;
+		}
 		break;
 	case VFIO_PCI_ROM_REGION_INDEX:
 		/* The BAR's size, not the ROM image's; read-only. */
@@ -259,6 +278,26 @@ static long vfio_pci_ioctl_get_region_info(struct vfio_pci_device *vpdev,
 		 * that is not VGA, its info is EINVAL.
 		 */
 		return -EINVAL;
+	}
+
+	/* The one capability we chain: a header with no body, last in the chain. */
+	if (msix_mappable) {
+		struct vfio_info_cap_header cap = {
+			.id = VFIO_REGION_INFO_CAP_MSIX_MAPPABLE,
+			.version = 1,
+			.next = 0,
+		};
+
+		info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
+		if (info.argsz < sizeof(info) + sizeof(cap)) {
+			/* Too small: say how much is needed, chain nothing. */
+			info.argsz = sizeof(info) + sizeof(cap);
+			info.cap_offset = 0;
+		} else {
+			if (copy_to_user(arg + 1, &cap, sizeof(cap)))
+				return -EFAULT;
+			info.cap_offset = sizeof(info);
+		}
 	}
 
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;

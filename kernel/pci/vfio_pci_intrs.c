@@ -129,7 +129,7 @@ static int vfio_pci_intx_enable(struct vfio_pci_device *vpdev)
 
 	if (vpdev->irq_type != VFIO_PCI_IRQ_NONE)
 		return -EINVAL;
-	if (!vpdev->pdev->irq)
+	if (!vpdev->pdev->irq || vpdev->pdev->irq == IRQ_NOTCONNECTED)
 		return -ENODEV;
 
 	vpdev->ctx = kzalloc(sizeof(*vpdev->ctx), GFP_KERNEL_ACCOUNT);
@@ -154,7 +154,7 @@ static int vfio_pci_intx_set_signal(struct vfio_pci_device *vpdev, int fd)
 	struct pci_dev *pdev = vpdev->pdev;
 	struct vfio_pci_irq_ctx *ctx = &vpdev->ctx[0];
 	struct eventfd_ctx *trigger;
-	unsigned long flags;
+	unsigned long flags, irqflags;
 	char *name;
 	int ret;
 
@@ -180,19 +180,30 @@ static int vfio_pci_intx_set_signal(struct vfio_pci_device *vpdev, int fd)
 		goto err_free_name;
 	}
 
+	/*
+	 * Without PCI 2.3 masking the line is ours alone and masked at the
+	 * interrupt controller.  When user space has it masked already, it
+	 * must come up disabled (IRQF_NO_AUTOEN): enabling it first and
+	 * disabling it after request_irq() would let an interrupt pending on
+	 * the line through in between, to an eventfd user space asked to keep
+	 * quiet (CVE-2024-27437).  intx_masked is stable here: it changes
+	 * under igate, which we hold, or in the handler, not installed yet.
+	 */
+	if (vpdev->pci_2_3)
+		irqflags = IRQF_SHARED;
+	else
+		irqflags = vpdev->intx_masked ? IRQF_NO_AUTOEN : 0;
+
 	/* The handler reads the trigger: set it before installing. */
 	ctx->trigger = trigger;
 	ctx->name = name;
-	ret = request_irq(pdev->irq, vfio_pci_intx_handler,
-			  vpdev->pci_2_3 ? IRQF_SHARED : 0, name, vpdev);
+	ret = request_irq(pdev->irq, vfio_pci_intx_handler, irqflags, name, vpdev);
 	if (ret)
 		goto err_put;
 
+	/* Unmask may enable_irq() the line from now on. */
 	spin_lock_irqsave(&vpdev->irqlock, flags);
 	vpdev->intx_requested = true;
-	/* Masked before the line was ours: mask the line now. */
-	if (!vpdev->pci_2_3 && vpdev->intx_masked)
-		disable_irq_nosync(pdev->irq);
 	spin_unlock_irqrestore(&vpdev->irqlock, flags);
 	return 0;
 

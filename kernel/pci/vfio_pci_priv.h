@@ -79,6 +79,7 @@ struct vfio_pci_device {
 	u8 *cfg_write;			/* per byte: bits user space may write */
 	u32 bar_mask[PCI_STD_NUM_BARS + 1];	/* writable address bits */
 	u32 bar_flags[PCI_STD_NUM_BARS + 1];	/* fixed low bits */
+	u32 rbar[PCI_STD_NUM_BARS + 1];	/* the device's BARs and ROM BAR at open */
 	u8 msi_cap;			/* 0: none; visible MSI capability */
 	u8 exp_cap;			/* 0: none; visible PCIe capability */
 

@@ -5,7 +5,9 @@
  * pread/pwrite use the widest naturally aligned access (4, 2 or 1 bytes)
  * so registers see the width user space asked for.  The MSI-X table
  * belongs to the kernel's MSI-X code: reads of it return 0xff bytes and
- * writes to it are dropped.  MMIO access needs memory decode on (EIO).
+ * writes to it are dropped (as in-tree, an mmap of its BAR still maps it
+ * whole: interrupt remapping is what protects MSI, see REGION_INFO's
+ * MSIX_MAPPABLE).  MMIO access needs memory decode on (EIO).
  * BAR mmaps fault their pages in, and only while decode is on (SIGBUS).
  */
 #include <linux/io.h>
@@ -335,23 +337,32 @@ static const struct vm_operations_struct vfio_pci_mmap_ops = {
 	.fault	= vfio_pci_mmap_fault,
 };
 
+/* Why __vfio_pci_zap_bars() could not finish. */
+enum vfio_pci_zap_wait {
+	VFIO_PCI_ZAP_WAIT_READ,		/* mmap_lock held for write */
+	VFIO_PCI_ZAP_WAIT_WRITE,	/* a munmap() half-way, under read */
+};
+
 /*
- * Zap every tracked vma.  Returns NULL when done, or an mm whose mmap_lock
- * was busy, with a reference (mmgrab) the caller drops.  The fault handler
- * takes memory_lock under mmap_lock, so with memory_lock held we may only
- * try mmap_lock: blocking on it could wait for a fault that waits for us.
+ * Zap every tracked vma.  Returns NULL when done, or an mm to wait for,
+ * with a reference (mmgrab) the caller drops, and in *wait how.  The fault
+ * handler takes memory_lock under mmap_lock, so with memory_lock held we
+ * may only try mmap_lock: blocking on it could wait for a fault that waits
+ * for us.
  */
-static struct mm_struct *__vfio_pci_zap_bars(struct vfio_pci_device *vpdev)
+static struct mm_struct *__vfio_pci_zap_bars(struct vfio_pci_device *vpdev,
+					     enum vfio_pci_zap_wait *wait)
 {
-	struct mm_struct *busy = NULL;
 	struct vfio_pci_mmap *map;
+	struct mm_struct *mm;
 
 	lockdep_assert_held_write(&vpdev->memory_lock);
 
 	mutex_lock(&vpdev->vma_lock);
 	list_for_each_entry(map, &vpdev->vma_list, node) {
 		struct vm_area_struct *vma = map->vma;
-		struct mm_struct *mm = vma->vm_mm;
+
+		mm = vma->vm_mm;
 
 		/*
 		 * A tracked vma is not closed, so its mm is not freed.  With no
@@ -360,44 +371,62 @@ static struct mm_struct *__vfio_pci_zap_bars(struct vfio_pci_device *vpdev)
 		if (!atomic_read(&mm->mm_users))
 			continue;
 		if (!mmap_read_trylock(mm)) {
-			/* Pairs with mmdrop() in vfio_pci_memory_lock_and_zap(). */
-			mmgrab(mm);
-			busy = mm;
-			break;
+			*wait = VFIO_PCI_ZAP_WAIT_READ;
+			goto out_busy;
+		}
+		if (vma_lookup(mm, vma->vm_start) == vma) {
+			zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+			mmap_read_unlock(mm);
+			continue;
 		}
 		/*
-		 * munmap() takes the vma out of the tree, then unmaps it with
-		 * mmap_lock downgraded to read, and only then closes it: such a
-		 * vma is being unmapped already, and its page tables may be on
-		 * their way out.
+		 * Tracked but not in the tree: munmap() took it out, downgraded
+		 * mmap_lock to read and is unmapping it, and closes it before
+		 * it lets go of the lock.  Its page tables may be on their way
+		 * out, so we must not walk them; but its pages may still be
+		 * mapped, and another thread of that process still reach the
+		 * device through them.  Wait for that munmap() to finish: once
+		 * we get mmap_lock for write the vma is closed and off our list.
 		 */
-		if (vma_lookup(mm, vma->vm_start) == vma)
-			zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
 		mmap_read_unlock(mm);
+		*wait = VFIO_PCI_ZAP_WAIT_WRITE;
+		goto out_busy;
 	}
 	mutex_unlock(&vpdev->vma_lock);
-	return busy;
+	return NULL;
+
+out_busy:
+	/* Pairs with mmdrop() in vfio_pci_memory_lock_and_zap(). */
+	mmgrab(mm);
+	mutex_unlock(&vpdev->vma_lock);
+	return mm;
 }
 
 /*
  * Take memory_lock for write with no BAR page mapped in any process; as
  * faults wait for memory_lock, none comes back before the caller releases
- * it.  When a process's mmap_lock is busy, drop everything, wait for that
- * lock with nothing held that its holder may need, and start over.
+ * it.  When a process's mmap_lock is in the way, drop everything, wait for
+ * that lock with nothing held that its holder may need, and start over.
  */
 void vfio_pci_memory_lock_and_zap(struct vfio_pci_device *vpdev)
 {
+	enum vfio_pci_zap_wait wait;
 	struct mm_struct *busy;
 
 	for (;;) {
 		down_write(&vpdev->memory_lock);
-		busy = __vfio_pci_zap_bars(vpdev);
+		busy = __vfio_pci_zap_bars(vpdev, &wait);
 		if (!busy)
 			return;
 		up_write(&vpdev->memory_lock);
 
-		mmap_read_lock(busy);
-		mmap_read_unlock(busy);
+		if (wait == VFIO_PCI_ZAP_WAIT_WRITE) {
+			mmap_write_lock(busy);
+			mmap_write_unlock(busy);
+		} else {
+			mmap_read_lock(busy);
+			mmap_read_unlock(busy);
+		}
 		/* Pairs with mmgrab() in __vfio_pci_zap_bars(). */
 		mmdrop(busy);
 	}

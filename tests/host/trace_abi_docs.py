@@ -32,9 +32,10 @@ def struct_fields(body):
     entry = body.index("TP_STRUCT__entry")
     fields = []
     inner = balanced(body, body.index("(", entry))
-    for kind, args in re.findall(r"(__field|__string)\(([^)]*)\)", inner):
+    for kind, args in re.findall(r"(__field|__string_len|__string)\((.*)\)\s*$",
+                                 inner, flags=re.M):
         parts = [p.strip() for p in args.split(",")]
-        if kind == "__string":
+        if kind in ("__string", "__string_len"):
             fields.append((parts[0], "string"))
         else:
             fields.append((parts[1], parts[0]))
