@@ -198,6 +198,7 @@ static int e1000e_settle(volatile uint32_t *bar)
 
 static int test_e1000e_msix(void)
 {
+	struct msix_msgs m = {};
 	volatile uint32_t *bar;
 	int fds[5];
 
@@ -215,7 +216,8 @@ static int test_e1000e_msix(void)
 	for (int round = 0; round < 2; round++) {
 		for (int v = 0; v < 5; v++) {
 			bar[E1000E_ICS / 4] = e1000e_cause[v];
-			CHECK_EQ(eventfd_wait(fds[v], WAIT_MS), 1);
+			/* As often as the vector sends: see msix_msgs_ok(). */
+			CHECK(msix_msgs_ok(&m, v, eventfd_messages(fds[v], WAIT_MS)));
 			for (int o = 0; o < 5; o++)
 				if (o != v)
 					CHECK_EQ(eventfd_wait(fds[o], 0), 0);
@@ -233,7 +235,7 @@ static int test_e1000e_msix(void)
 		CHECK_EQ(eventfd_wait(fds[2], QUIET_MS), 0);
 		bar[E1000E_ICR / 4] = e1000e_cause[2];
 		bar[E1000E_ICS / 4] = e1000e_cause[4];
-		CHECK_EQ(eventfd_wait(fds[4], WAIT_MS), 1);
+		CHECK(msix_msgs_ok(&m, 4, eventfd_messages(fds[4], WAIT_MS)));
 		bar[E1000E_ICR / 4] = e1000e_cause[4];
 	}
 	bar[E1000E_IMC / 4] = 0xffffffff;
