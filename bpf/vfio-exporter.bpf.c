@@ -16,6 +16,7 @@
 #include "log2.bpf.h"
 #include "lost.bpf.h"
 #include "vfio_leak.bpf.h"
+#include "dma_levels.bpf.h"
 
 #define MAX_CONTAINERS 1024
 
@@ -48,8 +49,11 @@ struct {
 
 __u64 exp_next_inst;
 
-/* A container opened before we started gets a row at its first event. */
-static __always_inline struct exp_container *container(__u32 id)
+/*
+ * A container opened before we started gets a row at its first event
+ * (*created says so).
+ */
+static __always_inline struct exp_container *container(__u32 id, bool *created)
 {
 	struct exp_container *c;
 	static const struct exp_container zero;
@@ -69,6 +73,7 @@ static __always_inline struct exp_container *container(__u32 id)
 	if (c) {
 		c->id = id;
 		c->inst = __sync_fetch_and_add(&exp_next_inst, 1) + 1;
+		*created = true;
 	}
 	return c;
 }
@@ -83,9 +88,13 @@ static __always_inline void container_retire(__u32 id)
 {
 	struct exp_container *c = bpf_map_lookup_elem(&containers, &id);
 
+	level_forget(id);
 	if (!c)
 		return;
 	c->released_ns = bpf_ktime_get_ns();
+	/* Released: nothing is mapped or pinned any more. */
+	c->pinned_pages = 0;
+	c->entries = 0;
 	if (bpf_map_update_elem(&released, &c->inst, c, BPF_NOEXIST))
 		count_lost(LOST_MAP_FULL);
 	bpf_map_delete_elem(&containers, &id);
@@ -110,16 +119,21 @@ static __always_inline int handle_dma(bool is_map, struct vfio_dma_args *a)
 {
 	bool teardown = !is_map && (a->flags & VFIO_TRACE_UNMAP_TEARDOWN);
 	__u32 op = is_map ? EXP_MAP : EXP_UNMAP;
-	struct exp_container *c = container(a->container);
+	bool created = false;
+	struct exp_container *c = container(a->container, &created);
 	__u64 e;
 
 	if (!c)
 		return 0;
+	/* Met after its first mapping: its mapped bytes cannot be known. */
+	if (created && !dma_was_empty(is_map, a))
+		c->missing |= DMA_MISSING_MAPPED;
 	if (a->ret < 0) {
 		e = -(__s64)a->ret;
 		if (e >= EXP_NR_ERRNO)
 			e = 0;
 		__sync_fetch_and_add(&c->errors[op & 1][index_bounded(e, EXP_NR_ERRNO)], 1);
+		level_update(a);
 		return 0;
 	}
 	/* A teardown moves bytes but is no operation (as in vfio-top, vfio-lat). */
@@ -129,11 +143,9 @@ static __always_inline int handle_dma(bool is_map, struct vfio_dma_args *a)
 	}
 	__sync_fetch_and_add(&c->bytes[op & 1], a->size);
 	__sync_fetch_and_add(&c->mapped_bytes, is_map ? a->size : -a->size);
-	/* The container's own levels, as the event reports them after. */
-	if (!(a->missing & DMA_MISSING_PINNED))
-		c->pinned_pages = a->pinned;
-	c->entries = a->entries;
-	c->missing = a->missing;
+	/* Levels: the newest operation's (dma_levels), whichever CPU saw it. */
+	level_update(a);
+	c->missing = a->missing | (c->missing & DMA_MISSING_MAPPED);
 	if (a->released)
 		container_retire(a->container);
 	return 0;
@@ -149,8 +161,10 @@ static __always_inline int container_open(unsigned long long *ctx)
 {
 	__u32 id = ctx[0];
 
+	bool created;
+
 	container_retire(id);
-	container(id);
+	container(id, &created);
 	return leak_container_open(ctx);
 }
 

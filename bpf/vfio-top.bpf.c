@@ -13,6 +13,7 @@
 #include "vfio_tools.h"
 #include "lost.bpf.h"
 #include "vfio_tp.bpf.h"
+#include "dma_levels.bpf.h"
 
 #define MAX_ROWS 10240
 
@@ -25,7 +26,8 @@ struct {
 	__type(value, struct top_value);
 } rows SEC(".maps");
 
-static __always_inline struct top_value *row(__u32 kind, __u32 id)
+/* *created, if given, says the row is new. */
+static __always_inline struct top_value *row_new(__u32 kind, __u32 id, bool *created)
 {
 	struct top_key key = { .kind = kind, .id = id };
 	struct top_value *v, zero = {};
@@ -42,7 +44,14 @@ static __always_inline struct top_value *row(__u32 kind, __u32 id)
 			count_lost(LOST_MAP_FULL);
 		return v;
 	}
+	if (created)
+		*created = true;
 	return bpf_map_lookup_elem(&rows, &key);
+}
+
+static __always_inline struct top_value *row(__u32 kind, __u32 id)
+{
+	return row_new(kind, id, NULL);
 }
 
 static __always_inline bool pid_filtered(void)
@@ -55,6 +64,7 @@ static __always_inline int handle_dma(bool is_map, struct vfio_dma_args *a)
 	bool teardown = !is_map && (a->flags & VFIO_TRACE_UNMAP_TEARDOWN);
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct top_value *p = NULL, *c;
+	bool created = false, p_created = false;
 
 	if (pid_filtered() && !teardown)
 		return 0;
@@ -63,11 +73,21 @@ static __always_inline int handle_dma(bool is_map, struct vfio_dma_args *a)
 	 * it changes the container, not the process that mapped.
 	 */
 	if (!teardown) {
-		p = row(TOP_PROCESS, tgid);
+		p = row_new(TOP_PROCESS, tgid, &p_created);
 		if (p)
 			p->container = a->container;
+		/*
+		 * Met mapping in a container that already held mappings: what
+		 * this process mapped before is unknown, so are its levels.
+		 */
+		if (p && p_created && !dma_was_empty(is_map, a))
+			p->missing |= DMA_MISSING_MAPPED;
 	}
-	c = row(TOP_CONTAINER, a->container);
+	c = row_new(TOP_CONTAINER, a->container, &created);
+	/* Met after its first mapping: its mapped bytes cannot be known. */
+	if (c && created && !dma_was_empty(is_map, a))
+		c->missing |= DMA_MISSING_MAPPED;
+	level_update(a);
 
 	if (a->ret < 0) {
 		if (p)
@@ -100,12 +120,12 @@ static __always_inline int handle_dma(bool is_map, struct vfio_dma_args *a)
 			__sync_fetch_and_add(&c->unmap_bytes, a->size);
 			__sync_fetch_and_add(&c->mapped_bytes, -a->size);
 		}
-		/* The container's own levels, as the event reports them. */
-		if (!(a->missing & DMA_MISSING_PINNED))
-			c->pinned_pages = a->pinned;
-		c->entries = a->entries;
-		if (a->released)
+		/* Its pinned pages and entries: dma_levels, read by the tool. */
+		c->missing |= a->missing & DMA_MISSING_MAPPED;
+		if (a->released) {
 			c->released = 1;
+			level_forget(a->container);
+		}
 	}
 	return 0;
 }
@@ -120,6 +140,7 @@ static __always_inline int handle_container_open(unsigned long long *ctx)
 	struct top_key key = { .kind = TOP_CONTAINER, .id = ctx[0] };
 	struct top_value zero = {};
 
+	level_forget(key.id);
 	if (bpf_map_update_elem(&rows, &key, &zero, BPF_ANY))
 		count_lost(LOST_MAP_FULL);
 	return 0;
@@ -129,8 +150,15 @@ static __always_inline int handle_container_release(unsigned long long *ctx)
 {
 	struct top_value *c = row(TOP_CONTAINER, (__u32)ctx[0]);
 
-	if (c)
+	level_forget((__u32)ctx[0]);
+	if (c) {
 		c->released = 1;
+		/* Released: nothing is pinned or mapped any more. */
+		c->pinned_pages = 0;
+		c->entries = 0;
+		c->mapped_bytes = 0;
+		c->missing = 0;		/* known again: nothing */
+	}
 	return 0;
 }
 

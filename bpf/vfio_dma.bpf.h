@@ -32,7 +32,7 @@ static __always_inline int dma_event(bool is_map, unsigned long long *ctx)
 		.container = ctx[0], .iova = ctx[1], .size = ctx[2],
 		.flags = ctx[3], .npages = ctx[4], .entries = ctx[5],
 		.pinned = ctx[6], .ret = (int)ctx[7], .total_ns = ctx[8],
-		.pin_ns = ctx[9], .iommu_ns = ctx[10],
+		.pin_ns = ctx[9], .iommu_ns = ctx[10], .seq = ctx[11],
 	};
 
 	return handle_dma(is_map, &a);
@@ -85,11 +85,18 @@ struct intree_call {
 	__u64 npages;
 };
 
-/* The in-tree stack has no container ids: we number its vfio_iommus. */
+/*
+ * The in-tree stack has no container ids: we number its vfio_iommus.  Its
+ * pinned pages are the sum of what we saw pinned and unpinned, so a
+ * container that had pages pinned before we attached would go below zero
+ * at its first unmap: `partial` then says its pinned count is unknown.
+ */
 struct intree_container {
 	__u32 id;
+	__u32 partial;
 	__u64 mapped;		/* bytes */
 	__u64 pinned;		/* pages */
+	__u64 seq;		/* operations seen: orders the levels */
 };
 
 struct {
@@ -237,15 +244,32 @@ int BPF_PROG(intree_ioctl_exit, void *iommu_data, unsigned int cmd,
 
 	c = intree_container(iommu_data);
 	if (c) {
+		__u64 before = c->pinned;
+
 		a.container = c->id;
+		/*
+		 * The add returns the count before it, so each operation gets
+		 * the count after it in the order the adds happened; seq is
+		 * taken next, so two racing operations may pair the other way
+		 * round (docs/metrics.md: in-tree levels under concurrency).
+		 */
 		if (!ret && is_map) {
 			__sync_fetch_and_add(&c->mapped, a.size);
-			__sync_fetch_and_add(&c->pinned, a.npages);
+			before = __sync_fetch_and_add(&c->pinned, a.npages);
+			a.pinned = before + a.npages;
 		} else if (!ret) {
-			__sync_fetch_and_add(&c->mapped, -a.size);
-			__sync_fetch_and_add(&c->pinned, -a.npages);
+			if (__sync_fetch_and_add(&c->mapped, -a.size) < a.size)
+				c->partial = 1;
+			before = __sync_fetch_and_add(&c->pinned, -a.npages);
+			if (before < a.npages)
+				c->partial = 1;
+			a.pinned = before - a.npages;
+		} else {
+			a.pinned = before;
 		}
-		a.pinned = c->pinned;
+		a.seq = __sync_fetch_and_add(&c->seq, 1) + 1;
+		if (c->partial)
+			a.missing |= DMA_MISSING_PINNED | DMA_MISSING_MAPPED;
 	} else {
 		a.missing |= DMA_MISSING_PINNED;
 	}
@@ -270,8 +294,13 @@ int BPF_PROG(intree_release, void *iommu_data)
 	if (!c)
 		return 0;
 	a.container = c->id;
-	a.size = c->mapped;
-	a.npages = c->pinned;
+	a.seq = c->seq + 1;
+	if (c->partial) {
+		a.missing |= DMA_MISSING_PINNED | DMA_MISSING_MAPPED;
+	} else {
+		a.size = c->mapped;
+		a.npages = c->pinned;
+	}
 	bpf_map_delete_elem(&intree_containers, &key);
 	return handle_dma(false, &a);
 }

@@ -57,6 +57,7 @@ struct vfio_dma_args {
 	__u64 pin_ns;
 	__u64 iommu_ns;
 	__u64 total_ns;		/* the whole operation */
+	__u64 seq;		/* the container's operation number: orders levels */
 	__u32 entries;
 	__s32 ret;
 	__u32 missing;
@@ -69,6 +70,22 @@ struct vfio_dma_args {
 
 #define DMA_MISSING_IOMMU_NS	(1U << 0)
 #define DMA_MISSING_PINNED	(1U << 1)
+/*
+ * What was mapped before the tool met the container is unknown: its
+ * mapped bytes, and (in-tree) a teardown's size and pages.
+ */
+#define DMA_MISSING_MAPPED	(1U << 2)
+
+/*
+ * A container's levels as of its newest operation, per CPU
+ * (bpf/dma_levels.bpf.h; tools/lib/levels.c picks the highest seq).
+ */
+struct dma_level {
+	__u64 seq;		/* 0: this CPU saw no event of the container */
+	__u64 pinned;		/* pages */
+	__u32 entries;
+	__u32 missing;		/* DMA_MISSING_* of that event */
+};
 
 /* ---- vfio-lat ------------------------------------------------------------ */
 
@@ -114,6 +131,7 @@ struct top_value {
 	__u64 errors;		/* operations that returned ret < 0 */
 	__u32 container;	/* groups: their container; processes: the last one used */
 	__u32 released;		/* containers: freed; groups: fd closed */
+	__u32 missing;		/* DMA_MISSING_MAPPED: mapped (processes: and pinned) unknown */
 	char comm[TASK_COMM_LEN];
 };
 

@@ -93,19 +93,47 @@ struct vfio_run_chunk {
 /*
  * What one map, unmap or teardown did, for its trace event.  Times are
  * taken only while the event is on (timed), so an untraced map reads no
- * clock.
+ * clock.  They are laps: each clock read ends one phase and starts the
+ * next, so a map of one run reads four clocks (start, pin begins, pin
+ * ends, map ends) and total_ns is the last lap.
+ *
+ * The container's levels are copied under iommu->lock (snapshot) and the
+ * event is emitted after the lock is dropped, so a tool's handler never
+ * lengthens the critical section.  seq orders the snapshots: the event
+ * with the highest seq carries the container's current levels, whichever
+ * CPU its tool saw it on.
  */
 struct vfio_dma_op {
 	bool timed;
 	u64 start_ns;
+	u64 lap_ns;			/* the last clock read */
 	u64 pin_ns;			/* pinning, or unpinning */
 	u64 iommu_ns;			/* iommu_map(), or unmap + IOTLB sync */
 	unsigned long npages;		/* pages pinned, or unpinned */
+	/* the container after the operation, from vfio_dma_op_snapshot() */
+	u64 seq;
+	u64 pinned;
+	u32 entries;
 };
 
-static inline u64 vfio_dma_op_clock(const struct vfio_dma_op *op)
+static inline void vfio_dma_op_start(struct vfio_dma_op *op, bool timed)
 {
-	return op && op->timed ? ktime_get_ns() : 0;
+	op->timed = timed;
+	if (timed)
+		op->start_ns = op->lap_ns = ktime_get_ns();
+}
+
+/* Charge the time since the last clock read to @phase (NULL: to none). */
+static inline void vfio_dma_op_lap(struct vfio_dma_op *op, u64 *phase)
+{
+	u64 now;
+
+	if (!op || !op->timed)
+		return;
+	now = ktime_get_ns();
+	if (phase)
+		*phase += now - op->lap_ns;
+	op->lap_ns = now;
 }
 
 /* One MAP_DMA. */
@@ -135,6 +163,7 @@ struct vfio_iommu {
 	unsigned int dma_limit;		/* dma_entry_limit when created */
 	unsigned int dma_avail;		/* mappings left under the limit */
 	unsigned long pinned;		/* pages pinned by all mappings */
+	u64 dma_seq;			/* operations so far: vfio_dma_op.seq */
 };
 
 /* ---- IOVA ranges --------------------------------------------------------- */
@@ -516,9 +545,9 @@ static int vfio_dma_pin_map(struct vfio_iommu *iommu, struct vfio_dma *dma,
 		dma_addr_t iova = dma->iova + (done << PAGE_SHIFT);
 		unsigned long want = min(total - done, batch);
 		unsigned long charge = 0, pfn;
-		u64 t = vfio_dma_op_clock(op);
 		long n, i;
 
+		vfio_dma_op_lap(op, NULL);
 		/*
 		 * Lockless first, when pinning for ourselves: 6.1's
 		 * pin_user_pages_remote() walks a THP 4 KiB at a time once it
@@ -537,15 +566,14 @@ static int vfio_dma_pin_map(struct vfio_iommu *iommu, struct vfio_dma *dma,
 		if (n <= 0) {
 			n = vfio_follow_pfnmap(mm, vaddr, want, dma->prot, &pfn);
 			mmap_read_unlock(mm);
-			op->pin_ns += vfio_dma_op_clock(op) - t;
+			vfio_dma_op_lap(op, &op->pin_ns);
 			if (n <= 0) {
 				ret = n ? n : -EFAULT;
 				break;
 			}
 			/* Device memory: nothing pinned, nothing charged. */
-			t = vfio_dma_op_clock(op);
 			ret = vfio_dma_map_run(iommu, dma, iova, pfn, n, false);
-			op->iommu_ns += vfio_dma_op_clock(op) - t;
+			vfio_dma_op_lap(op, &op->iommu_ns);
 			if (ret)
 				break;
 			done += n;
@@ -567,16 +595,15 @@ pinned:
 		}
 		/* -ENOMEM over RLIMIT_MEMLOCK without CAP_IPC_LOCK. */
 		ret = account_locked_vm(mm, charge, true);
-		op->pin_ns += vfio_dma_op_clock(op) - t;
+		vfio_dma_op_lap(op, &op->pin_ns);
 		if (ret) {
 			unpin_user_pages(pages, n);
 			break;
 		}
 		dma->locked += charge;
 
-		t = vfio_dma_op_clock(op);
 		ret = vfio_dma_map_batch(iommu, dma, iova, pages, n);
-		op->iommu_ns += vfio_dma_op_clock(op) - t;
+		vfio_dma_op_lap(op, &op->iommu_ns);
 		if (ret)
 			break;
 		done += n;
@@ -597,9 +624,9 @@ static void vfio_dma_unmap_unpin(struct vfio_iommu *iommu, struct vfio_dma *dma,
 {
 	struct iommu_iotlb_gather gather;
 	struct vfio_run_chunk *chunk, *tmp;
-	u64 t = vfio_dma_op_clock(op);
 	unsigned int i;
 
+	vfio_dma_op_lap(op, NULL);
 	iommu_iotlb_gather_init(&gather);
 	list_for_each_entry(chunk, &dma->runs, next) {
 		for (i = 0; i < chunk->nr; i++) {
@@ -611,11 +638,9 @@ static void vfio_dma_unmap_unpin(struct vfio_iommu *iommu, struct vfio_dma *dma,
 	}
 	/* No device may reach a page once it is unpinned. */
 	iommu_iotlb_sync(iommu->domain, &gather);
-	if (op) {
-		op->iommu_ns += vfio_dma_op_clock(op) - t;
+	vfio_dma_op_lap(op, op ? &op->iommu_ns : NULL);
+	if (op)
 		op->npages += dma->pinned;
-		t = vfio_dma_op_clock(op);
-	}
 
 	list_for_each_entry_safe(chunk, tmp, &dma->runs, next) {
 		for (i = 0; i < chunk->nr; i++) {
@@ -636,8 +661,7 @@ static void vfio_dma_unmap_unpin(struct vfio_iommu *iommu, struct vfio_dma *dma,
 	iommu->pinned -= dma->pinned;
 	atomic_long_sub(dma->pinned, &vfio_type1_nr_pinned);
 	dma->pinned = 0;
-	if (op)
-		op->pin_ns += vfio_dma_op_clock(op) - t;
+	vfio_dma_op_lap(op, op ? &op->pin_ns : NULL);
 }
 
 static void vfio_dma_remove(struct vfio_iommu *iommu, struct vfio_dma *dma,
@@ -657,30 +681,41 @@ static void vfio_dma_remove(struct vfio_iommu *iommu, struct vfio_dma *dma,
 /* ---- ioctls -------------------------------------------------------------- */
 
 /*
- * Emit @op's event.  Called with iommu->lock held, so entries and pinned
- * are exactly what this operation left.
+ * The container as @op left it, taken before iommu->lock is dropped: the
+ * event is emitted after, by vfio_iommu_trace_dma().
  */
-static void __vfio_iommu_trace_dma(struct vfio_iommu *iommu, bool is_map,
-				   u64 iova, u64 size, u32 flags, int ret,
-				   const struct vfio_dma_op *op)
+static void vfio_dma_op_snapshot(struct vfio_iommu *iommu,
+				 struct vfio_dma_op *op)
 {
-	u32 entries = iommu->dma_limit - iommu->dma_avail;
-	u64 total_ns;
-
 	lockdep_assert_held(&iommu->lock);
+
+	op->seq = ++iommu->dma_seq;
+	op->pinned = iommu->pinned;
+	op->entries = iommu->dma_limit - iommu->dma_avail;
+}
+
+/* Emit @op's event; iommu->lock is not held. */
+static void vfio_iommu_trace_dma(u32 container_id, bool is_map, u64 iova,
+				 u64 size, u32 flags, int ret,
+				 struct vfio_dma_op *op)
+{
+	u64 total_ns;
 
 	if (is_map ? !trace_vfio_dma_map_enabled() :
 		     !trace_vfio_dma_unmap_enabled())
 		return;
-	total_ns = op->timed ? ktime_get_ns() - op->start_ns : 0;
+	/* A map refused before pinning took no lap yet. */
+	if (op->lap_ns == op->start_ns)
+		vfio_dma_op_lap(op, NULL);
+	total_ns = op->timed ? op->lap_ns - op->start_ns : 0;
 	if (is_map)
-		trace_vfio_dma_map(iommu->container_id, iova, size, flags,
-				   op->npages, entries, iommu->pinned, ret,
-				   total_ns, op->pin_ns, op->iommu_ns);
+		trace_vfio_dma_map(container_id, iova, size, flags, op->npages,
+				   op->entries, op->pinned, ret, total_ns,
+				   op->pin_ns, op->iommu_ns, op->seq);
 	else
-		trace_vfio_dma_unmap(iommu->container_id, iova, size, flags,
-				     op->npages, entries, iommu->pinned, ret,
-				     total_ns, op->pin_ns, op->iommu_ns);
+		trace_vfio_dma_unmap(container_id, iova, size, flags,
+				     op->npages, op->entries, op->pinned, ret,
+				     total_ns, op->pin_ns, op->iommu_ns, op->seq);
 }
 
 static int __vfio_iommu_map_dma(struct vfio_iommu *iommu,
@@ -751,20 +786,21 @@ static int vfio_iommu_ioctl_map_dma(struct vfio_iommu *iommu,
 				    unsigned long arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
-	struct vfio_dma_op op = { .timed = trace_vfio_dma_map_enabled() };
 	struct vfio_iommu_type1_dma_map map = {};
+	struct vfio_dma_op op = {};
 	int ret = 0;
 
-	op.start_ns = vfio_dma_op_clock(&op);
+	vfio_dma_op_start(&op, trace_vfio_dma_map_enabled());
 	if (copy_from_user(&map, (void __user *)arg, minsz))
 		ret = -EFAULT;
 
 	mutex_lock(&iommu->lock);
 	if (!ret)
 		ret = __vfio_iommu_map_dma(iommu, &map, &op);
-	__vfio_iommu_trace_dma(iommu, true, map.iova, map.size, map.flags, ret,
-			       &op);
+	vfio_dma_op_snapshot(iommu, &op);
 	mutex_unlock(&iommu->lock);
+	vfio_iommu_trace_dma(iommu->container_id, true, map.iova, map.size,
+			     map.flags, ret, &op);
 	return ret;
 }
 
@@ -816,11 +852,11 @@ static int vfio_iommu_ioctl_unmap_dma(struct vfio_iommu *iommu,
 				      unsigned long arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
-	struct vfio_dma_op op = { .timed = trace_vfio_dma_unmap_enabled() };
 	struct vfio_iommu_type1_dma_unmap unmap = {};
+	struct vfio_dma_op op = {};
 	s64 ret = 0;
 
-	op.start_ns = vfio_dma_op_clock(&op);
+	vfio_dma_op_start(&op, trace_vfio_dma_unmap_enabled());
 	if (copy_from_user(&unmap, (void __user *)arg, minsz))
 		ret = -EFAULT;
 	else if (unmap.argsz < minsz || unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
@@ -831,9 +867,11 @@ static int vfio_iommu_ioctl_unmap_dma(struct vfio_iommu *iommu,
 		ret = vfio_iommu_do_unmap(iommu, unmap.iova, unmap.size,
 					  unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL,
 					  &op);
-	__vfio_iommu_trace_dma(iommu, false, unmap.iova, ret < 0 ? 0 : ret,
-			       unmap.flags, ret < 0 ? ret : 0, &op);
+	vfio_dma_op_snapshot(iommu, &op);
 	mutex_unlock(&iommu->lock);
+	vfio_iommu_trace_dma(iommu->container_id, false, unmap.iova,
+			     ret < 0 ? 0 : ret, unmap.flags, ret < 0 ? ret : 0,
+			     &op);
 	if (ret < 0)
 		return ret;
 
@@ -1229,23 +1267,21 @@ static void *vfio_iommu_type1_open(unsigned long arg, u32 container_id)
  */
 static void vfio_iommu_type1_release(void *iommu_data)
 {
-	struct vfio_dma_op op = { .timed = trace_vfio_dma_unmap_enabled() };
 	struct vfio_iommu *iommu = iommu_data;
 	struct vfio_iommu_group *vg, *tmp;
+	struct vfio_dma_op op = {};
 	struct rb_node *node;
 	u64 unmapped = 0;
 
 	mutex_lock(&iommu->lock);
-	op.start_ns = vfio_dma_op_clock(&op);
+	vfio_dma_op_start(&op, trace_vfio_dma_unmap_enabled());
 	while ((node = rb_first(&iommu->dma_tree))) {
 		struct vfio_dma *dma = rb_entry(node, struct vfio_dma, node);
 
 		unmapped += dma->size;
 		vfio_dma_remove(iommu, dma, &op);
 	}
-	if (unmapped)
-		__vfio_iommu_trace_dma(iommu, false, 0, unmapped,
-				       VFIO_TRACE_UNMAP_TEARDOWN, 0, &op);
+	vfio_dma_op_snapshot(iommu, &op);
 
 	/* vfio.ko detaches every group first; this is only a safety net. */
 	list_for_each_entry_safe(vg, tmp, &iommu->group_list, next) {
@@ -1258,6 +1294,9 @@ static void vfio_iommu_type1_release(void *iommu_data)
 	vfio_iova_list_free(&iommu->iova_list);
 	mutex_unlock(&iommu->lock);
 
+	if (unmapped)
+		vfio_iommu_trace_dma(iommu->container_id, false, 0, unmapped,
+				     VFIO_TRACE_UNMAP_TEARDOWN, 0, &op);
 	mutex_destroy(&iommu->lock);
 	kfree(iommu);
 	atomic_long_dec(&vfio_type1_nr_iommus);

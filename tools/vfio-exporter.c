@@ -578,6 +578,7 @@ int main(int argc, char **argv)
 	static const struct argp argp = { .options = opts, .parser = parse_opt, .doc = doc };
 	struct exporter_opts eo = {
 		.containers_fd = -1, .released_fd = -1, .hists_fd = -1, .lost_fd = -1,
+		.levels_fd = -1,
 	};
 	struct vfio_exporter *skel = NULL;
 	struct server s = { .listen_fd = -1 };
@@ -622,6 +623,7 @@ int main(int argc, char **argv)
 		}
 		eo.containers_fd = bpf_map__fd(skel->maps.containers);
 		eo.released_fd = bpf_map__fd(skel->maps.released);
+		eo.levels_fd = bpf_map__fd(skel->maps.dma_levels);
 		eo.hists_fd = bpf_map__fd(skel->maps.hists);
 		eo.lost_fd = bpf_map__fd(skel->maps.lost);
 	} else if (env.c.verbose) {

@@ -16,6 +16,7 @@
 
 #include "common.h"
 #include "json.h"
+#include "levels.h"
 #include "vfio-top.skel.h"
 #include "vfio_tools.h"
 
@@ -48,8 +49,10 @@ static const char doc[] =
 "                [interval] [count]\n"
 "\n"
 "MAPS/UNMAPS count operations since the tool started; /s columns are rates\n"
-"over the last interval (default 1 s); MAPPED and PINNED are what is mapped\n"
-"and pinned now.  Containers also show their DMA entries and external\n"
+"over the last interval (default 1 s).  A process's MAPPED and PINNED are\n"
+"what it mapped and pinned minus what it unmapped since the tool started;\n"
+"a container's are what it holds now (\"-\": mapped before the tool met it,\n"
+"unknown).  Containers also show their DMA entries and external\n"
 "users, groups their container and external users.  A process or\n"
 "container that is gone is shown once more, then dropped.\n"
 "Sort keys: ops (map+unmap per second), bytes, mapped, pinned, errors,\n"
@@ -139,11 +142,26 @@ static __u64 delta(__u64 cur, __u64 prev)
 }
 
 /*
+ * A container's pinned pages and entries are its newest operation's
+ * (tools/lib/levels.c), which BPF keeps per CPU ordered by seq.
+ */
+static void read_levels(int levels_fd, struct row *r)
+{
+	struct dma_level l;
+
+	if (dma_level_read(levels_fd, r->key.id, &l))
+		return;		/* no operation yet: nothing pinned */
+	r->v.pinned_pages = l.pinned;
+	r->v.entries = l.entries;
+	r->v.missing |= l.missing & DMA_MISSING_PINNED;
+}
+
+/*
  * Read every row; rows already shown as gone are deleted from the map,
  * so each exited process and released container is reported once.
  */
-static int read_rows(int fd, struct table *cur, const struct table *prev,
-		     double secs)
+static int read_rows(int fd, int levels_fd, struct table *cur,
+		     const struct table *prev, double secs)
 {
 	struct top_key key, next, *k = NULL;
 	size_t cap = 0, i, n;
@@ -159,6 +177,11 @@ static int read_rows(int fd, struct table *cur, const struct table *prev,
 			continue;	/* deleted meanwhile */
 		r.gone = key.kind == TOP_PROCESS ? !process_alive(key.id) :
 			 key.kind == TOP_CONTAINER ? r.v.released : false;
+		if (key.kind == TOP_CONTAINER && !r.v.released)
+			read_levels(levels_fd, &r);
+		/* A process's pinned pages are a sum like its mapped bytes. */
+		if (key.kind == TOP_PROCESS && (r.v.missing & DMA_MISSING_MAPPED))
+			r.v.missing |= DMA_MISSING_PINNED;
 		p = prev->nr ? bsearch(&key, prev->rows, prev->nr, sizeof(*p), key_cmp) : NULL;
 		if (p && p->gone && r.gone) {
 			/* Deleted after the walk: a deleted key restarts it. */
@@ -253,6 +276,12 @@ static const char *human(double v, char *buf, size_t len)
 	return buf;
 }
 
+static const char *count_str(long long v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%lld", v);
+	return buf;
+}
+
 static void print_text(struct row *sel, const struct table *t, enum vfio_attach_mode mode,
 		       const __u64 *lost)
 {
@@ -280,13 +309,16 @@ static void print_text(struct row *sel, const struct table *t, enum vfio_attach_
 	for (i = 0; i < np && i < (size_t)env.rows; i++) {
 		const struct row *r = &sel[i];
 
-		printf("%7u %-16.16s %8llu %8llu %8.1f %8.1f %8s %8s %8s %8lld %5llu %5u%s\n",
+		printf("%7u %-16.16s %8llu %8llu %8.1f %8.1f %8s %8s %8s %8s %5llu %5u%s\n",
 		       r->key.id, r->v.comm, (unsigned long long)r->v.map_ops,
 		       (unsigned long long)r->v.unmap_ops, r->map_rate, r->unmap_rate,
 		       human(r->mapb_rate, b[0], sizeof(b[0])),
 		       human(r->unmapb_rate, b[1], sizeof(b[1])),
+		       r->v.missing & DMA_MISSING_MAPPED ? "-" :
 		       human(r->v.mapped_bytes, b[2], sizeof(b[2])),
-		       (long long)r->v.pinned_pages, (unsigned long long)r->v.errors,
+		       r->v.missing & DMA_MISSING_PINNED ? "-" :
+		       count_str(r->v.pinned_pages, b[3], sizeof(b[3])),
+		       (unsigned long long)r->v.errors,
 		       r->v.container, r->gone ? " (exited)" : "");
 	}
 
@@ -297,13 +329,16 @@ static void print_text(struct row *sel, const struct table *t, enum vfio_attach_
 	for (i = 0; i < nc && i < (size_t)env.rows; i++) {
 		const struct row *r = &sel[i];
 
-		printf("%9u %8llu %8llu %8.1f %8.1f %8s %8s %8s %8lld %7lld %8lld %5llu%s\n",
+		printf("%9u %8llu %8llu %8.1f %8.1f %8s %8s %8s %8s %7lld %8lld %5llu%s\n",
 		       r->key.id, (unsigned long long)r->v.map_ops,
 		       (unsigned long long)r->v.unmap_ops, r->map_rate, r->unmap_rate,
 		       human(r->mapb_rate, b[0], sizeof(b[0])),
 		       human(r->unmapb_rate, b[1], sizeof(b[1])),
+		       r->v.missing & DMA_MISSING_MAPPED ? "-" :
 		       human(r->v.mapped_bytes, b[2], sizeof(b[2])),
-		       (long long)r->v.pinned_pages, (long long)r->v.entries,
+		       r->v.missing & DMA_MISSING_PINNED ? "-" :
+		       count_str(r->v.pinned_pages, b[3], sizeof(b[3])),
+		       (long long)r->v.entries,
 		       (long long)r->v.ext_users, (unsigned long long)r->v.errors,
 		       r->gone ? " (released)" : "");
 	}
@@ -330,8 +365,11 @@ static void json_counters(struct json *j, const struct row *r)
 	json_double(j, "unmaps_per_s", r->unmap_rate);
 	json_double(j, "map_bytes_per_s", r->mapb_rate);
 	json_double(j, "unmap_bytes_per_s", r->unmapb_rate);
-	json_s64(j, "mapped_bytes", r->v.mapped_bytes);
-	json_s64(j, "pinned_pages", r->v.pinned_pages);
+	/* A level the events could not give is left out, never a wrong 0. */
+	if (!(r->v.missing & DMA_MISSING_MAPPED))
+		json_s64(j, "mapped_bytes", r->v.mapped_bytes);
+	if (!(r->v.missing & DMA_MISSING_PINNED))
+		json_s64(j, "pinned_pages", r->v.pinned_pages);
 	json_u64(j, "errors", r->v.errors);
 }
 
@@ -406,7 +444,8 @@ static int report(struct vfio_top *skel, struct table *cur, struct table *prev,
 	struct row *sel;
 	int err;
 
-	err = read_rows(bpf_map__fd(skel->maps.rows), cur, prev, secs);
+	err = read_rows(bpf_map__fd(skel->maps.rows),
+			bpf_map__fd(skel->maps.dma_levels), cur, prev, secs);
 	if (!err)
 		err = lost_read(bpf_map__fd(skel->maps.lost), lost);
 	if (err) {

@@ -209,9 +209,9 @@ DEFINE_EVENT(vfio_external_user_class, vfio_external_user_put,
 DECLARE_EVENT_CLASS(vfio_dma_class,
 	TP_PROTO(u32 container, u64 iova, u64 size, u32 flags, u64 npages,
 		 u32 entries, u64 pinned, int ret, u64 total_ns, u64 pin_ns,
-		 u64 iommu_ns),
+		 u64 iommu_ns, u64 seq),
 	TP_ARGS(container, iova, size, flags, npages, entries, pinned, ret,
-		total_ns, pin_ns, iommu_ns),
+		total_ns, pin_ns, iommu_ns, seq),
 	TP_STRUCT__entry(
 		__field(u32, container)
 		__field(u64, iova)
@@ -224,6 +224,7 @@ DECLARE_EVENT_CLASS(vfio_dma_class,
 		__field(u64, total_ns)
 		__field(u64, pin_ns)
 		__field(u64, iommu_ns)
+		__field(u64, seq)
 	),
 	TP_fast_assign(
 		__entry->container = container;
@@ -237,39 +238,44 @@ DECLARE_EVENT_CLASS(vfio_dma_class,
 		__entry->total_ns = total_ns;
 		__entry->pin_ns = pin_ns;
 		__entry->iommu_ns = iommu_ns;
+		__entry->seq = seq;
 	),
-	TP_printk("container=%u iova=0x%llx size=0x%llx flags=0x%x npages=%llu entries=%u pinned=%llu ret=%d total_ns=%llu pin_ns=%llu iommu_ns=%llu",
+	TP_printk("container=%u iova=0x%llx size=0x%llx flags=0x%x npages=%llu entries=%u pinned=%llu ret=%d total_ns=%llu pin_ns=%llu iommu_ns=%llu seq=%llu",
 		  __entry->container, __entry->iova, __entry->size,
 		  __entry->flags, __entry->npages, __entry->entries,
 		  __entry->pinned, __entry->ret, __entry->total_ns,
-		  __entry->pin_ns, __entry->iommu_ns)
+		  __entry->pin_ns, __entry->iommu_ns, __entry->seq)
 );
 
 /*
  * VFIO_IOMMU_MAP_DMA.  size: bytes requested; npages: pages this map
  * pinned; entries/pinned: the container's DMA entries and pinned pages
- * after; total_ns: the whole operation, of which pin_ns pinning and
+ * after; seq: the container's operation number,
+ * so the event with the highest seq has its current levels (events are
+ * emitted after the container's lock is dropped, so they may arrive out
+ * of order); total_ns: the whole operation, of which pin_ns pinning and
  * iommu_ns in iommu_map().
  */
 DEFINE_EVENT(vfio_dma_class, vfio_dma_map,
 	TP_PROTO(u32 container, u64 iova, u64 size, u32 flags, u64 npages,
 		 u32 entries, u64 pinned, int ret, u64 total_ns, u64 pin_ns,
-		 u64 iommu_ns),
+		 u64 iommu_ns, u64 seq),
 	TP_ARGS(container, iova, size, flags, npages, entries, pinned, ret,
-		total_ns, pin_ns, iommu_ns));
+		total_ns, pin_ns, iommu_ns, seq));
 
 /*
  * VFIO_IOMMU_UNMAP_DMA, or the container's teardown (flags has
  * VFIO_TRACE_UNMAP_TEARDOWN).  size: bytes unmapped (what the ioctl reports
- * back); npages: pages unpinned; total_ns: the whole operation, of which
- * pin_ns unpinning and iommu_ns in iommu_unmap().
+ * back); npages: pages unpinned; entries/pinned/seq as for a map;
+ * total_ns: the whole operation, of which pin_ns unpinning and iommu_ns
+ * in iommu_unmap().
  */
 DEFINE_EVENT(vfio_dma_class, vfio_dma_unmap,
 	TP_PROTO(u32 container, u64 iova, u64 size, u32 flags, u64 npages,
 		 u32 entries, u64 pinned, int ret, u64 total_ns, u64 pin_ns,
-		 u64 iommu_ns),
+		 u64 iommu_ns, u64 seq),
 	TP_ARGS(container, iova, size, flags, npages, entries, pinned, ret,
-		total_ns, pin_ns, iommu_ns));
+		total_ns, pin_ns, iommu_ns, seq));
 
 /* ---- references ------------------------------------------------------------------ */
 

@@ -53,6 +53,7 @@ static int setup_retain(struct fixture *f, double stale_after, double retain)
 	o.released_fd = bpf_map__fd(f->skel->maps.released);
 	o.hists_fd = bpf_map__fd(f->skel->maps.hists);
 	o.lost_fd = bpf_map__fd(f->skel->maps.lost);
+	o.levels_fd = bpf_map__fd(f->skel->maps.dma_levels);
 	f->ex = exporter__new(&o);
 	if (!f->ex)
 		return -1;
@@ -86,11 +87,14 @@ static int run(struct fixture *f, struct bpf_program *prog, uint64_t *args, size
 	run((f), (f)->skel->progs.prog, __a, sizeof(__a) / sizeof(__a[0])); \
 })
 
-/* vfio_dma_map/unmap(container, iova, size, flags, npages, entries, pinned, ret, total_ns, pin_ns, iommu_ns) */
+/* The operations' seq, as the driver numbers them: in the order they ran. */
+static uint64_t seq;
+
+/* vfio_dma_map/unmap(container, iova, size, flags, npages, entries, pinned, ret, total_ns, pin_ns, iommu_ns, seq) */
 #define MAP(f, c, size, npages, entries, pinned, ret, ns) \
-	RUN(f, vfio_dma_map_raw, c, 0x100000, size, 3, npages, entries, pinned, NEG(ret), ns, 1, 1)
+	RUN(f, vfio_dma_map_raw, c, 0x100000, size, 3, npages, entries, pinned, NEG(ret), ns, 1, 1, ++seq)
 #define UNMAP(f, c, size, flags, npages, entries, pinned, ns) \
-	RUN(f, vfio_dma_unmap_raw, c, 0x100000, size, flags, npages, entries, pinned, 0, ns, 1, 1)
+	RUN(f, vfio_dma_unmap_raw, c, 0x100000, size, flags, npages, entries, pinned, 0, ns, 1, 1, ++seq)
 
 static uint64_t monotonic_ns(void)
 {
@@ -145,6 +149,30 @@ static bool has_prefix_line(const struct strbuf *b, const char *prefix)
 		return TEST_FAIL;					\
 	}								\
 } while (0)
+
+/*
+ * A container mapped before the exporter started: its pinned pages and
+ * entries are the events' own (the newest operation's, by seq, even when
+ * its event comes first), its mapped bytes are unknown and not served,
+ * never a sum that went negative at the first unmap.
+ */
+static int test_container_predates_exporter(void)
+{
+	struct fixture f;
+
+	CHECK_OK(setup(&f, 300));
+	seq = 100;
+	/* Two racing unmaps; the later one's event comes first. */
+	CHECK_OK(RUN(&f, vfio_dma_unmap_raw, 9, 0x100000, 8192, 0, 2, 3, 6, 0, 500, 1, 1, 102));
+	CHECK_OK(RUN(&f, vfio_dma_unmap_raw, 9, 0x200000, 8192, 0, 2, 4, 8, 0, 500, 1, 1, 101));
+	CHECK_OK(render(&f, monotonic_ns()));
+	CHECK_LINE(&f, "vfioscope_dma_pinned_pages{container=\"9\"} 6");
+	CHECK_LINE(&f, "vfioscope_dma_entries{container=\"9\"} 3");
+	CHECK_LINE(&f, "vfioscope_dma_bytes_total{op=\"unmap\",container=\"9\"} 16384");
+	CHECK_NO_LINE(&f, "vfioscope_dma_mapped_bytes{container=\"9\"}");
+	teardown(&f);
+	return TEST_PASS;
+}
 
 /*
  * One container's DMA: counters by outcome, bytes (teardown included),
@@ -590,7 +618,7 @@ static int test_references(void)
 static int test_no_attach(void)
 {
 	struct exporter_opts o = {
-		.containers_fd = -1, .hists_fd = -1, .lost_fd = -1,
+		.containers_fd = -1, .hists_fd = -1, .lost_fd = -1, .levels_fd = -1,
 		.mode = ATTACH_NONE, .stale_after_ns = 300 * SEC_NS, .version = "v\"1\\",
 	};
 	struct exporter *ex = exporter__new(&o);
@@ -644,6 +672,7 @@ static int test_map_full_counted(void)
 
 static const struct test tests[] = {
 	TEST(test_dma),
+	TEST(test_container_predates_exporter),
 	TEST(test_released_between_scrapes),
 	TEST(test_retired_during_scrape),
 	TEST(test_sums_never_drop),

@@ -33,11 +33,12 @@ struct dma {
 /* The u64 args[] a raw_tp program gets, in TP_PROTO order. */
 static int run_dma(struct vfio_lat *skel, bool map, const struct dma *d)
 {
-	uint64_t args[11] = {
+	static uint64_t seq;
+	uint64_t args[12] = {
 		d->container, d->iova, d->size, d->flags, d->npages,
 		d->entries, d->pinned, (uint64_t)(int64_t)d->ret,
 		d->total_ns ? d->total_ns : d->pin_ns + d->iommu_ns,
-		d->pin_ns, d->iommu_ns,
+		d->pin_ns, d->iommu_ns, ++seq,
 	};
 	struct bpf_program *prog = map ? skel->progs.vfio_dma_map_raw :
 					 skel->progs.vfio_dma_unmap_raw;

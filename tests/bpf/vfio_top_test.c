@@ -5,6 +5,7 @@
  * release) run through the raw_tp entry points must leave exact counts in
  * the process, container and group rows.
  */
+#include <errno.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <stdint.h>
@@ -17,17 +18,21 @@
 #include "raw_tp_run.h"
 #include "common.h"
 #include "vfio-top.skel.h"
+#include "levels.h"
 #include "vfio_tools.h"
 
 #define KB64 65536ULL
 
 #define RUN(skel, prog, ...) RAW_TP_RUN((skel)->progs.prog, __VA_ARGS__)
 
-/* vfio_dma_map/unmap(container, iova, size, flags, npages, entries, pinned, ret, total_ns, pin_ns, iommu_ns) */
+/* The operations' seq, as the driver numbers them: in the order they ran. */
+static uint64_t seq;
+
+/* vfio_dma_map/unmap(container, iova, size, flags, npages, entries, pinned, ret, total_ns, pin_ns, iommu_ns, seq) */
 #define MAP(skel, c, size, npages, entries, pinned, ret) \
-	RUN(skel, vfio_dma_map_raw, c, 0x100000, size, 3, npages, entries, pinned, (uint64_t)(int64_t)(ret), 2000, 1000, 1000)
+	RUN(skel, vfio_dma_map_raw, c, 0x100000, size, 3, npages, entries, pinned, (uint64_t)(int64_t)(ret), 2000, 1000, 1000, ++seq)
 #define UNMAP(skel, c, size, flags, npages, entries, pinned) \
-	RUN(skel, vfio_dma_unmap_raw, c, 0x100000, size, flags, npages, entries, pinned, 0, 2000, 1000, 1000)
+	RUN(skel, vfio_dma_unmap_raw, c, 0x100000, size, flags, npages, entries, pinned, 0, 2000, 1000, 1000, ++seq)
 
 static struct vfio_top *top_open(void)
 {
@@ -66,10 +71,78 @@ static uint64_t lost_reason(struct vfio_top *skel, int reason)
 	return n[reason];
 }
 
+/* A map with an explicit seq: the order the driver did it in. */
+#define MAP_SEQ(skel, c, npages, entries, pinned, sq) \
+	RUN(skel, vfio_dma_map_raw, c, 0x100000, KB64, 3, npages, entries, pinned, 0, 2000, 1000, 1000, sq)
+
+/*
+ * The driver emits after dropping the container's lock, so the events of
+ * two racing maps can come in the other order: the levels must be those
+ * of the later operation (highest seq), not of the later event.
+ */
+static int test_levels_out_of_order(void)
+{
+	struct vfio_top *skel = top_load();
+	struct dma_level l;
+	struct top_value v;
+
+	CHECK(skel);
+	CHECK_OK(RUN(skel, vfio_container_open_raw, 4));
+	CHECK_OK(MAP_SEQ(skel, 4, 16, 2, 32, 2));
+	CHECK_OK(MAP_SEQ(skel, 4, 16, 1, 16, 1));	/* came late */
+	CHECK_OK(dma_level_read(bpf_map__fd(skel->maps.dma_levels), 4, &l));
+	CHECK_EQ(l.seq, 2);
+	CHECK_EQ(l.pinned, 32);
+	CHECK_EQ(l.entries, 2);
+	CHECK_OK(get_row(skel, TOP_CONTAINER, 4, &v));
+	CHECK_EQ(v.mapped_bytes, 2 * KB64);	/* a sum: the order does not matter */
+	CHECK_EQ(v.missing, 0);
+
+	/* A reused id starts over: its seq counts from 1 again. */
+	CHECK_OK(RUN(skel, vfio_container_release_raw, 4));
+	CHECK_OK(RUN(skel, vfio_container_open_raw, 4));
+	CHECK_OK(MAP_SEQ(skel, 4, 16, 1, 16, 1));
+	CHECK_OK(dma_level_read(bpf_map__fd(skel->maps.dma_levels), 4, &l));
+	CHECK_EQ(l.pinned, 16);
+	CHECK_EQ(l.entries, 1);
+	vfio_top__destroy(skel);
+	return TEST_PASS;
+}
+
+/*
+ * A container that was mapped before vfio-top started: its first event
+ * shows entries it did not see made, so its mapped bytes are unknown
+ * (shown as "-"), never a sum that goes negative at the first unmap.
+ * Its pinned pages and entries are the events' own, so they are known.
+ */
+static int test_container_predates_tool(void)
+{
+	struct vfio_top *skel = top_load();
+	struct dma_level l;
+	struct top_value v;
+
+	CHECK(skel);
+	CHECK_OK(UNMAP(skel, 6, KB64, 0, 16, 4, 64));
+	CHECK_OK(get_row(skel, TOP_CONTAINER, 6, &v));
+	CHECK_EQ(v.missing & DMA_MISSING_MAPPED, DMA_MISSING_MAPPED);
+	CHECK_OK(dma_level_read(bpf_map__fd(skel->maps.dma_levels), 6, &l));
+	CHECK_EQ(l.pinned, 64);
+	CHECK_EQ(l.entries, 4);
+
+	/* One met at its first map is known from zero. */
+	CHECK_OK(MAP(skel, 7, KB64, 16, 1, 16, 0));
+	CHECK_OK(get_row(skel, TOP_CONTAINER, 7, &v));
+	CHECK_EQ(v.missing, 0);
+	CHECK_EQ(v.mapped_bytes, KB64);
+	vfio_top__destroy(skel);
+	return TEST_PASS;
+}
+
 static int test_container_life(void)
 {
 	struct vfio_top *skel = top_load();
 	struct top_value v;
+	struct dma_level l;
 	char comm[16] = {};
 	int i;
 
@@ -94,8 +167,10 @@ static int test_container_life(void)
 	/* Before teardown: what is mapped now. */
 	CHECK_OK(get_row(skel, TOP_CONTAINER, 3, &v));
 	CHECK_EQ(v.mapped_bytes, 6 * KB64);
-	CHECK_EQ(v.pinned_pages, 96);
-	CHECK_EQ(v.entries, 6);
+	CHECK_EQ(v.missing, 0);
+	CHECK_OK(dma_level_read(bpf_map__fd(skel->maps.dma_levels), 3, &l));
+	CHECK_EQ(l.pinned, 96);
+	CHECK_EQ(l.entries, 6);
 
 	/* The teardown of what is left, then the release. */
 	CHECK_OK(UNMAP(skel, 3, 6 * KB64, VFIO_TRACE_UNMAP_TEARDOWN, 96, 0, 0));
@@ -121,6 +196,7 @@ static int test_container_life(void)
 	CHECK_EQ(v.mapped_bytes, 0);
 	CHECK_EQ(v.pinned_pages, 0);
 	CHECK_EQ(v.entries, 0);
+	CHECK_EQ(dma_level_read(bpf_map__fd(skel->maps.dma_levels), 3, &l), -ENOENT);
 	CHECK_EQ(v.ext_users, 1);
 	CHECK_EQ(v.errors, 1);
 	CHECK_EQ(v.released, 1);
@@ -195,6 +271,8 @@ static int test_map_full_counted(void)
 
 static const struct test tests[] = {
 	TEST(test_container_life),
+	TEST(test_levels_out_of_order),
+	TEST(test_container_predates_tool),
 	TEST(test_container_id_reused),
 	TEST(test_pid_filter),
 	TEST(test_map_full_counted),

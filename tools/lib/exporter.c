@@ -10,6 +10,7 @@
 
 #include "common.h"
 #include "exporter.h"
+#include "levels.h"
 
 /* ---- strbuf ---------------------------------------------------------------- */
 
@@ -237,8 +238,24 @@ static struct exp_slot *slot_get(struct exporter *ex, __u32 id)
 	return &ex->slots[i];
 }
 
+/*
+ * A live row's levels are its newest operation's (tools/lib/levels.c),
+ * not the row's: BPF keeps them per CPU, ordered by the events' seq.
+ */
+static void read_levels(int levels_fd, struct crow *r)
+{
+	struct dma_level l;
+
+	r->v.missing &= ~DMA_MISSING_PINNED;
+	if (dma_level_read(levels_fd, r->id, &l))
+		return;		/* no operation yet: nothing pinned */
+	r->v.pinned_pages = l.pinned;
+	r->v.entries = l.entries;
+	r->v.missing |= l.missing & DMA_MISSING_PINNED;
+}
+
 /* Live containers by id, sorted; each id once (see below). */
-static int read_live(int fd, struct crow **out, size_t *nr)
+static int read_live(int fd, int levels_fd, struct crow **out, size_t *nr)
 {
 	struct crow *rows = NULL;
 	size_t cap = 0, cnt = 0, i, j;
@@ -257,6 +274,7 @@ static int read_live(int fd, struct crow **out, size_t *nr)
 		if (bpf_map_lookup_elem(fd, &key, &rows[cnt].v))
 			continue;	/* retired meanwhile */
 		rows[cnt].id = key;	/* v.id is 0 while the row is being made */
+		read_levels(levels_fd, &rows[cnt]);
 		cnt++;
 	}
 	/*
@@ -352,7 +370,7 @@ static int snapshot(struct exporter *ex, uint64_t now_ns, struct crow **out, siz
 	size_t cnt = 0, i, j;
 	int err;
 
-	err = read_live(ex->o.containers_fd, &rows, &cnt);
+	err = read_live(ex->o.containers_fd, ex->o.levels_fd, &rows, &cnt);
 	if (err)
 		return err;
 	err = drain_released(ex);
@@ -478,16 +496,23 @@ static void render_containers(struct exporter *ex, struct strbuf *b, const struc
 		for (op = 0; op < EXP_NR_OPS; op++)
 			strbuf_printf(b, "vfioscope_dma_bytes_total{op=\"%s\",container=\"released\"} %llu\n",
 				      op_names[op], (unsigned long long)ex->gone.bytes[op]);
+	/*
+	 * A level the events could not give is left out, never shown as 0:
+	 * bytes mapped before the exporter met the container, pages pinned
+	 * before it attached to the in-tree stack (docs/metrics.md).
+	 */
 	family(b, "vfioscope_dma_mapped_bytes", "gauge",
-	       "Bytes currently mapped in the container (maps minus unmaps the exporter saw).");
+	       "Bytes currently mapped in the container (maps minus unmaps since its first mapping).");
 	for (i = 0; i < nr; i++)
-		strbuf_printf(b, "vfioscope_dma_mapped_bytes{container=\"%u\"} %lld\n", rows[i].id,
-			      rows[i].v.mapped_bytes > 0 ? (long long)rows[i].v.mapped_bytes : 0LL);
+		if (!(rows[i].v.missing & DMA_MISSING_MAPPED))
+			strbuf_printf(b, "vfioscope_dma_mapped_bytes{container=\"%u\"} %lld\n",
+				      rows[i].id, (long long)rows[i].v.mapped_bytes);
 	family(b, "vfioscope_dma_pinned_pages", "gauge",
 	       "Pages currently pinned by the container.");
 	for (i = 0; i < nr; i++)
-		strbuf_printf(b, "vfioscope_dma_pinned_pages{container=\"%u\"} %llu\n", rows[i].id,
-			      (unsigned long long)rows[i].v.pinned_pages);
+		if (!(rows[i].v.missing & DMA_MISSING_PINNED))
+			strbuf_printf(b, "vfioscope_dma_pinned_pages{container=\"%u\"} %llu\n",
+				      rows[i].id, (unsigned long long)rows[i].v.pinned_pages);
 	family(b, "vfioscope_dma_entries", "gauge",
 	       "DMA mappings currently in the container.");
 	for (i = 0; i < nr; i++)

@@ -35,7 +35,7 @@ void strbuf_printf(struct strbuf *b, const char *fmt, ...);
 
 struct exporter_opts {
 	/* Map fds of bpf/vfio-exporter.bpf.c; -1 each when nothing is attached. */
-	int containers_fd, released_fd, hists_fd, lost_fd;
+	int containers_fd, released_fd, hists_fd, lost_fd, levels_fd;
 	enum vfio_attach_mode mode;	/* ATTACH_NONE: serve build info only */
 	uint64_t stale_after_ns;
 	uint64_t retain_ns;		/* a released container's series stay this long */

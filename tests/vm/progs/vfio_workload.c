@@ -5,12 +5,16 @@
  * device fd) and does N maps of SIZE bytes, each followed by its unmap
  * unless --keep, timing every call itself.
  *
- *   vfio_workload [-n N] [-s SIZE] [--keep] [--hold SECS] [--dma]
+ *   vfio_workload [-n N] [-s SIZE] [--keep] [--hold SECS] [--then-unmap K] [--dma]
  *
  * SIZE is bytes, or with a K, M or G suffix (64K, 2M).
  *
  * --keep    leave the N mappings in place (at N distinct IOVAs) until exit
  * --hold    sleep SECS before tearing down (tools can watch live state)
+ * --then-unmap  with --keep: wait for a line on stdin, unmap the first K
+ *           mappings, print "unmapped=K", wait for another line, then tear
+ *           down.  Tools started before the first line meet a container
+ *           mapped before them; the test decides when, no sleep does.
  * --dma     after each map, run an edu DMA round trip through it
  *
  * Prints one line:  pid=P maps=N size=S map_ns_p50=X unmap_ns_p50=Y
@@ -50,9 +54,19 @@ static uint64_t median(uint64_t *v, size_t n)
 	return v[n / 2];
 }
 
+/* Blocks until a line (or EOF) on stdin: the test's go-ahead. */
+static void wait_line(void)
+{
+	char line[16];
+
+	/* EOF is a go-ahead too: a test that died must not leave us hanging. */
+	if (!fgets(line, sizeof(line), stdin))
+		return;
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: vfio_workload [-n N] [-s SIZE] [--keep] [--hold SECS] [--dma]\n");
+	fprintf(stderr, "usage: vfio_workload [-n N] [-s SIZE] [--keep] [--hold SECS] [--then-unmap K] [--dma]\n");
 	exit(2);
 }
 
@@ -77,10 +91,11 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "keep", no_argument, NULL, 'k' },
 		{ "hold", required_argument, NULL, 'H' },
+		{ "then-unmap", required_argument, NULL, 'u' },
 		{ "dma", no_argument, NULL, 'd' },
 		{ }
 	};
-	unsigned long n = 100, hold = 0, i;
+	unsigned long n = 100, hold = 0, then_unmap = 0, i;
 	__u64 size = 4096;
 	int keep = 0, dma = 0, c;
 	uint64_t *map_ns, *unmap_ns, t;
@@ -97,12 +112,17 @@ int main(int argc, char **argv)
 			break;
 		case 'k': keep = 1; break;
 		case 'H': hold = strtoul(optarg, NULL, 0); break;
+		case 'u': then_unmap = strtoul(optarg, NULL, 0); break;
 		case 'd': dma = 1; break;
 		default: usage();
 		}
 	}
 	if (optind != argc)
 		usage();
+	if (then_unmap && (!keep || then_unmap > n)) {
+		fprintf(stderr, "vfio_workload: --then-unmap K needs --keep and K <= N\n");
+		return 2;
+	}
 	if (!n || !size || size % 4096) {
 		fprintf(stderr, "vfio_workload: -n must be > 0 and -s a multiple of 4096\n");
 		return 2;
@@ -143,6 +163,14 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (hold)
 		sleep(hold);
+	if (then_unmap) {
+		wait_line();
+		for (i = 0; i < then_unmap; i++)
+			vfio_dma_unmap(d.container, IOVA_BASE + i * size, size);
+		printf("unmapped=%lu\n", then_unmap);
+		fflush(stdout);
+		wait_line();
+	}
 	vfio_dev_close(&d);
 	return 0;
 }
