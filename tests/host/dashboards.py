@@ -92,6 +92,52 @@ def check_expr(expr, docs):
     return None
 
 
+# The label that tells hosts apart: Prometheus sets it on every series it
+# scrapes (the target's address, or what relabelling makes of it).
+HOST = "instance"
+
+# Expressions the host check must accept and refuse: the rules as they
+# were before they kept the host are among the refused, so the check is
+# known to catch what it is for.
+KEEPS_HOST = [
+    'max by (instance) (vfioscope_stale_references{kind="external_user"}) > 0',
+    'histogram_quantile(0.99, sum by (instance, le) (rate(x_bucket[5m]))) > 0.01',
+    'sum by (instance, op) (rate(a{result!="ok"}[5m])) / sum by (instance, op) (rate(a[5m])) > 0.05',
+    'sum(x) by (instance)', 'sum without (le) (x)', 'rate(x[5m]) > 0', '0.5 < x',
+    'up{job="vfioscope"} == 0', 'topk(3, x)', 'x or y', 'x / on (instance, op) y',
+    'x * on (op) group_left y', 'count_values without (le) ("v", x)',
+    'label_replace(x, "host", "$1", "instance", "(.*):.*")', 'rate(x[5m:1m] offset 1h)',
+]
+LOSES_HOST = [
+    'max(vfioscope_stale_references{kind="external_user"}) > 0',
+    'histogram_quantile(0.99, sum by (le) (rate(x_bucket[5m]))) > 0.01',
+    'sum by (op) (rate(a{result!="ok"}[5m])) / sum by (op) (rate(a[5m])) > 0.05',
+    'sum without (instance) (x)', 'count(x)', 'sum by (instance) (sum by (op) (x))',
+    'x / on (op) y', 'x / ignoring (instance) y', 'x or sum(y)', 'absent(x)', 'vector(1)',
+    'label_replace(x, "instance", "a", "", "")', 'scalar(x) > 1', 'minute()',
+]
+
+
+def checker_cases():
+    """exprs.keeps_label() on expressions whose answer is known."""
+    why = [e for e in KEEPS_HOST if exprs.keeps_label(exprs.parse(e), HOST) is not True]
+    why += ["%s (accepted)" % e for e in LOSES_HOST
+            if exprs.keeps_label(exprs.parse(e), HOST) is True]
+    for e in ('sum by (le (x)', 'x{instance=~$instance}', 'rate(x[5m]'):
+        try:
+            exprs.parse(e)
+            why.append("%s parsed" % e)
+        except exprs.PromQLError:
+            pass
+    # Every expression of the dashboard and the rules goes through the parser.
+    for src, e in exprs.all_exprs():
+        try:
+            exprs.parse(exprs.substitute(e))
+        except exprs.PromQLError as err:
+            why.append("%s: %s" % (src, err))
+    report("promql_checker", not why, "; ".join(why))
+
+
 def run(cmd, cwd=ROOT):
     p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     return p.returncode, p.stdout
@@ -274,6 +320,7 @@ def main():
     docs = documented_metrics()
     report("metrics_doc", len(docs) >= 14 and "vfioscope_dma_duration_seconds_bucket" in docs,
            "parsed only %d metric names from docs/metrics.md" % len(docs))
+    checker_cases()
     promtool_cases()
     rule_cases(docs)
     grafana_cases(docs)
