@@ -357,20 +357,25 @@ def vector_selectors(node):
     return out
 
 
-def keeps_label(node, label):
+def keeps_label(node, label, lacking=()):
     """Whether every series a parsed expression returns still carries the
     label its input series had: True, False, or "scalar" (no series).
-    Follows Prometheus's rules for result labels: an aggregation keeps
-    only its by() labels (all but its without() ones); one-to-one vector
-    matching keeps only the on() labels, or drops the ignoring() ones;
-    group_left/right keep the labels of the "many" side."""
+    Input series carry it, but for the metric names in lacking (recorded
+    series that aggregated it away).  Follows Prometheus's rules for
+    result labels: an aggregation keeps only its by() labels (all but its
+    without() ones); one-to-one vector matching keeps only the on()
+    labels, or drops the ignoring() ones; group_left/right keep the labels
+    of the "many" side."""
+    def keeps(n):
+        return keeps_label(n, label, lacking)
+
     t = node["t"]
     if t in ("num", "str"):
         return "scalar"
     if t == "sel":
-        return True
+        return node["name"] not in lacking
     if t in ("range", "unary"):
-        return keeps_label(node["expr"], label)
+        return keeps(node["expr"])
     if t == "call":
         fn = node["fn"]
         if fn in _SCALAR_FUNCS:
@@ -382,12 +387,12 @@ def keeps_label(node, label):
             dst = node["args"][1] if len(node["args"]) > 1 else None
             if dst is None or dst["t"] != "str" or dst["value"] == label:
                 return False
-        vectors = [a for a in node["args"] if keeps_label(a, label) != "scalar"]
+        vectors = [a for a in node["args"] if keeps(a) != "scalar"]
         if not vectors:
             return False  # minute(), day_of_week(): vector(time()), no labels
-        return keeps_label(vectors[0], label)
+        return keeps(vectors[0])
     if t == "agg":
-        inner = keeps_label(node["expr"], label)
+        inner = keeps(node["expr"])
         if node["op"] in ("topk", "bottomk"):
             return inner  # returns input series whole, whatever the grouping
         if node["grouping"] == "by":
@@ -396,7 +401,7 @@ def keeps_label(node, label):
             return label not in node["labels"] and inner is True
         return False
     if t == "bin":
-        lhs, rhs = keeps_label(node["lhs"], label), keeps_label(node["rhs"], label)
+        lhs, rhs = keeps(node["lhs"]), keeps(node["rhs"])
         if node["op"] == "or":
             return lhs is True and rhs is True
         if node["op"] in _SET_OPS:

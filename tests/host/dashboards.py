@@ -66,6 +66,21 @@ def documented_metrics():
     return out
 
 
+# Prometheus adds these to every series it scrapes (the scrape job and the
+# target's address), and serves up per target: the rules and the dashboard
+# may use them besides the exporter's own names (docs/metrics.md, "In a
+# fleet").
+TARGET_LABELS = {"job", "instance"}
+PROMETHEUS_SERIES = {"up": set()}
+
+
+def scraped_series(docs):
+    """docs/metrics.md's series as Prometheus stores them."""
+    out = {n: labels | TARGET_LABELS for n, labels in docs.items()}
+    out.update({n: labels | TARGET_LABELS for n, labels in PROMETHEUS_SERIES.items()})
+    return out
+
+
 def grouping_labels(expr):
     return [l.strip() for g in re.findall(r"\b(?:by|without)\s*\(([^)]*)\)", expr)
             for l in g.split(",") if l.strip()]
@@ -118,11 +133,61 @@ LOSES_HOST = [
 ]
 
 
+HOST_LABEL = re.compile(r"\{\{\s*\$labels\.%s\s*\}\}" % HOST)
+
+
+def host_problems(rules):
+    """Why each rule that loses the host does: a list of strings.
+
+    Every alert keeps instance, so that it says which host it is about.
+    So does every recording rule, but for a fleet total: a series of its
+    own, named level:metric:operations with no instance in its level (the
+    usual naming of recording rules), summed from recorded per-host
+    series, which stay there for anyone to read.  An alert that reads a
+    fleet total has no host to name."""
+    records = [r["record"] for r in rules if "record" in r]
+    per_host = {n for n in records if HOST in n.split(":")[0].split("_")}
+    fleet = set(records) - per_host
+    why = []
+    for r in rules:
+        name = r.get("alert") or r.get("record")
+        tree = exprs.parse(r["expr"])
+        if "record" in r and name.count(":") != 2:
+            why.append("%s: name a recording rule level:metric:operations" % name)
+        elif name in fleet:
+            inputs = sorted(set(sel["name"] for sel in exprs.vector_selectors(tree)) - per_host)
+            if inputs:
+                why.append("%s: a fleet total reads %s, not recorded per-host series"
+                           % (name, ", ".join(map(str, inputs))))
+        elif exprs.keeps_label(tree, HOST, lacking=fleet) is not True:
+            why.append("%s: %s is lost in %s" % (name, HOST, exprs.one_line(r["expr"])))
+    return why
+
+
 def checker_cases():
     """exprs.keeps_label() on expressions whose answer is known."""
     why = [e for e in KEEPS_HOST if exprs.keeps_label(exprs.parse(e), HOST) is not True]
     why += ["%s (accepted)" % e for e in LOSES_HOST
             if exprs.keeps_label(exprs.parse(e), HOST) is True]
+    # Recording rules: per-host series, and fleet totals made from them.
+    per_host = {"record": "instance_op:vfioscope_dma_operations:rate5m",
+                "expr": "sum by (instance, op) (rate(vfioscope_dma_operations_total[5m]))"}
+    fleet = {"record": "op:vfioscope_dma_operations:rate5m",
+             "expr": "sum by (op) (instance_op:vfioscope_dma_operations:rate5m)"}
+    alert = {"alert": "A", "expr": "instance_op:vfioscope_dma_operations:rate5m > 1000"}
+    if host_problems([per_host, fleet, alert]):
+        why.append("refused %s" % host_problems([per_host, fleet, alert]))
+    refused = [
+        # a fleet total straight from the exporter's series: no per-host series kept
+        [dict(fleet, expr="sum by (op) (rate(vfioscope_dma_operations_total[5m]))")],
+        # a name that promises instance, an aggregation that drops it
+        [dict(per_host, expr="sum by (op) (rate(vfioscope_dma_operations_total[5m]))")],
+        [dict(per_host, record="vfioscope_dma_operations_rate5m")],
+        # an alert on a fleet total cannot name its host
+        [per_host, fleet, dict(alert, expr="op:vfioscope_dma_operations:rate5m > 1000")],
+        [dict(alert, expr=LOSES_HOST[0])],
+    ]
+    why += ["accepted %s" % r for r in refused if not host_problems(r)]
     for e in ('sum by (le (x)', 'x{instance=~$instance}', 'rate(x[5m]'):
         try:
             exprs.parse(e)
@@ -188,12 +253,41 @@ def rule_cases(docs):
             why.append("%s: %s" % (name, bad))
     report("rules_contract", not why, "; ".join(why))
 
-    # Each alert has a unit test where it fires and one where it does not.
+    # Every rule keeps the host; every alert names it in its text too.
+    why = host_problems(rules)
+    for name, r in alerts.items():
+        for key in ("summary", "description"):
+            if not HOST_LABEL.search(r.get("annotations", {}).get(key, "")):
+                why.append("%s: its %s does not name {{ $labels.%s }}" % (name, key, HOST))
+    report("rules_keep_host", not why, "; ".join(why))
+
+    # Each alert has a unit test where it fires and one where it does not,
+    # and a test on series of two hosts or more where it fires for some of
+    # them only.  Every alert a test expects names its host in its labels,
+    # summary and description.
     tests = yaml.safe_load(RULE_TESTS.read_text())
-    fires, quiet, why = set(), set(), []
+    fires, quiet, one_host, why = set(), set(), set(), []
     for t in tests["tests"]:
+        hosts = set()
+        for s in t.get("input_series", []):
+            m = re.search(r'\b%s\s*=\s*"([^"]*)"' % HOST, s["series"])
+            if m:
+                hosts.add(m.group(1))
         for a in t.get("alert_rule_test", []):
             (fires if a.get("exp_alerts") else quiet).add(a["alertname"])
+            named = set()
+            for e in a.get("exp_alerts") or []:
+                host = e.get("exp_labels", {}).get(HOST)
+                ann = e.get("exp_annotations", {})
+                if not host:
+                    why.append("%r expects %s at %s without %s" % (t["name"], a["alertname"], a["eval_time"], HOST))
+                    continue
+                named.add(host)
+                if not all(host in ann.get(k, "") for k in ("summary", "description")):
+                    why.append("%r expects %s at %s whose text does not name %s"
+                               % (t["name"], a["alertname"], a["eval_time"], host))
+            if len(hosts) >= 2 and named and named < hosts:
+                one_host.add(a["alertname"])
         for s in t.get("input_series", []):
             name = re.match(r"\s*([a-zA-Z_:][\w:]*)", s["series"]).group(1)
             if name not in docs:
@@ -203,6 +297,8 @@ def rule_cases(docs):
             why.append("%s is never tested firing" % name)
         if name not in quiet:
             why.append("%s is never tested not firing" % name)
+        if name not in one_host:
+            why.append("%s is never tested firing for one host of two" % name)
     report("rules_tested", not why, "; ".join(why))
 
 
@@ -320,10 +416,11 @@ def main():
     docs = documented_metrics()
     report("metrics_doc", len(docs) >= 14 and "vfioscope_dma_duration_seconds_bucket" in docs,
            "parsed only %d metric names from docs/metrics.md" % len(docs))
+    series = scraped_series(docs)
     checker_cases()
     promtool_cases()
-    rule_cases(docs)
-    grafana_cases(docs)
+    rule_cases(series)
+    grafana_cases(series)
     exprs_cases()
     return 1 if failures else 0
 
