@@ -30,7 +30,7 @@ RULE_TESTS = DASH / "vfioscope-rules.test.yml"
 CONFIG = DASH / "prometheus.yml"
 REQUIRED_ALERTS = {
     "VfioExternalUserReferenceLeaked", "VfioDmaMapLatencyHigh",
-    "VfioDmaErrorRateHigh", "VfioscopeLostEvents",
+    "VfioDmaErrorRateHigh", "VfioscopeLostEvents", "VfioscopeExporterDown",
 }
 
 failures = 0
