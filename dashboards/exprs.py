@@ -7,10 +7,11 @@ one per line, ready for Prometheus's HTTP API (/api/v1/query).
 
 Grafana's variables are replaced by what Grafana itself would send with
 every option selected: $__rate_interval and $__interval by --interval,
-$__range by --range, $container by .*, $op by map|unmap.  A variable's
-label_values(METRIC, LABEL) query becomes count by (LABEL) (METRIC), the
-PromQL Grafana runs for it.  --raw prints the expressions as written;
---source prefixes each with where it comes from and a tab.
+$__range by --range, $instance and $container by .*, $op by map|unmap.
+A variable's label_values(METRIC{...}, LABEL) query becomes
+count by (LABEL) (METRIC{...}), the PromQL Grafana runs for it.  --raw
+prints the expressions as written; --source prefixes each with where it
+comes from and a tab.
 
 The module also gives metric_names(expr), and parse(expr) with
 keeps_label(tree, label) (does every result series still carry the
@@ -28,7 +29,10 @@ HERE = Path(__file__).resolve().parent
 DASHBOARD = HERE / "grafana" / "vfioscope.json"
 RULES = HERE / "vfioscope-rules.yml"
 
-LABEL_VALUES = re.compile(r"^\s*label_values\(\s*([a-zA-Z_:][\w:]*)\s*,\s*(\w+)\s*\)\s*$")
+# label_values(metric{matchers}, label), the matchers optional.
+LABEL_VALUES = re.compile(r"""^\s*label_values\(\s*
+    (?P<selector>(?P<metric>[a-zA-Z_:][\w:]*)\s*(?:\{(?:[^}"]|"(?:[^"\\]|\\.)*")*\})?)
+    \s*,\s*(?P<label>\w+)\s*\)\s*$""", re.X)
 
 
 def one_line(expr):
@@ -53,7 +57,7 @@ def dashboard_exprs(path=DASHBOARD):
             continue
         q = v["query"]["query"] if isinstance(v["query"], dict) else v["query"]
         m = LABEL_VALUES.match(q)
-        expr = "count by (%s) (%s)" % (m.group(2), m.group(1)) if m else q
+        expr = "count by (%s) (%s)" % (m["label"], m["selector"]) if m else q
         out.append(("grafana variable $%s" % v["name"], one_line(expr)))
     return out
 
@@ -69,11 +73,14 @@ def rule_exprs(path=RULES):
     return out
 
 
-def substitute(expr, interval="1m", rng="1h"):
+def substitute(expr, interval="1m", rng="1h", values=None):
+    """expr with Grafana's variables filled in: every option selected,
+    but for the variables given in values ({name: regex})."""
     subs = {
         "__rate_interval": interval, "__interval": interval, "__range": rng,
-        "container": ".*", "op": "map|unmap",
+        "instance": ".*", "container": ".*", "op": "map|unmap",
     }
+    subs.update(values or {})
 
     def repl(m):
         name = m.group(1) or m.group(2)

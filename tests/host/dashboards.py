@@ -6,6 +6,13 @@ unit tests (promtool), and the Grafana dashboard: it parses, imports as is
 need, and every PromQL expression of the dashboard and the rules uses only
 metric names and labels of docs/metrics.md and parses as PromQL.
 
+For a fleet (one exporter per host, one Prometheus): every rule keeps the
+instance label and every alert names it, each alert is unit-tested firing
+for one host of two; the dashboard has an $instance variable, every query
+filters on it, every graph keeps the hosts apart (checked on the syntax
+tree, then by running each query through promtool on two hosts' series),
+and $container never offers container="released".
+
 Prints PASS:/FAIL:/SKIP: lines like the C tests; exits 1 on a failure.
 """
 import json
@@ -358,7 +365,8 @@ def grafana_cases(docs):
         if v.get("type") == "query":
             q = v["query"]["query"] if isinstance(v["query"], dict) else v["query"]
             m = exprs.LABEL_VALUES.match(q)
-            if not m or m.group(1) not in docs or m.group(2) not in docs[m.group(1)]:
+            if not m or m["metric"] not in docs or m["label"] not in docs[m["metric"]] \
+                    or check_expr(m["selector"], docs):
                 why.append("variable $%s: %r is not label_values of a documented metric and label" % (name, q))
     report("grafana_exprs", not why, "; ".join(why))
 
@@ -368,17 +376,18 @@ def grafana_cases(docs):
                 and any(pred(p, t["expr"]) for t in p.get("targets", []))]
 
     wanted = {
-        "throughput ops/s by op": lambda p, e: "rate(vfioscope_dma_operations_total" in e and "by (op)" in e,
-        "throughput bytes/s by op": lambda p, e: "rate(vfioscope_dma_bytes_total" in e and "by (op)" in e,
+        "throughput ops/s by op": lambda p, e: "rate(vfioscope_dma_operations_total" in e and "op" in grouping_labels(e),
+        "throughput bytes/s by op": lambda p, e: "rate(vfioscope_dma_bytes_total" in e and "op" in grouping_labels(e),
         "latency heatmap": lambda p, e: p["type"] == "heatmap" and "vfioscope_dma_duration_seconds_bucket" in e,
         "p50": lambda p, e: e.startswith("histogram_quantile(0.5,"),
         "p90": lambda p, e: e.startswith("histogram_quantile(0.9,"),
         "p99": lambda p, e: e.startswith("histogram_quantile(0.99,"),
-        "pinned bytes by container": lambda p, e: "vfioscope_dma_pinned_pages" in e and "* 4096" in e and "by (container)" in e,
-        "mapped bytes by container": lambda p, e: "vfioscope_dma_mapped_bytes" in e and "by (container)" in e,
-        "stale references by kind": lambda p, e: "vfioscope_stale_references" in e and "by (kind)" in e,
+        "pinned bytes by container": lambda p, e: "vfioscope_dma_pinned_pages" in e and "* 4096" in e
+        and "container" in grouping_labels(e),
+        "mapped bytes by container": lambda p, e: "vfioscope_dma_mapped_bytes" in e and "container" in grouping_labels(e),
+        "stale references by kind": lambda p, e: "vfioscope_stale_references" in e and "kind" in grouping_labels(e),
         "external users": lambda p, e: "vfioscope_external_users" in e,
-        "errors by result": lambda p, e: 'result!="ok"' in e and "result)" in e,
+        "errors by result": lambda p, e: 'result!="ok"' in e and "result" in grouping_labels(e),
         "lost events": lambda p, e: "vfioscope_lost_events_total" in e,
     }
     missing = [w for w, pred in wanted.items() if not panels_with(pred)]
@@ -386,6 +395,154 @@ def grafana_cases(docs):
     if heat and not all(t.get("format") == "heatmap" for p in heat for t in p["targets"]):
         missing.append("heatmap target with format heatmap")
     report("grafana_panels", not missing, "missing: %s" % ", ".join(missing))
+    grafana_host_cases(dash, variables)
+
+
+# Panels that sum the selected hosts on purpose: a stat shows one number
+# per series, and a heatmap's buckets of several hosts add up to the
+# fleet's distribution.  Every other panel shows each host apart.
+SUMMARY_PANELS = {"stat", "heatmap"}
+HOST_FILTER = (HOST, "=~", "$" + HOST)
+
+
+def grafana_host_cases(dash, variables):
+    """The $instance variable, and every query filtered on it."""
+    why = []
+    v = variables.get(HOST)
+    q = v and (v["query"]["query"] if isinstance(v["query"], dict) else v["query"])
+    m = q and exprs.LABEL_VALUES.match(q)
+    if not v or v.get("type") != "query" or not m or m["label"] != HOST:
+        why.append("no query variable $%s listing label_values(..., %s)" % (HOST, HOST))
+    elif not (v.get("multi") and v.get("includeAll")):
+        why.append("$%s is not multi-select with All" % HOST)
+    names = list(variables)
+    for name, var in variables.items():
+        q = var["query"]["query"] if isinstance(var.get("query"), dict) else var.get("query", "")
+        if var.get("type") != "query" or name == HOST:
+            continue
+        # A variable's choices are those of the selected hosts, so it
+        # comes after $instance (Grafana resolves them in order).
+        m = exprs.LABEL_VALUES.match(q)
+        sels = exprs.vector_selectors(exprs.parse(m["selector"] if m else q))
+        if not all(HOST_FILTER in s["matchers"] for s in sels):
+            why.append("variable $%s does not filter on $%s: %s" % (name, HOST, q))
+        if HOST in names and names.index(name) < names.index(HOST):
+            why.append("variable $%s comes before $%s" % (name, HOST))
+    report("grafana_instance_var", not why, "; ".join(why))
+
+    why = []
+    for p in all_panels(dash):
+        for t in p.get("targets", []):
+            e, where = t.get("expr", ""), "panel %r %s" % (p.get("title"), t.get("refId"))
+            tree = exprs.parse(e)
+            bare = [s["name"] for s in exprs.vector_selectors(tree) if HOST_FILTER not in s["matchers"]]
+            if bare:
+                why.append("%s: %s without %s=~\"$%s\"" % (where, ", ".join(bare), HOST, HOST))
+            if p["type"] in SUMMARY_PANELS:
+                continue
+            if exprs.keeps_label(tree, HOST) is not True:
+                why.append("%s sums the hosts together: %s" % (where, e))
+            if "{{%s}}" % HOST not in t.get("legendFormat", ""):
+                why.append("%s: its legend does not name {{%s}}" % (where, HOST))
+    report("grafana_instance_filter", not why, "; ".join(why))
+
+    # The $container variable lists containers, not the released fold-in.
+    c = variables.get("container")
+    q = c and (c["query"]["query"] if isinstance(c["query"], dict) else c["query"])
+    m = q and exprs.LABEL_VALUES.match(q)
+    ok = m and any(("container", "!=", "released") in s["matchers"]
+                   for s in exprs.vector_selectors(exprs.parse(m["selector"])))
+    report("grafana_container_var", bool(ok), "$container %r lists container=\"released\"" % q)
+
+
+def two_hosts_series():
+    """A fleet of two exporters, for promtool: every family the dashboard
+    reads, host-a with container 1 and host-b with container 2, both with
+    a container="released" fold-in and a failing op."""
+    out = []
+    for host, cont in (("host-a:9707", "1"), ("host-b:9707", "2")):
+        def add(name, labels, values):
+            labels = dict(labels, job="vfioscope", instance=host)
+            out.append({"series": "%s{%s}" % (name, ",".join('%s="%s"' % kv for kv in sorted(labels.items()))),
+                        "values": values})
+        add("vfioscope_build_info", {"version": "0.1.0", "kernel": "6.1.0-28-amd64", "attach": "tp_btf"}, "1x20")
+        for op in ("map", "unmap"):
+            for c in (cont, "released"):
+                add("vfioscope_dma_operations_total", {"op": op, "container": c, "result": "ok"}, "0+100x20")
+                add("vfioscope_dma_operations_total", {"op": op, "container": c, "result": "ENOMEM"}, "0+5x20")
+                add("vfioscope_dma_bytes_total", {"op": op, "container": c}, "0+409600x20")
+            for le in ("0.000262144", "+Inf"):
+                add("vfioscope_dma_duration_seconds_bucket", {"op": op, "le": le}, "0+100x20")
+            add("vfioscope_dma_duration_seconds_sum", {"op": op}, "0+0.01x20")
+            add("vfioscope_dma_duration_seconds_count", {"op": op}, "0+100x20")
+        for name in ("vfioscope_dma_mapped_bytes", "vfioscope_dma_pinned_pages", "vfioscope_dma_entries"):
+            add(name, {"container": cont}, "100x20")
+        add("vfioscope_objects", {"kind": "container"}, "1x20")
+        add("vfioscope_external_users", {"group": cont}, "1x20")
+        add("vfioscope_stale_references", {"kind": "external_user"}, "1x20")
+        add("vfioscope_stale_after_seconds", {}, "300x20")
+        add("vfioscope_lost_events_total", {"reason": "ringbuf"}, "0+1x20")
+    return out
+
+
+def grafana_two_hosts():
+    """Every query of the dashboard run by promtool on two hosts' series.
+    With $instance one host, each graph has series of that host only and
+    each summary panel has data; with a host nobody runs, nothing; with
+    both hosts, each graph has both apart.  $container lists the
+    containers of the selected hosts, never "released"."""
+    promtool = shutil.which("promtool")
+    if not promtool:
+        for c in ("grafana_two_hosts", "grafana_container_values"):
+            skip(c, "promtool not installed (Debian package prometheus; make deps)")
+        return
+    dash = json.loads(GRAFANA.read_text())
+    # Names without regex metacharacters: Grafana would escape them.
+    a, b, nobody = "host-a:9707", "host-b:9707", "host-c:9707"
+    both = "(%s|%s)" % (a, b)
+
+    def case(expr, want):
+        return {"expr": expr, "eval_time": "10m",
+                "exp_samples": [{"labels": l, "value": 1} for l in want]}
+
+    def fill(e, host):
+        return exprs.substitute(e, interval="5m", values={HOST: host})
+
+    tests = []
+    for p in all_panels(dash):
+        for t in p.get("targets", []):
+            e = t["expr"]
+            if p["type"] in SUMMARY_PANELS:
+                tests.append(case("group(%s)" % fill(e, a), ["{}"]))
+            else:
+                tests.append(case("group by (%s) (%s)" % (HOST, fill(e, a)), ['{%s="%s"}' % (HOST, a)]))
+                tests.append(case("group by (%s) (%s)" % (HOST, fill(e, both)),
+                                  ['{%s="%s"}' % (HOST, h) for h in (a, b)]))
+            tests.append(case("group(%s)" % fill(e, nobody), []))
+    rc, out = promtool_test(promtool, tests)
+    report("grafana_two_hosts", rc == 0 and "SUCCESS" in out,
+           "%d queries: %s" % (len(tests), out.strip()[-900:]))
+
+    q = next(v for v in dash["templating"]["list"] if v["name"] == "container")["query"]
+    m = exprs.LABEL_VALUES.match(q["query"] if isinstance(q, dict) else q)
+    lv = "group by (%s) (%s)" % (m["label"], m["selector"])
+    tests = [case(fill(lv, a), ['{container="1"}']),
+             case(fill(lv, both), ['{container="1"}', '{container="2"}'])]
+    rc, out = promtool_test(promtool, tests)
+    report("grafana_container_values", rc == 0 and "SUCCESS" in out, out.strip()[-600:])
+
+
+def promtool_test(promtool, expr_tests):
+    """promtool test rules on two_hosts_series() with these
+    promql_expr_test entries: (exit status, output)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        f = Path(tmp) / "two-hosts.test.yml"
+        f.write_text(yaml.safe_dump({
+            "evaluation_interval": "1m",
+            "tests": [{"interval": "1m", "input_series": two_hosts_series(),
+                       "promql_expr_test": expr_tests}],
+        }))
+        return run([promtool, "test", "rules", str(f)], cwd=tmp)
 
 
 def exprs_cases():
@@ -421,6 +578,7 @@ def main():
     promtool_cases()
     rule_cases(series)
     grafana_cases(series)
+    grafana_two_hosts()
     exprs_cases()
     return 1 if failures else 0
 
