@@ -258,6 +258,15 @@ def rule_cases(docs):
         bad = check_expr(r["expr"], docs)
         if bad:
             why.append("%s: %s" % (name, bad))
+    # A job the rules name must be the scrape job, or the rule never sees
+    # a series (VfioscopeExporterDown would stay quiet for every host).
+    jobs = {c["job_name"] for c in yaml.safe_load(CONFIG.read_text())["scrape_configs"]}
+    for r in rules:
+        for sel in exprs.vector_selectors(exprs.parse(r["expr"])):
+            for label, op, value in sel["matchers"]:
+                if label == "job" and not (op == "=" and value in jobs):
+                    why.append("%s selects job %s%r, not a job of %s" % (r.get("alert") or r.get("record"),
+                                                                           op, value, CONFIG.name))
     report("rules_contract", not why, "; ".join(why))
 
     # Every rule keeps the host; every alert names it in its text too.
