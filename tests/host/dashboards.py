@@ -28,6 +28,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 DASH = ROOT / "dashboards"
 sys.path.insert(0, str(DASH))
+# No dashboards/__pycache__: the source tree is not build output (build/
+# is), and a stray .pyc there is one "git add dashboards" from a commit.
+sys.dont_write_bytecode = True
 import exprs  # noqa: E402  (dashboards/exprs.py)
 
 SUITE = "host/dashboards"
