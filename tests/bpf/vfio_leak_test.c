@@ -32,18 +32,29 @@ struct fixture {
 	struct reftrack *rt;
 	uint64_t events;
 	uint64_t gets_with_stack;
+	uint64_t others_with_stack;
 };
 
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct fixture *f = ctx;
 	const struct leak_event *e = data;
+	bool get;
 
+	if (size < sizeof(*e))
+		return -EINVAL;
 	f->events++;
-	if ((e->type == LEAK_REF_GET || e->type == LEAK_EXT_GET) && e->stack_id >= 0)
-		f->gets_with_stack++;
-	reftrack__event(f->rt, e);
-	return 0;
+	get = e->type == LEAK_REF_GET || e->type == LEAK_EXT_GET;
+	if (e->flags & LEAK_F_STACK) {
+		/* The record is as long as a full stack, whatever it holds. */
+		if (size < LEAK_EVENT_STACK_SIZE || !e->stack_nr)
+			return -EINVAL;
+		if (get)
+			f->gets_with_stack++;
+		else
+			f->others_with_stack++;
+	}
+	return reftrack__record(f->rt, data, size);
 }
 
 static int setup(struct fixture *f, size_t max_refs)
@@ -297,6 +308,78 @@ static int test_preexisting_refs(void)
 	return TEST_PASS;
 }
 
+/*
+ * Stacks travel in the gets' records: none is lost, puts carry none, a
+ * call path taken twice is kept once, and it goes with its last holder.
+ */
+static int test_stacks_in_records(void)
+{
+	struct fixture f;
+	struct ref_obj *o;
+	__u64 lost[LOST_NR_REASONS];
+	int i;
+
+	CHECK_OK(setup(&f, 1024));
+	for (i = 0; i < 200; i++)
+		CHECK_OK(REF_GET(&f, CONTAINER, 1, 2 + i, CALLER(1)));
+	CHECK_OK(EXT_GET(&f, 7, 1, 2));
+	CHECK_EQ(f.gets_with_stack, 201);
+	o = reftrack__find(f.rt, CONTAINER, 1);
+	CHECK(o && o->nr_held == 200);
+	CHECK(o->held[0].stack && !o->held[0].stack_lost);
+	CHECK(o->held[0].stack->nr > 0 && o->held[0].stack->nr <= MAX_STACK_DEPTH);
+	/*
+	 * One call path per program (the test run's, through the ref get's
+	 * or the external-user get's program), shared by its holders.
+	 */
+	CHECK_EQ(f.rt->nr_stacks, 2);
+	CHECK(o->held[199].stack == o->held[0].stack);
+	CHECK_EQ(o->held[0].stack->refs, 200);
+	for (i = 199; i >= 0; i--)
+		CHECK_OK(REF_PUT(&f, CONTAINER, 1, 1 + i, CALLER(2)));
+	CHECK_OK(EXT_PUT(&f, 7, 1, 1));
+	CHECK_EQ(f.others_with_stack, 0);
+	CHECK_EQ(reftrack__count_held(f.rt, 0), 0);
+	CHECK_EQ(f.rt->nr_stacks, 0);
+	CHECK_OK(lost_read(bpf_map__fd(f.skel->maps.lost), lost));
+	CHECK_EQ(lost[LOST_STACK], 0);
+	CHECK_EQ(lost_all(&f), 0);
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/* A record shorter than it says is refused, and changes nothing. */
+static int test_bad_record(void)
+{
+	struct {
+		struct leak_event e;
+		__u64 ips[2];
+	} r = {};
+	struct reftrack *rt = reftrack__new(16);
+
+	CHECK(rt);
+	r.e.type = LEAK_REF_GET;
+	r.e.kind = DEVICE;
+	r.e.id = 3;
+	r.e.count = 2;
+	CHECK_EQ(reftrack__record(rt, &r, sizeof(r.e) - 1), -EINVAL);
+	r.e.flags = LEAK_F_STACK;
+	r.e.stack_nr = 3;
+	CHECK_EQ(reftrack__record(rt, &r, sizeof(r)), -EINVAL);
+	r.e.stack_nr = MAX_STACK_DEPTH + 1;
+	CHECK_EQ(reftrack__record(rt, &r, 1 << 16), -EINVAL);
+	CHECK_EQ(rt->events, 0);
+	CHECK(!reftrack__find(rt, DEVICE, 3));
+	r.e.stack_nr = 2;
+	r.ips[0] = CALLER(1);
+	r.ips[1] = CALLER(2);
+	CHECK_EQ(reftrack__record(rt, &r, sizeof(r)), 0);
+	CHECK_EQ(reftrack__count_held(rt, 0), 1);
+	CHECK_EQ(reftrack__find(rt, DEVICE, 3)->held[0].stack->ips[1], CALLER(2));
+	reftrack__free(rt);
+	return TEST_PASS;
+}
+
 /* A full table counts its overflow, and the overflowed puts balance. */
 static int test_overflow(void)
 {
@@ -357,6 +440,8 @@ static const struct test tests[] = {
 	TEST(test_container_closed_first),
 	TEST(test_imbalances),
 	TEST(test_preexisting_refs),
+	TEST(test_stacks_in_records),
+	TEST(test_bad_record),
 	TEST(test_overflow),
 	TEST(test_ksyms),
 };

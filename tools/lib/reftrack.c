@@ -1,8 +1,67 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "reftrack.h"
+
+/* ---- stacks, shared by the holders that took them --------------------------- */
+
+static uint64_t stack_hash(const uint64_t *ips, uint32_t nr)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a, over whole frames */
+	uint32_t i;
+
+	for (i = 0; i < nr; i++)
+		h = (h ^ ips[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* NULL when out of memory: the holder is kept, without its stack. */
+static struct ref_stack *stack_get(struct reftrack *rt, const uint64_t *ips, uint32_t nr)
+{
+	uint64_t h = stack_hash(ips, nr);
+	struct ref_stack **b = &rt->stacks[h % REFTRACK_STACK_BUCKETS], *s;
+
+	for (s = *b; s; s = s->next)
+		if (s->hash == h && s->nr == nr && !memcmp(s->ips, ips, nr * sizeof(*ips))) {
+			s->refs++;
+			return s;
+		}
+	s = malloc(sizeof(*s) + nr * sizeof(*ips));
+	if (!s)
+		return NULL;
+	s->hash = h;
+	s->refs = 1;
+	s->nr = nr;
+	memcpy(s->ips, ips, nr * sizeof(*ips));
+	s->next = *b;
+	*b = s;
+	rt->nr_stacks++;
+	return s;
+}
+
+static void stack_put(struct reftrack *rt, const struct ref_stack *stack)
+{
+	struct ref_stack **p, *s = (struct ref_stack *)stack;
+
+	if (!s || --s->refs)
+		return;
+	for (p = &rt->stacks[s->hash % REFTRACK_STACK_BUCKETS]; *p != s; p = &(*p)->next)
+		;
+	*p = s->next;
+	free(s);
+	rt->nr_stacks--;
+}
+
+/* A holder leaves the books: its stack goes with the last one. */
+static void holder_release(struct reftrack *rt, struct ref_holder *h)
+{
+	stack_put(rt, h->stack);
+	h->stack = NULL;
+}
+
+/* ---- objects ------------------------------------------------------------- */
 
 struct reftrack *reftrack__new(size_t max_refs)
 {
@@ -15,12 +74,18 @@ struct reftrack *reftrack__new(size_t max_refs)
 
 void reftrack__free(struct reftrack *rt)
 {
+	struct ref_stack *s, *next;
 	size_t i;
 
 	if (!rt)
 		return;
 	for (i = 0; i < rt->nr_objs; i++)
 		free(rt->objs[i].held);
+	for (i = 0; i < REFTRACK_STACK_BUCKETS; i++)
+		for (s = rt->stacks[i]; s; s = next) {
+			next = s->next;
+			free(s);
+		}
 	free(rt->objs);
 	free(rt);
 }
@@ -63,6 +128,10 @@ static struct ref_obj *find_or_add(struct reftrack *rt, uint32_t kind, uint32_t 
 
 static void forget_held(struct reftrack *rt, struct ref_obj *o)
 {
+	size_t i;
+
+	for (i = 0; i < o->nr_held; i++)
+		holder_release(rt, &o->held[i]);
 	rt->nr_refs -= o->nr_held;
 	o->nr_held = 0;
 }
@@ -83,8 +152,9 @@ static void imbalance(struct reftrack *rt, const struct leak_event *e, uint32_t 
 	memcpy(im->comm, e->comm, sizeof(im->comm));
 }
 
+/* stack: the frames after the record, NULL when it has none. */
 static void hold(struct reftrack *rt, struct ref_obj *o, const struct leak_event *e,
-		 uint32_t group)
+		 const uint64_t *stack, uint32_t group)
 {
 	struct ref_holder *h;
 
@@ -102,7 +172,8 @@ static void hold(struct reftrack *rt, struct ref_obj *o, const struct leak_event
 	h = &o->held[o->nr_held++];
 	h->ts = e->ts;
 	h->caller = e->caller;
-	h->stack_id = e->stack_id;
+	h->stack = stack && e->stack_nr ? stack_get(rt, stack, e->stack_nr) : NULL;
+	h->stack_lost = e->flags & LEAK_F_STACK_LOST;
 	h->pid = e->pid;
 	h->tid = e->tid;
 	h->group = group;
@@ -132,6 +203,7 @@ static bool unhold(struct reftrack *rt, struct ref_obj *o, const struct leak_eve
 	}
 	if (pick < 0)
 		return false;
+	holder_release(rt, &o->held[pick]);
 	memmove(&o->held[pick], &o->held[pick + 1],
 		(o->nr_held - pick - 1) * sizeof(*o->held));
 	o->nr_held--;
@@ -169,7 +241,8 @@ static void reset_if_freed(struct reftrack *rt, struct ref_obj *o)
 	o->id = id;
 }
 
-static void ref_event(struct reftrack *rt, const struct leak_event *e, bool get)
+static void ref_event(struct reftrack *rt, const struct leak_event *e, const uint64_t *stack,
+		      bool get)
 {
 	bool created;
 	struct ref_obj *o = find_or_add(rt, e->kind, e->id, &created);
@@ -191,7 +264,7 @@ static void ref_event(struct reftrack *rt, const struct leak_event *e, bool get)
 		/* docs/tracepoints.md: an object is created with a count=1 get. */
 		if (e->count == 1)
 			o->created = true;
-		hold(rt, o, e, 0);
+		hold(rt, o, e, stack, 0);
 		return;
 	}
 	put(rt, o, e, e->kind, false, 0);
@@ -212,7 +285,8 @@ static void ref_event(struct reftrack *rt, const struct leak_event *e, bool get)
  * assumed, and a put no get matches is an imbalance only when we saw the
  * container opened (so saw every get); otherwise it predates the tool.
  */
-static void ext_event(struct reftrack *rt, const struct leak_event *e, bool get)
+static void ext_event(struct reftrack *rt, const struct leak_event *e, const uint64_t *stack,
+		      bool get)
 {
 	struct leak_event k = *e;
 	struct ref_obj *o, *c;
@@ -227,7 +301,7 @@ static void ext_event(struct reftrack *rt, const struct leak_event *e, bool get)
 	o->refs_seen = true;
 	o->last_count = e->count;
 	if (get) {
-		hold(rt, o, &k, e->id);
+		hold(rt, o, &k, stack, e->id);
 		return;
 	}
 	if (unhold(rt, o, &k, true, e->id))
@@ -284,7 +358,7 @@ static void fd_event(struct reftrack *rt, const struct leak_event *e, bool open)
 		fd_count(g, e, open);
 }
 
-void reftrack__event(struct reftrack *rt, const struct leak_event *e)
+static void apply(struct reftrack *rt, const struct leak_event *e, const uint64_t *stack)
 {
 	struct ref_obj *o;
 	bool created;
@@ -293,11 +367,11 @@ void reftrack__event(struct reftrack *rt, const struct leak_event *e)
 	switch (e->type) {
 	case LEAK_REF_GET:
 	case LEAK_REF_PUT:
-		ref_event(rt, e, e->type == LEAK_REF_GET);
+		ref_event(rt, e, stack, e->type == LEAK_REF_GET);
 		break;
 	case LEAK_EXT_GET:
 	case LEAK_EXT_PUT:
-		ext_event(rt, e, e->type == LEAK_EXT_GET);
+		ext_event(rt, e, stack, e->type == LEAK_EXT_GET);
 		break;
 	case LEAK_OPEN:
 	case LEAK_CLOSE:
@@ -325,6 +399,25 @@ void reftrack__event(struct reftrack *rt, const struct leak_event *e)
 			o->container = e->type == LEAK_ATTACH ? e->aux : 0;
 		break;
 	}
+}
+
+void reftrack__event(struct reftrack *rt, const struct leak_event *e)
+{
+	apply(rt, e, NULL);
+}
+
+int reftrack__record(struct reftrack *rt, const void *data, size_t size)
+{
+	const struct leak_event *e = data;
+
+	if (size < sizeof(*e))
+		return -EINVAL;
+	if ((e->flags & LEAK_F_STACK) &&
+	    (e->stack_nr > MAX_STACK_DEPTH ||
+	     size < sizeof(*e) + e->stack_nr * sizeof(e->stack[0])))
+		return -EINVAL;
+	apply(rt, e, e->flags & LEAK_F_STACK ? e->stack : NULL);
+	return 0;
 }
 
 int64_t reftrack__outstanding(const struct ref_obj *o)

@@ -43,6 +43,10 @@
  *
  * Bounded: at most max_refs outstanding gets are remembered; further
  * gets are counted as overflow (and their puts consume them first).
+ *
+ * Stacks.  A get's kernel stack comes in its record (bpf/vfio_leak.bpf.h)
+ * and is kept once per distinct stack, shared by the holders that have it
+ * and freed with the last of them, so memory follows the holders.
  */
 #ifndef __REFTRACK_H
 #define __REFTRACK_H
@@ -57,10 +61,20 @@
 #define REF_KIND_EXTERNAL 4
 #define REF_NR_KINDS 5
 
+/* One distinct kernel stack, shared by the holders that took it. */
+struct ref_stack {
+	struct ref_stack *next;		/* hash chain */
+	uint64_t hash;
+	uint32_t refs;			/* holders pointing here */
+	uint32_t nr;			/* frames in ips[] */
+	uint64_t ips[];			/* innermost first */
+};
+
 struct ref_holder {
 	uint64_t ts;
 	uint64_t caller;
-	int32_t stack_id;
+	const struct ref_stack *stack;	/* NULL: none in the record */
+	bool stack_lost;		/* the BPF side failed to copy it */
 	uint32_t pid, tid;
 	uint32_t group;		/* external users: the group */
 	char comm[TASK_COMM_LEN];
@@ -98,6 +112,7 @@ struct ref_imbalance {
 };
 
 #define REFTRACK_MAX_IMBALANCES 64
+#define REFTRACK_STACK_BUCKETS 1024
 
 struct reftrack {
 	struct ref_obj *objs;
@@ -107,11 +122,19 @@ struct reftrack {
 	uint64_t nr_imbalances;		/* all of them */
 	struct ref_imbalance imbalances[REFTRACK_MAX_IMBALANCES]; /* the last ones */
 	uint64_t events;
+	struct ref_stack *stacks[REFTRACK_STACK_BUCKETS];
+	size_t nr_stacks;		/* distinct stacks held */
 };
 
 struct reftrack *reftrack__new(size_t max_refs);
 void reftrack__free(struct reftrack *rt);
+/* One record without its stack (the exporter's, which carry none). */
 void reftrack__event(struct reftrack *rt, const struct leak_event *e);
+/*
+ * One ring-buffer record as the BPF side sent it, stack included:
+ * -EINVAL, with nothing changed, when it is shorter than it says.
+ */
+int reftrack__record(struct reftrack *rt, const void *data, size_t size);
 
 struct ref_obj *reftrack__find(struct reftrack *rt, uint32_t kind, uint32_t id);
 /* Outstanding references of an object: tracked + untracked + dropped. */
