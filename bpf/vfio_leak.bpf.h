@@ -26,6 +26,14 @@ struct {
 	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
 
+/* Per CPU: the number of the last event handled there (leak_event.seq). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} leak_seq SEC(".maps");
+
 /*
  * Only a get needs its stack: it names who holds the reference.  The
  * stack is copied into the get's own record, so it goes with the record
@@ -45,9 +53,15 @@ static __always_inline int leak_submit(void *ctx, __u32 type, __u32 kind, __u32 
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	bool stack = leak_wants_stack(type);
+	__u32 zero = 0;
 	struct leak_event *e;
+	__u64 *seq, n_seq = 0;
 	long n;
 
+	/* Numbered before the reservation, so a refused one leaves a gap. */
+	seq = bpf_map_lookup_elem(&leak_seq, &zero);
+	if (seq)
+		n_seq = ++*seq;
 	/* Two calls: the verifier wants each size to be a constant. */
 	if (stack)
 		e = bpf_ringbuf_reserve(&events, LEAK_EVENT_STACK_SIZE, 0);
@@ -59,6 +73,8 @@ static __always_inline int leak_submit(void *ctx, __u32 type, __u32 kind, __u32 
 	}
 	e->ts = bpf_ktime_get_ns();
 	e->caller = caller;
+	e->seq = n_seq;
+	e->cpu = bpf_get_smp_processor_id();
 	e->type = type;
 	e->kind = kind;
 	e->id = id;
@@ -70,7 +86,6 @@ static __always_inline int leak_submit(void *ctx, __u32 type, __u32 kind, __u32 
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	e->flags = 0;
 	e->stack_nr = 0;
-	e->__reserved = 0;
 	if (stack) {
 		n = bpf_get_stack(ctx, e->stack, MAX_STACK_DEPTH * sizeof(__u64), 0);
 		if (n > 0) {

@@ -140,10 +140,16 @@ enum leak_event_type {
  * the record itself (LEAK_F_STACK, innermost frame first): a copy, so
  * nothing outlives the record and no two call paths can share a slot.
  * Other records, and every record of vfio-exporter, stop at stack[].
+ *
+ * seq numbers the events each CPU handled, from 1, the ones the ring
+ * buffer refused included: a gap in a CPU's numbers is where records
+ * were lost (the handlers do not nest on a CPU, so a CPU's records
+ * arrive in its order).
  */
 struct leak_event {
 	__u64 ts;		/* CLOCK_MONOTONIC ns */
 	__u64 caller;		/* kernel text address, 0 when none */
+	__u64 seq;		/* per CPU, from 1 */
 	__u32 type;		/* enum leak_event_type */
 	__u32 kind;		/* enum vfio_trace_obj */
 	__u32 id;
@@ -155,7 +161,7 @@ struct leak_event {
 	char comm[TASK_COMM_LEN];
 	__u16 flags;		/* LEAK_F_* */
 	__u16 stack_nr;		/* frames in stack[] */
-	__u32 __reserved;	/* keeps stack[] 8-byte aligned */
+	__u32 cpu;		/* the CPU seq counts on */
 	__u64 stack[];
 };
 

@@ -149,7 +149,7 @@ static bool tracing_frame(const struct ctx *ctx, __u64 ip)
  * of frames left, 0 when the record had no stack.
  */
 static int holder_stack(const struct ctx *ctx, const struct ref_holder *h,
-			const __u64 **ips)
+			const uint64_t **ips)
 {
 	int skip = 0, nr;
 
@@ -173,7 +173,7 @@ static bool holder_shown(const struct ref_holder *h, __u64 now)
 static void print_holder_text(const struct ctx *ctx, const struct ref_obj *o,
 			      const struct ref_holder *h, __u64 now)
 {
-	const __u64 *ips;
+	const uint64_t *ips;
 	char sym[256];
 	int i, nr;
 
@@ -234,10 +234,11 @@ static void report_text(struct ctx *ctx, const __u64 *lost)
 	if (env.c.timestamp)
 		print_timestamp(stdout);
 	printf("vfio-leak: %llu events, %zu gets outstanding (%zu external users), "
-	       "overflow %llu, attach %s; ",
+	       "overflow %llu, missed %llu, attach %s; ",
 	       (unsigned long long)rt->events, reftrack__count_held(rt, 0),
 	       reftrack__count_held(rt, REF_KIND_EXTERNAL),
-	       (unsigned long long)rt->overflow, attach_mode_name(ctx->mode));
+	       (unsigned long long)rt->overflow, (unsigned long long)rt->missed,
+	       attach_mode_name(ctx->mode));
 	lost_print(stdout, lost);
 
 	printf("References held for %gs or more:\n", env.min_age);
@@ -283,7 +284,7 @@ static void report_text(struct ctx *ctx, const __u64 *lost)
 static void json_holder(const struct ctx *ctx, struct json *j, const struct ref_obj *o,
 			const struct ref_holder *h, __u64 now)
 {
-	const __u64 *ips;
+	const uint64_t *ips;
 	char sym[256];
 	int f, nr;
 
@@ -322,6 +323,7 @@ static void report_json(struct ctx *ctx, const __u64 *lost)
 	json_u64(&j, "outstanding", reftrack__count_held(rt, 0));
 	json_u64(&j, "outstanding_external", reftrack__count_held(rt, REF_KIND_EXTERNAL));
 	json_u64(&j, "overflow", rt->overflow);
+	json_u64(&j, "missed", rt->missed);
 	json_double(&j, "min_age_s", env.min_age);
 
 	json_arr_open(&j, "held");

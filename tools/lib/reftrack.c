@@ -87,6 +87,7 @@ void reftrack__free(struct reftrack *rt)
 			free(s);
 		}
 	free(rt->objs);
+	free(rt->cpu_seq);
 	free(rt);
 }
 
@@ -358,12 +359,39 @@ static void fd_event(struct reftrack *rt, const struct leak_event *e, bool open)
 		fd_count(g, e, open);
 }
 
+/* The gap between a CPU's last record and this one: records lost. */
+static void seq_check(struct reftrack *rt, const struct leak_event *e)
+{
+	uint64_t last;
+
+	if (!e->seq || e->cpu >= REFTRACK_MAX_CPUS)
+		return;
+	if (e->cpu >= rt->nr_cpus) {
+		size_t nr = e->cpu + 1;
+		uint64_t *n = realloc(rt->cpu_seq, nr * sizeof(*n));
+
+		/* Out of memory: this CPU's gaps go uncounted for now. */
+		if (!n)
+			return;
+		memset(n + rt->nr_cpus, 0, (nr - rt->nr_cpus) * sizeof(*n));
+		rt->cpu_seq = n;
+		rt->nr_cpus = nr;
+	}
+	last = rt->cpu_seq[e->cpu];
+	if (last && e->seq <= last)
+		return;		/* not ours to judge: a replayed or foreign record */
+	if (last)
+		rt->missed += e->seq - last - 1;
+	rt->cpu_seq[e->cpu] = e->seq;
+}
+
 static void apply(struct reftrack *rt, const struct leak_event *e, const uint64_t *stack)
 {
 	struct ref_obj *o;
 	bool created;
 
 	rt->events++;
+	seq_check(rt, e);
 	switch (e->type) {
 	case LEAK_REF_GET:
 	case LEAK_REF_PUT:
@@ -416,7 +444,7 @@ int reftrack__record(struct reftrack *rt, const void *data, size_t size)
 	    (e->stack_nr > MAX_STACK_DEPTH ||
 	     size < sizeof(*e) + e->stack_nr * sizeof(e->stack[0])))
 		return -EINVAL;
-	apply(rt, e, e->flags & LEAK_F_STACK ? e->stack : NULL);
+	apply(rt, e, e->flags & LEAK_F_STACK ? (const uint64_t *)e->stack : NULL);
 	return 0;
 }
 

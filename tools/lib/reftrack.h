@@ -44,6 +44,12 @@
  * Bounded: at most max_refs outstanding gets are remembered; further
  * gets are counted as overflow (and their puts consume them first).
  *
+ * Lost records.  Each CPU numbers its events (leak_event.seq), the ones
+ * the ring buffer refused included; `missed` counts the numbers that
+ * never arrived, so reftrack knows, in the stream, that records were
+ * lost.  A CPU's first record sets its start: what was lost before it
+ * is not seen here (the BPF side's lost counter has it).
+ *
  * Stacks.  A get's kernel stack comes in its record (bpf/vfio_leak.bpf.h)
  * and is kept once per distinct stack, shared by the holders that have it
  * and freed with the last of them, so memory follows the holders.
@@ -113,6 +119,8 @@ struct ref_imbalance {
 
 #define REFTRACK_MAX_IMBALANCES 64
 #define REFTRACK_STACK_BUCKETS 1024
+/* CPU numbers above this are taken for a bad record's, not followed. */
+#define REFTRACK_MAX_CPUS 8192
 
 struct reftrack {
 	struct ref_obj *objs;
@@ -122,6 +130,9 @@ struct reftrack {
 	uint64_t nr_imbalances;		/* all of them */
 	struct ref_imbalance imbalances[REFTRACK_MAX_IMBALANCES]; /* the last ones */
 	uint64_t events;
+	uint64_t missed;		/* records lost, from the gaps in seq */
+	uint64_t *cpu_seq;		/* per CPU: the last seq, 0 before the first */
+	size_t nr_cpus;
 	struct ref_stack *stacks[REFTRACK_STACK_BUCKETS];
 	size_t nr_stacks;		/* distinct stacks held */
 };
