@@ -44,7 +44,9 @@ static const char doc[] =
 "Reports, every interval or when leaving:\n"
 "  - references held longer than AGE, with the holder and the kernel stack\n"
 "    of the get (references are counted, not named: which get a put took\n"
-"    back is a guess, the number left is exact);\n"
+"    back is a guess; the kernel's counts in each event bound the number\n"
+"    left, so a lost put's get is dropped (\"reconciled\") once an event\n"
+"    of its object shows it gone: tools/lib/reftrack.h has the rule);\n"
 "  - objects still held after every user-space fd was closed: a container\n"
 "    whose fd is closed (vfio_container_close) and that no group or device\n"
 "    fd reaches, yet is not released, with the external users keeping it;\n"
@@ -234,12 +236,16 @@ static void report_text(struct ctx *ctx, const __u64 *lost)
 	if (env.c.timestamp)
 		print_timestamp(stdout);
 	printf("vfio-leak: %llu events, %zu gets outstanding (%zu external users), "
-	       "overflow %llu, missed %llu, attach %s; ",
+	       "overflow %llu, reconciled %llu (restored %llu), missed %llu, attach %s; ",
 	       (unsigned long long)rt->events, reftrack__count_held(rt, 0),
 	       reftrack__count_held(rt, REF_KIND_EXTERNAL),
-	       (unsigned long long)rt->overflow, (unsigned long long)rt->missed,
+	       (unsigned long long)rt->overflow, (unsigned long long)rt->reconciled,
+	       (unsigned long long)rt->restored, (unsigned long long)rt->missed,
 	       attach_mode_name(ctx->mode));
 	lost_print(stdout, lost);
+	if (lost[LOST_RINGBUF] || rt->missed)
+		printf("Records were lost: the references left follow the kernel's counts; "
+		       "which get a lost put took back is not known, the oldest are dropped first.\n");
 
 	printf("References held for %gs or more:\n", env.min_age);
 	for (i = 0; i < rt->nr_objs; i++) {
@@ -323,6 +329,8 @@ static void report_json(struct ctx *ctx, const __u64 *lost)
 	json_u64(&j, "outstanding", reftrack__count_held(rt, 0));
 	json_u64(&j, "outstanding_external", reftrack__count_held(rt, REF_KIND_EXTERNAL));
 	json_u64(&j, "overflow", rt->overflow);
+	json_u64(&j, "reconciled", rt->reconciled);
+	json_u64(&j, "restored", rt->restored);
 	json_u64(&j, "missed", rt->missed);
 	json_double(&j, "min_age_s", env.min_age);
 

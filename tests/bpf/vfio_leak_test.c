@@ -229,11 +229,12 @@ static int test_external_user_leak(void)
 	CHECK_OK(REF_GET(&f, GROUP, 7, 2, CALLER(1)));
 	CHECK_OK(RUN(&f, vfio_group_attach_raw, 7, 1, 0));
 	CHECK_OK(REF_GET(&f, CONTAINER, 1, 2, CALLER(2)));
-	CHECK_OK(EXT_GET(&f, 7, 1, 1));
-	CHECK_OK(REF_GET(&f, GROUP, 7, 3, CALLER(3)));
+	/* users: the group file, then each external user. */
 	CHECK_OK(EXT_GET(&f, 7, 1, 2));
+	CHECK_OK(REF_GET(&f, GROUP, 7, 3, CALLER(3)));
+	CHECK_OK(EXT_GET(&f, 7, 1, 3));
 	CHECK_OK(REF_GET(&f, GROUP, 7, 4, CALLER(3)));
-	CHECK_OK(EXT_PUT(&f, 7, 1, 1));
+	CHECK_OK(EXT_PUT(&f, 7, 1, 2));
 	CHECK_OK(REF_PUT(&f, GROUP, 7, 3, CALLER(4)));
 	/* The program closes its group fd (not detached: an external user
 	 * holds it) and its container fd. */
@@ -276,9 +277,10 @@ static int test_clean_run(void)
 	CHECK_OK(REF_GET(&f, CONTAINER, 1, 2, CALLER(2)));
 	CHECK_OK(RUN(&f, vfio_device_open_raw, 3, 7, 0, 0));
 	CHECK_OK(REF_GET(&f, DEVICE, 3, 2, CALLER(7)));
-	CHECK_OK(EXT_GET(&f, 7, 1, 1));
+	/* users: the group file, the device file, the external user. */
+	CHECK_OK(EXT_GET(&f, 7, 1, 3));
 	CHECK_OK(REF_GET(&f, GROUP, 7, 3, CALLER(3)));
-	CHECK_OK(EXT_PUT(&f, 7, 1, 0));
+	CHECK_OK(EXT_PUT(&f, 7, 1, 2));
 	CHECK_OK(REF_PUT(&f, GROUP, 7, 2, CALLER(4)));
 	CHECK_OK(REF_PUT(&f, DEVICE, 3, 1, CALLER(8)));
 	CHECK_OK(RUN(&f, vfio_device_release_raw, 3, 7, 0, 0));
@@ -359,8 +361,8 @@ static int test_imbalances(void)
 	CHECK_OK(EXT_PUT(&f, 8, 2, 0));
 	CHECK_EQ(f.rt->nr_imbalances, 2);
 	CHECK_OK(RUN(&f, vfio_container_open_raw, 2));
-	CHECK_OK(EXT_GET(&f, 8, 2, 1));
-	CHECK_OK(EXT_PUT(&f, 8, 2, 0));
+	CHECK_OK(EXT_GET(&f, 8, 2, 2));
+	CHECK_OK(EXT_PUT(&f, 8, 2, 1));
 	CHECK_OK(EXT_PUT(&f, 8, 2, 0));
 	CHECK_EQ(f.rt->nr_imbalances, 3);
 	CHECK_EQ(f.rt->imbalances[2].kind, REF_KIND_EXTERNAL);
@@ -455,6 +457,218 @@ static int test_bad_record(void)
 	return TEST_PASS;
 }
 
+/* The tracked gets of an object made by caller c. */
+static size_t held_by(const struct ref_obj *o, uint64_t caller)
+{
+	size_t i, n = 0;
+
+	for (i = 0; o && i < o->nr_held; i++)
+		n += o->held[i].caller == caller;
+	return n;
+}
+
+/*
+ * The issue's phantom: an external user's put (and the group put that
+ * goes with it) refused by a full ring buffer.  The kernel's own counts
+ * in the next events drop the phantoms: what is left is what the kernel
+ * holds, the two reconciliations are counted, the three lost records
+ * (one filler and the two puts) are seen, and nothing is an imbalance.
+ */
+static int test_lost_put_reconciled(void)
+{
+	struct ref_obj *g, *ext;
+	struct fixture f;
+
+	CHECK_OK(pin_cpu());
+	CHECK_OK(setup_ring(&f, 1024, 4096));
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 1));
+	CHECK_OK(REF_GET(&f, CONTAINER, 1, 1, CALLER(1)));
+	CHECK_OK(RUN(&f, vfio_group_open_raw, 7, 0));
+	/* The group from before: its registration and its file's references. */
+	CHECK_OK(RUN(&f, vfio_group_attach_raw, 7, 1, 0));
+	CHECK_OK(REF_GET(&f, CONTAINER, 1, 2, CALLER(2)));
+	/* First external user: users = the group file + it. */
+	CHECK_OK(REF_GET(&f, GROUP, 7, 3, CALLER(20)));
+	CHECK_OK(RUN(&f, vfio_external_user_get_raw, 7, 1, 2, CALLER(21), 0));
+	g = reftrack__find(f.rt, GROUP, 7);
+	CHECK(g);
+	CHECK_EQ(g->untracked, 2);
+	CHECK_EQ(reftrack__count_held(f.rt, REF_KIND_EXTERNAL), 1);
+
+	/* Its put and the group put: both refused. */
+	CHECK_OK(fill_ring(&f));
+	CHECK_OK(RAW_TP_RUN(f.skel->progs.vfio_external_user_put_raw, 7, 1, 1, CALLER(22), 0));
+	CHECK_OK(RAW_TP_RUN(f.skel->progs.vfio_ref_put_raw, GROUP, 7, 2, CALLER(23)));
+	CHECK_EQ(lost_ringbuf(&f), 3);
+	CHECK_OK(ring_buffer__consume(f.rb));
+	/* Nothing says so yet: the phantoms are there. */
+	CHECK_EQ(reftrack__count_held(f.rt, REF_KIND_EXTERNAL), 1);
+	CHECK_EQ(held_by(g, CALLER(20)), 1);
+
+	/* A second external user: the kernel's counts show one, not two. */
+	CHECK_OK(REF_GET(&f, GROUP, 7, 3, CALLER(30)));
+	CHECK_OK(RUN(&f, vfio_external_user_get_raw, 7, 1, 2, CALLER(31), 0));
+	CHECK_EQ(f.rt->missed, 3);
+	g = reftrack__find(f.rt, GROUP, 7);
+	ext = reftrack__find(f.rt, REF_KIND_EXTERNAL, 1);
+	CHECK(g && ext);
+	CHECK_EQ(ext->nr_held, 1);
+	CHECK_EQ(ext->held[0].caller, CALLER(31));
+	CHECK_EQ(reftrack__outstanding(g), 3);
+	CHECK_EQ(held_by(g, CALLER(20)), 0);	/* the phantom */
+	CHECK_EQ(held_by(g, CALLER(30)), 1);
+	CHECK_EQ(g->untracked, 2);
+	CHECK_EQ(f.rt->reconciled, 2);
+	CHECK_EQ(f.rt->restored, 0);
+	CHECK_EQ(f.rt->nr_imbalances, 0);
+
+	/* The group's next event confirms it: the phantom does not come back. */
+	CHECK_OK(REF_GET(&f, GROUP, 7, 4, CALLER(40)));
+	CHECK_EQ(held_by(g, CALLER(20)), 0);
+	CHECK_EQ(f.rt->restored, 0);
+	CHECK_EQ(g->nr_limbo, 0);
+	CHECK_EQ(reftrack__outstanding(g), 4);
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/*
+ * An external user's put lost while the group file is open, then the
+ * program closes it: the group's detach says no external user is left.
+ */
+static int test_lost_ext_put_detach(void)
+{
+	struct fixture f;
+
+	CHECK_OK(pin_cpu());
+	CHECK_OK(setup_ring(&f, 1024, 4096));
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 1));
+	CHECK_OK(RUN(&f, vfio_group_open_raw, 7, 0));
+	CHECK_OK(RUN(&f, vfio_group_attach_raw, 7, 1, 0));
+	CHECK_OK(EXT_GET(&f, 7, 1, 2));
+	CHECK_OK(fill_ring(&f));
+	CHECK_OK(RAW_TP_RUN(f.skel->progs.vfio_external_user_put_raw, 7, 1, 1, CALLER(10), 0));
+	CHECK_OK(ring_buffer__consume(f.rb));
+	CHECK_EQ(reftrack__count_held(f.rt, REF_KIND_EXTERNAL), 1);
+	CHECK_OK(RUN(&f, vfio_group_detach_raw, 7, 1, 0));
+	CHECK_OK(RUN(&f, vfio_group_release_raw, 7, 0));
+	CHECK_EQ(reftrack__count_held(f.rt, REF_KIND_EXTERNAL), 0);
+	CHECK_EQ(f.rt->reconciled, 1);
+	CHECK_EQ(f.rt->missed, 2);
+	CHECK_EQ(f.rt->nr_imbalances, 0);
+	/* Nothing is held after close: the group left its container. */
+	CHECK(!reftrack__orphaned(f.rt, reftrack__find(f.rt, GROUP, 7)));
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/*
+ * A lost get: its put finds no get, yet it is no imbalance, and the
+ * count says how many references are left.
+ */
+static int test_lost_get_no_imbalance(void)
+{
+	struct fixture f;
+	struct ref_obj *c;
+
+	CHECK_OK(pin_cpu());
+	CHECK_OK(setup_ring(&f, 1024, 4096));
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 1));
+	CHECK_OK(REF_GET(&f, CONTAINER, 1, 1, CALLER(1)));
+	CHECK_OK(RUN(&f, vfio_group_open_raw, 7, 0));
+	CHECK_OK(RUN(&f, vfio_group_attach_raw, 7, 1, 0));
+	CHECK_OK(fill_ring(&f));
+	CHECK_OK(RAW_TP_RUN(f.skel->progs.vfio_ref_get_raw, CONTAINER, 1, 2, CALLER(2)));
+	CHECK_OK(RAW_TP_RUN(f.skel->progs.vfio_external_user_get_raw, 7, 1, 2, CALLER(3), 0));
+	CHECK_OK(ring_buffer__consume(f.rb));
+	CHECK_OK(EXT_PUT(&f, 7, 1, 1));
+	CHECK_OK(REF_PUT(&f, CONTAINER, 1, 1, CALLER(4)));
+	CHECK_EQ(f.rt->missed, 3);
+	CHECK_EQ(f.rt->nr_imbalances, 0);
+	c = reftrack__find(f.rt, CONTAINER, 1);
+	CHECK(c);
+	CHECK_EQ(reftrack__outstanding(c), 1);
+	CHECK_EQ(reftrack__count_held(f.rt, REF_KIND_EXTERNAL), 0);
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/*
+ * No record lost, two CPUs at once: a get on one CPU lands between the
+ * count read and the event of a put on another, so the put's count is
+ * one short.  The get it drops comes back with the object's next event.
+ */
+static int test_count_race_restored(void)
+{
+	struct fixture f;
+	struct ref_obj *o;
+
+	CHECK_OK(setup(&f, 1024));
+	CHECK_OK(REF_GET(&f, DEVICE, 5, 1, CALLER(1)));
+	CHECK_OK(REF_GET(&f, DEVICE, 5, 2, CALLER(2)));
+	CHECK_OK(REF_GET(&f, DEVICE, 5, 3, CALLER(3)));
+	CHECK_OK(REF_PUT(&f, DEVICE, 5, 1, CALLER(4)));		/* truly 2 after */
+	o = reftrack__find(f.rt, DEVICE, 5);
+	CHECK(o);
+	CHECK_EQ(reftrack__outstanding(o), 1);
+	CHECK_EQ(o->nr_limbo, 1);
+	CHECK_EQ(f.rt->reconciled, 1);
+	CHECK_OK(REF_GET(&f, DEVICE, 5, 3, CALLER(5)));
+	CHECK_EQ(f.rt->restored, 1);
+	CHECK_EQ(o->nr_limbo, 0);
+	CHECK_EQ(reftrack__outstanding(o), 3);
+	CHECK_EQ(o->nr_held, 3);
+	/* Back in its place: the registration's get is the oldest. */
+	CHECK_EQ(o->held[0].caller, CALLER(1));
+	CHECK_EQ(o->untracked, 0);
+	CHECK_EQ(f.rt->missed, 0);
+	CHECK_EQ(f.rt->nr_imbalances, 0);
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/*
+ * A device whose puts, its last one included, were lost: a new device
+ * with the same id (count 1) replaces it, and only the new one is live.
+ * A container whose release was lost: its id's next open does the same.
+ */
+static int test_lost_free_id_reused(void)
+{
+	struct fixture f;
+	struct ref_obj *o;
+
+	CHECK_OK(pin_cpu());
+	CHECK_OK(setup_ring(&f, 1024, 4096));
+	CHECK_OK(REF_GET(&f, DEVICE, 5, 1, CALLER(1)));
+	CHECK_OK(REF_GET(&f, DEVICE, 5, 2, CALLER(2)));
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 3));
+	CHECK_OK(REF_GET(&f, CONTAINER, 3, 1, CALLER(3)));
+	CHECK_OK(RUN(&f, vfio_group_open_raw, 7, 0));
+	CHECK_OK(RUN(&f, vfio_group_attach_raw, 7, 3, 0));
+	CHECK_OK(EXT_GET(&f, 7, 3, 2));
+	CHECK_OK(fill_ring(&f));
+	CHECK_OK(RAW_TP_RUN(f.skel->progs.vfio_ref_put_raw, DEVICE, 5, 1, CALLER(4)));
+	CHECK_OK(RAW_TP_RUN(f.skel->progs.vfio_ref_put_raw, DEVICE, 5, 0, CALLER(4)));
+	CHECK_OK(RAW_TP_RUN(f.skel->progs.vfio_container_release_raw, 3));
+	CHECK_OK(ring_buffer__consume(f.rb));
+	CHECK_EQ(reftrack__count_live(f.rt, DEVICE), 1);
+	CHECK_OK(REF_GET(&f, DEVICE, 5, 1, CALLER(5)));
+	o = reftrack__find(f.rt, DEVICE, 5);
+	CHECK(o && o->nr_held == 1 && o->held[0].caller == CALLER(5));
+	CHECK_EQ(reftrack__count_live(f.rt, DEVICE), 1);
+	CHECK_EQ(f.rt->reconciled, 2);
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 3));
+	CHECK_EQ(reftrack__count_held(f.rt, REF_KIND_EXTERNAL), 0);
+	CHECK_EQ(f.rt->reconciled, 4);	/* the old container's get, its external user */
+	o = reftrack__find(f.rt, CONTAINER, 3);
+	CHECK(o && o->open_seen && o->fds_open == 1 && !o->nr_held);
+	CHECK_OK(REF_GET(&f, CONTAINER, 3, 1, CALLER(6)));
+	CHECK(o->open_seen && o->fds_open == 1 && o->nr_held == 1);
+	CHECK_EQ(f.rt->nr_imbalances, 0);
+	teardown(&f);
+	return TEST_PASS;
+}
+
 /* A full table counts its overflow, and the overflowed puts balance. */
 static int test_overflow(void)
 {
@@ -518,6 +732,11 @@ static const struct test tests[] = {
 	TEST(test_stacks_in_records),
 	TEST(test_bad_record),
 	TEST(test_lost_records_seen),
+	TEST(test_lost_put_reconciled),
+	TEST(test_lost_ext_put_detach),
+	TEST(test_lost_get_no_imbalance),
+	TEST(test_count_race_restored),
+	TEST(test_lost_free_id_reused),
 	TEST(test_overflow),
 	TEST(test_ksyms),
 };
