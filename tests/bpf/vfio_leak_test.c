@@ -665,6 +665,19 @@ static int test_lost_free_id_reused(void)
 	CHECK_OK(REF_GET(&f, CONTAINER, 3, 1, CALLER(6)));
 	CHECK(o->open_seen && o->fds_open == 1 && o->nr_held == 1);
 	CHECK_EQ(f.rt->nr_imbalances, 0);
+
+	/* Freed as seen, then a new device 5 whose creation was lost. */
+	CHECK_OK(REF_PUT(&f, DEVICE, 5, 0, CALLER(7)));
+	CHECK_OK(fill_ring(&f));
+	CHECK_OK(RAW_TP_RUN(f.skel->progs.vfio_ref_get_raw, DEVICE, 5, 1, CALLER(8)));
+	CHECK_OK(RAW_TP_RUN(f.skel->progs.vfio_ref_get_raw, DEVICE, 5, 2, CALLER(9)));
+	CHECK_OK(ring_buffer__consume(f.rb));
+	CHECK_OK(REF_PUT(&f, DEVICE, 5, 1, CALLER(10)));
+	CHECK(!reftrack__find(f.rt, DEVICE, 5)->freed);
+	CHECK_EQ(reftrack__outstanding(reftrack__find(f.rt, DEVICE, 5)), 1);
+	CHECK_OK(REF_PUT(&f, DEVICE, 5, 0, CALLER(11)));
+	CHECK_EQ(f.rt->nr_imbalances, 0);
+	CHECK(reftrack__find(f.rt, DEVICE, 5)->freed);
 	teardown(&f);
 	return TEST_PASS;
 }

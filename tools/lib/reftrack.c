@@ -434,8 +434,12 @@ static void ref_event(struct reftrack *rt, const struct leak_event *e, const uin
 	 */
 	if (get && e->count == 1)
 		obj_new(rt, o, o->kind == VFIO_TRACE_OBJ_CONTAINER && o->open_pending);
-	else if (get && o->freed)
-		obj_new(rt, o, false);	/* its creation was lost */
+	else if (o->freed && valid)
+		/*
+		 * A new object with this id, whose creation was lost.  A put
+		 * after a free with nothing new reads a count below zero.
+		 */
+		obj_new(rt, o, false);
 	o->open_pending = false;
 	if (!valid)
 		imbalance(rt, e, e->kind, IMB_COUNT_BELOW_ZERO);

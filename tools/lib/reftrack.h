@@ -60,7 +60,8 @@
  *
  * Limits.  A lost get and a lost put of one object cancel out in its
  * count: the get whose put was lost stays shown, for the one we did not
- * see.  While a group's device fds stay open, its `users` cannot tell
+ * see.  A count one short at an object's last event keeps a get in limbo,
+ * not shown, until the object's next event.  While a group's device fds stay open, its `users` cannot tell
  * them from external users: an external user whose put was lost stays
  * outstanding until the bound reaches it (a get on the group with no
  * device fd open, the group's detach or free).  A lost free record leaves
