@@ -429,8 +429,10 @@ static void ref_event(struct reftrack *rt, const struct leak_event *e, const uin
 	if (!o)
 		return;
 	/*
-	 * docs/tracepoints.md: an object is created with a count=1 get, and
-	 * no other get reads 1 (its caller holds a reference already).
+	 * A get that reads 1 leaves its own reference the only one: whatever
+	 * reftrack had of the object is gone.  Mostly it is the creation
+	 * (docs/tracepoints.md), else the object's free was lost, or a
+	 * tryget (vfio_group_tryget) met the last other put.
 	 */
 	if (get && e->count == 1)
 		obj_new(rt, o, o->kind == VFIO_TRACE_OBJ_CONTAINER && o->open_pending);

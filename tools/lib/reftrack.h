@@ -41,10 +41,10 @@
  *     next event: if that event's count shows them, they come back
  *     (restored), else they are gone.  A count of 0 is exact (nothing
  *     can race with the last put): the object is freed with everything
- *     reftrack had of it, as are its external users.  A get with count 1
- *     is an object's creation (docs/tracepoints.md; no other get can read
- *     1, its caller holds a reference already): what reftrack had of an
- *     object with that id, whose free we missed, is dropped.
+ *     reftrack had of it, as are its external users.  A get that reads 1
+ *     leaves its own reference the only one (usually the object's
+ *     creation, docs/tracepoints.md): what reftrack had of an object with
+ *     that id, whose free we missed, is dropped.
  *   - external users: `users` is read under the group's lock, exact, but
  *     it also counts the group's fd and its device fds, so it bounds the
  *     external users of the group from above: after a get, the group file
