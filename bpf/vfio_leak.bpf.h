@@ -9,9 +9,10 @@
  * The including program gets the `events` ring buffer and one
  * leak_<event>(ctx) handler per event, and declares the entry points
  * itself with VFIO_TP(), so it can call other handlers of its own from
- * the same event.  Define VFIO_LEAK_STACKS before including to record
- * the kernel stack of each get (vfio-leak prints them; the exporter,
- * which only counts, does not pay for them).
+ * the same event.  Define VFIO_LEAK_STACKS before including to copy the
+ * kernel stack of each get into its record (vfio-leak prints them; the
+ * exporter, which only counts, does not pay for them: its records stop
+ * before the stack).
  */
 #ifndef __VFIO_LEAK_BPF_H
 #define __VFIO_LEAK_BPF_H
@@ -25,28 +26,55 @@ struct {
 	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
 
-#ifdef VFIO_LEAK_STACKS
+/* Per CPU: the number of the last event handled there (leak_event.seq). */
 struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 8192);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, MAX_STACK_DEPTH * sizeof(__u64));
-} stacks SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} leak_seq SEC(".maps");
+
+/*
+ * Only a get needs its stack: it names who holds the reference.  The
+ * stack is copied into the get's own record, so it goes with the record
+ * and never competes for a slot in a shared map.
+ */
+static __always_inline bool leak_wants_stack(__u32 type)
+{
+#ifdef VFIO_LEAK_STACKS
+	return type == LEAK_REF_GET || type == LEAK_EXT_GET;
+#else
+	return false;
 #endif
+}
 
 static __always_inline int leak_submit(void *ctx, __u32 type, __u32 kind, __u32 id,
 				       __u32 count, __u32 aux, __u64 caller, int ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	bool stack = leak_wants_stack(type);
+	__u32 zero = 0;
 	struct leak_event *e;
+	__u64 *seq, n_seq = 0;
+	long n;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	/* Numbered before the reservation, so a refused one leaves a gap. */
+	seq = bpf_map_lookup_elem(&leak_seq, &zero);
+	if (seq)
+		n_seq = ++*seq;
+	/* Two calls: the verifier wants each size to be a constant. */
+	if (stack)
+		e = bpf_ringbuf_reserve(&events, LEAK_EVENT_STACK_SIZE, 0);
+	else
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count_lost(LOST_RINGBUF);
 		return 0;
 	}
 	e->ts = bpf_ktime_get_ns();
 	e->caller = caller;
+	e->seq = n_seq;
+	e->cpu = bpf_get_smp_processor_id();
 	e->type = type;
 	e->kind = kind;
 	e->id = id;
@@ -56,15 +84,18 @@ static __always_inline int leak_submit(void *ctx, __u32 type, __u32 kind, __u32 
 	e->pid = pid_tgid >> 32;
 	e->tid = (__u32)pid_tgid;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	e->stack_id = -1;
-#ifdef VFIO_LEAK_STACKS
-	/* Only a get needs its stack: it names who holds the reference. */
-	if (type == LEAK_REF_GET || type == LEAK_EXT_GET) {
-		e->stack_id = bpf_get_stackid(ctx, &stacks, 0);
-		if (e->stack_id < 0)
+	e->flags = 0;
+	e->stack_nr = 0;
+	if (stack) {
+		n = bpf_get_stack(ctx, e->stack, MAX_STACK_DEPTH * sizeof(__u64), 0);
+		if (n > 0) {
+			e->flags = LEAK_F_STACK;
+			e->stack_nr = n / sizeof(__u64);
+		} else {
+			e->flags = LEAK_F_STACK_LOST;
 			count_lost(LOST_STACK);
+		}
 	}
-#endif
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

@@ -29,7 +29,7 @@
 enum lost_reason {
 	LOST_RINGBUF = 0,	/* ring buffer full: bpf_ringbuf_reserve failed */
 	LOST_MAP_FULL,		/* a bounded hash map refused a new key */
-	LOST_STACK,		/* bpf_get_stackid failed: stack not recorded */
+	LOST_STACK,		/* bpf_get_stack failed: stack not recorded */
 	LOST_NR_REASONS,
 };
 
@@ -149,10 +149,25 @@ enum leak_event_type {
 	LEAK_DETACH,		/* vfio_group_detach */
 };
 
+/* leak_event.flags */
+#define LEAK_F_STACK		(1U << 0)	/* stack_nr frames follow the record */
+#define LEAK_F_STACK_LOST	(1U << 1)	/* a get whose stack could not be copied */
+
+/*
+ * One reference event.  In vfio-leak a get carries its kernel stack in
+ * the record itself (LEAK_F_STACK, innermost frame first): a copy, so
+ * nothing outlives the record and no two call paths can share a slot.
+ * Other records, and every record of vfio-exporter, stop at stack[].
+ *
+ * seq numbers the events each CPU handled, from 1, the ones the ring
+ * buffer refused included: a gap in a CPU's numbers is where records
+ * were lost (the handlers do not nest on a CPU, so a CPU's records
+ * arrive in its order).
+ */
 struct leak_event {
 	__u64 ts;		/* CLOCK_MONOTONIC ns */
 	__u64 caller;		/* kernel text address, 0 when none */
-	__s32 stack_id;		/* in the stacks map, < 0 when lost */
+	__u64 seq;		/* per CPU, from 1 */
 	__u32 type;		/* enum leak_event_type */
 	__u32 kind;		/* enum vfio_trace_obj */
 	__u32 id;
@@ -162,7 +177,14 @@ struct leak_event {
 	__u32 pid;		/* tgid */
 	__u32 tid;
 	char comm[TASK_COMM_LEN];
+	__u16 flags;		/* LEAK_F_* */
+	__u16 stack_nr;		/* frames in stack[] */
+	__u32 cpu;		/* the CPU seq counts on */
+	__u64 stack[];
 };
+
+/* The size of a record that carries a stack. */
+#define LEAK_EVENT_STACK_SIZE	(sizeof(struct leak_event) + MAX_STACK_DEPTH * sizeof(__u64))
 
 /* ---- vfio-exporter ------------------------------------------------------- */
 

@@ -44,7 +44,9 @@ static const char doc[] =
 "Reports, every interval or when leaving:\n"
 "  - references held longer than AGE, with the holder and the kernel stack\n"
 "    of the get (references are counted, not named: which get a put took\n"
-"    back is a guess, the number left is exact);\n"
+"    back is a guess; the kernel's counts in each event bound the number\n"
+"    left, so a lost put's get is dropped (\"reconciled\") once an event\n"
+"    of its object shows it gone: tools/lib/reftrack.h has the rule);\n"
 "  - objects still held after every user-space fd was closed: a container\n"
 "    whose fd is closed (vfio_container_close) and that no group or device\n"
 "    fd reaches, yet is not released, with the external users keeping it;\n"
@@ -103,18 +105,18 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 struct ctx {
 	struct reftrack *rt;
 	struct ksyms *ksyms;
-	int stacks_fd;
 	enum vfio_attach_mode mode;
 };
 
 static int handle_event(void *ctxp, void *data, size_t size)
 {
 	struct ctx *ctx = ctxp;
+	int err = reftrack__record(ctx->rt, data, size);
 
-	if (size < sizeof(struct leak_event))
-		return 0;
-	reftrack__event(ctx->rt, data);
-	return 0;
+	/* Our own BPF side wrote it: a short record means a mismatched build. */
+	if (err)
+		fprintf(stderr, "%s: malformed event record of %zu bytes\n", TOOL, size);
+	return err;
 }
 
 static __u64 monotonic_ns(void)
@@ -145,22 +147,22 @@ static bool tracing_frame(const struct ctx *ctx, __u64 ip)
 /*
  * The stack of a get, from the function that took the reference down:
  * the BPF program and tracepoint frames on top differ between tp_btf and
- * raw_tp and say nothing about the holder, so they are cut.
+ * raw_tp and say nothing about the holder, so they are cut.  The number
+ * of frames left, 0 when the record had no stack.
  */
-static int read_stack(const struct ctx *ctx, __s32 id, __u64 *ips)
+static int holder_stack(const struct ctx *ctx, const struct ref_holder *h,
+			const uint64_t **ips)
 {
-	int skip = 0;
+	int skip = 0, nr;
 
-	memset(ips, 0, MAX_STACK_DEPTH * sizeof(*ips));
-	if (id < 0)
-		return -ENOENT;
-	if (bpf_map_lookup_elem(ctx->stacks_fd, &id, ips))
-		return -errno;
-	while (skip < MAX_STACK_DEPTH && ips[skip] && tracing_frame(ctx, ips[skip]))
+	*ips = NULL;
+	if (!h->stack)
+		return 0;
+	nr = h->stack->nr;
+	while (skip < nr && tracing_frame(ctx, h->stack->ips[skip]))
 		skip++;
-	memmove(ips, ips + skip, (MAX_STACK_DEPTH - skip) * sizeof(*ips));
-	memset(ips + MAX_STACK_DEPTH - skip, 0, skip * sizeof(*ips));
-	return 0;
+	*ips = h->stack->ips + skip;
+	return nr - skip;
 }
 
 static bool holder_shown(const struct ref_holder *h, __u64 now)
@@ -173,9 +175,9 @@ static bool holder_shown(const struct ref_holder *h, __u64 now)
 static void print_holder_text(const struct ctx *ctx, const struct ref_obj *o,
 			      const struct ref_holder *h, __u64 now)
 {
-	__u64 ips[MAX_STACK_DEPTH];
+	const uint64_t *ips;
 	char sym[256];
-	int i;
+	int i, nr;
 
 	printf("  %s %u", reftrack__kind_name(o->kind), o->id);
 	if (o->kind == REF_KIND_EXTERNAL)
@@ -184,11 +186,13 @@ static void print_holder_text(const struct ctx *ctx, const struct ref_obj *o,
 	       h->pid, ksyms__format(ctx->ksyms, h->caller, sym, sizeof(sym)));
 	if (!env.stack_depth)
 		return;
-	if (read_stack(ctx, h->stack_id, ips)) {
-		printf("      [stack lost]\n");
+	nr = holder_stack(ctx, h, &ips);
+	if (!nr) {
+		/* Counted as lost (stack) by the BPF side when it failed. */
+		printf("      [%s]\n", h->stack_lost ? "stack lost" : "no stack");
 		return;
 	}
-	for (i = 0; i < env.stack_depth && ips[i]; i++)
+	for (i = 0; i < env.stack_depth && i < nr; i++)
 		printf("      %s\n", ksyms__format(ctx->ksyms, ips[i], sym, sizeof(sym)));
 }
 
@@ -232,11 +236,16 @@ static void report_text(struct ctx *ctx, const __u64 *lost)
 	if (env.c.timestamp)
 		print_timestamp(stdout);
 	printf("vfio-leak: %llu events, %zu gets outstanding (%zu external users), "
-	       "overflow %llu, attach %s; ",
+	       "overflow %llu, reconciled %llu (restored %llu), missed %llu, attach %s; ",
 	       (unsigned long long)rt->events, reftrack__count_held(rt, 0),
 	       reftrack__count_held(rt, REF_KIND_EXTERNAL),
-	       (unsigned long long)rt->overflow, attach_mode_name(ctx->mode));
+	       (unsigned long long)rt->overflow, (unsigned long long)rt->reconciled,
+	       (unsigned long long)rt->restored, (unsigned long long)rt->missed,
+	       attach_mode_name(ctx->mode));
 	lost_print(stdout, lost);
+	if (lost[LOST_RINGBUF] || rt->missed)
+		printf("Records were lost: the references left follow the kernel's counts; "
+		       "which get a lost put took back is not known, the oldest are dropped first.\n");
 
 	printf("References held for %gs or more:\n", env.min_age);
 	for (i = 0; i < rt->nr_objs; i++) {
@@ -281,9 +290,9 @@ static void report_text(struct ctx *ctx, const __u64 *lost)
 static void json_holder(const struct ctx *ctx, struct json *j, const struct ref_obj *o,
 			const struct ref_holder *h, __u64 now)
 {
-	__u64 ips[MAX_STACK_DEPTH];
+	const uint64_t *ips;
 	char sym[256];
-	int f;
+	int f, nr;
 
 	json_obj_open(j, NULL);
 	json_str(j, "kind", reftrack__kind_name(o->kind));
@@ -295,10 +304,11 @@ static void json_holder(const struct ctx *ctx, struct json *j, const struct ref_
 	json_u64(j, "tid", h->tid);
 	json_str(j, "comm", h->comm);
 	json_str(j, "caller", ksyms__format(ctx->ksyms, h->caller, sym, sizeof(sym)));
+	json_bool(j, "stack_lost", h->stack_lost);
 	json_arr_open(j, "stack");
-	if (!read_stack(ctx, h->stack_id, ips))
-		for (f = 0; f < MAX_STACK_DEPTH && ips[f]; f++)
-			json_str(j, NULL, ksyms__format(ctx->ksyms, ips[f], sym, sizeof(sym)));
+	nr = holder_stack(ctx, h, &ips);
+	for (f = 0; f < nr; f++)
+		json_str(j, NULL, ksyms__format(ctx->ksyms, ips[f], sym, sizeof(sym)));
 	json_arr_close(j);
 	json_obj_close(j);
 }
@@ -319,6 +329,9 @@ static void report_json(struct ctx *ctx, const __u64 *lost)
 	json_u64(&j, "outstanding", reftrack__count_held(rt, 0));
 	json_u64(&j, "outstanding_external", reftrack__count_held(rt, REF_KIND_EXTERNAL));
 	json_u64(&j, "overflow", rt->overflow);
+	json_u64(&j, "reconciled", rt->reconciled);
+	json_u64(&j, "restored", rt->restored);
+	json_u64(&j, "missed", rt->missed);
 	json_double(&j, "min_age_s", env.min_age);
 
 	json_arr_open(&j, "held");
@@ -445,7 +458,6 @@ int main(int argc, char **argv)
 	}
 	if (!ctx.ksyms)
 		fprintf(stderr, "%s: failed to read /proc/kallsyms: stacks shown as addresses\n", TOOL);
-	ctx.stacks_fd = bpf_map__fd(skel->maps.stacks);
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), handle_event, &ctx, NULL);
 	if (!rb) {
 		err = -errno;

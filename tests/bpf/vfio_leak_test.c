@@ -5,8 +5,10 @@
  * paired by tools/lib/reftrack.c, must leave exactly the references they
  * should, find the orphaned group and container, and flag imbalances.
  */
+#define _GNU_SOURCE
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -32,32 +34,51 @@ struct fixture {
 	struct reftrack *rt;
 	uint64_t events;
 	uint64_t gets_with_stack;
+	uint64_t others_with_stack;
 };
 
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct fixture *f = ctx;
 	const struct leak_event *e = data;
+	bool get;
 
+	if (size < sizeof(*e))
+		return -EINVAL;
 	f->events++;
-	if ((e->type == LEAK_REF_GET || e->type == LEAK_EXT_GET) && e->stack_id >= 0)
-		f->gets_with_stack++;
-	reftrack__event(f->rt, e);
-	return 0;
+	get = e->type == LEAK_REF_GET || e->type == LEAK_EXT_GET;
+	if (e->flags & LEAK_F_STACK) {
+		/* The record is as long as a full stack, whatever it holds. */
+		if (size < LEAK_EVENT_STACK_SIZE || !e->stack_nr)
+			return -EINVAL;
+		if (get)
+			f->gets_with_stack++;
+		else
+			f->others_with_stack++;
+	}
+	return reftrack__record(f->rt, data, size);
 }
 
-static int setup(struct fixture *f, size_t max_refs)
+/* ring: the ring buffer's size in bytes, 0 for the program's own. */
+static int setup_ring(struct fixture *f, size_t max_refs, uint32_t ring)
 {
 	memset(f, 0, sizeof(*f));
 	f->skel = vfio_leak__open();
 	if (!f->skel)
 		return -1;
 	attach_select(f->skel->obj, ATTACH_RAW_TP);
+	if (ring && bpf_map__set_max_entries(f->skel->maps.events, ring))
+		return -1;
 	if (vfio_leak__load(f->skel))
 		return -1;
 	f->rt = reftrack__new(max_refs);
 	f->rb = ring_buffer__new(bpf_map__fd(f->skel->maps.events), on_event, f, NULL);
 	return f->rt && f->rb ? 0 : -1;
+}
+
+static int setup(struct fixture *f, size_t max_refs)
+{
+	return setup_ring(f, max_refs, 0);
 }
 
 static void teardown(struct fixture *f)
@@ -94,6 +115,71 @@ static uint64_t lost_all(struct fixture *f)
 	if (lost_read(bpf_map__fd(f->skel->maps.lost), n))
 		return UINT64_MAX;
 	return n[LOST_RINGBUF] + n[LOST_MAP_FULL];
+}
+
+static uint64_t lost_ringbuf(struct fixture *f)
+{
+	__u64 n[LOST_NR_REASONS];
+
+	if (lost_read(bpf_map__fd(f->skel->maps.lost), n))
+		return UINT64_MAX;
+	return n[LOST_RINGBUF];
+}
+
+/*
+ * Stay on one CPU: a lost record shows as a gap in its CPU's numbers
+ * once that CPU sends the next one, and the test decides when that is.
+ */
+static int pin_cpu(void)
+{
+	cpu_set_t set;
+	int cpu = sched_getcpu();
+
+	if (cpu < 0)
+		return -1;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * Fill the ring buffer, without consuming, with records reftrack
+ * ignores (a failed device open), until one is refused: the next record
+ * of this size is refused too.
+ */
+static int fill_ring(struct fixture *f)
+{
+	uint64_t before = lost_ringbuf(f);
+	int i;
+
+	for (i = 0; i < 100000; i++) {
+		if (RAW_TP_RUN(f->skel->progs.vfio_device_open_raw, 0, 99, 0, NEG(-19)) < 0)
+			return -1;
+		if (lost_ringbuf(f) != before)
+			return 0;
+	}
+	return -1;
+}
+
+/* Records lost to a full ring buffer are counted where they went missing. */
+static int test_lost_records_seen(void)
+{
+	struct fixture f;
+
+	CHECK_OK(pin_cpu());
+	CHECK_OK(setup_ring(&f, 1024, 4096));
+	CHECK_OK(REF_GET(&f, DEVICE, 4, 2, CALLER(1)));
+	CHECK_OK(fill_ring(&f));
+	CHECK_OK(RAW_TP_RUN(f.skel->progs.vfio_device_open_raw, 0, 99, 0, NEG(-19)));
+	CHECK_EQ(lost_ringbuf(&f), 2);
+	CHECK_OK(ring_buffer__consume(f.rb));
+	/* Not known yet: nothing after the gap has arrived. */
+	CHECK_EQ(f.rt->missed, 0);
+	CHECK_OK(REF_PUT(&f, DEVICE, 4, 1, CALLER(2)));
+	CHECK_EQ(f.rt->missed, 2);
+	CHECK_EQ(reftrack__count_held(f.rt, 0), 0);
+	teardown(&f);
+	return TEST_PASS;
 }
 
 /* get, get, put, get, put on one device: exactly one reference left. */
@@ -143,11 +229,12 @@ static int test_external_user_leak(void)
 	CHECK_OK(REF_GET(&f, GROUP, 7, 2, CALLER(1)));
 	CHECK_OK(RUN(&f, vfio_group_attach_raw, 7, 1, 0));
 	CHECK_OK(REF_GET(&f, CONTAINER, 1, 2, CALLER(2)));
-	CHECK_OK(EXT_GET(&f, 7, 1, 1));
-	CHECK_OK(REF_GET(&f, GROUP, 7, 3, CALLER(3)));
+	/* users: the group file, then each external user. */
 	CHECK_OK(EXT_GET(&f, 7, 1, 2));
+	CHECK_OK(REF_GET(&f, GROUP, 7, 3, CALLER(3)));
+	CHECK_OK(EXT_GET(&f, 7, 1, 3));
 	CHECK_OK(REF_GET(&f, GROUP, 7, 4, CALLER(3)));
-	CHECK_OK(EXT_PUT(&f, 7, 1, 1));
+	CHECK_OK(EXT_PUT(&f, 7, 1, 2));
 	CHECK_OK(REF_PUT(&f, GROUP, 7, 3, CALLER(4)));
 	/* The program closes its group fd (not detached: an external user
 	 * holds it) and its container fd. */
@@ -190,9 +277,10 @@ static int test_clean_run(void)
 	CHECK_OK(REF_GET(&f, CONTAINER, 1, 2, CALLER(2)));
 	CHECK_OK(RUN(&f, vfio_device_open_raw, 3, 7, 0, 0));
 	CHECK_OK(REF_GET(&f, DEVICE, 3, 2, CALLER(7)));
-	CHECK_OK(EXT_GET(&f, 7, 1, 1));
+	/* users: the group file, the device file, the external user. */
+	CHECK_OK(EXT_GET(&f, 7, 1, 3));
 	CHECK_OK(REF_GET(&f, GROUP, 7, 3, CALLER(3)));
-	CHECK_OK(EXT_PUT(&f, 7, 1, 0));
+	CHECK_OK(EXT_PUT(&f, 7, 1, 2));
 	CHECK_OK(REF_PUT(&f, GROUP, 7, 2, CALLER(4)));
 	CHECK_OK(REF_PUT(&f, DEVICE, 3, 1, CALLER(8)));
 	CHECK_OK(RUN(&f, vfio_device_release_raw, 3, 7, 0, 0));
@@ -273,8 +361,8 @@ static int test_imbalances(void)
 	CHECK_OK(EXT_PUT(&f, 8, 2, 0));
 	CHECK_EQ(f.rt->nr_imbalances, 2);
 	CHECK_OK(RUN(&f, vfio_container_open_raw, 2));
-	CHECK_OK(EXT_GET(&f, 8, 2, 1));
-	CHECK_OK(EXT_PUT(&f, 8, 2, 0));
+	CHECK_OK(EXT_GET(&f, 8, 2, 2));
+	CHECK_OK(EXT_PUT(&f, 8, 2, 1));
 	CHECK_OK(EXT_PUT(&f, 8, 2, 0));
 	CHECK_EQ(f.rt->nr_imbalances, 3);
 	CHECK_EQ(f.rt->imbalances[2].kind, REF_KIND_EXTERNAL);
@@ -293,6 +381,303 @@ static int test_preexisting_refs(void)
 	CHECK_OK(REF_PUT(&f, GROUP, 5, 0, CALLER(1)));
 	CHECK_EQ(f.rt->nr_imbalances, 0);
 	CHECK_EQ(reftrack__count_held(f.rt, 0), 0);
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/*
+ * Stacks travel in the gets' records: none is lost, puts carry none, a
+ * call path taken twice is kept once, and it goes with its last holder.
+ */
+static int test_stacks_in_records(void)
+{
+	struct fixture f;
+	struct ref_obj *o;
+	__u64 lost[LOST_NR_REASONS];
+	int i;
+
+	CHECK_OK(setup(&f, 1024));
+	for (i = 0; i < 200; i++)
+		CHECK_OK(REF_GET(&f, CONTAINER, 1, 2 + i, CALLER(1)));
+	CHECK_OK(EXT_GET(&f, 7, 1, 2));
+	CHECK_EQ(f.gets_with_stack, 201);
+	o = reftrack__find(f.rt, CONTAINER, 1);
+	CHECK(o && o->nr_held == 200);
+	CHECK(o->held[0].stack && !o->held[0].stack_lost);
+	CHECK(o->held[0].stack->nr > 0 && o->held[0].stack->nr <= MAX_STACK_DEPTH);
+	/*
+	 * One call path per program (the test run's, through the ref get's
+	 * or the external-user get's program), shared by its holders.
+	 */
+	CHECK_EQ(f.rt->nr_stacks, 2);
+	CHECK(o->held[199].stack == o->held[0].stack);
+	CHECK_EQ(o->held[0].stack->refs, 200);
+	for (i = 199; i >= 0; i--)
+		CHECK_OK(REF_PUT(&f, CONTAINER, 1, 1 + i, CALLER(2)));
+	CHECK_OK(EXT_PUT(&f, 7, 1, 1));
+	CHECK_EQ(f.others_with_stack, 0);
+	CHECK_EQ(reftrack__count_held(f.rt, 0), 0);
+	CHECK_EQ(f.rt->nr_stacks, 0);
+	CHECK_OK(lost_read(bpf_map__fd(f.skel->maps.lost), lost));
+	CHECK_EQ(lost[LOST_STACK], 0);
+	CHECK_EQ(lost_all(&f), 0);
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/* A record shorter than it says is refused, and changes nothing. */
+static int test_bad_record(void)
+{
+	struct {
+		struct leak_event e;
+		__u64 ips[2];
+	} r = {};
+	struct reftrack *rt = reftrack__new(16);
+
+	CHECK(rt);
+	r.e.type = LEAK_REF_GET;
+	r.e.kind = DEVICE;
+	r.e.id = 3;
+	r.e.count = 2;
+	CHECK_EQ(reftrack__record(rt, &r, sizeof(r.e) - 1), -EINVAL);
+	r.e.flags = LEAK_F_STACK;
+	r.e.stack_nr = 3;
+	CHECK_EQ(reftrack__record(rt, &r, sizeof(r)), -EINVAL);
+	r.e.stack_nr = MAX_STACK_DEPTH + 1;
+	CHECK_EQ(reftrack__record(rt, &r, 1 << 16), -EINVAL);
+	CHECK_EQ(rt->events, 0);
+	CHECK(!reftrack__find(rt, DEVICE, 3));
+	r.e.stack_nr = 2;
+	r.ips[0] = CALLER(1);
+	r.ips[1] = CALLER(2);
+	CHECK_EQ(reftrack__record(rt, &r, sizeof(r)), 0);
+	CHECK_EQ(reftrack__count_held(rt, 0), 1);
+	CHECK_EQ(reftrack__find(rt, DEVICE, 3)->held[0].stack->ips[1], CALLER(2));
+	reftrack__free(rt);
+	return TEST_PASS;
+}
+
+/* The tracked gets of an object made by caller c. */
+static size_t held_by(const struct ref_obj *o, uint64_t caller)
+{
+	size_t i, n = 0;
+
+	for (i = 0; o && i < o->nr_held; i++)
+		n += o->held[i].caller == caller;
+	return n;
+}
+
+/*
+ * The issue's phantom: an external user's put (and the group put that
+ * goes with it) refused by a full ring buffer.  The kernel's own counts
+ * in the next events drop the phantoms: what is left is what the kernel
+ * holds, the two reconciliations are counted, the three lost records
+ * (one filler and the two puts) are seen, and nothing is an imbalance.
+ */
+static int test_lost_put_reconciled(void)
+{
+	struct ref_obj *g, *ext;
+	struct fixture f;
+
+	CHECK_OK(pin_cpu());
+	CHECK_OK(setup_ring(&f, 1024, 4096));
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 1));
+	CHECK_OK(REF_GET(&f, CONTAINER, 1, 1, CALLER(1)));
+	CHECK_OK(RUN(&f, vfio_group_open_raw, 7, 0));
+	/* The group from before: its registration and its file's references. */
+	CHECK_OK(RUN(&f, vfio_group_attach_raw, 7, 1, 0));
+	CHECK_OK(REF_GET(&f, CONTAINER, 1, 2, CALLER(2)));
+	/* First external user: users = the group file + it. */
+	CHECK_OK(REF_GET(&f, GROUP, 7, 3, CALLER(20)));
+	CHECK_OK(RUN(&f, vfio_external_user_get_raw, 7, 1, 2, CALLER(21), 0));
+	g = reftrack__find(f.rt, GROUP, 7);
+	CHECK(g);
+	CHECK_EQ(g->untracked, 2);
+	CHECK_EQ(reftrack__count_held(f.rt, REF_KIND_EXTERNAL), 1);
+
+	/* Its put and the group put: both refused. */
+	CHECK_OK(fill_ring(&f));
+	CHECK_OK(RAW_TP_RUN(f.skel->progs.vfio_external_user_put_raw, 7, 1, 1, CALLER(22), 0));
+	CHECK_OK(RAW_TP_RUN(f.skel->progs.vfio_ref_put_raw, GROUP, 7, 2, CALLER(23)));
+	CHECK_EQ(lost_ringbuf(&f), 3);
+	CHECK_OK(ring_buffer__consume(f.rb));
+	/* Nothing says so yet: the phantoms are there. */
+	CHECK_EQ(reftrack__count_held(f.rt, REF_KIND_EXTERNAL), 1);
+	CHECK_EQ(held_by(g, CALLER(20)), 1);
+
+	/* A second external user: the kernel's counts show one, not two. */
+	CHECK_OK(REF_GET(&f, GROUP, 7, 3, CALLER(30)));
+	CHECK_OK(RUN(&f, vfio_external_user_get_raw, 7, 1, 2, CALLER(31), 0));
+	CHECK_EQ(f.rt->missed, 3);
+	g = reftrack__find(f.rt, GROUP, 7);
+	ext = reftrack__find(f.rt, REF_KIND_EXTERNAL, 1);
+	CHECK(g && ext);
+	CHECK_EQ(ext->nr_held, 1);
+	CHECK_EQ(ext->held[0].caller, CALLER(31));
+	CHECK_EQ(reftrack__outstanding(g), 3);
+	CHECK_EQ(held_by(g, CALLER(20)), 0);	/* the phantom */
+	CHECK_EQ(held_by(g, CALLER(30)), 1);
+	CHECK_EQ(g->untracked, 2);
+	CHECK_EQ(f.rt->reconciled, 2);
+	CHECK_EQ(f.rt->restored, 0);
+	CHECK_EQ(f.rt->nr_imbalances, 0);
+
+	/* The group's next event confirms it: the phantom does not come back. */
+	CHECK_OK(REF_GET(&f, GROUP, 7, 4, CALLER(40)));
+	CHECK_EQ(held_by(g, CALLER(20)), 0);
+	CHECK_EQ(f.rt->restored, 0);
+	CHECK_EQ(g->nr_limbo, 0);
+	CHECK_EQ(reftrack__outstanding(g), 4);
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/*
+ * An external user's put lost while the group file is open, then the
+ * program closes it: the group's detach says no external user is left.
+ */
+static int test_lost_ext_put_detach(void)
+{
+	struct fixture f;
+
+	CHECK_OK(pin_cpu());
+	CHECK_OK(setup_ring(&f, 1024, 4096));
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 1));
+	CHECK_OK(RUN(&f, vfio_group_open_raw, 7, 0));
+	CHECK_OK(RUN(&f, vfio_group_attach_raw, 7, 1, 0));
+	CHECK_OK(EXT_GET(&f, 7, 1, 2));
+	CHECK_OK(fill_ring(&f));
+	CHECK_OK(RAW_TP_RUN(f.skel->progs.vfio_external_user_put_raw, 7, 1, 1, CALLER(10), 0));
+	CHECK_OK(ring_buffer__consume(f.rb));
+	CHECK_EQ(reftrack__count_held(f.rt, REF_KIND_EXTERNAL), 1);
+	CHECK_OK(RUN(&f, vfio_group_detach_raw, 7, 1, 0));
+	CHECK_OK(RUN(&f, vfio_group_release_raw, 7, 0));
+	CHECK_EQ(reftrack__count_held(f.rt, REF_KIND_EXTERNAL), 0);
+	CHECK_EQ(f.rt->reconciled, 1);
+	CHECK_EQ(f.rt->missed, 2);
+	CHECK_EQ(f.rt->nr_imbalances, 0);
+	/* Nothing is held after close: the group left its container. */
+	CHECK(!reftrack__orphaned(f.rt, reftrack__find(f.rt, GROUP, 7)));
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/*
+ * A lost get: its put finds no get, yet it is no imbalance, and the
+ * count says how many references are left.
+ */
+static int test_lost_get_no_imbalance(void)
+{
+	struct fixture f;
+	struct ref_obj *c;
+
+	CHECK_OK(pin_cpu());
+	CHECK_OK(setup_ring(&f, 1024, 4096));
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 1));
+	CHECK_OK(REF_GET(&f, CONTAINER, 1, 1, CALLER(1)));
+	CHECK_OK(RUN(&f, vfio_group_open_raw, 7, 0));
+	CHECK_OK(RUN(&f, vfio_group_attach_raw, 7, 1, 0));
+	CHECK_OK(fill_ring(&f));
+	CHECK_OK(RAW_TP_RUN(f.skel->progs.vfio_ref_get_raw, CONTAINER, 1, 2, CALLER(2)));
+	CHECK_OK(RAW_TP_RUN(f.skel->progs.vfio_external_user_get_raw, 7, 1, 2, CALLER(3), 0));
+	CHECK_OK(ring_buffer__consume(f.rb));
+	CHECK_OK(EXT_PUT(&f, 7, 1, 1));
+	CHECK_OK(REF_PUT(&f, CONTAINER, 1, 1, CALLER(4)));
+	CHECK_EQ(f.rt->missed, 3);
+	CHECK_EQ(f.rt->nr_imbalances, 0);
+	c = reftrack__find(f.rt, CONTAINER, 1);
+	CHECK(c);
+	CHECK_EQ(reftrack__outstanding(c), 1);
+	CHECK_EQ(reftrack__count_held(f.rt, REF_KIND_EXTERNAL), 0);
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/*
+ * No record lost, two CPUs at once: a get on one CPU lands between the
+ * count read and the event of a put on another, so the put's count is
+ * one short.  The get it drops comes back with the object's next event.
+ */
+static int test_count_race_restored(void)
+{
+	struct fixture f;
+	struct ref_obj *o;
+
+	CHECK_OK(setup(&f, 1024));
+	CHECK_OK(REF_GET(&f, DEVICE, 5, 1, CALLER(1)));
+	CHECK_OK(REF_GET(&f, DEVICE, 5, 2, CALLER(2)));
+	CHECK_OK(REF_GET(&f, DEVICE, 5, 3, CALLER(3)));
+	CHECK_OK(REF_PUT(&f, DEVICE, 5, 1, CALLER(4)));		/* truly 2 after */
+	o = reftrack__find(f.rt, DEVICE, 5);
+	CHECK(o);
+	CHECK_EQ(reftrack__outstanding(o), 1);
+	CHECK_EQ(o->nr_limbo, 1);
+	CHECK_EQ(f.rt->reconciled, 1);
+	CHECK_OK(REF_GET(&f, DEVICE, 5, 3, CALLER(5)));
+	CHECK_EQ(f.rt->restored, 1);
+	CHECK_EQ(o->nr_limbo, 0);
+	CHECK_EQ(reftrack__outstanding(o), 3);
+	CHECK_EQ(o->nr_held, 3);
+	/* Back in its place: the registration's get is the oldest. */
+	CHECK_EQ(o->held[0].caller, CALLER(1));
+	CHECK_EQ(o->untracked, 0);
+	CHECK_EQ(f.rt->missed, 0);
+	CHECK_EQ(f.rt->nr_imbalances, 0);
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/*
+ * A device whose puts, its last one included, were lost: a new device
+ * with the same id (count 1) replaces it, and only the new one is live.
+ * A container whose release was lost: its id's next open does the same.
+ */
+static int test_lost_free_id_reused(void)
+{
+	struct fixture f;
+	struct ref_obj *o;
+
+	CHECK_OK(pin_cpu());
+	CHECK_OK(setup_ring(&f, 1024, 4096));
+	CHECK_OK(REF_GET(&f, DEVICE, 5, 1, CALLER(1)));
+	CHECK_OK(REF_GET(&f, DEVICE, 5, 2, CALLER(2)));
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 3));
+	CHECK_OK(REF_GET(&f, CONTAINER, 3, 1, CALLER(3)));
+	CHECK_OK(RUN(&f, vfio_group_open_raw, 7, 0));
+	CHECK_OK(RUN(&f, vfio_group_attach_raw, 7, 3, 0));
+	CHECK_OK(EXT_GET(&f, 7, 3, 2));
+	CHECK_OK(fill_ring(&f));
+	CHECK_OK(RAW_TP_RUN(f.skel->progs.vfio_ref_put_raw, DEVICE, 5, 1, CALLER(4)));
+	CHECK_OK(RAW_TP_RUN(f.skel->progs.vfio_ref_put_raw, DEVICE, 5, 0, CALLER(4)));
+	CHECK_OK(RAW_TP_RUN(f.skel->progs.vfio_container_release_raw, 3));
+	CHECK_OK(ring_buffer__consume(f.rb));
+	CHECK_EQ(reftrack__count_live(f.rt, DEVICE), 1);
+	CHECK_OK(REF_GET(&f, DEVICE, 5, 1, CALLER(5)));
+	o = reftrack__find(f.rt, DEVICE, 5);
+	CHECK(o && o->nr_held == 1 && o->held[0].caller == CALLER(5));
+	CHECK_EQ(reftrack__count_live(f.rt, DEVICE), 1);
+	CHECK_EQ(f.rt->reconciled, 2);
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 3));
+	CHECK_EQ(reftrack__count_held(f.rt, REF_KIND_EXTERNAL), 0);
+	CHECK_EQ(f.rt->reconciled, 4);	/* the old container's get, its external user */
+	o = reftrack__find(f.rt, CONTAINER, 3);
+	CHECK(o && o->open_seen && o->fds_open == 1 && !o->nr_held);
+	CHECK_OK(REF_GET(&f, CONTAINER, 3, 1, CALLER(6)));
+	CHECK(o->open_seen && o->fds_open == 1 && o->nr_held == 1);
+	CHECK_EQ(f.rt->nr_imbalances, 0);
+
+	/* Freed as seen, then a new device 5 whose creation was lost. */
+	CHECK_OK(REF_PUT(&f, DEVICE, 5, 0, CALLER(7)));
+	CHECK_OK(fill_ring(&f));
+	CHECK_OK(RAW_TP_RUN(f.skel->progs.vfio_ref_get_raw, DEVICE, 5, 1, CALLER(8)));
+	CHECK_OK(RAW_TP_RUN(f.skel->progs.vfio_ref_get_raw, DEVICE, 5, 2, CALLER(9)));
+	CHECK_OK(ring_buffer__consume(f.rb));
+	CHECK_OK(REF_PUT(&f, DEVICE, 5, 1, CALLER(10)));
+	CHECK(!reftrack__find(f.rt, DEVICE, 5)->freed);
+	CHECK_EQ(reftrack__outstanding(reftrack__find(f.rt, DEVICE, 5)), 1);
+	CHECK_OK(REF_PUT(&f, DEVICE, 5, 0, CALLER(11)));
+	CHECK_EQ(f.rt->nr_imbalances, 0);
+	CHECK(reftrack__find(f.rt, DEVICE, 5)->freed);
 	teardown(&f);
 	return TEST_PASS;
 }
@@ -357,6 +742,14 @@ static const struct test tests[] = {
 	TEST(test_container_closed_first),
 	TEST(test_imbalances),
 	TEST(test_preexisting_refs),
+	TEST(test_stacks_in_records),
+	TEST(test_bad_record),
+	TEST(test_lost_records_seen),
+	TEST(test_lost_put_reconciled),
+	TEST(test_lost_ext_put_detach),
+	TEST(test_lost_get_no_imbalance),
+	TEST(test_count_race_restored),
+	TEST(test_lost_free_id_reused),
 	TEST(test_overflow),
 	TEST(test_ksyms),
 };

@@ -9,7 +9,9 @@
 #    container held after its fd closed, each naming the consumer module
 #    in its symbolized caller and stack; once the module puts them, the
 #    periodic report shows everything released, with no imbalance.
-# No event lost.
+# No event lost, none missing from the stream, nothing reconciled for
+# good (a count race is restored by the object's next event); every
+# holder carries the stack copied into its record.
 # vm-stack: ours
 # vm-timeout: 300
 . "$VFIOSCOPE_ROOT/tests/vm/lib.sh"
@@ -41,6 +43,8 @@ check_leak() {
 	check("lost", r["lost"]["total"], 0)
 	check("overflow", r["overflow"], 0)
 	check("imbalances", r["imbalances_total"], 0)
+	check("records missing from the stream", r["missed"], 0)
+	check("gets reconciled for good", r["reconciled"] - r["restored"], 0)
 	check("outstanding external users", r["outstanding_external"], k)
 	conts = [o for o in r["orphaned"] if o["kind"] == "container"]
 	groups = [o for o in r["orphaned"] if o["kind"] == "group"]
@@ -59,6 +63,7 @@ check_leak() {
 	    check("holder stack through the consumer module",
 	          any("[vfio_consumer]" in f for f in h["stack"]), True)
 	    check("holder comm", h["comm"], "vfio_leaker")
+	    check("holder stack lost", h["stack_lost"], False)
 	if k == 0:
 	    check("references outstanding", r["outstanding"], 0)
 	    check("references held", r["held"], [])
@@ -94,8 +99,9 @@ for mode in tp_btf raw_tp; do
 		fail "vfio-leak -v ($mode): $(grep attaching /tmp/leakt.err)"
 	# Text, at Ctrl-C (after the release): nothing held, no imbalance.
 	grep -q "^Imbalances: 0$" /tmp/leakt.out || fail "vfio-leak text ($mode): $(grep Imbalances /tmp/leakt.out)"
-	grep -q "gets outstanding (0 external users).*lost events: 0$" /tmp/leakt.out ||
+	grep -q "gets outstanding (0 external users).*missed 0, .*lost events: 0$" /tmp/leakt.out ||
 		fail "vfio-leak text ($mode): $(head -n 1 /tmp/leakt.out)"
+	! grep -q "stack lost" /tmp/leakt.out || fail "vfio-leak text ($mode): a stack was lost"
 done
 
 # A text report while the leaks are held (the README's excerpt).
@@ -108,3 +114,6 @@ grep -A1 '^Held after every fd was closed:' /tmp/leakt.out | grep -q '^  contain
 	fail "vfio-leak text: no container held after close"
 grep -A12 '^Held after every fd was closed:' /tmp/leakt.out | grep -q 'caller .*\[vfio_consumer\]' ||
 	fail "vfio-leak text: no holder in vfio_consumer"
+grep -A12 '^Held after every fd was closed:' /tmp/leakt.out | grep -q '^      vfio_group_get_external_user+' ||
+	fail "vfio-leak text: no stack under the holder"
+! grep -q '\[stack lost\]' /tmp/leakt.out || fail "vfio-leak text: a stack was lost"
