@@ -519,9 +519,10 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 static int http_start(struct server *s)
 {
 	/*
-	 * Our own listening socket: bound before the BPF work, so a busy port
-	 * fails first and with its errno, IPv6 only for [::]:PORT.
-	 * SIGPIPE is ignored (main), so MHD need not suppress it per send.
+	 * The listening socket is ours (listen_on()): bound before the BPF
+	 * work, so that a busy port fails first and names its errno, and
+	 * IPv6-only, so that [::]:PORT does not take IPv4 too.  SIGPIPE is
+	 * ignored (main), so MHD need not guard its sends against it.
 	 */
 	s->httpd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 				    on_request, s,
