@@ -9,8 +9,8 @@ tests/bpf/vfio_exporter_test.c's and the VM test's):
   - a busy port: exactly one stderr line, "vfio-exporter: cannot listen on
     ADDR: Address already in use", non-zero exit;
   - GET /metrics answers in the exposition format 0.0.4 (with the
-    --stale-after and --retain in force), on IPv4 and on
-    [::1]; other paths 404, other methods 405, oversized requests 431,
+    --stale-after and --retain in force; promtool check metrics finds
+    nothing), on IPv4 and on [::1]; other paths 404, other methods 405, oversized requests 431,
     malformed ones libmicrohttpd's 400/413/414/505, and none of them
     writes to the log without -v;
   - two scrapers at once, beside a client reading a byte at a time,
@@ -27,6 +27,7 @@ Prints PASS:/FAIL: lines like the C tests; exits 1 on a failure.
 """
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -169,6 +170,14 @@ def test_serve():
                "vfioscope_retain_seconds 90\n" in body and
                "# TYPE vfioscope_build_info gauge\n" in body,
                "status %d headers %r body %r" % (st, h, body[:200]))
+        promtool = shutil.which("promtool")
+        if promtool:
+            r = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True,
+                               text=True, timeout=30)
+            report("promtool check metrics", r.returncode == 0 and not r.stdout + r.stderr,
+                   "exit %d: %s" % (r.returncode, (r.stdout + r.stderr)[:200]))
+        else:
+            print("SKIP: %s/promtool check metrics (no promtool: apt-get install prometheus)" % SUITE)
         st, h, body, _ = scrape(d.addr(), "/metrics?x=1", "HEAD")
         report("HEAD /metrics", st == 200 and body == "" and int(h["Content-Length"]) > 0, "status %d" % st)
         st, *_ = scrape(d.addr(), "/nope")
