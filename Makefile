@@ -42,6 +42,11 @@ CFLAGS := -g -O2 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initiali
 CPPFLAGS := -I$(O)/bpf -Itools/lib -Itests/lib -Ibpf -Ikernel/include/uapi -Itracepoints
 # libbpf, libelf and zlib statically: one binary runs on host and guest.
 LDLIBS := -Wl,-Bstatic -lbpf -lelf -lz -Wl,-Bdynamic -lpthread -lm
+# libmicrohttpd dynamically, and only in the exporter: its HTTP parser then
+# gets Debian's security updates without a rebuild, and the guest, chrooted
+# into the host's root, sees the same library (a static one would bring
+# GnuTLS and p11-kit, which Debian ships no static archive of).
+$(O)/tools/vfio-exporter: LDLIBS += -lmicrohttpd
 BPF_CFLAGS := -g -O2 -Wall -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
 	-I$(KOUT) -Ibpf -Itracepoints
 

@@ -8,6 +8,9 @@ packages=(
 	# build: modules with BTF, BPF objects, skeletons, static tools
 	linux-image-amd64 linux-headers-amd64 build-essential clang llvm
 	libbpf-dev bpftool dwarves libelf-dev zlib1g-dev xz-utils binutils
+	# vfio-exporter's HTTP server (linked dynamically: Debian's security
+	# updates reach it without a rebuild)
+	libmicrohttpd-dev
 	# the VM test bench
 	qemu-system-x86 busybox-static cpio kmod
 	# tools the guest tests drive (the guest sees the host's userland)

@@ -3,23 +3,26 @@
  * vfio-exporter: the vfioscope metrics (docs/metrics.md) for Prometheus,
  * served on GET /metrics in the text exposition format 0.0.4.
  *
- * One thread, one poll loop: the listening socket, the BPF ring buffer and
- * every connection, all non-blocking.  A connection is read (bounded
- * request, deadline), answered (partial writes resumed on POLLOUT,
- * deadline), then drained and closed; at most MAX_CONNS at once, the
- * oldest unfinished request evicted when a new client comes.  So a client
- * that never sends, or never reads, costs one slot until its deadline and
- * delays neither other scrapes nor the ring buffer.
+ * HTTP is libmicrohttpd's: the daemon holds BPF privileges, and the code
+ * that parses what comes from the network should be a maintained
+ * library's, not ours.  It runs in MHD's external mode inside our one
+ * ppoll() loop, with the BPF ring buffer: one thread, all non-blocking.
+ * Requests are bounded (size, deadline), responses too (deadline); at most
+ * MAX_CONNS clients at once, the oldest unfinished request evicted when a
+ * new client comes.  So a client that never sends, or never reads, costs
+ * one slot until its deadline and delays neither other scrapes nor the
+ * ring buffer.
  */
-#define _GNU_SOURCE		/* accept4, ppoll */
+#define _GNU_SOURCE		/* ppoll */
 #include <argp.h>
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -28,6 +31,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <microhttpd.h>
 
 #include "common.h"
 #include "exporter.h"
@@ -38,12 +42,6 @@
 #ifndef VFIOSCOPE_VERSION
 #define VFIOSCOPE_VERSION "0.1.0"
 #endif
-
-#define MAX_CONNS		32
-#define REQ_MAX			8192		/* request line + headers */
-#define READ_TIMEOUT_MS		5000		/* from accept to the end of the headers */
-#define WRITE_TIMEOUT_MS	10000		/* for the whole response */
-#define DRAIN_TIMEOUT_MS	1000		/* waiting for the client's close */
 
 enum { OPT_NO_ATTACH = 0x2000 };
 
@@ -206,29 +204,62 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/* ---- connections ------------------------------------------------------------- */
+/* ---- HTTP ---------------------------------------------------------------------- */
 
-enum conn_state { CONN_FREE = 0, CONN_READING, CONN_WRITING, CONN_DRAINING };
+/*
+ * libmicrohttpd (MHD) parses the requests and writes the responses; what
+ * stays here is policy: which paths, how long a client may take, how many
+ * at once.  MHD runs in its "external" epoll mode, driven by serve(), so
+ * its callbacks, and with them the rendering, run in the one thread that
+ * also drains the ring buffer and collects the released containers: the
+ * exporter's state needs no lock, and a signal ends the one ppoll() that
+ * everything waits in.
+ */
 
+#define MAX_CONNS		32		/* clients served at once */
+/*
+ * MHD's own cap.  Past MAX_CONNS a newcomer evicts the oldest client still
+ * sending its request (conn_evict()); MHD closes the evicted one on its
+ * next round, and the margin holds them until then.  At its cap MHD would
+ * leave newcomers in the listen backlog, so it must not be what limits.
+ */
+#define MHD_CONNS		(2 * MAX_CONNS)
+/*
+ * MHD's memory per connection: the request line and headers, and the
+ * response headers.  A request that does not fit is answered 431 (or
+ * 414 for a long target).  Prometheus's requests are ~300 bytes.
+ */
+#define CONN_MEM		8192
+#define READ_TIMEOUT_MS		5000		/* from accept to the end of the headers */
+#define WRITE_TIMEOUT_MS	10000		/* for the whole response */
+
+#define TEXT_TYPE		"text/plain; charset=utf-8"
+#define METRICS_TYPE		"text/plain; version=0.0.4; charset=utf-8"
+
+/*
+ * What MHD does not keep for us: since when a client waits and whether its
+ * request came, for the deadlines and the eviction.  One per connection MHD
+ * holds, as its socket_context.
+ */
 struct conn {
-	int fd;
-	enum conn_state state;
+	struct MHD_Connection *mc;	/* NULL: a free slot */
+	int fd;				/* MHD's socket: only ever shut down here */
 	__u64 seq;			/* accept order, for eviction */
 	__u64 deadline;			/* ms */
-	char req[REQ_MAX + 1];		/* + NUL */
-	size_t req_len;
-	char *resp;
-	size_t resp_len, resp_off;
+	bool answered;			/* its request came in */
+	bool shut;			/* evicted or late: MHD closes it next round */
 };
 
 struct server {
-	int listen_fd;
-	struct conn conns[MAX_CONNS];
+	int listen_fd;			/* ours until MHD takes it */
+	struct MHD_Daemon *httpd;
+	struct conn conns[MHD_CONNS];
+	int active;			/* tracked and not shut */
 	struct exporter *ex;
 	struct ring_buffer *rb;
-	struct strbuf body;
 	__u64 accepted;			/* connections so far */
 	__u64 collected;		/* ms, the last exporter__collect() */
+	bool serving;			/* MHD started: its messages are about clients */
 };
 
 static volatile sig_atomic_t exiting;
@@ -254,14 +285,6 @@ static __u64 monotonic_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static void conn_close(struct conn *c)
-{
-	close(c->fd);
-	free(c->resp);
-	c->resp = NULL;
-	c->state = CONN_FREE;
-}
-
 static int listen_on(const struct sockaddr_storage *addr, socklen_t len)
 {
 	int fd, one = 1;
@@ -282,281 +305,294 @@ static int listen_on(const struct sockaddr_storage *addr, socklen_t len)
 	return fd;
 }
 
-/* Take the response: headers, then the body unless HEAD. */
-static void respond(struct conn *c, int code, const char *reason, const char *type,
-		    const char *body, size_t body_len, bool head)
+/*
+ * MHD has no call that closes a connection, but the socket is a socket:
+ * shut it down (never close it, the fd stays MHD's until its close
+ * notification), and MHD's next read or write on it ends the connection
+ * as if the client had gone.
+ */
+static void conn_shut(struct server *s, struct conn *c)
 {
-	struct strbuf r = {};
-
-	strbuf_printf(&r, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-		      "Connection: close\r\n\r\n", code, reason, type, body_len);
-	if (!head && !r.failed) {
-		/* The body may hold NULs in theory: copy it, not printf it. */
-		char *n = realloc(r.buf, r.len + body_len + 1);
-
-		if (n) {
-			memcpy(n + r.len, body, body_len);
-			r.buf = n;
-			r.len += body_len;
-		} else {
-			r.failed = true;
-		}
-	}
-	if (r.failed) {
-		strbuf_free(&r);
-		c->resp = NULL;
-		c->resp_len = 0;
-	} else {
-		c->resp = r.buf;
-		c->resp_len = r.len;
-	}
-	c->resp_off = 0;
-	c->state = CONN_WRITING;
-	c->deadline = now_ms() + WRITE_TIMEOUT_MS;
+	if (c->shut)
+		return;
+	if (c->fd < 0 || shutdown(c->fd, SHUT_RDWR))
+		/* Not expected; the soonest MHD closes it otherwise. */
+		MHD_set_connection_option(c->mc, MHD_CONNECTION_OPTION_TIMEOUT, 1U);
+	c->shut = true;
+	s->active--;
 }
 
-static void respond_text(struct conn *c, int code, const char *reason, const char *text)
+/*
+ * Room for a newcomer: the oldest client still sending its request goes,
+ * or, when every other one is being answered, the newcomer (it comes back
+ * later).  So clients that connect and say nothing cannot keep a scrape out.
+ */
+static void conn_evict(struct server *s, struct conn *newcomer)
 {
-	respond(c, code, reason, "text/plain; charset=utf-8", text, strlen(text), false);
+	struct conn *oldest = NULL;
+	int i;
+
+	for (i = 0; i < MHD_CONNS; i++) {
+		struct conn *c = &s->conns[i];
+
+		if (!c->mc || c->shut || c->answered || c == newcomer)
+			continue;
+		if (!oldest || c->seq < oldest->seq)
+			oldest = c;
+	}
+	conn_shut(s, oldest ? oldest : newcomer);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct server *s = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct conn *c = *socket_ctx;
+	int i;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (c) {
+			if (!c->shut)
+				s->active--;
+			c->mc = NULL;
+		}
+		return;
+	}
+	for (i = 0; i < MHD_CONNS && s->conns[i].mc; i++)
+		;
+	if (i == MHD_CONNS)	/* MHD admits no more than MHD_CONNS */
+		return;
+	c = &s->conns[i];
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+	*c = (struct conn){
+		.mc = mc,
+		.fd = ci ? ci->connect_fd : -1,
+		.seq = ++s->accepted,
+		.deadline = now_ms() + READ_TIMEOUT_MS,
+	};
+	*socket_ctx = c;
+	if (++s->active > MAX_CONNS)
+		conn_evict(s, c);
+}
+
+/*
+ * MHD's timeouts count from a client's last activity: one that trickles a
+ * byte now and then would never meet them.  The deadlines count from the
+ * accept and from the request.  Returns the ms until the next one.
+ */
+static __u64 conns_sweep(struct server *s, __u64 now)
+{
+	__u64 next = UINT64_MAX;
+	int i;
+
+	for (i = 0; i < MHD_CONNS; i++) {
+		struct conn *c = &s->conns[i];
+
+		if (!c->mc || c->shut)
+			continue;
+		if (c->deadline <= now)
+			conn_shut(s, c);	/* too slow: its slot is worth more */
+		else if (c->deadline - now < next)
+			next = c->deadline - now;
+	}
+	return next;
+}
+
+/*
+ * Queue r (our reference dropped: MHD keeps its own until it is sent).
+ * Every response closes its connection, as the hand-written server did: a
+ * connection is then one request, which is what the deadlines and the
+ * eviction count, and a scrape a second costs one accept.
+ */
+static enum MHD_Result reply(struct MHD_Connection *mc, unsigned int code, const char *type,
+			     struct MHD_Response *r)
+{
+	enum MHD_Result ret = MHD_NO;
+
+	if (!r)
+		return MHD_NO;		/* out of memory: MHD drops the connection */
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type) == MHD_YES &&
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close") == MHD_YES)
+		ret = MHD_queue_response(mc, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* A constant text: MHD sends it from our memory, which outlives the daemon. */
+static struct MHD_Response *text(const char *t)
+{
+	return MHD_create_response_from_buffer(strlen(t), (void *)t, MHD_RESPMEM_PERSISTENT);
 }
 
 static const char landing[] =
 "vfio-exporter: VFIO metrics of vfioscope\n"
 "GET /metrics for the Prometheus text format (docs/metrics.md)\n";
 
-/* A whole request is in: the request line decides, the headers do not matter. */
-static void handle_request(struct server *s, struct conn *c)
+static enum MHD_Result reply_metrics(struct server *s, struct MHD_Connection *mc)
 {
-	char method[16], target[256];
-	bool head;
-	char *q;
+	struct strbuf page = {};
+	struct MHD_Response *r;
 	int err;
 
-	c->req[c->req_len] = '\0';
-	if (sscanf(c->req, "%15s %255s HTTP/", method, target) != 2) {
-		respond_text(c, 400, "Bad Request", "bad request\n");
-		return;
-	}
-	head = !strcmp(method, "HEAD");
-	if (strcmp(method, "GET") && !head) {
-		respond_text(c, 405, "Method Not Allowed", "only GET and HEAD\n");
-		return;
-	}
-	q = strchr(target, '?');
-	if (q)
-		*q = '\0';
-	if (!strcmp(target, "/")) {
-		respond(c, 200, "OK", "text/plain; charset=utf-8", landing, strlen(landing), head);
-		return;
-	}
-	if (strcmp(target, "/metrics")) {
-		respond_text(c, 404, "Not Found", "not found: try /metrics\n");
-		return;
-	}
 	/* What the ring buffer holds now counts in this scrape. */
 	if (s->rb)
 		ring_buffer__consume(s->rb);
-	err = exporter__render(s->ex, &s->body, monotonic_ns());
+	err = exporter__render(s->ex, &page, monotonic_ns());
 	if (err) {
+		strbuf_free(&page);
 		fprintf(stderr, "%s: failed to render the metrics: %s\n", TOOL, strerror(-err));
-		respond_text(c, 500, "Internal Server Error", "failed to read the BPF maps\n");
-		return;
-	}
-	respond(c, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", s->body.buf,
-		s->body.len, head);
-}
-
-static void conn_read(struct server *s, struct conn *c)
-{
-	char *end;
-	ssize_t n;
-
-	for (;;) {
-		n = recv(c->fd, c->req + c->req_len, REQ_MAX - c->req_len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (n <= 0) {		/* closed or broken before a whole request */
-			conn_close(c);
-			return;
-		}
-		c->req_len += n;
-		c->req[c->req_len] = '\0';
-		end = strstr(c->req, "\r\n\r\n");
-		if (!end)
-			end = strstr(c->req, "\n\n");
-		if (end) {
-			handle_request(s, c);
-			return;
-		}
-		if (c->req_len >= REQ_MAX) {
-			respond_text(c, 431, "Request Header Fields Too Large", "request too large\n");
-			return;
-		}
-	}
-}
-
-static void conn_write(struct conn *c)
-{
-	ssize_t n;
-
-	while (c->resp_off < c->resp_len) {
-		/* MSG_NOSIGNAL: a client gone is EPIPE here, not a SIGPIPE. */
-		n = send(c->fd, c->resp + c->resp_off, c->resp_len - c->resp_off,
-			 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;		/* the rest on POLLOUT */
-		if (n <= 0) {
-			conn_close(c);
-			return;
-		}
-		c->resp_off += n;
+		return reply(mc, MHD_HTTP_INTERNAL_SERVER_ERROR, TEXT_TYPE,
+			     text("failed to read the BPF maps\n"));
 	}
 	/*
-	 * All sent: say so, then wait for the client's close, so that
-	 * closing with its unread bytes does not reset the connection under
-	 * a response still in flight.
+	 * Each response owns its page (MHD frees it): one scrape may still be
+	 * going out while the next is rendered, so they cannot share a buffer,
+	 * and each gets the whole page of one instant.
 	 */
-	free(c->resp);
-	c->resp = NULL;
-	shutdown(c->fd, SHUT_WR);
-	c->state = CONN_DRAINING;
-	c->deadline = now_ms() + DRAIN_TIMEOUT_MS;
+	r = MHD_create_response_from_buffer(page.len, page.buf, MHD_RESPMEM_MUST_FREE);
+	if (!r)
+		strbuf_free(&page);
+	return reply(mc, MHD_HTTP_OK, METRICS_TYPE, r);
 }
 
-static void conn_drain(struct conn *c)
+/*
+ * A request whose headers are in; url is its path, the query string cut
+ * off by MHD.  The headers do not matter.  HEAD gets GET's headers without
+ * the body: MHD leaves the body out.
+ */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size, void **req_ctx)
 {
-	char buf[512];
-	ssize_t n;
-
-	for (;;) {
-		n = recv(c->fd, buf, sizeof(buf), 0);
-		if (n > 0 || (n < 0 && errno == EINTR))
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		conn_close(c);
-		return;
-	}
-}
-
-/* A free slot, or the oldest client still sending its request, evicted. */
-static struct conn *conn_slot(struct server *s)
-{
-	struct conn *oldest = NULL;
-	int i;
-
-	for (i = 0; i < MAX_CONNS; i++) {
-		struct conn *c = &s->conns[i];
-
-		if (c->state == CONN_FREE)
-			return c;
-		if (c->state != CONN_WRITING && (!oldest || c->seq < oldest->seq))
-			oldest = c;
-	}
-	if (oldest)
-		conn_close(oldest);
-	return oldest;
-}
-
-static void accept_all(struct server *s)
-{
+	struct server *s = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct MHD_Response *r;
 	struct conn *c;
-	int fd, i;
 
-	/* Bounded: a flood of connections cannot starve the rest of the loop. */
-	for (i = 0; i < MAX_CONNS; i++) {
-		fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
-			return;		/* EAGAIN, or a client gone meanwhile */
-		c = conn_slot(s);
-		if (!c) {		/* every slot is writing: come back later */
-			close(fd);
-			continue;
-		}
-		c->fd = fd;
-		c->state = CONN_READING;
-		c->req_len = 0;
-		c->seq = ++s->accepted;
-		c->deadline = now_ms() + READ_TIMEOUT_MS;
-		/* Most requests are already there: answer without a poll round. */
-		conn_read(s, c);
-		if (c->state == CONN_WRITING)
-			conn_write(c);
+	/* Called again for a body: answered already, the body is ignored. */
+	if (*req_ctx) {
+		*upload_data_size = 0;
+		return MHD_YES;
 	}
+	*req_ctx = s;
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	c = ci ? ci->socket_context : NULL;
+	if (c && !c->answered) {
+		c->answered = true;
+		c->deadline = now_ms() + WRITE_TIMEOUT_MS;
+		/* MHD's idle timeout, a backstop to the deadline, in seconds. */
+		MHD_set_connection_option(mc, MHD_CONNECTION_OPTION_TIMEOUT,
+					  (unsigned int)(WRITE_TIMEOUT_MS / 1000));
+	}
+
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
+		r = text("only GET and HEAD\n");
+		if (r && MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") != MHD_YES) {
+			MHD_destroy_response(r);
+			r = NULL;
+		}
+		return reply(mc, MHD_HTTP_METHOD_NOT_ALLOWED, TEXT_TYPE, r);
+	}
+	if (!strcmp(url, "/"))
+		return reply(mc, MHD_HTTP_OK, TEXT_TYPE, text(landing));
+	if (strcmp(url, "/metrics"))
+		return reply(mc, MHD_HTTP_NOT_FOUND, TEXT_TYPE, text("not found: try /metrics\n"));
+	return reply_metrics(s, mc);
+}
+
+/*
+ * MHD's messages: at start-up they say why it could not start; once
+ * serving they are about clients (a malformed request, a reset), and a
+ * client could fill the log with them, so they show only with -v.
+ */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct server *s = cls;
+
+	if (s->serving && !env.c.verbose)
+		return;
+	fprintf(stderr, "%s: http: ", TOOL);
+	vfprintf(stderr, fmt, ap);
+}
+
+static int http_start(struct server *s)
+{
+	/*
+	 * The listening socket is ours (listen_on()): bound before the BPF
+	 * work, so that a busy port fails first and names its errno, and
+	 * IPv6-only, so that [::]:PORT does not take IPv4 too.  SIGPIPE is
+	 * ignored (main), so MHD need not guard its sends against it.
+	 */
+	s->httpd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+				    on_request, s,
+				    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+				    MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
+				    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MHD_CONNS,
+				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)(READ_TIMEOUT_MS / 1000),
+				    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEM,
+				    MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+				    MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1,
+				    MHD_OPTION_END);
+	if (!s->httpd) {
+		fprintf(stderr, "%s: failed to start the HTTP server (libmicrohttpd %s)\n", TOOL,
+			MHD_get_version());
+		return -EINVAL;
+	}
+	s->listen_fd = -1;	/* MHD_stop_daemon() closes it */
+	s->serving = true;
+	return 0;
 }
 
 static int serve(struct server *s, const sigset_t *unblocked)
 {
-	struct pollfd pfds[2 + MAX_CONNS];
-	int idx[2 + MAX_CONNS];
-	int n, i, rb_fd = s->rb ? ring_buffer__epoll_fd(s->rb) : -1;
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->httpd, MHD_DAEMON_INFO_EPOLL_FD);
+	struct pollfd pfds[2] = {
+		{ .fd = di ? di->epoll_fd : -1, .events = POLLIN },
+		{ .fd = s->rb ? ring_buffer__epoll_fd(s->rb) : -1, .events = POLLIN },
+	};
+	MHD_UNSIGNED_LONG_LONG mhd_wait;
 	struct timespec ts;
-	__u64 now, next;
+	__u64 now, wait, due;
 
+	if (pfds[0].fd < 0) {
+		fprintf(stderr, "%s: libmicrohttpd gave no epoll fd\n", TOOL);
+		return -EINVAL;
+	}
 	while (!exiting) {
-		n = 0;
-		pfds[n++] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
-		if (rb_fd >= 0)
-			pfds[n++] = (struct pollfd){ .fd = rb_fd, .events = POLLIN };
 		now = now_ms();
-		next = now + 1000;
-		for (i = 0; i < MAX_CONNS; i++) {
-			struct conn *c = &s->conns[i];
-
-			if (c->state == CONN_FREE)
-				continue;
-			if (c->deadline <= now) {
-				conn_close(c);	/* too slow: its slot is worth more */
-				continue;
-			}
-			if (c->deadline < next)
-				next = c->deadline;
-			idx[n] = i;
-			pfds[n++] = (struct pollfd){
-				.fd = c->fd,
-				.events = c->state == CONN_WRITING ? POLLOUT : POLLIN,
-			};
-		}
-		ts.tv_sec = (next - now) / 1000;
-		ts.tv_nsec = (next - now) % 1000 * 1000000;
+		wait = conns_sweep(s, now);
+		due = s->collected + 1000;
+		if ((due > now ? due - now : 0) < wait)
+			wait = due > now ? due - now : 0;
+		if (MHD_get_timeout(s->httpd, &mhd_wait) == MHD_YES && mhd_wait < wait)
+			wait = mhd_wait;
+		ts.tv_sec = wait / 1000;
+		ts.tv_nsec = wait % 1000 * 1000000;
 		/* Signals are blocked but here: none can slip in before the wait. */
-		if (ppoll(pfds, n, &ts, unblocked) < 0) {
+		if (ppoll(pfds, 2, &ts, unblocked) < 0) {
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "%s: poll failed: %s\n", TOOL, strerror(errno));
 			return -errno;
 		}
-		i = 1;
-		if (rb_fd >= 0) {
-			if (pfds[1].revents) {
-				int err = ring_buffer__consume(s->rb);
+		if (pfds[1].revents) {
+			int err = ring_buffer__consume(s->rb);
 
-				if (err < 0 && err != -EINTR) {
-					fprintf(stderr, "%s: failed to read the ring buffer: %s\n",
-						TOOL, strerror(-err));
-					return err;
-				}
+			if (err < 0 && err != -EINTR) {
+				fprintf(stderr, "%s: failed to read the ring buffer: %s\n",
+					TOOL, strerror(-err));
+				return err;
 			}
-			i = 2;
 		}
-		for (; i < n; i++) {
-			struct conn *c = &s->conns[idx[i]];
-
-			if (!pfds[i].revents || c->state == CONN_FREE)
-				continue;
-			if (c->state == CONN_READING)
-				conn_read(s, c);
-			if (c->state == CONN_WRITING)
-				conn_write(c);
-			else if (c->state == CONN_DRAINING)
-				conn_drain(c);
+		/*
+		 * Whether or not its fd woke us: MHD's timeouts are processed in
+		 * MHD_run() too, which never blocks in this mode.
+		 */
+		if (MHD_run(s->httpd) != MHD_YES) {
+			fprintf(stderr, "%s: the HTTP server failed\n", TOOL);
+			return -EIO;
 		}
-		if (pfds[0].revents)
-			accept_all(s);
 		/*
 		 * Released containers leave the BPF map whether or not anyone
 		 * scrapes, which would otherwise fill up; retention is by time.
@@ -584,7 +620,7 @@ int main(int argc, char **argv)
 	struct server s = { .listen_fd = -1 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigset_t block, unblocked;
-	int err, mode = ATTACH_NONE, i;
+	int err, mode = ATTACH_NONE;
 
 	parse_listen(env.listen, &env.addr, &env.addr_len);
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
@@ -665,6 +701,9 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	err = http_start(&s);
+	if (err)
+		goto cleanup;
 	/* On stderr: scripts wait for it to know the metrics are live. */
 	fprintf(stderr, "Serving http://%s/metrics (attach %s, stale after %gs, retain %gs)... Ctrl-C to end.\n",
 		env.listen, mode == ATTACH_NONE ? "none" : attach_mode_name(mode), env.stale_after,
@@ -674,14 +713,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: stopping\n", TOOL);
 
 cleanup:
-	for (i = 0; i < MAX_CONNS; i++)
-		if (s.conns[i].state != CONN_FREE)
-			conn_close(&s.conns[i]);
+	/* First: closing the connections calls on_connection(), which needs s. */
+	if (s.httpd)
+		MHD_stop_daemon(s.httpd);
 	if (s.listen_fd >= 0)
 		close(s.listen_fd);
 	ring_buffer__free(s.rb);
 	vfio_exporter__destroy(skel);
 	exporter__free(s.ex);
-	strbuf_free(&s.body);
 	return err ? 1 : 0;
 }

@@ -9,8 +9,15 @@ tests/bpf/vfio_exporter_test.c's and the VM test's):
   - a busy port: exactly one stderr line, "vfio-exporter: cannot listen on
     ADDR: Address already in use", non-zero exit;
   - GET /metrics answers in the exposition format 0.0.4 (with the
-    --stale-after and --retain in force), on IPv4 and on
-    [::1]; other paths 404, other methods 405, oversized requests 431;
+    --stale-after and --retain in force; promtool check metrics finds
+    nothing), on IPv4 and on [::1]; other paths 404, other methods 405, oversized requests 431,
+    malformed ones libmicrohttpd's 400/413/414/505, and none of them
+    writes to the log without -v;
+  - two scrapers at once, beside a client reading a byte at a time,
+    each get whole pages;
+  - eviction: of 100 clients that connect and say nothing, the daemon
+    keeps the newest 32 (its limit) and closes the others at once, and a
+    scrape still goes through;
   - slow clients: 40 connections that send nothing (more than the
     connection limit), one that sends half a request, and one that sends a
     request and never reads do not delay a concurrent scrape;
@@ -19,10 +26,13 @@ tests/bpf/vfio_exporter_test.c's and the VM test's):
 Prints PASS:/FAIL: lines like the C tests; exits 1 on a failure.
 """
 import os
+import select
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -93,6 +103,8 @@ def http(addr, request, timeout=3.0):
             if not chunk:
                 break
             data += chunk
+    if not data:
+        return None, {}, "", time.time() - t
     head, _, body = data.partition(b"\r\n\r\n")
     lines = head.decode().split("\r\n")
     status = int(lines[0].split()[1])
@@ -158,18 +170,107 @@ def test_serve():
                "vfioscope_retain_seconds 90\n" in body and
                "# TYPE vfioscope_build_info gauge\n" in body,
                "status %d headers %r body %r" % (st, h, body[:200]))
+        promtool = shutil.which("promtool")
+        if promtool:
+            r = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True,
+                               text=True, timeout=30)
+            report("promtool check metrics", r.returncode == 0 and not r.stdout + r.stderr,
+                   "exit %d: %s" % (r.returncode, (r.stdout + r.stderr)[:200]))
+        else:
+            print("SKIP: %s/promtool check metrics (no promtool: apt-get install prometheus)" % SUITE)
         st, h, body, _ = scrape(d.addr(), "/metrics?x=1", "HEAD")
         report("HEAD /metrics", st == 200 and body == "" and int(h["Content-Length"]) > 0, "status %d" % st)
         st, *_ = scrape(d.addr(), "/nope")
         report("404 elsewhere", st == 404, "status %d" % st)
-        st, *_ = scrape(d.addr(), "/metrics", "POST")
-        report("405 for POST", st == 405, "status %d" % st)
+        st, h, *_ = scrape(d.addr(), "/metrics", "POST")
+        report("405 for POST", st == 405 and h.get("Allow") == "GET, HEAD", "status %r headers %r" % (st, h))
+        st, *_ = http(d.addr(), b"DELETE /metrics HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello")
+        report("405 for a method with a body", st == 405, "status %r" % st)
         st, *_ = http(d.addr(), b"GET /metrics HTTP/1.1\r\nX-Pad: " + b"a" * 10000 + b"\r\n\r\n")
-        report("431 for an oversized request", st == 431, "status %d" % st)
-        st, *_ = http(d.addr(), b"garbage\r\n\r\n")
-        report("400 for garbage", st == 400, "status %d" % st)
+        report("431 for an oversized request", st == 431, "status %r" % st)
+        # Malformed requests get libmicrohttpd's answers.
+        for req, want in [
+            (b"GET /metrics\r\n\r\n", 400),                               # no version
+            (b"GET /metrics FOO/1.1\r\n\r\n", 400),
+            (b"GET /metrics HTTP/1.1\r\nno colon here\r\n\r\n", 400),
+            (b"GET /metrics HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400),
+            (b"GET /metrics HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", 413),
+            (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n", 414),
+            (b"GET /metrics HTTP/2.0\r\n\r\n", 505),
+        ]:
+            st, *_ = http(d.addr(), req)
+            report("%d for %r" % (want, req[:40]), st == want, "status %r" % st)
+        # libmicrohttpd 0.9.75 (Debian 12) closes, without an answer, a
+        # connection whose request line has no space; later versions
+        # answer 400.  Either way at once, not at the deadline.
+        st, _, _, secs = http(d.addr(), b"garbage\r\n\r\n")
+        report("garbage: closed or 400, at once", st in (None, 400) and secs < 1,
+               "status %r after %.2f s" % (st, secs))
+        st, _, body, _ = scrape(d.addr())
+        report("serving after bad requests", st == 200 and "vfioscope_build_info" in body, "status %r" % st)
         rc, err = d.stop(signal.SIGTERM)
         report("SIGTERM exits 0", rc == 0, "exit %r, stderr %r" % (rc, err))
+        # A client could fill the log: what it did wrong is said with -v only.
+        report("bad requests leave no log line without -v", "vfio-exporter: http: " not in err,
+               "stderr %r" % err)
+    finally:
+        if d.p.poll() is None:
+            d.p.kill()
+
+
+def test_verbose_log():
+    d = Daemon("-v")
+    try:
+        st, *_ = http(d.addr(), b"GET /metrics HTTP/1.1\r\nno colon here\r\n\r\n")
+        rc, err = d.stop(signal.SIGTERM)
+        lines = [l for l in err.splitlines() if l.startswith("vfio-exporter: http: ")]
+        report("-v logs bad requests", st == 400 and rc == 0 and lines, "status %r stderr %r" % (st, err))
+    finally:
+        if d.p.poll() is None:
+            d.p.kill()
+
+
+def test_two_scrapers():
+    """Two scrapers at once, beside a client reading its page a byte at a
+    time: each gets every page whole (its Content-Length, the same series)."""
+    d = Daemon()
+    errors = []
+    try:
+        _, _, ref, _ = scrape(d.addr())
+        names = sorted(l.split(" ")[0] for l in ref.splitlines() if not l.startswith("#"))
+
+        def scraper(n):
+            for _ in range(n):
+                st, h, body, _ = scrape(d.addr())
+                got = sorted(l.split(" ")[0] for l in body.splitlines() if not l.startswith("#"))
+                if (st != 200 or int(h.get("Content-Length", -1)) != len(body.encode()) or
+                        not body.endswith("\n") or got != names):
+                    errors.append("status %r, %d bytes of %s" % (st, len(body), h.get("Content-Length")))
+
+        slow = socket.socket()
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+        slow.connect(d.addr())
+        slow.sendall(b"GET /metrics HTTP/1.1\r\n\r\n")
+        threads = [threading.Thread(target=scraper, args=(300,)) for _ in range(2)]
+        for t in threads:
+            t.start()
+        data = b""
+        slow.settimeout(5)
+        while True:
+            c = slow.recv(1)
+            if not c:
+                break
+            data += c
+        for t in threads:
+            t.join()
+        slow.close()
+        head, _, body = data.partition(b"\r\n\r\n")
+        if (b"\r\nContent-Length: %d\r\n" % len(body) not in head + b"\r\n" or
+                not body.endswith(b"\n")):
+            errors.append("slow reader: %d bytes, head %r" % (len(body), head))
+        report("two scrapers and a slow reader get whole pages", not errors, "; ".join(errors[:3]))
+    except (OSError, RuntimeError) as e:
+        report("two scrapers", False, str(e))
     finally:
         if d.p.poll() is None:
             d.p.kill()
@@ -249,6 +350,31 @@ def test_slow_clients():
             d.p.kill()
 
 
+def test_eviction():
+    d = Daemon()
+    idle = []
+    try:
+        idle = [socket.create_connection(d.addr()) for _ in range(100)]
+        time.sleep(0.5)
+        closed = []
+        for s in idle:
+            r, _, _ = select.select([s], [], [], 0)
+            closed.append(bool(r) and s.recv(1) == b"")
+        report("100 silent clients: the oldest 68 closed, the newest 32 kept",
+               closed == [True] * 68 + [False] * 32,
+               "closed %d, first kept %r" % (sum(closed), closed.index(False) if False in closed else None))
+        st, _, _, secs = scrape(d.addr(), timeout=2)
+        report("a scrape beside 100 silent clients", st == 200 and secs < 0.5,
+               "status %r after %.3f s" % (st, secs))
+    except (OSError, RuntimeError) as e:
+        report("eviction", False, str(e))
+    finally:
+        for s in idle:
+            s.close()
+        if d.p.poll() is None:
+            d.p.kill()
+
+
 def listeners(port):
     """Local addresses (hex, as /proc/net/tcp{,6} write them) listening on port."""
     found = []
@@ -293,8 +419,11 @@ def main():
     test_bad_flags()
     test_busy_port()
     test_serve()
+    test_verbose_log()
+    test_two_scrapers()
     test_ipv6()
     test_slow_clients()
+    test_eviction()
     test_default_loopback()
     return 1 if failures else 0
 

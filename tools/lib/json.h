@@ -10,7 +10,9 @@
  *   json_arr_open(&j, "rows"); ... json_arr_close(&j);
  *   json_obj_close(&j);          // prints the newline at depth 0
  *
- * key is NULL inside arrays.  Strings are escaped.
+ * key is NULL inside arrays.  Keys and strings may hold any bytes (comm
+ * is whatever a process set): they come out as valid UTF-8 JSON, see
+ * json_write_string().
  */
 #ifndef __JSON_H
 #define __JSON_H
@@ -39,7 +41,11 @@ void json_bool(struct json *j, const char *key, bool v);
 void json_str(struct json *j, const char *key, const char *s);
 void json_null(struct json *j, const char *key);
 
-/* Write s as a JSON string literal, quotes included. */
+/*
+ * Write s as a JSON string literal, quotes included, in valid UTF-8: valid
+ * characters copied, each maximal ill-formed subpart as \ufffd, control
+ * characters (C0, DEL, C1) escaped.  NULL writes "".
+ */
 void json_write_string(FILE *f, const char *s);
 
 #endif /* __JSON_H */
