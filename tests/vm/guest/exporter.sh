@@ -11,6 +11,8 @@
 #    has its N ok maps and unmaps, N*S bytes each way, nothing mapped, the
 #    latency histogram's count and +Inf bucket N (sums over containers:
 #    its series go on from the error client's when it reuses the id);
+#    two scrapers at once, ten times, each get the whole page and the same
+#    numbers;
 #  - N maps of S bytes kept while held: N*S bytes mapped, N*S/4096 pages
 #    pinned, N DMA entries;
 #  - a second exporter (raw_tp, --retain 2): its histograms equal the
@@ -195,6 +197,22 @@ assert_eq "$(grep -c '^vfioscope_dma_operations_total{' /tmp/metrics.txt)" \
 curl -s 127.0.0.1:9707/metrics | grep '^vfioscope_dma_' | grep -v _duration_ >/tmp/m2.txt
 grep '^vfioscope_dma_' /tmp/metrics.txt | grep -v _duration_ | cmp -s - /tmp/m2.txt ||
 	fail "two scrapes in a row differ: $(grep '^vfioscope_dma_' /tmp/metrics.txt | grep -v _duration_ | diff - /tmp/m2.txt)"
+# Two scrapers at once, ten times: each gets the whole page, and the same
+# DMA numbers (a scrape has no side effects).
+for i in $(seq 10); do
+	curl -s 127.0.0.1:9707/metrics >/tmp/ma.txt & ca=$!
+	curl -s 127.0.0.1:9707/metrics >/tmp/mb.txt & cb=$!
+	wait $ca && wait $cb || fail "two scrapers at once: curl failed (round $i)"
+	for f in /tmp/ma.txt /tmp/mb.txt; do
+		tail -n 1 $f | grep -q '^vfioscope_lost_events_total{reason="stack"} ' ||
+			fail "two scrapers at once: a cut page (round $i): $(tail -n 1 $f)"
+	done
+	diff <(grep '^vfioscope_dma_' /tmp/ma.txt | grep -v _duration_) \
+		<(grep '^vfioscope_dma_' /tmp/mb.txt | grep -v _duration_) >/dev/null ||
+		fail "two scrapers at once got different numbers (round $i)"
+	cmp -s <(grep '^vfioscope_dma_' /tmp/ma.txt | grep -v _duration_) /tmp/m2.txt ||
+		fail "two scrapers at once: not what the scrapes before saw (round $i)"
+done
 expect 'sum(vfioscope_dma_operations_total{op="map",result="ok"})' $((N + 1))
 expect 'sum(vfioscope_dma_operations_total{op="unmap",result="ok"})' $N
 expect 'sum(vfioscope_dma_operations_total{result!="ok"})' $((E1 + E2))
