@@ -4,6 +4,11 @@
  * split into page pinning and IOMMU mapping (the events' pin_ns and
  * iommu_ns).  Histograms are per CPU and cumulative; tools/vfio-lat.c
  * sums the CPUs and reports the difference between two reads.
+ *
+ * Everything is kept in nanoseconds, as the events give it: slots are
+ * log2 of ns, sum and max in ns.  The unit the user asked for (-m, -n) is
+ * applied when printing, so an operation under 1 us keeps its slot, the
+ * sum is exact, and the handler divides nothing.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -19,7 +24,6 @@ const volatile __u32 filter_pid = 0;		/* tgid */
 const volatile __u32 filter_container = 0;
 const volatile __u64 filter_min_size = 0;	/* bytes, inclusive */
 const volatile __u64 filter_max_size = 0;	/* bytes, inclusive; 0: none */
-const volatile __u64 targ_unit_div = 1000;	/* ns per histogram unit */
 const volatile bool targ_teardown = false;	/* count teardown unmaps too */
 
 struct {
@@ -63,23 +67,22 @@ static __always_inline void count(__u32 op, __u32 counter)
 static __always_inline void record(__u32 op, __u32 part, __u64 ns)
 {
 	__u32 idx = LAT_HIST_IDX(op, part), midx;
-	__u64 v = ns / targ_unit_div, *max;
 	struct lat_hist *h;
-	__u64 slot;
+	__u64 slot, *max;
 
 	h = bpf_map_lookup_elem(&hists, &idx);
 	if (!h)
 		return;
 	/* A u64's log2 is at most 63: HIST_NR_SLOTS (64) slots hold them all. */
-	slot = log2_slot_bounded(v, HIST_NR_SLOTS);
+	slot = log2_slot_bounded(ns, HIST_NR_SLOTS);
 	h->slots[slot]++;
 	h->count++;
-	h->sum += v;
+	h->sum_ns += ns;
 
 	midx = (max_bank & 1) * LAT_NR_HISTS + idx;
 	max = bpf_map_lookup_elem(&maxes, &midx);
-	if (max && v > *max)
-		*max = v;
+	if (max && ns > *max)
+		*max = ns;
 }
 
 static __always_inline int handle_dma(bool is_map, struct vfio_dma_args *a)

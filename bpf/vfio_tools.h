@@ -77,11 +77,15 @@ enum lat_part { LAT_TOTAL = 0, LAT_PIN, LAT_IOMMU, LAT_NR_PARTS };
 #define LAT_NR_HISTS	(LAT_NR_OPS * LAT_NR_PARTS)
 #define LAT_HIST_IDX(op, part)	((op) * LAT_NR_PARTS + (part))
 
-/* Per-CPU and cumulative: user space sums the CPUs and diffs intervals. */
+/*
+ * Per-CPU and cumulative: user space sums the CPUs and diffs intervals.
+ * In nanoseconds: slot s counts [2^s, 2^(s+1)) ns (slot 0 also 0 ns);
+ * user space converts to the unit it prints.
+ */
 struct lat_hist {
 	__u64 slots[HIST_NR_SLOTS];
 	__u64 count;
-	__u64 sum;		/* in the histogram's unit */
+	__u64 sum_ns;
 };
 
 /* Counters of what vfio-lat saw but kept out of its histograms. */

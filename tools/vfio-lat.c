@@ -2,6 +2,12 @@
 /*
  * vfio-lat: how long VFIO DMA maps and unmaps take, as log2 histograms,
  * in total and split into pinning pages and IOMMU mapping.
+ *
+ * The BPF side counts in nanoseconds; the unit (-m, -n) is applied here,
+ * exactly: slot bounds, percentiles, sum, max and average are nanosecond
+ * counts divided by a power of ten and printed with every decimal that
+ * takes (tools/lib/histogram.h), e.g. the slot [8192, 16383] ns reads
+ * "8.192 -> 16.383" usecs.
  */
 #include <argp.h>
 #include <errno.h>
@@ -30,11 +36,11 @@ static struct env {
 	__u64 filter_min_size;
 	__u64 filter_max_size;
 	bool teardown;
-	__u64 unit_div;
+	__u64 unit_ns;			/* ns per unit shown: a power of ten */
 	const char *unit;		/* histogram header */
 	const char *unit_short;		/* JSON "unit" */
 } env = {
-	.unit_div = 1000, .unit = "usecs", .unit_short = "us",
+	.unit_ns = 1000, .unit = "usecs", .unit_short = "us",
 };
 
 const char *argp_program_version = "vfio-lat (vfioscope)";
@@ -104,12 +110,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid size: %s", arg);
 		break;
 	case 'm':
-		env.unit_div = 1000000;
+		env.unit_ns = 1000000;
 		env.unit = "msecs";
 		env.unit_short = "ms";
 		break;
 	case 'n':
-		env.unit_div = 1;
+		env.unit_ns = 1;
 		env.unit = "nsecs";
 		env.unit_short = "ns";
 		break;
@@ -154,7 +160,7 @@ static int read_snapshot(struct vfio_lat *skel, struct snapshot *s)
 			for (i = 0; i < HIST_NR_SLOTS; i++)
 				s->h[key].slots[i] += h[cpu].slots[i];
 			s->h[key].count += h[cpu].count;
-			s->h[key].sum += h[cpu].sum;
+			s->h[key].sum_ns += h[cpu].sum_ns;
 		}
 	}
 	fd = bpf_map__fd(skel->maps.counters);
@@ -203,14 +209,17 @@ static void snapshot_diff(struct snapshot *d, const struct snapshot *cur,
 		for (i = 0; i < HIST_NR_SLOTS; i++)
 			d->h[k].slots[i] = cur->h[k].slots[i] - prev->h[k].slots[i];
 		d->h[k].count = cur->h[k].count - prev->h[k].count;
-		d->h[k].sum = cur->h[k].sum - prev->h[k].sum;
+		d->h[k].sum_ns = cur->h[k].sum_ns - prev->h[k].sum_ns;
 		d->max[k] = cur->max[k];
 	}
 	for (k = 0; k < LAT_NR_OPS * LAT_NR_COUNTERS; k++)
 		d->counters[k] = cur->counters[k] - prev->counters[k];
 }
 
-/* A percentile is known to within its slot: its upper bound, at most max. */
+/*
+ * A percentile is known to within its slot: its upper bound (the slot's
+ * last nanosecond), at most max.
+ */
 static __u64 percentile(const struct lat_hist *h, __u64 max, double p)
 {
 	__u64 v = hist_percentile((const uint64_t *)h->slots, HIST_NR_SLOTS, p);
@@ -228,8 +237,16 @@ static bool op_shown(int op)
 	return !env.filter_op || env.filter_op == (__u32)op + 1;
 }
 
+/* ns in the unit shown, every decimal written: columns and lines line up. */
+static const char *fmt_unit(char *buf, size_t len, __u64 ns)
+{
+	hist_format(buf, len, ns, env.unit_ns, HIST_FMT_FIXED);
+	return buf;
+}
+
 static void print_text(const struct snapshot *d, enum vfio_attach_mode mode)
 {
+	char b[5][32];
 	int op, part;
 
 	if (env.c.timestamp)
@@ -256,16 +273,35 @@ static void print_text(const struct snapshot *d, enum vfio_attach_mode mode)
 				       attach_mode_name(mode));
 				continue;
 			}
-			printf("  %s (%s): p50 %llu  p90 %llu  p99 %llu  max %llu\n",
+			printf("  %s (%s): p50 %s  p90 %s  p99 %s  max %s  avg %s\n",
 			       part_names[part], env.unit,
-			       (unsigned long long)percentile(h, max, 50),
-			       (unsigned long long)percentile(h, max, 90),
-			       (unsigned long long)percentile(h, max, 99),
-			       (unsigned long long)max);
-			hist_print(stdout, (const uint64_t *)h->slots, HIST_NR_SLOTS, env.unit);
+			       fmt_unit(b[0], sizeof(b[0]), percentile(h, max, 50)),
+			       fmt_unit(b[1], sizeof(b[1]), percentile(h, max, 90)),
+			       fmt_unit(b[2], sizeof(b[2]), percentile(h, max, 99)),
+			       fmt_unit(b[3], sizeof(b[3]), max),
+			       fmt_unit(b[4], sizeof(b[4]), hist_avg(h->sum_ns, h->count)));
+			hist_print_div(stdout, (const uint64_t *)h->slots, HIST_NR_SLOTS,
+				       env.unit, env.unit_ns);
 		}
 		putchar('\n');
 	}
+}
+
+/*
+ * ns in the unit of the report, exactly, as a JSON number ("8.192" us, no
+ * trailing zeros).  json.h writes integers, and doubles rounded to three
+ * decimals, so the integer part goes through json_u64() and the decimals,
+ * if any, follow it on the same stream.
+ */
+static void json_unit(struct json *j, const char *key, __u64 ns)
+{
+	char buf[32], *dot;
+
+	hist_format(buf, sizeof(buf), ns, env.unit_ns, 0);
+	json_u64(j, key, ns / env.unit_ns);
+	dot = strchr(buf, '.');
+	if (dot)
+		fputs(dot, j->f);
 }
 
 static void json_part(struct json *j, const char *name, const struct lat_hist *h,
@@ -275,18 +311,18 @@ static void json_part(struct json *j, const char *name, const struct lat_hist *h
 
 	json_obj_open(j, name);
 	json_u64(j, "count", h->count);
-	json_u64(j, "sum", h->sum);
-	json_u64(j, "p50", percentile(h, max, 50));
-	json_u64(j, "p90", percentile(h, max, 90));
-	json_u64(j, "p99", percentile(h, max, 99));
-	json_u64(j, "max", max);
+	json_unit(j, "sum", h->sum_ns);
+	json_unit(j, "p50", percentile(h, max, 50));
+	json_unit(j, "p90", percentile(h, max, 90));
+	json_unit(j, "p99", percentile(h, max, 99));
+	json_unit(j, "max", max);
 	json_arr_open(j, "slots");
 	for (i = 0; i < HIST_NR_SLOTS; i++) {
 		if (!h->slots[i])
 			continue;
 		json_obj_open(j, NULL);
-		json_u64(j, "low", hist_slot_low(i));
-		json_u64(j, "high", hist_slot_high(i) - 1);
+		json_unit(j, "low", hist_slot_low(i));
+		json_unit(j, "high", hist_slot_high(i) - 1);
 		json_u64(j, "count", h->slots[i]);
 		json_obj_close(j);
 	}
@@ -383,7 +419,6 @@ int main(int argc, char **argv)
 	skel->rodata->filter_container = env.filter_container;
 	skel->rodata->filter_min_size = env.filter_min_size;
 	skel->rodata->filter_max_size = env.filter_max_size;
-	skel->rodata->targ_unit_div = env.unit_div;
 	skel->rodata->targ_teardown = env.teardown;
 	if (mode == ATTACH_FENTRY) {
 		skel->rodata->targ_dma_entry_limit = attach_intree_dma_entry_limit();

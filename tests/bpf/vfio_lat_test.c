@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Host test of vfio-lat.bpf.c: crafted vfio_dma_map/unmap arguments run
- * through the raw_tp entry points must land in known log2 buckets, the
- * filters must hold, and nothing may be lost.
+ * through the raw_tp entry points must land in known log2 buckets of
+ * nanoseconds (sub-microsecond ones too), with sum and max exact in ns;
+ * the filters must hold, and nothing may be lost.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -15,6 +16,7 @@
 #include "check.h"
 #include "raw_tp_run.h"
 #include "common.h"
+#include "histogram.h"
 #include "vfio-lat.skel.h"
 #include "vfio_tools.h"
 
@@ -82,7 +84,7 @@ static int read_hist(struct vfio_lat *skel, int op, int part, struct lat_hist *o
 		for (i = 0; i < HIST_NR_SLOTS; i++)
 			out->slots[i] += h[cpu].slots[i];
 		out->count += h[cpu].count;
-		out->sum += h[cpu].sum;
+		out->sum_ns += h[cpu].sum_ns;
 	}
 	free(h);
 	return 0;
@@ -141,7 +143,10 @@ static int only_slot(const struct lat_hist *h)
 	return slot;
 }
 
-/* 5 us pinning + 40 us IOMMU: slots 2 [4,8) and 5 [32,64), total 45 in 5. */
+/*
+ * 5 us pinning + 40 us IOMMU, in ns: slots 12 [4096, 8192) and
+ * 15 [32768, 65536), total 45000 ns in 15; sum and max to the ns.
+ */
 static int test_map_buckets(void)
 {
 	struct vfio_lat *skel = lat_load();
@@ -156,20 +161,22 @@ static int test_map_buckets(void)
 
 	CHECK_OK(read_hist(skel, LAT_MAP, LAT_TOTAL, &h));
 	CHECK_EQ(h.count, 10);
-	CHECK_EQ(only_slot(&h), 5);
-	CHECK_EQ(h.slots[5], 10);
-	CHECK_EQ(h.sum, 450);
+	CHECK_EQ(only_slot(&h), 15);
+	CHECK_EQ(h.slots[15], 10);
+	CHECK_EQ(h.sum_ns, 450000);
 	CHECK_OK(read_hist(skel, LAT_MAP, LAT_PIN, &h));
-	CHECK_EQ(only_slot(&h), 2);
-	CHECK_EQ(h.slots[2], 10);
+	CHECK_EQ(only_slot(&h), 12);
+	CHECK_EQ(h.slots[12], 10);
+	CHECK_EQ(h.sum_ns, 50000);
 	CHECK_OK(read_hist(skel, LAT_MAP, LAT_IOMMU, &h));
-	CHECK_EQ(only_slot(&h), 5);
-	CHECK_EQ(h.slots[5], 10);
+	CHECK_EQ(only_slot(&h), 15);
+	CHECK_EQ(h.slots[15], 10);
+	CHECK_EQ(h.sum_ns, 400000);
 	/* Nothing on the unmap side. */
 	CHECK_OK(read_hist(skel, LAT_UNMAP, LAT_TOTAL, &h));
 	CHECK_EQ(h.count, 0);
 	/* The maximum of bank 0, exact. */
-	CHECK_EQ(percpu_max(bpf_map__fd(skel->maps.maxes), LAT_HIST_IDX(LAT_MAP, LAT_TOTAL)), 45);
+	CHECK_EQ(percpu_max(bpf_map__fd(skel->maps.maxes), LAT_HIST_IDX(LAT_MAP, LAT_TOTAL)), 45000);
 	CHECK_EQ(counter(skel, LAT_MAP, LAT_CNT_FAILED), 0);
 	CHECK_EQ(counter(skel, LAT_MAP, LAT_CNT_FILTERED), 0);
 	CHECK_EQ(lost_sum(skel), 0);
@@ -177,30 +184,78 @@ static int test_map_buckets(void)
 	return TEST_PASS;
 }
 
-/* Values spread over buckets: 0, 1, 3, 1000 and 1023 us. */
+/*
+ * Operations under a microsecond keep their own slots and their exact
+ * time in the sum: 100 maps of 250 ns pinning + 600 ns IOMMU (850 ns in
+ * all), which a division by 1000 before bucketing put in slot 0 with a
+ * sum of 0.
+ */
+static int test_sub_microsecond(void)
+{
+	struct vfio_lat *skel = lat_load();
+	struct dma d = { .container = 1, .size = 4096, .npages = 1,
+			 .pin_ns = 250, .iommu_ns = 600 };
+	struct lat_hist h;
+	int fd, i;
+
+	CHECK(skel);
+	fd = bpf_map__fd(skel->maps.maxes);
+	for (i = 0; i < 100; i++)
+		CHECK_OK(run_dma(skel, true, &d));
+	CHECK_OK(read_hist(skel, LAT_MAP, LAT_PIN, &h));
+	CHECK_EQ(only_slot(&h), 7);		/* [128, 256) */
+	CHECK_EQ(h.slots[7], 100);
+	CHECK_EQ(h.sum_ns, 25000);
+	CHECK_OK(read_hist(skel, LAT_MAP, LAT_IOMMU, &h));
+	CHECK_EQ(only_slot(&h), 9);		/* [512, 1024) */
+	CHECK_EQ(h.sum_ns, 60000);
+	CHECK_OK(read_hist(skel, LAT_MAP, LAT_TOTAL, &h));
+	CHECK_EQ(only_slot(&h), 9);
+	CHECK_EQ(h.count, 100);
+	CHECK_EQ(h.sum_ns, 85000);
+	CHECK_EQ(percpu_max(fd, LAT_HIST_IDX(LAT_MAP, LAT_PIN)), 250);
+	CHECK_EQ(percpu_max(fd, LAT_HIST_IDX(LAT_MAP, LAT_TOTAL)), 850);
+
+	/* 1999 ns, ten times: truncating to whole us would have summed 10 us. */
+	d.total_ns = 1999;
+	for (i = 0; i < 10; i++)
+		CHECK_OK(run_dma(skel, false, &d));
+	CHECK_OK(read_hist(skel, LAT_UNMAP, LAT_TOTAL, &h));
+	CHECK_EQ(only_slot(&h), 10);		/* [1024, 2048) */
+	CHECK_EQ(h.sum_ns, 19990);
+	CHECK_EQ(lost_sum(skel), 0);
+	vfio_lat__destroy(skel);
+	return TEST_PASS;
+}
+
+/* Values spread over buckets, in ns, each in the slot of its log2. */
 static int test_unmap_spread(void)
 {
-	static const uint64_t us[] = { 0, 1, 3, 1000, 1023 };
-	static const int slot[] = { 0, 0, 1, 9, 9 };
+	static const uint64_t ns[] = { 0, 1, 3, 700, 999, 1000, 1023000 };
+	static const int slot[] = { 0, 0, 1, 9, 9, 9, 19 };
 	struct vfio_lat *skel = lat_load();
+	uint64_t sum = 0;
 	struct lat_hist h;
 	size_t i;
 
 	CHECK(skel);
-	for (i = 0; i < sizeof(us) / sizeof(us[0]); i++) {
+	for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
 		struct dma d = { .container = 2, .size = 4096, .npages = 1,
-				 .pin_ns = us[i] * 1000 };
+				 .pin_ns = ns[i] };
 
 		CHECK_OK(run_dma(skel, false, &d));
+		sum += ns[i];
 	}
 	CHECK_OK(read_hist(skel, LAT_UNMAP, LAT_PIN, &h));
-	CHECK_EQ(h.count, 5);
+	CHECK_EQ(h.count, 7);
 	for (i = 0; i < sizeof(slot) / sizeof(slot[0]); i++)
-		CHECK(h.slots[slot[i]] > 0);
+		CHECK_EQ(hist_slot_of(ns[i]), slot[i]);
 	CHECK_EQ(h.slots[0], 2);
 	CHECK_EQ(h.slots[1], 1);
-	CHECK_EQ(h.slots[9], 2);
-	CHECK_EQ(percpu_max(bpf_map__fd(skel->maps.maxes), LAT_HIST_IDX(LAT_UNMAP, LAT_PIN)), 1023);
+	CHECK_EQ(h.slots[9], 3);
+	CHECK_EQ(h.slots[19], 1);
+	CHECK_EQ(h.sum_ns, sum);
+	CHECK_EQ(percpu_max(bpf_map__fd(skel->maps.maxes), LAT_HIST_IDX(LAT_UNMAP, LAT_PIN)), 1023000);
 	CHECK_EQ(lost_sum(skel), 0);
 	vfio_lat__destroy(skel);
 	return TEST_PASS;
@@ -208,7 +263,7 @@ static int test_unmap_spread(void)
 
 /*
  * The total comes from the event's total_ns, not from pin + iommu: a 3 ms
- * map whose pinning took 1 us lands in [2048, 4096) us for the total.
+ * map whose pinning took 1 us lands in [2^21, 2^22) ns for the total.
  */
 static int test_total_from_event(void)
 {
@@ -221,9 +276,10 @@ static int test_total_from_event(void)
 	CHECK_OK(run_dma(skel, true, &d));
 	CHECK_OK(read_hist(skel, LAT_MAP, LAT_TOTAL, &h));
 	CHECK_EQ(h.count, 1);
-	CHECK_EQ(only_slot(&h), 11);
+	CHECK_EQ(only_slot(&h), 21);
+	CHECK_EQ(h.sum_ns, 3000000);
 	CHECK_OK(read_hist(skel, LAT_MAP, LAT_PIN, &h));
-	CHECK_EQ(only_slot(&h), 0);	/* 1 us */
+	CHECK_EQ(only_slot(&h), 9);	/* 1000 ns */
 	CHECK_EQ(lost_sum(skel), 0);
 	vfio_lat__destroy(skel);
 	return TEST_PASS;
@@ -310,7 +366,7 @@ static int test_failed_and_teardown(void)
 	CHECK_EQ(counter(skel, LAT_UNMAP, LAT_CNT_TEARDOWN), 1);
 	vfio_lat__destroy(skel);
 
-	/* --teardown: counted, 100 us in [64, 128). */
+	/* --teardown: counted, 100 us in [2^16, 2^17) ns. */
 	skel = lat_open();
 	CHECK(skel);
 	skel->rodata->targ_teardown = true;
@@ -318,45 +374,44 @@ static int test_failed_and_teardown(void)
 	CHECK_OK(run_dma(skel, false, &td));
 	CHECK_OK(read_hist(skel, LAT_UNMAP, LAT_TOTAL, &h));
 	CHECK_EQ(h.count, 1);
-	CHECK_EQ(only_slot(&h), 6);
+	CHECK_EQ(only_slot(&h), 16);
 	CHECK_EQ(lost_sum(skel), 0);
 	vfio_lat__destroy(skel);
 	return TEST_PASS;
 }
 
-/* -m: 5 ms lands in [4, 8) ms; the max bank flips as user space asks. */
-static int test_millis_and_max_bank(void)
+/* 5 ms lands in [2^22, 2^23) ns; the max bank flips as user space asks. */
+static int test_max_bank(void)
 {
 	struct dma d = { .container = 1, .size = 4096, .npages = 1, .pin_ns = 5000000 };
-	struct vfio_lat *skel = lat_open();
+	struct vfio_lat *skel = lat_load();
 	struct lat_hist h;
 	int fd;
 
 	CHECK(skel);
-	skel->rodata->targ_unit_div = 1000000;
-	CHECK_OK(vfio_lat__load(skel));
 	fd = bpf_map__fd(skel->maps.maxes);
 	CHECK_OK(run_dma(skel, true, &d));
 	CHECK_OK(read_hist(skel, LAT_MAP, LAT_PIN, &h));
-	CHECK_EQ(only_slot(&h), 2);
-	CHECK_EQ(percpu_max(fd, LAT_HIST_IDX(LAT_MAP, LAT_PIN)), 5);
+	CHECK_EQ(only_slot(&h), 22);
+	CHECK_EQ(percpu_max(fd, LAT_HIST_IDX(LAT_MAP, LAT_PIN)), 5000000);
 	skel->bss->max_bank = 1;
 	d.pin_ns = 3000000;
 	CHECK_OK(run_dma(skel, true, &d));
-	CHECK_EQ(percpu_max(fd, LAT_NR_HISTS + LAT_HIST_IDX(LAT_MAP, LAT_PIN)), 3);
-	CHECK_EQ(percpu_max(fd, LAT_HIST_IDX(LAT_MAP, LAT_PIN)), 5);
+	CHECK_EQ(percpu_max(fd, LAT_NR_HISTS + LAT_HIST_IDX(LAT_MAP, LAT_PIN)), 3000000);
+	CHECK_EQ(percpu_max(fd, LAT_HIST_IDX(LAT_MAP, LAT_PIN)), 5000000);
 	vfio_lat__destroy(skel);
 	return TEST_PASS;
 }
 
 static const struct test tests[] = {
 	TEST(test_map_buckets),
+	TEST(test_sub_microsecond),
 	TEST(test_unmap_spread),
 	TEST(test_total_from_event),
 	TEST(test_filters),
 	TEST(test_pid_filter),
 	TEST(test_failed_and_teardown),
-	TEST(test_millis_and_max_bank),
+	TEST(test_max_bank),
 };
 
 int main(int argc, char **argv)
