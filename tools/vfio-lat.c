@@ -22,6 +22,7 @@
 #include "common.h"
 #include "histogram.h"
 #include "json.h"
+#include "latency.h"
 #include "vfio-lat.skel.h"
 #include "vfio_tools.h"
 
@@ -128,103 +129,18 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-struct snapshot {
-	struct lat_hist h[LAT_NR_HISTS];
-	__u64 counters[LAT_NR_OPS * LAT_NR_COUNTERS];
-	__u64 max[LAT_NR_HISTS];	/* this interval's, not cumulative */
-};
-
 static const char *const op_names[LAT_NR_OPS] = { "map", "unmap" };
 static const char *const part_names[LAT_NR_PARTS] = { "total", "pin", "iommu" };
-
-/* Cumulative histograms and counters, summed over the CPUs. */
-static int read_snapshot(struct vfio_lat *skel, struct snapshot *s)
-{
-	int cpus = common_nr_cpus(), fd, cpu, i, err = 0;
-	struct lat_hist *h = calloc(cpus, sizeof(*h));
-	__u64 *v = calloc(cpus, sizeof(*v));
-	__u32 key, bank;
-
-	if (!h || !v) {
-		err = -ENOMEM;
-		goto out;
-	}
-	memset(s, 0, sizeof(*s));
-	fd = bpf_map__fd(skel->maps.hists);
-	for (key = 0; key < LAT_NR_HISTS; key++) {
-		if (bpf_map_lookup_elem(fd, &key, h)) {
-			err = -errno;
-			goto out;
-		}
-		for (cpu = 0; cpu < cpus; cpu++) {
-			for (i = 0; i < HIST_NR_SLOTS; i++)
-				s->h[key].slots[i] += h[cpu].slots[i];
-			s->h[key].count += h[cpu].count;
-			s->h[key].sum_ns += h[cpu].sum_ns;
-		}
-	}
-	fd = bpf_map__fd(skel->maps.counters);
-	for (key = 0; key < LAT_NR_OPS * LAT_NR_COUNTERS; key++) {
-		if (bpf_map_lookup_elem(fd, &key, v)) {
-			err = -errno;
-			goto out;
-		}
-		for (cpu = 0; cpu < cpus; cpu++)
-			s->counters[key] += v[cpu];
-	}
-
-	/* Flip the max bank, then read and clear the one just left. */
-	bank = skel->bss->max_bank & 1;
-	__atomic_store_n(&skel->bss->max_bank, bank ^ 1, __ATOMIC_SEQ_CST);
-	fd = bpf_map__fd(skel->maps.maxes);
-	for (i = 0; i < LAT_NR_HISTS; i++) {
-		key = bank * LAT_NR_HISTS + i;
-		if (bpf_map_lookup_elem(fd, &key, v)) {
-			err = -errno;
-			goto out;
-		}
-		for (cpu = 0; cpu < cpus; cpu++) {
-			if (v[cpu] > s->max[i])
-				s->max[i] = v[cpu];
-		}
-		memset(v, 0, cpus * sizeof(*v));
-		if (bpf_map_update_elem(fd, &key, v, BPF_ANY)) {
-			err = -errno;
-			goto out;
-		}
-	}
-out:
-	free(h);
-	free(v);
-	return err;
-}
-
-/* cur - prev, for everything but max, which is per interval already. */
-static void snapshot_diff(struct snapshot *d, const struct snapshot *cur,
-			  const struct snapshot *prev)
-{
-	int k, i;
-
-	for (k = 0; k < LAT_NR_HISTS; k++) {
-		for (i = 0; i < HIST_NR_SLOTS; i++)
-			d->h[k].slots[i] = cur->h[k].slots[i] - prev->h[k].slots[i];
-		d->h[k].count = cur->h[k].count - prev->h[k].count;
-		d->h[k].sum_ns = cur->h[k].sum_ns - prev->h[k].sum_ns;
-		d->max[k] = cur->max[k];
-	}
-	for (k = 0; k < LAT_NR_OPS * LAT_NR_COUNTERS; k++)
-		d->counters[k] = cur->counters[k] - prev->counters[k];
-}
 
 /*
  * A percentile is known to within its slot: its upper bound (the slot's
  * last nanosecond), at most max.
  */
-static __u64 percentile(const struct lat_hist *h, __u64 max, double p)
+static __u64 percentile(const struct lat_hist *h, double p)
 {
 	__u64 v = hist_percentile((const uint64_t *)h->slots, HIST_NR_SLOTS, p);
 
-	return v > max ? max : v;
+	return v > h->max_ns ? h->max_ns : v;
 }
 
 static bool part_shown(int part, enum vfio_attach_mode mode)
@@ -244,7 +160,7 @@ static const char *fmt_unit(char *buf, size_t len, __u64 ns)
 	return buf;
 }
 
-static void print_text(const struct snapshot *d, enum vfio_attach_mode mode)
+static void print_text(const struct lat_interval *d, enum vfio_attach_mode mode)
 {
 	char b[5][32];
 	int op, part;
@@ -254,19 +170,18 @@ static void print_text(const struct snapshot *d, enum vfio_attach_mode mode)
 	if (env.c.timestamp)
 		putchar('\n');
 	for (op = 0; op < LAT_NR_OPS; op++) {
-		const __u64 *cnt = &d->counters[op * LAT_NR_COUNTERS];
+		const __u64 *cnt = d->op[op].counters;
 
 		if (!op_shown(op))
 			continue;
 		printf("%s: %llu ops (failed %llu, teardown %llu, filtered out %llu)\n",
 		       op_names[op],
-		       (unsigned long long)d->h[LAT_HIST_IDX(op, LAT_TOTAL)].count,
+		       (unsigned long long)lat_hist_count(&d->op[op].parts[LAT_TOTAL]),
 		       (unsigned long long)cnt[LAT_CNT_FAILED],
 		       (unsigned long long)cnt[LAT_CNT_TEARDOWN],
 		       (unsigned long long)cnt[LAT_CNT_FILTERED]);
 		for (part = 0; part < LAT_NR_PARTS; part++) {
-			const struct lat_hist *h = &d->h[LAT_HIST_IDX(op, part)];
-			__u64 max = d->max[LAT_HIST_IDX(op, part)];
+			const struct lat_hist *h = &d->op[op].parts[part];
 
 			if (!part_shown(part, mode)) {
 				printf("  %s: not seen in %s mode\n", part_names[part],
@@ -275,11 +190,11 @@ static void print_text(const struct snapshot *d, enum vfio_attach_mode mode)
 			}
 			printf("  %s (%s): p50 %s  p90 %s  p99 %s  max %s  avg %s\n",
 			       part_names[part], env.unit,
-			       fmt_unit(b[0], sizeof(b[0]), percentile(h, max, 50)),
-			       fmt_unit(b[1], sizeof(b[1]), percentile(h, max, 90)),
-			       fmt_unit(b[2], sizeof(b[2]), percentile(h, max, 99)),
-			       fmt_unit(b[3], sizeof(b[3]), max),
-			       fmt_unit(b[4], sizeof(b[4]), hist_avg(h->sum_ns, h->count)));
+			       fmt_unit(b[0], sizeof(b[0]), percentile(h, 50)),
+			       fmt_unit(b[1], sizeof(b[1]), percentile(h, 90)),
+			       fmt_unit(b[2], sizeof(b[2]), percentile(h, 99)),
+			       fmt_unit(b[3], sizeof(b[3]), h->max_ns),
+			       fmt_unit(b[4], sizeof(b[4]), hist_avg(h->sum_ns, lat_hist_count(h))));
 			hist_print_div(stdout, (const uint64_t *)h->slots, HIST_NR_SLOTS,
 				       env.unit, env.unit_ns);
 		}
@@ -304,18 +219,17 @@ static void json_unit(struct json *j, const char *key, __u64 ns)
 		fputs(dot, j->f);
 }
 
-static void json_part(struct json *j, const char *name, const struct lat_hist *h,
-		      __u64 max)
+static void json_part(struct json *j, const char *name, const struct lat_hist *h)
 {
 	int i;
 
 	json_obj_open(j, name);
-	json_u64(j, "count", h->count);
+	json_u64(j, "count", lat_hist_count(h));
 	json_unit(j, "sum", h->sum_ns);
-	json_unit(j, "p50", percentile(h, max, 50));
-	json_unit(j, "p90", percentile(h, max, 90));
-	json_unit(j, "p99", percentile(h, max, 99));
-	json_unit(j, "max", max);
+	json_unit(j, "p50", percentile(h, 50));
+	json_unit(j, "p90", percentile(h, 90));
+	json_unit(j, "p99", percentile(h, 99));
+	json_unit(j, "max", h->max_ns);
 	json_arr_open(j, "slots");
 	for (i = 0; i < HIST_NR_SLOTS; i++) {
 		if (!h->slots[i])
@@ -330,7 +244,7 @@ static void json_part(struct json *j, const char *name, const struct lat_hist *h
 	json_obj_close(j);
 }
 
-static void print_json(const struct snapshot *d, enum vfio_attach_mode mode,
+static void print_json(const struct lat_interval *d, enum vfio_attach_mode mode,
 		       const __u64 *lost)
 {
 	struct json j;
@@ -342,20 +256,18 @@ static void print_json(const struct snapshot *d, enum vfio_attach_mode mode,
 	json_str(&j, "attach", attach_mode_name(mode));
 	json_str(&j, "unit", env.unit_short);
 	for (op = 0; op < LAT_NR_OPS; op++) {
-		const __u64 *cnt = &d->counters[op * LAT_NR_COUNTERS];
+		const __u64 *cnt = d->op[op].counters;
 
 		if (!op_shown(op))
 			continue;
 		json_obj_open(&j, op_names[op]);
-		json_u64(&j, "ops", d->h[LAT_HIST_IDX(op, LAT_TOTAL)].count);
+		json_u64(&j, "ops", lat_hist_count(&d->op[op].parts[LAT_TOTAL]));
 		json_u64(&j, "failed", cnt[LAT_CNT_FAILED]);
 		json_u64(&j, "teardown", cnt[LAT_CNT_TEARDOWN]);
 		json_u64(&j, "filtered", cnt[LAT_CNT_FILTERED]);
 		for (part = 0; part < LAT_NR_PARTS; part++) {
 			if (part_shown(part, mode))
-				json_part(&j, part_names[part],
-					  &d->h[LAT_HIST_IDX(op, part)],
-					  d->max[LAT_HIST_IDX(op, part)]);
+				json_part(&j, part_names[part], &d->op[op].parts[part]);
 			else
 				json_null(&j, part_names[part]);
 		}
@@ -365,22 +277,20 @@ static void print_json(const struct snapshot *d, enum vfio_attach_mode mode,
 	json_obj_close(&j);
 }
 
-static int report(struct vfio_lat *skel, struct snapshot *prev,
+static int report(struct vfio_lat *skel, const struct lat_maps *maps,
 		  enum vfio_attach_mode mode)
 {
-	static struct snapshot cur, d;
+	static struct lat_interval d;
 	__u64 lost[LOST_NR_REASONS];
 	int err;
 
-	err = read_snapshot(skel, &cur);
+	err = lat_interval_end(maps, &d);
 	if (!err)
 		err = lost_read(bpf_map__fd(skel->maps.lost), lost);
 	if (err) {
 		fprintf(stderr, "%s: failed to read the BPF maps: %s\n", TOOL, strerror(-err));
 		return err;
 	}
-	snapshot_diff(&d, &cur, prev);
-	*prev = cur;
 	if (env.c.json) {
 		print_json(&d, mode, lost);
 	} else {
@@ -394,7 +304,7 @@ static int report(struct vfio_lat *skel, struct snapshot *prev,
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { .options = opts, .parser = parse_opt, .doc = doc };
-	static struct snapshot prev;
+	struct lat_maps maps;
 	struct vfio_lat *skel;
 	long reports = 0;
 	int err, mode;
@@ -434,6 +344,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: failed to attach the BPF programs: %s\n", TOOL, strerror(-err));
 		goto cleanup;
 	}
+	maps = (struct lat_maps){
+		.stats_fd = bpf_map__fd(skel->maps.stats),
+		.sync_fd = bpf_map__fd(skel->maps.lat_sync),
+		.sync_slot_fd = bpf_map__fd(skel->maps.lat_sync_slot),
+		.bank = &skel->bss->lat_bank,
+	};
 	common_setup_signals();
 	/* On stderr even with -j: scripts wait for it to know we are attached. */
 	fprintf(stderr, "Tracing VFIO DMA map/unmap latency (%s)... %s\n",
@@ -443,7 +359,7 @@ int main(int argc, char **argv)
 	for (;;) {
 		bool more = common_wait_interval(&env.c);
 
-		err = report(skel, &prev, mode);
+		err = report(skel, &maps, mode);
 		if (err || !more || (env.c.count && ++reports >= env.c.count))
 			break;
 	}
