@@ -153,6 +153,72 @@ static bool op_shown(int op)
 	return !env.filter_op || env.filter_op == (__u32)op + 1;
 }
 
+/*
+ * Runs of our programs the kernel skipped, summed from bpf_prog_info's
+ * recursion_misses: the kernel does not start a program on a CPU where
+ * that program is already running.  fentry/fexit programs run with
+ * preemption on where the kernel has full preemption, so a VFIO call can
+ * reach a program that another task on the same CPU was preempted in; its
+ * operation is then missing, or its pinning time short.
+ */
+static int skipped_runs(struct bpf_object *obj, __u64 *n)
+{
+	struct bpf_program *prog;
+
+	*n = 0;
+	bpf_object__for_each_program(prog, obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd < 0)	/* not loaded: another attach mode's */
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+			return -errno;
+		*n += info.recursion_misses;
+	}
+	return 0;
+}
+
+/*
+ * common.c's lost line and "lost" object, with the skipped runs as one
+ * more reason and in the total: an operation they cost is as lost as one
+ * the ring buffer refused.
+ */
+static const char *const lost_names[] = {
+	[LOST_RINGBUF] = "ringbuf",
+	[LOST_MAP_FULL] = "map_full",
+	[LOST_STACK] = "stack",
+};
+_Static_assert(sizeof(lost_names) / sizeof(lost_names[0]) == LOST_NR_REASONS,
+	       "name every enum lost_reason here too");
+
+static void print_lost(const __u64 *lost, __u64 skipped)
+{
+	__u64 total = lost_total(lost) + skipped;
+	int i;
+
+	printf("lost events: %llu", (unsigned long long)total);
+	if (total) {
+		for (i = 0; i < LOST_NR_REASONS; i++)
+			printf(" %s=%llu", lost_names[i], (unsigned long long)lost[i]);
+		printf(" skipped=%llu", (unsigned long long)skipped);
+	}
+	putchar('\n');
+}
+
+static void json_lost(struct json *j, const __u64 *lost, __u64 skipped)
+{
+	int i;
+
+	json_obj_open(j, "lost");
+	json_u64(j, "total", lost_total(lost) + skipped);
+	for (i = 0; i < LOST_NR_REASONS; i++)
+		json_u64(j, lost_names[i], lost[i]);
+	json_u64(j, "skipped", skipped);
+	json_obj_close(j);
+}
+
 /* ns in the unit shown, every decimal written: columns and lines line up. */
 static const char *fmt_unit(char *buf, size_t len, __u64 ns)
 {
@@ -245,7 +311,7 @@ static void json_part(struct json *j, const char *name, const struct lat_hist *h
 }
 
 static void print_json(const struct lat_interval *d, enum vfio_attach_mode mode,
-		       const __u64 *lost)
+		       const __u64 *lost, __u64 skipped)
 {
 	struct json j;
 	int op, part;
@@ -273,7 +339,7 @@ static void print_json(const struct lat_interval *d, enum vfio_attach_mode mode,
 		}
 		json_obj_close(&j);
 	}
-	lost_json(&j, lost);
+	json_lost(&j, lost, skipped);
 	json_obj_close(&j);
 }
 
@@ -281,21 +347,23 @@ static int report(struct vfio_lat *skel, const struct lat_maps *maps,
 		  enum vfio_attach_mode mode)
 {
 	static struct lat_interval d;
-	__u64 lost[LOST_NR_REASONS];
+	__u64 lost[LOST_NR_REASONS], skipped;
 	int err;
 
 	err = lat_interval_end(maps, &d);
 	if (!err)
 		err = lost_read(bpf_map__fd(skel->maps.lost), lost);
+	if (!err)
+		err = skipped_runs(skel->obj, &skipped);
 	if (err) {
 		fprintf(stderr, "%s: failed to read the BPF maps: %s\n", TOOL, strerror(-err));
 		return err;
 	}
 	if (env.c.json) {
-		print_json(&d, mode, lost);
+		print_json(&d, mode, lost, skipped);
 	} else {
 		print_text(&d, mode);
-		lost_print(stdout, lost);
+		print_lost(lost, skipped);
 	}
 	fflush(stdout);
 	return 0;
