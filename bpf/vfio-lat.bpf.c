@@ -2,8 +2,19 @@
 /*
  * vfio-lat: log2 histograms of DMA map and unmap latency, in total and
  * split into page pinning and IOMMU mapping (the events' pin_ns and
- * iommu_ns).  Histograms are per CPU and cumulative; tools/vfio-lat.c
- * sums the CPUs and reports the difference between two reads.
+ * iommu_ns), with the operations kept out counted.
+ *
+ * Everything is kept in nanoseconds, as the events give it: slots are
+ * log2 of ns, sum and max in ns.  The unit the user asked for (-m, -n) is
+ * applied when printing, so an operation under 1 us keeps its slot, the
+ * sum is exact, and the handler divides nothing.
+ *
+ * Per CPU and per interval, in two banks: the programs write bank
+ * (lat_bank & 1).  To end an interval user space flips lat_bank, waits
+ * until no program that may have read the old value still runs, then
+ * reads and zeroes the old bank (tools/lib/latency.c).  An operation is
+ * thus counted whole in exactly one interval, and an interval's
+ * histograms, sums, maxima and counters describe the same operations.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -19,94 +30,80 @@ const volatile __u32 filter_pid = 0;		/* tgid */
 const volatile __u32 filter_container = 0;
 const volatile __u64 filter_min_size = 0;	/* bytes, inclusive */
 const volatile __u64 filter_max_size = 0;	/* bytes, inclusive; 0: none */
-const volatile __u64 targ_unit_div = 1000;	/* ns per histogram unit */
 const volatile bool targ_teardown = false;	/* count teardown unmaps too */
 
+/* Key LAT_KEY(bank, op). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, LAT_NR_HISTS);
+	__uint(max_entries, LAT_NR_BANKS * LAT_NR_OPS);
 	__type(key, __u32);
-	__type(value, struct lat_hist);
-} hists SEC(".maps");
+	__type(value, struct lat_stats);
+} stats SEC(".maps");
+
+/* Written by user space only, once per interval. */
+__u32 lat_bank;
 
 /*
- * The largest value of each histogram, in two banks: the programs write
- * bank (max_bank & 1), and user space flips max_bank before it reads and
- * clears the other, so each interval gets its own maximum.
+ * Read by no program.  Updating a map-in-map returns to user space only
+ * after every BPF program running at the time has finished (the syscall
+ * waits for an RCU grace period: kernel/bpf/syscall.c,
+ * maybe_wait_bpf_programs()); user space updates lat_sync for that wait.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2 * LAT_NR_HISTS);
+struct lat_sync_slot {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
-} maxes SEC(".maps");
+	__type(value, __u32);
+} lat_sync_slot SEC(".maps");
 
-__u32 max_bank;
-
-/* enum lat_counter, per operation: index op * LAT_NR_COUNTERS + counter. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, LAT_NR_OPS * LAT_NR_COUNTERS);
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
+	__array(values, struct lat_sync_slot);
+} lat_sync SEC(".maps");
 
-static __always_inline void count(__u32 op, __u32 counter)
+static __always_inline void record(struct lat_hist *h, __u64 ns)
 {
-	__u32 key = op * LAT_NR_COUNTERS + counter;
-	__u64 *n = bpf_map_lookup_elem(&counters, &key);
-
-	if (n)
-		(*n)++;
-}
-
-static __always_inline void record(__u32 op, __u32 part, __u64 ns)
-{
-	__u32 idx = LAT_HIST_IDX(op, part), midx;
-	__u64 v = ns / targ_unit_div, *max;
-	struct lat_hist *h;
-	__u64 slot;
-
-	h = bpf_map_lookup_elem(&hists, &idx);
-	if (!h)
-		return;
 	/* A u64's log2 is at most 63: HIST_NR_SLOTS (64) slots hold them all. */
-	slot = log2_slot_bounded(v, HIST_NR_SLOTS);
-	h->slots[slot]++;
-	h->count++;
-	h->sum += v;
+	__u64 slot = log2_slot_bounded(ns, HIST_NR_SLOTS);
 
-	midx = (max_bank & 1) * LAT_NR_HISTS + idx;
-	max = bpf_map_lookup_elem(&maxes, &midx);
-	if (max && v > *max)
-		*max = v;
+	h->slots[slot]++;
+	h->sum_ns += ns;
+	if (ns > h->max_ns)
+		h->max_ns = ns;
 }
 
 static __always_inline int handle_dma(bool is_map, struct vfio_dma_args *a)
 {
 	__u32 op = is_map ? LAT_MAP : LAT_UNMAP;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	/* The bank is read once: the operation goes whole into one interval. */
+	__u32 key = LAT_KEY(lat_bank & 1, op);
+	struct lat_stats *st = bpf_map_lookup_elem(&stats, &key);
 
+	if (!st)
+		return 0;
 	if ((filter_op && filter_op != op + 1) ||
 	    (filter_pid && filter_pid != tgid) ||
 	    (filter_container && filter_container != a->container) ||
 	    a->size < filter_min_size ||
 	    (filter_max_size && a->size > filter_max_size)) {
-		count(op, LAT_CNT_FILTERED);
+		st->counters[LAT_CNT_FILTERED]++;
 		return 0;
 	}
 	if (!is_map && (a->flags & VFIO_TRACE_UNMAP_TEARDOWN) && !targ_teardown) {
-		count(op, LAT_CNT_TEARDOWN);
+		st->counters[LAT_CNT_TEARDOWN]++;
 		return 0;
 	}
 	if (a->ret < 0) {
-		count(op, LAT_CNT_FAILED);
+		st->counters[LAT_CNT_FAILED]++;
 		return 0;
 	}
-	record(op, LAT_TOTAL, a->total_ns);
-	record(op, LAT_PIN, a->pin_ns);
+	record(&st->parts[LAT_TOTAL], a->total_ns);
+	record(&st->parts[LAT_PIN], a->pin_ns);
 	if (!(a->missing & DMA_MISSING_IOMMU_NS))
-		record(op, LAT_IOMMU, a->iommu_ns);
+		record(&st->parts[LAT_IOMMU], a->iommu_ns);
 	return 0;
 }
 

@@ -91,15 +91,6 @@ struct dma_level {
 
 enum lat_op { LAT_MAP = 0, LAT_UNMAP, LAT_NR_OPS };
 enum lat_part { LAT_TOTAL = 0, LAT_PIN, LAT_IOMMU, LAT_NR_PARTS };
-#define LAT_NR_HISTS	(LAT_NR_OPS * LAT_NR_PARTS)
-#define LAT_HIST_IDX(op, part)	((op) * LAT_NR_PARTS + (part))
-
-/* Per-CPU and cumulative: user space sums the CPUs and diffs intervals. */
-struct lat_hist {
-	__u64 slots[HIST_NR_SLOTS];
-	__u64 count;
-	__u64 sum;		/* in the histogram's unit */
-};
 
 /* Counters of what vfio-lat saw but kept out of its histograms. */
 enum lat_counter {
@@ -108,6 +99,33 @@ enum lat_counter {
 	LAT_CNT_FILTERED,	/* left out by a filter */
 	LAT_NR_COUNTERS,
 };
+
+/*
+ * One histogram in nanoseconds: slot s counts [2^s, 2^(s+1)) ns (slot 0
+ * also 0 ns); user space converts to the unit it prints.  The number of
+ * operations is the sum of the slots.
+ */
+struct lat_hist {
+	__u64 slots[HIST_NR_SLOTS];
+	__u64 sum_ns;
+	__u64 max_ns;
+};
+
+/*
+ * What vfio-lat keeps of one operation (map, unmap) in one interval, per
+ * CPU: one map lookup per event reaches all of it.
+ */
+struct lat_stats {
+	struct lat_hist parts[LAT_NR_PARTS];
+	__u64 counters[LAT_NR_COUNTERS];
+};
+
+/*
+ * The stats map holds two banks, the programs writing one while user space
+ * reads the other (bpf/vfio-lat.bpf.c, tools/lib/latency.h).
+ */
+#define LAT_NR_BANKS		2
+#define LAT_KEY(bank, op)	((bank) * LAT_NR_OPS + (op))
 
 /* ---- vfio-top ------------------------------------------------------------ */
 

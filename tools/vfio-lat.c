@@ -2,6 +2,12 @@
 /*
  * vfio-lat: how long VFIO DMA maps and unmaps take, as log2 histograms,
  * in total and split into pinning pages and IOMMU mapping.
+ *
+ * The BPF side counts in nanoseconds; the unit (-m, -n) is applied here,
+ * exactly: slot bounds, percentiles, sum, max and average are nanosecond
+ * counts divided by a power of ten and printed with every decimal that
+ * takes (tools/lib/histogram.h), e.g. the slot [8192, 16383] ns reads
+ * "8.192 -> 16.383" usecs.
  */
 #include <argp.h>
 #include <errno.h>
@@ -16,6 +22,7 @@
 #include "common.h"
 #include "histogram.h"
 #include "json.h"
+#include "latency.h"
 #include "vfio-lat.skel.h"
 #include "vfio_tools.h"
 
@@ -30,11 +37,11 @@ static struct env {
 	__u64 filter_min_size;
 	__u64 filter_max_size;
 	bool teardown;
-	__u64 unit_div;
+	__u64 unit_ns;			/* ns per unit shown: a power of ten */
 	const char *unit;		/* histogram header */
 	const char *unit_short;		/* JSON "unit" */
 } env = {
-	.unit_div = 1000, .unit = "usecs", .unit_short = "us",
+	.unit_ns = 1000, .unit = "usecs", .unit_short = "us",
 };
 
 const char *argp_program_version = "vfio-lat (vfioscope)";
@@ -48,6 +55,12 @@ static const char doc[] =
 "pinning (pin_ns) and IOMMU mapping (iommu_ns).  On Debian's in-tree VFIO\n"
 "(fentry mode) the IOMMU part cannot be seen.  Failed operations and\n"
 "container teardowns are counted but kept out of the histograms.\n"
+"\n"
+"Times are counted in nanoseconds and shown in the unit chosen, exactly:\n"
+"a row gives the first and last nanosecond of its log2 slot, so 8192 to\n"
+"16383 ns reads 8.192 -> 16.383 usecs.  A percentile is the upper bound\n"
+"of its slot, at most the maximum; avg is rounded to the nearest ns.\n"
+"Each report covers the operations since the previous one.\n"
 "\n"
 "EXAMPLES:\n"
 "    vfio-lat              # summarize until Ctrl-C\n"
@@ -104,12 +117,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid size: %s", arg);
 		break;
 	case 'm':
-		env.unit_div = 1000000;
+		env.unit_ns = 1000000;
 		env.unit = "msecs";
 		env.unit_short = "ms";
 		break;
 	case 'n':
-		env.unit_div = 1;
+		env.unit_ns = 1;
 		env.unit = "nsecs";
 		env.unit_short = "ns";
 		break;
@@ -122,100 +135,18 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-struct snapshot {
-	struct lat_hist h[LAT_NR_HISTS];
-	__u64 counters[LAT_NR_OPS * LAT_NR_COUNTERS];
-	__u64 max[LAT_NR_HISTS];	/* this interval's, not cumulative */
-};
-
 static const char *const op_names[LAT_NR_OPS] = { "map", "unmap" };
 static const char *const part_names[LAT_NR_PARTS] = { "total", "pin", "iommu" };
 
-/* Cumulative histograms and counters, summed over the CPUs. */
-static int read_snapshot(struct vfio_lat *skel, struct snapshot *s)
-{
-	int cpus = common_nr_cpus(), fd, cpu, i, err = 0;
-	struct lat_hist *h = calloc(cpus, sizeof(*h));
-	__u64 *v = calloc(cpus, sizeof(*v));
-	__u32 key, bank;
-
-	if (!h || !v) {
-		err = -ENOMEM;
-		goto out;
-	}
-	memset(s, 0, sizeof(*s));
-	fd = bpf_map__fd(skel->maps.hists);
-	for (key = 0; key < LAT_NR_HISTS; key++) {
-		if (bpf_map_lookup_elem(fd, &key, h)) {
-			err = -errno;
-			goto out;
-		}
-		for (cpu = 0; cpu < cpus; cpu++) {
-			for (i = 0; i < HIST_NR_SLOTS; i++)
-				s->h[key].slots[i] += h[cpu].slots[i];
-			s->h[key].count += h[cpu].count;
-			s->h[key].sum += h[cpu].sum;
-		}
-	}
-	fd = bpf_map__fd(skel->maps.counters);
-	for (key = 0; key < LAT_NR_OPS * LAT_NR_COUNTERS; key++) {
-		if (bpf_map_lookup_elem(fd, &key, v)) {
-			err = -errno;
-			goto out;
-		}
-		for (cpu = 0; cpu < cpus; cpu++)
-			s->counters[key] += v[cpu];
-	}
-
-	/* Flip the max bank, then read and clear the one just left. */
-	bank = skel->bss->max_bank & 1;
-	__atomic_store_n(&skel->bss->max_bank, bank ^ 1, __ATOMIC_SEQ_CST);
-	fd = bpf_map__fd(skel->maps.maxes);
-	for (i = 0; i < LAT_NR_HISTS; i++) {
-		key = bank * LAT_NR_HISTS + i;
-		if (bpf_map_lookup_elem(fd, &key, v)) {
-			err = -errno;
-			goto out;
-		}
-		for (cpu = 0; cpu < cpus; cpu++) {
-			if (v[cpu] > s->max[i])
-				s->max[i] = v[cpu];
-		}
-		memset(v, 0, cpus * sizeof(*v));
-		if (bpf_map_update_elem(fd, &key, v, BPF_ANY)) {
-			err = -errno;
-			goto out;
-		}
-	}
-out:
-	free(h);
-	free(v);
-	return err;
-}
-
-/* cur - prev, for everything but max, which is per interval already. */
-static void snapshot_diff(struct snapshot *d, const struct snapshot *cur,
-			  const struct snapshot *prev)
-{
-	int k, i;
-
-	for (k = 0; k < LAT_NR_HISTS; k++) {
-		for (i = 0; i < HIST_NR_SLOTS; i++)
-			d->h[k].slots[i] = cur->h[k].slots[i] - prev->h[k].slots[i];
-		d->h[k].count = cur->h[k].count - prev->h[k].count;
-		d->h[k].sum = cur->h[k].sum - prev->h[k].sum;
-		d->max[k] = cur->max[k];
-	}
-	for (k = 0; k < LAT_NR_OPS * LAT_NR_COUNTERS; k++)
-		d->counters[k] = cur->counters[k] - prev->counters[k];
-}
-
-/* A percentile is known to within its slot: its upper bound, at most max. */
-static __u64 percentile(const struct lat_hist *h, __u64 max, double p)
+/*
+ * A percentile is known to within its slot: its upper bound (the slot's
+ * last nanosecond), at most max.
+ */
+static __u64 percentile(const struct lat_hist *h, double p)
 {
 	__u64 v = hist_percentile((const uint64_t *)h->slots, HIST_NR_SLOTS, p);
 
-	return v > max ? max : v;
+	return v > h->max_ns ? h->max_ns : v;
 }
 
 static bool part_shown(int part, enum vfio_attach_mode mode)
@@ -228,8 +159,82 @@ static bool op_shown(int op)
 	return !env.filter_op || env.filter_op == (__u32)op + 1;
 }
 
-static void print_text(const struct snapshot *d, enum vfio_attach_mode mode)
+/*
+ * Runs of our programs the kernel skipped, summed from bpf_prog_info's
+ * recursion_misses: the kernel does not start a program on a CPU where
+ * that program is already running.  fentry/fexit programs run with
+ * preemption on where the kernel has full preemption, so a VFIO call can
+ * reach a program that another task on the same CPU was preempted in; its
+ * operation is then missing, or its pinning time short.
+ */
+static int skipped_runs(struct bpf_object *obj, __u64 *n)
 {
+	struct bpf_program *prog;
+
+	*n = 0;
+	bpf_object__for_each_program(prog, obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd < 0)	/* not loaded: another attach mode's */
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+			return -errno;
+		*n += info.recursion_misses;
+	}
+	return 0;
+}
+
+/*
+ * common.c's lost line and "lost" object, with the skipped runs as one
+ * more reason and in the total: an operation they cost is as lost as one
+ * the ring buffer refused.
+ */
+static const char *const lost_names[] = {
+	[LOST_RINGBUF] = "ringbuf",
+	[LOST_MAP_FULL] = "map_full",
+	[LOST_STACK] = "stack",
+};
+_Static_assert(sizeof(lost_names) / sizeof(lost_names[0]) == LOST_NR_REASONS,
+	       "name every enum lost_reason here too");
+
+static void print_lost(const __u64 *lost, __u64 skipped)
+{
+	__u64 total = lost_total(lost) + skipped;
+	int i;
+
+	printf("lost events: %llu", (unsigned long long)total);
+	if (total) {
+		for (i = 0; i < LOST_NR_REASONS; i++)
+			printf(" %s=%llu", lost_names[i], (unsigned long long)lost[i]);
+		printf(" skipped=%llu", (unsigned long long)skipped);
+	}
+	putchar('\n');
+}
+
+static void json_lost(struct json *j, const __u64 *lost, __u64 skipped)
+{
+	int i;
+
+	json_obj_open(j, "lost");
+	json_u64(j, "total", lost_total(lost) + skipped);
+	for (i = 0; i < LOST_NR_REASONS; i++)
+		json_u64(j, lost_names[i], lost[i]);
+	json_u64(j, "skipped", skipped);
+	json_obj_close(j);
+}
+
+/* ns in the unit shown, every decimal written: columns and lines line up. */
+static const char *fmt_unit(char *buf, size_t len, __u64 ns)
+{
+	hist_format(buf, len, ns, env.unit_ns, HIST_FMT_FIXED);
+	return buf;
+}
+
+static void print_text(const struct lat_interval *d, enum vfio_attach_mode mode)
+{
+	char b[5][32];
 	int op, part;
 
 	if (env.c.timestamp)
@@ -237,56 +242,73 @@ static void print_text(const struct snapshot *d, enum vfio_attach_mode mode)
 	if (env.c.timestamp)
 		putchar('\n');
 	for (op = 0; op < LAT_NR_OPS; op++) {
-		const __u64 *cnt = &d->counters[op * LAT_NR_COUNTERS];
+		const __u64 *cnt = d->op[op].counters;
 
 		if (!op_shown(op))
 			continue;
 		printf("%s: %llu ops (failed %llu, teardown %llu, filtered out %llu)\n",
 		       op_names[op],
-		       (unsigned long long)d->h[LAT_HIST_IDX(op, LAT_TOTAL)].count,
+		       (unsigned long long)lat_hist_count(&d->op[op].parts[LAT_TOTAL]),
 		       (unsigned long long)cnt[LAT_CNT_FAILED],
 		       (unsigned long long)cnt[LAT_CNT_TEARDOWN],
 		       (unsigned long long)cnt[LAT_CNT_FILTERED]);
 		for (part = 0; part < LAT_NR_PARTS; part++) {
-			const struct lat_hist *h = &d->h[LAT_HIST_IDX(op, part)];
-			__u64 max = d->max[LAT_HIST_IDX(op, part)];
+			const struct lat_hist *h = &d->op[op].parts[part];
 
 			if (!part_shown(part, mode)) {
 				printf("  %s: not seen in %s mode\n", part_names[part],
 				       attach_mode_name(mode));
 				continue;
 			}
-			printf("  %s (%s): p50 %llu  p90 %llu  p99 %llu  max %llu\n",
+			printf("  %s (%s): p50 %s  p90 %s  p99 %s  max %s  avg %s\n",
 			       part_names[part], env.unit,
-			       (unsigned long long)percentile(h, max, 50),
-			       (unsigned long long)percentile(h, max, 90),
-			       (unsigned long long)percentile(h, max, 99),
-			       (unsigned long long)max);
-			hist_print(stdout, (const uint64_t *)h->slots, HIST_NR_SLOTS, env.unit);
+			       fmt_unit(b[0], sizeof(b[0]), percentile(h, 50)),
+			       fmt_unit(b[1], sizeof(b[1]), percentile(h, 90)),
+			       fmt_unit(b[2], sizeof(b[2]), percentile(h, 99)),
+			       fmt_unit(b[3], sizeof(b[3]), h->max_ns),
+			       fmt_unit(b[4], sizeof(b[4]), hist_avg(h->sum_ns, lat_hist_count(h))));
+			hist_print_div(stdout, (const uint64_t *)h->slots, HIST_NR_SLOTS,
+				       env.unit, env.unit_ns);
 		}
 		putchar('\n');
 	}
 }
 
-static void json_part(struct json *j, const char *name, const struct lat_hist *h,
-		      __u64 max)
+/*
+ * ns in the unit of the report, exactly, as a JSON number ("8.192" us, no
+ * trailing zeros).  json.h writes integers, and doubles rounded to three
+ * decimals, so the integer part goes through json_u64() and the decimals,
+ * if any, follow it on the same stream.
+ */
+static void json_unit(struct json *j, const char *key, __u64 ns)
+{
+	char buf[32], *dot;
+
+	hist_format(buf, sizeof(buf), ns, env.unit_ns, 0);
+	json_u64(j, key, ns / env.unit_ns);
+	dot = strchr(buf, '.');
+	if (dot)
+		fputs(dot, j->f);
+}
+
+static void json_part(struct json *j, const char *name, const struct lat_hist *h)
 {
 	int i;
 
 	json_obj_open(j, name);
-	json_u64(j, "count", h->count);
-	json_u64(j, "sum", h->sum);
-	json_u64(j, "p50", percentile(h, max, 50));
-	json_u64(j, "p90", percentile(h, max, 90));
-	json_u64(j, "p99", percentile(h, max, 99));
-	json_u64(j, "max", max);
+	json_u64(j, "count", lat_hist_count(h));
+	json_unit(j, "sum", h->sum_ns);
+	json_unit(j, "p50", percentile(h, 50));
+	json_unit(j, "p90", percentile(h, 90));
+	json_unit(j, "p99", percentile(h, 99));
+	json_unit(j, "max", h->max_ns);
 	json_arr_open(j, "slots");
 	for (i = 0; i < HIST_NR_SLOTS; i++) {
 		if (!h->slots[i])
 			continue;
 		json_obj_open(j, NULL);
-		json_u64(j, "low", hist_slot_low(i));
-		json_u64(j, "high", hist_slot_high(i) - 1);
+		json_unit(j, "low", hist_slot_low(i));
+		json_unit(j, "high", hist_slot_high(i) - 1);
 		json_u64(j, "count", h->slots[i]);
 		json_obj_close(j);
 	}
@@ -294,8 +316,8 @@ static void json_part(struct json *j, const char *name, const struct lat_hist *h
 	json_obj_close(j);
 }
 
-static void print_json(const struct snapshot *d, enum vfio_attach_mode mode,
-		       const __u64 *lost)
+static void print_json(const struct lat_interval *d, enum vfio_attach_mode mode,
+		       const __u64 *lost, __u64 skipped)
 {
 	struct json j;
 	int op, part;
@@ -306,50 +328,48 @@ static void print_json(const struct snapshot *d, enum vfio_attach_mode mode,
 	json_str(&j, "attach", attach_mode_name(mode));
 	json_str(&j, "unit", env.unit_short);
 	for (op = 0; op < LAT_NR_OPS; op++) {
-		const __u64 *cnt = &d->counters[op * LAT_NR_COUNTERS];
+		const __u64 *cnt = d->op[op].counters;
 
 		if (!op_shown(op))
 			continue;
 		json_obj_open(&j, op_names[op]);
-		json_u64(&j, "ops", d->h[LAT_HIST_IDX(op, LAT_TOTAL)].count);
+		json_u64(&j, "ops", lat_hist_count(&d->op[op].parts[LAT_TOTAL]));
 		json_u64(&j, "failed", cnt[LAT_CNT_FAILED]);
 		json_u64(&j, "teardown", cnt[LAT_CNT_TEARDOWN]);
 		json_u64(&j, "filtered", cnt[LAT_CNT_FILTERED]);
 		for (part = 0; part < LAT_NR_PARTS; part++) {
 			if (part_shown(part, mode))
-				json_part(&j, part_names[part],
-					  &d->h[LAT_HIST_IDX(op, part)],
-					  d->max[LAT_HIST_IDX(op, part)]);
+				json_part(&j, part_names[part], &d->op[op].parts[part]);
 			else
 				json_null(&j, part_names[part]);
 		}
 		json_obj_close(&j);
 	}
-	lost_json(&j, lost);
+	json_lost(&j, lost, skipped);
 	json_obj_close(&j);
 }
 
-static int report(struct vfio_lat *skel, struct snapshot *prev,
+static int report(struct vfio_lat *skel, const struct lat_maps *maps,
 		  enum vfio_attach_mode mode)
 {
-	static struct snapshot cur, d;
-	__u64 lost[LOST_NR_REASONS];
+	static struct lat_interval d;
+	__u64 lost[LOST_NR_REASONS], skipped;
 	int err;
 
-	err = read_snapshot(skel, &cur);
+	err = lat_interval_end(maps, &d);
 	if (!err)
 		err = lost_read(bpf_map__fd(skel->maps.lost), lost);
+	if (!err)
+		err = skipped_runs(skel->obj, &skipped);
 	if (err) {
 		fprintf(stderr, "%s: failed to read the BPF maps: %s\n", TOOL, strerror(-err));
 		return err;
 	}
-	snapshot_diff(&d, &cur, prev);
-	*prev = cur;
 	if (env.c.json) {
-		print_json(&d, mode, lost);
+		print_json(&d, mode, lost, skipped);
 	} else {
 		print_text(&d, mode);
-		lost_print(stdout, lost);
+		print_lost(lost, skipped);
 	}
 	fflush(stdout);
 	return 0;
@@ -358,7 +378,7 @@ static int report(struct vfio_lat *skel, struct snapshot *prev,
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { .options = opts, .parser = parse_opt, .doc = doc };
-	static struct snapshot prev;
+	struct lat_maps maps;
 	struct vfio_lat *skel;
 	long reports = 0;
 	int err, mode;
@@ -383,7 +403,6 @@ int main(int argc, char **argv)
 	skel->rodata->filter_container = env.filter_container;
 	skel->rodata->filter_min_size = env.filter_min_size;
 	skel->rodata->filter_max_size = env.filter_max_size;
-	skel->rodata->targ_unit_div = env.unit_div;
 	skel->rodata->targ_teardown = env.teardown;
 	if (mode == ATTACH_FENTRY) {
 		skel->rodata->targ_dma_entry_limit = attach_intree_dma_entry_limit();
@@ -399,6 +418,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: failed to attach the BPF programs: %s\n", TOOL, strerror(-err));
 		goto cleanup;
 	}
+	maps = (struct lat_maps){
+		.stats_fd = bpf_map__fd(skel->maps.stats),
+		.sync_fd = bpf_map__fd(skel->maps.lat_sync),
+		.sync_slot_fd = bpf_map__fd(skel->maps.lat_sync_slot),
+		.bank = &skel->bss->lat_bank,
+	};
 	common_setup_signals();
 	/* On stderr even with -j: scripts wait for it to know we are attached. */
 	fprintf(stderr, "Tracing VFIO DMA map/unmap latency (%s)... %s\n",
@@ -408,7 +433,7 @@ int main(int argc, char **argv)
 	for (;;) {
 		bool more = common_wait_interval(&env.c);
 
-		err = report(skel, &prev, mode);
+		err = report(skel, &maps, mode);
 		if (err || !more || (env.c.count && ++reports >= env.c.count))
 			break;
 	}
