@@ -538,33 +538,6 @@ int64_t eventfd_wait(int fd, int timeout_ms)
 	return (int64_t)n;
 }
 
-int64_t eventfd_messages(int fd, int timeout_ms)
-{
-	int64_t first, resent;
-
-	first = eventfd_wait(fd, timeout_ms);
-	if (first <= 0)
-		return first;
-	usleep(MSIX_RESEND_MS * 1000);
-	resent = eventfd_wait(fd, 0);
-	return resent < 0 ? resent : first + resent;
-}
-
-bool msix_msgs_ok(struct msix_msgs *m, unsigned int vector, int64_t got)
-{
-	if (vector >= sizeof(m->per_irq) / sizeof(m->per_irq[0]))
-		return false;
-	if (!m->per_irq[vector]) {
-		if (got != 1 && got != 2)
-			return false;
-		m->per_irq[vector] = got;
-		if (got == 2)
-			printf("# vector %u: QEMU re-sends each message once "
-			       "(docs/reliability.md, finding 7)\n", vector);
-	}
-	return got == m->per_irq[vector];
-}
-
 static volatile uint32_t *edu_reg32(struct vfio_dev *d, uint32_t off)
 {
 	if (!d->bar0)

@@ -131,33 +131,6 @@ int eventfd_new(void);
 /* Wait up to timeout_ms for fd to fire; return its count, 0 on timeout, -errno. */
 int64_t eventfd_wait(int fd, int timeout_ms);
 
-/*
- * QEMU 7.2's e1000e sends a vector's MSI-X message once more when the
- * vector's throttling timer (EITR, at least 128 us) expires, after every
- * interrupt of a vector that was throttled once before in the VM's life:
- * e1000e_core.c sets eitr_intr_pending[vector] and never clears it, not
- * even at reset (docs/reliability.md, finding 7).  So one cause sends its
- * vector one or two messages, and which is fixed per vector until QEMU
- * exits.  A test learns it at a vector's first interrupt and holds every
- * later interrupt of that vector to it.
- */
-#define MSIX_RESEND_MS	100	/* far past the re-send: 128 us of QEMU time */
-
-struct msix_msgs {
-	int64_t per_irq[32];	/* by vector; 0 until learned */
-};
-
-/*
- * The messages on fd for one interrupt: 0 if none within timeout_ms, else
- * the first and any re-send within MSIX_RESEND_MS after it; -errno.
- */
-int64_t eventfd_messages(int fd, int timeout_ms);
-/*
- * Whether got (from eventfd_messages()) is what vector sends per
- * interrupt: the first call for a vector learns it (1 or 2).
- */
-bool msix_msgs_ok(struct msix_msgs *m, unsigned int vector, int64_t got);
-
 /* edu through its mmap'd BAR0 */
 uint32_t edu_read32(struct vfio_dev *d, uint32_t off);
 void edu_write32(struct vfio_dev *d, uint32_t off, uint32_t val);

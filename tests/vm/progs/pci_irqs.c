@@ -30,6 +30,7 @@ static const uint32_t e1000e_cause[5] = {
 
 #define QUIET_MS	300	/* how long "no interrupt" is watched for */
 #define WAIT_MS		3000
+#define E1000E_UNTHROTTLED_US	2000	/* > EITR's 500 x 256 ns, with room */
 
 static struct vfio_dev d;
 
@@ -198,7 +199,6 @@ static int e1000e_settle(volatile uint32_t *bar)
 
 static int test_e1000e_msix(void)
 {
-	struct msix_msgs m = {};
 	volatile uint32_t *bar;
 	int fds[5];
 
@@ -216,12 +216,19 @@ static int test_e1000e_msix(void)
 	for (int round = 0; round < 2; round++) {
 		for (int v = 0; v < 5; v++) {
 			bar[E1000E_ICS / 4] = e1000e_cause[v];
-			/* As often as the vector sends: see msix_msgs_ok(). */
-			CHECK(msix_msgs_ok(&m, v, eventfd_messages(fds[v], WAIT_MS)));
+			CHECK_EQ(eventfd_wait(fds[v], WAIT_MS), 1);
 			for (int o = 0; o < 5; o++)
 				if (o != v)
 					CHECK_EQ(eventfd_wait(fds[o], 0), 0);
 			bar[E1000E_ICR / 4] = e1000e_cause[v];
+			/*
+			 * Past the vector's throttling interval (EITR, 128 us)
+			 * before the next cause: QEMU 7.2's e1000e sends every
+			 * later message of a vector it once throttled twice,
+			 * for the rest of the VM's life (docs/reliability.md,
+			 * finding 7), and every test after this one would see it.
+			 */
+			usleep(E1000E_UNTHROTTLED_US);
 		}
 	}
 
@@ -235,7 +242,7 @@ static int test_e1000e_msix(void)
 		CHECK_EQ(eventfd_wait(fds[2], QUIET_MS), 0);
 		bar[E1000E_ICR / 4] = e1000e_cause[2];
 		bar[E1000E_ICS / 4] = e1000e_cause[4];
-		CHECK(msix_msgs_ok(&m, 4, eventfd_messages(fds[4], WAIT_MS)));
+		CHECK_EQ(eventfd_wait(fds[4], WAIT_MS), 1);
 		bar[E1000E_ICR / 4] = e1000e_cause[4];
 	}
 	bar[E1000E_IMC / 4] = 0xffffffff;
