@@ -26,10 +26,24 @@ struct {
 	__type(value, struct top_value);
 } rows SEC(".maps");
 
+/*
+ * The current process's start, as /proc/PID/stat gives it (in clock
+ * ticks there): the thread group leader's boot-time clock at fork.
+ */
+static __always_inline __u64 current_start(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	return BPF_CORE_READ(task, group_leader, start_boottime);
+}
+
 /* *created, if given, says the row is new. */
 static __always_inline struct top_value *row_new(__u32 kind, __u32 id, bool *created)
 {
-	struct top_key key = { .kind = kind, .id = id };
+	struct top_key key = {
+		.kind = kind, .id = id,
+		.start = kind == TOP_PROCESS ? current_start() : 0,
+	};
 	struct top_value *v, zero = {};
 
 	v = bpf_map_lookup_elem(&rows, &key);

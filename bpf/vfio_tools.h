@@ -131,9 +131,14 @@ struct lat_stats {
 
 enum top_kind { TOP_PROCESS = 1, TOP_CONTAINER, TOP_GROUP };
 
+/*
+ * A process is its tgid and its start: a pid the kernel hands out again
+ * names another process, with another row.
+ */
 struct top_key {
 	__u32 kind;		/* enum top_kind */
 	__u32 id;		/* tgid, container id or group id */
+	__u64 start;		/* processes: the leader's start_boottime, ns; else 0 */
 };
 
 /* Counters are cumulative; user space turns them into rates. */

@@ -17,6 +17,7 @@
 #include "common.h"
 #include "json.h"
 #include "levels.h"
+#include "process.h"
 #include "vfio-top.skel.h"
 #include "vfio_tools.h"
 
@@ -127,12 +128,9 @@ static int key_cmp(const void *a, const void *b)
 
 	if (x->kind != y->kind)
 		return x->kind < y->kind ? -1 : 1;
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-static bool process_alive(__u32 pid)
-{
-	return !kill(pid, 0) || errno == EPERM;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->start < y->start ? -1 : x->start > y->start;
 }
 
 static __u64 delta(__u64 cur, __u64 prev)
@@ -175,7 +173,7 @@ static int read_rows(int fd, int levels_fd, struct table *cur,
 		key = next;
 		if (bpf_map_lookup_elem(fd, &key, &r.v))
 			continue;	/* deleted meanwhile */
-		r.gone = key.kind == TOP_PROCESS ? !process_alive(key.id) :
+		r.gone = key.kind == TOP_PROCESS ? !process_is(key.id, key.start) :
 			 key.kind == TOP_CONTAINER ? r.v.released : false;
 		if (key.kind == TOP_CONTAINER && !r.v.released)
 			read_levels(levels_fd, &r);

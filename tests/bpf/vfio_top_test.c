@@ -19,6 +19,7 @@
 #include "common.h"
 #include "vfio-top.skel.h"
 #include "levels.h"
+#include "process.h"
 #include "vfio_tools.h"
 
 #define KB64 65536ULL
@@ -55,10 +56,30 @@ static struct vfio_top *top_load(void)
 	return skel;
 }
 
+/* A process row's key also holds its start: found by kind and id alone. */
+static int find_key(struct vfio_top *skel, __u32 kind, __u32 id, struct top_key *key)
+{
+	int fd = bpf_map__fd(skel->maps.rows);
+	struct top_key k, next, *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (k.kind == kind && k.id == id) {
+			*key = k;
+			return 0;
+		}
+	}
+	errno = ENOENT;
+	return -1;
+}
+
 static int get_row(struct vfio_top *skel, __u32 kind, __u32 id, struct top_value *v)
 {
-	struct top_key key = { .kind = kind, .id = id };
+	struct top_key key;
 
+	if (find_key(skel, kind, id, &key))
+		return -1;
 	return bpf_map_lookup_elem(bpf_map__fd(skel->maps.rows), &key, v);
 }
 
@@ -134,6 +155,28 @@ static int test_container_predates_tool(void)
 	CHECK_OK(get_row(skel, TOP_CONTAINER, 7, &v));
 	CHECK_EQ(v.missing, 0);
 	CHECK_EQ(v.mapped_bytes, KB64);
+	vfio_top__destroy(skel);
+	return TEST_PASS;
+}
+
+/*
+ * A process row is keyed by pid and start, the start /proc/PID/stat
+ * shows: vfio-top tells a process that exited from a later one that got
+ * its pid, and does not merge their rows.
+ */
+static int test_process_row_start(void)
+{
+	struct vfio_top *skel = top_load();
+	struct top_key key;
+
+	CHECK(skel);
+	CHECK_OK(MAP(skel, 3, KB64, 16, 1, 16, 0));
+	CHECK_OK(find_key(skel, TOP_PROCESS, getpid(), &key));
+	CHECK(key.start != 0);
+	CHECK(process_is(getpid(), key.start));
+	CHECK(!process_is(getpid(), key.start + 1000000000ULL));
+	CHECK_OK(find_key(skel, TOP_CONTAINER, 3, &key));
+	CHECK_EQ(key.start, 0);
 	vfio_top__destroy(skel);
 	return TEST_PASS;
 }
@@ -271,6 +314,7 @@ static int test_map_full_counted(void)
 
 static const struct test tests[] = {
 	TEST(test_container_life),
+	TEST(test_process_row_start),
 	TEST(test_levels_out_of_order),
 	TEST(test_container_predates_tool),
 	TEST(test_container_id_reused),
