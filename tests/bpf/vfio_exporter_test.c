@@ -588,6 +588,8 @@ static int test_references(void)
 	CHECK_NO_LINE(&f, "vfioscope_external_users{group=\"0\"}");
 	CHECK_LINE(&f, "vfioscope_stale_references{kind=\"container\"} 0");
 	CHECK_LINE(&f, "vfioscope_stale_references{kind=\"external_user\"} 0");
+	CHECK_LINE(&f, "vfioscope_reference_corrections_total{action=\"reconciled\"} 0");
+	CHECK_LINE(&f, "vfioscope_reference_corrections_total{action=\"restored\"} 0");
 
 	/* A minute later (the events' clock): every tracked reference is stale. */
 	CHECK_OK(render(&f, t0 + 60 * SEC_NS));
@@ -604,6 +606,16 @@ static int test_references(void)
 	CHECK_LINE(&f, "vfioscope_external_users{group=\"5\"} 0");
 	CHECK_LINE(&f, "vfioscope_stale_references{kind=\"device\"} 1");
 	CHECK_LINE(&f, "vfioscope_stale_references{kind=\"external_user\"} 0");
+
+	/*
+	 * A put the exporter never saw (as when the ring buffer was full):
+	 * the group's next get reads count 2 where the exporter holds three
+	 * gets, so the oldest is dropped, and the page says it mended.
+	 */
+	CHECK_OK(RUN(&f, vfio_ref_get_raw, VFIO_TRACE_OBJ_GROUP, 5, 2, CALLER(8)));
+	CHECK_OK(RUN(&f, vfio_ref_get_raw, VFIO_TRACE_OBJ_GROUP, 5, 2, CALLER(8)));
+	CHECK_OK(render(&f, t0 + 60 * SEC_NS));
+	CHECK_LINE(&f, "vfioscope_reference_corrections_total{action=\"reconciled\"} 1");
 
 	/* The container released: not live, its references gone. */
 	CHECK_OK(RUN(&f, vfio_container_release_raw, 1));

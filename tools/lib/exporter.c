@@ -659,6 +659,19 @@ static int render_refs(struct exporter *ex, struct strbuf *b, uint64_t now_ns)
 		strbuf_printf(b, "vfioscope_stale_references{kind=\"%s\"} %llu\n", kinds[k].name,
 			      (unsigned long long)n);
 	}
+
+	/*
+	 * When records were lost, the reference numbers above were mended
+	 * with the kernel's own counts (tools/lib/reftrack.h): say how often,
+	 * so that a mended number is never a silent one.
+	 */
+	family(b, "vfioscope_reference_corrections_total", "counter",
+	       "Gets the exporter dropped because the kernel's counts showed them put "
+	       "(reconciled), and of those, brought back by a later count (restored).");
+	strbuf_printf(b, "vfioscope_reference_corrections_total{action=\"reconciled\"} %llu\n",
+		      (unsigned long long)rt->reconciled);
+	strbuf_printf(b, "vfioscope_reference_corrections_total{action=\"restored\"} %llu\n",
+		      (unsigned long long)rt->restored);
 	return 0;
 }
 
