@@ -2,7 +2,8 @@
 # Helpers for the tools' guest tests (tests/vm/guest/tools-*.sh), sourced
 # after lib.sh inside the VM.  Not in guest/: that folder holds tests only.
 
-PY=/usr/bin/python3
+# The tests' Python reaches tests/vm/toolcheck.py (their checks) by PYTHONPATH.
+PY="env PYTHONPATH=$VFIOSCOPE_ROOT/tests/vm /usr/bin/python3"
 
 # tool_start NAME CMD...: run a tool in the background, stdout to
 # /tmp/NAME.out and stderr to /tmp/NAME.err, and wait until it says it is

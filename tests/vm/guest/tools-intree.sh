@@ -55,11 +55,9 @@ import json, sys
 pid, n, s = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 top = [json.loads(l) for l in open(sys.argv[4])]
 lat = [json.loads(l) for l in open(sys.argv[5])]
-bad = []
-def check(what, got, want):
-    print("# %s: %s" % (what, got))
-    if got != want:
-        bad.append("%s: got %r, want %r" % (what, got, want))
+from toolcheck import Checks
+checks = Checks()
+check, bad = checks.check, checks.bad
 check("vfio-top attach", {l["attach"] for l in top}, {"fentry"})
 check("vfio-top lost", max(l["lost"]["total"] for l in top), 0)
 procs = [p for l in top for p in l["processes"] if p["pid"] == pid]
@@ -83,8 +81,7 @@ for op in ("map", "unmap"):
     check("vfio-lat %s total count" % op, r[op]["total"]["count"], n)
     check("vfio-lat %s pin count" % op, r[op]["pin"]["count"], n)
     check("vfio-lat %s iommu (not seen in fentry mode)" % op, r[op]["iommu"], None)
-if bad:
-    sys.exit("\n".join(bad))
+checks.done()
 PYEOF
 
 # vfio-leak has nothing to attach to here: one line, non-zero exit.

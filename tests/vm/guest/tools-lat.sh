@@ -53,12 +53,9 @@ for mode in tp_btf raw_tp; do
 	import json, re, sys
 	from decimal import Decimal
 	mode, n, map_p50, unmap_p50 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-	bad = []
-	def check(what, got, want, quiet=False):
-	    if not quiet or got != want:
-	        print("# %s: %s" % (what, got))
-	    if got != want:
-	        bad.append("%s: got %r, want %r" % (what, got, want))
+	from toolcheck import Checks
+	checks = Checks()
+	check, bad = checks.check, checks.bad
 	def lines(path):
 	    return [json.loads(l, parse_float=Decimal) for l in open(path)]
 	def slot_of(low):
@@ -188,8 +185,7 @@ for mode in tp_btf raw_tp; do
 	        check(what + " slots summed", slots, {s["low"]: s["count"] for s in h["slots"]})
 	        check(what + " sum summed", sum(x[op][part]["sum"] for x in iv), h["sum"])
 	        check(what + " largest max", max(x[op][part]["max"] for x in iv), h["max"])
-	if bad:
-	    sys.exit("\n".join(bad))
+	checks.done()
 	PYEOF
 done
 log "vfio-lat excerpt:"

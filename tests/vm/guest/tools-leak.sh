@@ -34,11 +34,9 @@ check_leak() {
 	mode, path, line, k = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 	lines = [json.loads(l) for l in open(path)]
 	r = lines[line if line < 0 else line - 1]
-	bad = []
-	def check(what, got, want):
-	    print("# %s: %s" % (what, got))
-	    if got != want:
-	        bad.append("%s: got %r, want %r" % (what, got, want))
+	from toolcheck import Checks
+	checks = Checks()
+	check, bad = checks.check, checks.bad
 	check("attach", r["attach"], mode)
 	check("lost", r["lost"]["total"], 0)
 	check("overflow", r["overflow"], 0)
@@ -67,8 +65,7 @@ check_leak() {
 	if k == 0:
 	    check("references outstanding", r["outstanding"], 0)
 	    check("references held", r["held"], [])
-	if bad:
-	    sys.exit("\n".join(bad))
+	checks.done()
 	PYEOF
 }
 

@@ -77,11 +77,9 @@ import json, sys
 stack = sys.argv[1]
 pid, n, s, k, held = (int(a) for a in sys.argv[2:7])
 lines = [json.loads(l) for l in open(sys.argv[7])]
-bad = []
-def check(what, got, want):
-    print("# %s: %s" % (what, got))
-    if got != want:
-        bad.append("%s: got %r, want %r" % (what, got, want))
+from toolcheck import Checks
+checks = Checks()
+check, bad = checks.check, checks.bad
 check("lost", max(l["lost"]["total"] for l in lines), 0)
 live = lines[held - 1]
 p = [p for p in live["processes"] if p["pid"] == pid]
@@ -110,7 +108,6 @@ if stack == "ours":
     last = [c2 for l in lines for c2 in l["containers"] if c2["container"] == c["container"]][-1]
     for key, want in (("released", True), ("mapped_bytes", 0), ("pinned_pages", 0), ("entries", 0)):
         check("after exit: container %s" % key, last.get(key), want)
-if bad:
-    sys.exit("\n".join(bad))
+checks.done()
 PYEOF
 log "a container mapped before the tools: levels exact where known, absent where not"

@@ -40,11 +40,9 @@ for mode in tp_btf raw_tp; do
 	import json, sys
 	mode, pid, n, s, path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 	lines = [json.loads(l) for l in open(path)]
-	bad = []
-	def check(what, got, want):
-	    print("# %s: %s" % (what, got))
-	    if got != want:
-	        bad.append("%s: got %r, want %r" % (what, got, want))
+	from toolcheck import Checks
+	checks = Checks()
+	check, bad = checks.check, checks.bad
 	check("attach", {l["attach"] for l in lines}, {mode})
 	check("lost", max(l["lost"]["total"] for l in lines), 0)
 	procs = [(i, p) for i, l in enumerate(lines) for p in l["processes"] if p["pid"] == pid]
@@ -71,8 +69,7 @@ for mode in tp_btf raw_tp; do
 	                ("entries", 0), ("errors", 0), ("released", True)):
 	    check("container %d %s" % (cid, k), c[k], want)
 	check("container row dropped after it was shown released", last_i < len(lines) - 1, True)
-	if bad:
-	    sys.exit("\n".join(bad))
+	checks.done()
 	PYEOF
 	# The text report: the same numbers, in the process and container tables.
 	grep -E "^ *$pid vfio_workload +$N +$N " /tmp/topb.out | tail -n 1 | grep -q '(exited)' ||
@@ -99,11 +96,9 @@ for mode in tp_btf raw_tp; do
 	pid, n, s, held = (int(a) for a in sys.argv[1:5])
 	path = sys.argv[5]
 	lines = [json.loads(l) for l in open(path)]
-	bad = []
-	def check(what, got, want):
-	    print("# %s: %s" % (what, got))
-	    if got != want:
-	        bad.append("%s: got %r, want %r" % (what, got, want))
+	from toolcheck import Checks
+	checks = Checks()
+	check, bad = checks.check, checks.bad
 	check("lost", max(l["lost"]["total"] for l in lines), 0)
 	live = lines[held - 1]
 	p = [p for p in live["processes"] if p["pid"] == pid]
@@ -122,8 +117,7 @@ for mode in tp_btf raw_tp; do
 	for k, want in (("unmaps", 0), ("unmap_bytes", n * s), ("mapped_bytes", 0),
 	                ("pinned_pages", 0), ("released", True)):
 	    check("after exit: container %s" % k, last[k], want)
-	if bad:
-	    sys.exit("\n".join(bad))
+	checks.done()
 	PYEOF
 done
 log "vfio-top -b excerpt:"
