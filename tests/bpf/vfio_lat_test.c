@@ -75,7 +75,7 @@ static struct vfio_lat *lat_load(void)
 /* The bank the programs write now, summed over the CPUs (max: the largest). */
 static int read_stats(struct vfio_lat *skel, int op, struct lat_stats *out)
 {
-	int cpus = common_nr_cpus(), cpu, part, i;
+	int cpus = common_nr_cpus(), cpu;
 	struct lat_stats *v = calloc(cpus, sizeof(*v));
 	__u32 key = LAT_KEY(skel->bss->lat_bank & 1, op);
 
@@ -84,20 +84,8 @@ static int read_stats(struct vfio_lat *skel, int op, struct lat_stats *out)
 		free(v);
 		return -1;
 	}
-	for (cpu = 0; cpu < cpus; cpu++) {
-		for (part = 0; part < LAT_NR_PARTS; part++) {
-			struct lat_hist *h = &out->parts[part];
-			const struct lat_hist *x = &v[cpu].parts[part];
-
-			for (i = 0; i < HIST_NR_SLOTS; i++)
-				h->slots[i] += x->slots[i];
-			h->sum_ns += x->sum_ns;
-			if (x->max_ns > h->max_ns)
-				h->max_ns = x->max_ns;
-		}
-		for (i = 0; i < LAT_NR_COUNTERS; i++)
-			out->counters[i] += v[cpu].counters[i];
-	}
+	for (cpu = 0; cpu < cpus; cpu++)
+		lat_stats_add(out, &v[cpu]);
 	free(v);
 	return 0;
 }

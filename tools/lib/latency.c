@@ -19,7 +19,7 @@ int lat_wait_programs(const struct lat_maps *m)
 	return 0;
 }
 
-static void lat_stats_add(struct lat_stats *sum, const struct lat_stats *v)
+void lat_stats_add(struct lat_stats *sum, const struct lat_stats *v)
 {
 	int part, i;
 

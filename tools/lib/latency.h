@@ -30,6 +30,9 @@ struct lat_interval {
  */
 int lat_wait_programs(const struct lat_maps *m);
 
+/* Add one CPU's (or one interval's) stats into sum; max_ns: the larger. */
+void lat_stats_add(struct lat_stats *sum, const struct lat_stats *v);
+
 /*
  * End the interval: point the programs at the other bank, wait for those
  * that may still write the old one, then read the old bank into *out and
