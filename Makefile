@@ -132,6 +132,9 @@ $(O)/lib/%.o: tools/lib/%.c $(wildcard tools/lib/*.h)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) -c $< -o $@
 
+# The collector's reader embeds the collector's object.
+$(O)/lib/collector.o: $(O)/bpf/vfio-collector.skel.h
+
 $(LIB): $(patsubst tools/lib/%.c,$(O)/lib/%.o,$(LIB_SRCS))
 	$(call msg,AR,$@)
 	$(Q)mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^

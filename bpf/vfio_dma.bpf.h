@@ -19,6 +19,7 @@
 #include "vfio_tools.h"
 #include "vfio_tp.bpf.h"
 #include "lost.bpf.h"
+#include "log2.bpf.h"
 
 /* In-tree mode: /sys/module/vfio_iommu_type1/parameters/dma_entry_limit. */
 const volatile __u32 targ_dma_entry_limit = 0;
@@ -86,10 +87,12 @@ struct intree_call {
 };
 
 /*
- * The in-tree stack has no container ids: we number its vfio_iommus.  Its
- * pinned pages are the sum of what we saw pinned and unpinned, so a
- * container that had pages pinned before we attached would go below zero
- * at its first unmap: `partial` then says its pinned count is unknown.
+ * The in-tree stack has no container ids: we number its vfio_iommus as our
+ * stack numbers containers, the smallest free id from 1, so they index the
+ * same tables (COLL_MAX_CONTAINERS).  Its pinned pages are the sum of what
+ * we saw pinned and unpinned, so a container that had pages pinned before
+ * we attached would go below zero at its first unmap: `partial` then says
+ * its pinned count is unknown.
  */
 struct intree_container {
 	__u32 id;
@@ -113,7 +116,8 @@ struct {
 	__type(value, struct intree_container);
 } intree_containers SEC(".maps");
 
-__u32 intree_next_id;
+/* The in-tree ids in use, one bit each; id 0 is never handed out. */
+__u64 intree_ids[COLL_MAX_CONTAINERS / 64] = { 1 };
 
 SEC("fentry/vfio_iommu_type1_ioctl")
 int BPF_PROG(intree_ioctl_entry, void *iommu_data, unsigned int cmd,
@@ -185,6 +189,31 @@ int BPF_PROG(intree_unpin_exit, void *dma, __u64 iova, unsigned long pfn,
 	return intree_pin_end(npage);
 }
 
+/*
+ * The smallest free id, or 0 when all are taken.  A word another CPU
+ * changed under us is tried again, a few times.
+ */
+static __always_inline __u32 intree_id_alloc(void)
+{
+	for (int i = 0; i < COLL_MAX_CONTAINERS / 64; i++) {
+		for (int try = 0; try < 4; try++) {
+			__u64 w = intree_ids[i], bit = ~w & (w + 1);
+
+			if (!bit)
+				break;		/* full */
+			if (!(__sync_fetch_and_or(&intree_ids[i], bit) & bit))
+				return i * 64 + log2_slot(bit);
+		}
+	}
+	return 0;
+}
+
+static __always_inline void intree_id_free(__u32 id)
+{
+	if (id && id < COLL_MAX_CONTAINERS)
+		__sync_fetch_and_and(&intree_ids[id / 64], ~(1ULL << (id % 64)));
+}
+
 static __always_inline struct intree_container *intree_container(void *iommu_data)
 {
 	__u64 key = (__u64)iommu_data;
@@ -193,12 +222,18 @@ static __always_inline struct intree_container *intree_container(void *iommu_dat
 	c = bpf_map_lookup_elem(&intree_containers, &key);
 	if (c)
 		return c;
-	/* Ids from 1, as our stack's (BPF ISA v3: the add returns the old value). */
-	init.id = __sync_fetch_and_add(&intree_next_id, 1) + 1;
-	if (bpf_map_update_elem(&intree_containers, &key, &init, BPF_NOEXIST) &&
-	    !bpf_map_lookup_elem(&intree_containers, &key)) {
-		count_lost(LOST_MAP_FULL);
+	init.id = intree_id_alloc();
+	if (!init.id) {
+		count_lost(LOST_ID_RANGE);
 		return NULL;
+	}
+	if (bpf_map_update_elem(&intree_containers, &key, &init, BPF_NOEXIST)) {
+		/* Another CPU met it first (its id stands), or the map is full. */
+		intree_id_free(init.id);
+		c = bpf_map_lookup_elem(&intree_containers, &key);
+		if (!c)
+			count_lost(LOST_MAP_FULL);
+		return c;
 	}
 	return bpf_map_lookup_elem(&intree_containers, &key);
 }
@@ -302,7 +337,10 @@ int BPF_PROG(intree_release, void *iommu_data)
 		a.npages = c->pinned;
 	}
 	bpf_map_delete_elem(&intree_containers, &key);
-	return handle_dma(false, &a);
+	handle_dma(false, &a);
+	/* After the handler: the id is free for the next container only now. */
+	intree_id_free(a.container);
+	return 0;
 }
 
 #endif /* __VFIO_DMA_BPF_H */

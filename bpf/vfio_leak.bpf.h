@@ -12,7 +12,8 @@
  * the same event.  Define VFIO_LEAK_STACKS before including to copy the
  * kernel stack of each get into its record (vfio-leak prints them; the
  * exporter, which only counts, does not pay for them: its records stop
- * before the stack).
+ * before the stack).  Define LEAK_GATE() to a condition to send records
+ * only while it holds (the collector: while a reader consumes them).
  */
 #ifndef __VFIO_LEAK_BPF_H
 #define __VFIO_LEAK_BPF_H
@@ -39,6 +40,10 @@ struct {
  * stack is copied into the get's own record, so it goes with the record
  * and never competes for a slot in a shared map.
  */
+#ifndef LEAK_GATE
+#define LEAK_GATE() true
+#endif
+
 static __always_inline bool leak_wants_stack(__u32 type)
 {
 #ifdef VFIO_LEAK_STACKS
@@ -58,6 +63,8 @@ static __always_inline int leak_submit(void *ctx, __u32 type, __u32 kind, __u32 
 	__u64 *seq, n_seq = 0;
 	long n;
 
+	if (!(LEAK_GATE()))
+		return 0;
 	/* Numbered before the reservation, so a refused one leaves a gap. */
 	seq = bpf_map_lookup_elem(&leak_seq, &zero);
 	if (seq)

@@ -30,6 +30,7 @@ enum lost_reason {
 	LOST_RINGBUF = 0,	/* ring buffer full: bpf_ringbuf_reserve failed */
 	LOST_MAP_FULL,		/* a bounded hash map refused a new key */
 	LOST_STACK,		/* bpf_get_stack failed: stack not recorded */
+	LOST_ID_RANGE,		/* a container id beyond the collector's table */
 	LOST_NR_REASONS,
 };
 
@@ -246,6 +247,108 @@ struct exp_hist {
 	__u64 slots[HIST_NR_SLOTS];
 	__u64 count;
 	__u64 sum_ns;
+};
+
+/* ---- the collector (bpf/vfio-collector.bpf.c, tools/lib/collector.h) ---------- */
+
+/*
+ * Container ids index the collector's tables.  Our stack hands out the
+ * smallest free id from 1, as fentry mode does for the in-tree stack, so
+ * this bounds the containers live at once; an event of a larger id is
+ * counted lost (LOST_ID_RANGE).
+ */
+#define COLL_MAX_CONTAINERS	1024
+#define COLL_MAX_GROUPS		1024
+#define COLL_MAX_PROCESSES	10240
+#define COLL_MAX_ERROR_KEYS	4096
+
+/* The layout of the pinned maps: a reader refuses another one. */
+#define COLL_VERSION		1
+
+/*
+ * One container id's DMA on one CPU (a PERCPU_ARRAY indexed by id): only
+ * that CPU writes it, so no atomics.  The first part counts every
+ * container that had the id since the collector started, the second only
+ * container `gen`: a CPU that meets a newer container under the id clears
+ * it first, and a reader sums the CPUs whose gen is the live one.
+ */
+struct coll_dma {
+	__u64 gen;
+	__u64 ops[EXP_NR_OPS];		/* successful operations, no teardowns */
+	__u64 bytes[EXP_NR_OPS];	/* maps; unmaps and teardowns */
+	__u64 failed[EXP_NR_OPS];	/* ret < 0 */
+	/* container gen only */
+	__u64 gen_ops[EXP_NR_OPS];
+	__u64 gen_bytes[EXP_NR_OPS];
+	__u64 gen_failed[EXP_NR_OPS];
+	__s64 mapped;			/* maps minus unmaps, teardown included */
+	struct dma_level level;		/* of the highest seq this CPU saw */
+};
+
+/*
+ * One container id's life, shared by the CPUs (an ARRAY indexed by id),
+ * written at open, release and first sight only.
+ */
+struct coll_life {
+	__u64 gen;		/* the id's newest container: 0 never seen, unique from 1 */
+	__u64 released_ns;	/* its release (bpf_ktime_get_ns()), 0 while live */
+	__s64 ext_users;	/* the users field of its last external-user event */
+	__u64 iommu_errors;	/* its failed VFIO_SET_IOMMUs */
+	__u32 missing;		/* DMA_MISSING_MAPPED: met after its first mapping */
+	__u32 pad;
+};
+
+/* Failed operations by errno, per CPU: only the error path looks it up. */
+struct coll_err_key {
+	__u32 id;		/* container */
+	__u16 op;		/* enum exp_op */
+	__u16 err;		/* errno; 0 for one of EXP_NR_ERRNO or more */
+};
+
+/* A group's state, from its lifecycle events (rare: atomics are fine). */
+struct coll_group {
+	__u32 container;	/* attached to, 0 when none */
+	__u32 fd_open;		/* its /dev/vfio/N is open */
+	__s64 ext_users;	/* outstanding external-user gets */
+	__u64 errors;		/* failed opens, attaches, device opens, external users */
+};
+
+/* A process is its tgid and its start: a reused pid is another process. */
+struct coll_proc_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 start;		/* the leader's start_boottime, ns */
+};
+
+/*
+ * One process's DMA on one CPU (a PERCPU_HASH), kept only while a front
+ * end asks for it (coll_config.process_rows_until).
+ */
+struct coll_proc {
+	__u64 ops[EXP_NR_OPS];
+	__u64 bytes[EXP_NR_OPS];
+	__u64 errors;		/* failed operations and external-user calls */
+	__s64 mapped;		/* maps minus unmaps */
+	__s64 pinned;		/* pages pinned minus unpinned */
+	__u64 last_ns;		/* this CPU's last event of it */
+	__u32 container;	/* the container of that event */
+	__u32 missing;		/* DMA_MISSING_MAPPED: met mapping into a used container */
+	char comm[TASK_COMM_LEN];
+};
+
+/* The collector's one-entry settings array: what its readers ask of it. */
+struct coll_config {
+	/*
+	 * Keep process rows until this bpf_ktime_get_ns() (~0: always).  A
+	 * front end that wants them pushes it forward every interval, so a
+	 * front end killed without cleaning up costs nothing for long.
+	 */
+	__u64 process_rows_until;
+	__u32 ref_events;	/* a reader consumes `events`: send reference events */
+	__u32 version;		/* COLL_VERSION */
+	__u32 owner_pid;	/* the process that loaded it */
+	__u32 mode;		/* enum vfio_attach_mode */
+	__u64 owner_start;	/* its start, as process_is() checks */
 };
 
 #endif /* __VFIO_TOOLS_H */

@@ -191,14 +191,6 @@ static int skipped_runs(struct bpf_object *obj, __u64 *n)
  * more reason and in the total: an operation they cost is as lost as one
  * the ring buffer refused.
  */
-static const char *const lost_names[] = {
-	[LOST_RINGBUF] = "ringbuf",
-	[LOST_MAP_FULL] = "map_full",
-	[LOST_STACK] = "stack",
-};
-_Static_assert(sizeof(lost_names) / sizeof(lost_names[0]) == LOST_NR_REASONS,
-	       "name every enum lost_reason here too");
-
 static void print_lost(const __u64 *lost, __u64 skipped)
 {
 	__u64 total = lost_total(lost) + skipped;
@@ -207,7 +199,7 @@ static void print_lost(const __u64 *lost, __u64 skipped)
 	printf("lost events: %llu", (unsigned long long)total);
 	if (total) {
 		for (i = 0; i < LOST_NR_REASONS; i++)
-			printf(" %s=%llu", lost_names[i], (unsigned long long)lost[i]);
+			printf(" %s=%llu", lost_reason_name(i), (unsigned long long)lost[i]);
 		printf(" skipped=%llu", (unsigned long long)skipped);
 	}
 	putchar('\n');
@@ -220,7 +212,7 @@ static void json_lost(struct json *j, const __u64 *lost, __u64 skipped)
 	json_obj_open(j, "lost");
 	json_u64(j, "total", lost_total(lost) + skipped);
 	for (i = 0; i < LOST_NR_REASONS; i++)
-		json_u64(j, lost_names[i], lost[i]);
+		json_u64(j, lost_reason_name(i), lost[i]);
 	json_u64(j, "skipped", skipped);
 	json_obj_close(j);
 }

@@ -150,11 +150,19 @@ __u64 lost_total(const __u64 *n)
 	return total;
 }
 
-static const char *const lost_names[LOST_NR_REASONS] = {
+static const char *const lost_names[] = {
 	[LOST_RINGBUF] = "ringbuf",
 	[LOST_MAP_FULL] = "map_full",
 	[LOST_STACK] = "stack",
+	[LOST_ID_RANGE] = "id_range",
 };
+_Static_assert(sizeof(lost_names) / sizeof(lost_names[0]) == LOST_NR_REASONS,
+	       "name every enum lost_reason");
+
+const char *lost_reason_name(int reason)
+{
+	return reason >= 0 && reason < LOST_NR_REASONS ? lost_names[reason] : "unknown";
+}
 
 void lost_print(FILE *f, const __u64 *n)
 {

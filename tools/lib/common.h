@@ -66,6 +66,8 @@ int common_choose_attach(struct bpf_object *obj, const struct common_env *env,
 /* Sum the per-CPU lost map (bpf/lost.bpf.h) into n[LOST_NR_REASONS]. */
 int lost_read(int map_fd, __u64 *n);
 __u64 lost_total(const __u64 *n);
+/* "ringbuf", "map_full", ...: the name every front end gives a reason. */
+const char *lost_reason_name(int reason);
 void lost_print(FILE *f, const __u64 *n);
 void lost_json(struct json *j, const __u64 *n);
 

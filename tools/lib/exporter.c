@@ -677,15 +677,12 @@ static int render_refs(struct exporter *ex, struct strbuf *b, uint64_t now_ns)
 
 static void render_lost(struct strbuf *b, const __u64 *n)
 {
-	static const char *const names[LOST_NR_REASONS] = {
-		[LOST_RINGBUF] = "ringbuf", [LOST_MAP_FULL] = "map_full", [LOST_STACK] = "stack",
-	};
 	int i;
 
 	family(b, "vfioscope_lost_events_total", "counter",
 	       "Events the BPF side could not record; any increase means the other numbers undercount.");
 	for (i = 0; i < LOST_NR_REASONS; i++)
-		strbuf_printf(b, "vfioscope_lost_events_total{reason=\"%s\"} %llu\n", names[i],
+		strbuf_printf(b, "vfioscope_lost_events_total{reason=\"%s\"} %llu\n", lost_reason_name(i),
 			      (unsigned long long)n[i]);
 }
 

@@ -1,0 +1,601 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The collector from user space (collector.h). */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "collector.h"
+#include "vfio-collector.skel.h"
+#include "process.h"
+
+/* coll_life.gen: released (bpf/vfio-collector.bpf.c). */
+#define GEN_RELEASED	(1ULL << 63)
+
+/* The maps a reader needs, by their names in the object and under the pin dir. */
+static const char *const pinned_maps[] = {
+	"settings", "dma", "life", "errors", "hists", "groups", "processes",
+	"lost", "events",
+};
+#define NR_PINNED (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
+
+static int *map_fd_slot(struct collector *c, size_t i)
+{
+	int *slots[NR_PINNED] = {
+		&c->settings_fd, &c->dma_fd, &c->life_fd, &c->errors_fd,
+		&c->hists_fd, &c->groups_fd, &c->processes_fd, &c->lost_fd,
+		&c->events_fd,
+	};
+
+	return slots[i];
+}
+
+static struct collector *collector_new(void)
+{
+	struct collector *c = calloc(1, sizeof(*c));
+	size_t i;
+
+	if (!c)
+		return NULL;
+	for (i = 0; i < NR_PINNED; i++)
+		*map_fd_slot(c, i) = -1;
+	c->ncpus = common_nr_cpus();
+	return c;
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	/* bpf_ktime_get_ns()'s clock. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int settings_read(struct collector *c, struct coll_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(c->settings_fd, &zero, cfg) ? -errno : 0;
+}
+
+static int settings_write(struct collector *c, const struct coll_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(c->settings_fd, &zero, cfg, BPF_ANY) ? -errno : 0;
+}
+
+/* Whether a settings entry names a live collector of our layout. */
+static bool settings_live(const struct coll_config *cfg)
+{
+	return cfg->version == COLL_VERSION && cfg->owner_pid &&
+	       process_is(cfg->owner_pid, cfg->owner_start);
+}
+
+static int pin_path(char *buf, size_t len, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", COLLECTOR_PIN_DIR, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int collector_open_shared(struct collector **out)
+{
+	struct collector *c = collector_new();
+	struct coll_config cfg;
+	char path[PATH_MAX];
+	size_t i;
+	int err = 0;
+
+	if (!c)
+		return -ENOMEM;
+	for (i = 0; i < NR_PINNED && !err; i++) {
+		err = pin_path(path, sizeof(path), pinned_maps[i]);
+		if (!err && (*map_fd_slot(c, i) = bpf_obj_get(path)) < 0)
+			err = errno == ENOENT ? -ENOENT : -errno;
+	}
+	if (!err)
+		err = settings_read(c, &cfg);
+	/* Checked after opening the maps: pins of a dead owner are stale. */
+	if (!err && !settings_live(&cfg))
+		err = -ENOENT;
+	if (err) {
+		collector_free(c);
+		return err;
+	}
+	c->shared = true;
+	c->owner = cfg.owner_pid;
+	c->mode = cfg.mode;
+	*out = c;
+	return 0;
+}
+
+static void take_fds(struct collector *c)
+{
+	struct vfio_collector *s = c->skel;
+	struct bpf_map *maps[NR_PINNED] = {
+		s->maps.settings, s->maps.dma, s->maps.life, s->maps.errors,
+		s->maps.hists, s->maps.groups, s->maps.processes, s->maps.lost,
+		s->maps.events,
+	};
+	size_t i;
+
+	for (i = 0; i < NR_PINNED; i++)
+		*map_fd_slot(c, i) = bpf_map__fd(maps[i]);
+}
+
+int collector_load_mode(struct collector **out, enum vfio_attach_mode mode, bool attach)
+{
+	struct collector *c = collector_new();
+	struct coll_config cfg = { .version = COLL_VERSION, .mode = mode };
+	int err;
+
+	if (!c)
+		return -ENOMEM;
+	c->skel = vfio_collector__open();
+	if (!c->skel) {
+		err = -errno;
+		goto fail;
+	}
+	attach_select(c->skel->obj, mode);
+	if (mode == ATTACH_FENTRY)
+		c->skel->rodata->targ_dma_entry_limit = attach_intree_dma_entry_limit();
+	err = vfio_collector__load(c->skel);
+	if (err)
+		goto fail;
+	take_fds(c);
+	err = settings_write(c, &cfg);
+	if (err)
+		goto fail;
+	if (attach) {
+		err = vfio_collector__attach(c->skel);
+		if (err)
+			goto fail;
+	}
+	c->mode = mode;
+	*out = c;
+	return 0;
+fail:
+	collector_free(c);
+	return err;
+}
+
+int collector_load(struct collector **out, const struct common_env *env, const char *tool)
+{
+	struct vfio_collector *probe;
+	int mode, err;
+
+	/* Only to run common_choose_attach() (its message, its -v) on an object. */
+	probe = vfio_collector__open();
+	if (!probe) {
+		fprintf(stderr, "%s: failed to open the BPF skeleton: %s\n", tool, strerror(errno));
+		return -errno;
+	}
+	mode = common_choose_attach(probe->obj, env, tool);
+	vfio_collector__destroy(probe);
+	if (mode < 0)
+		return mode;
+	err = collector_load_mode(out, mode, true);
+	if (err)
+		fprintf(stderr, "%s: failed to load and attach the BPF programs: %s\n",
+			tool, strerror(-err));
+	return err;
+}
+
+static void unpin_all(void)
+{
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < NR_PINNED; i++)
+		if (!pin_path(path, sizeof(path), pinned_maps[i]))
+			unlink(path);
+	rmdir(COLLECTOR_PIN_DIR);
+}
+
+int collector_pin(struct collector *c, pid_t *owner)
+{
+	struct collector *other;
+	struct coll_config cfg;
+	char path[PATH_MAX];
+	uint64_t ticks;
+	long hz = sysconf(_SC_CLK_TCK);
+	size_t i;
+	int err;
+
+	if (!c->skel)
+		return -EINVAL;
+	if (!collector_open_shared(&other)) {
+		if (owner)
+			*owner = other->owner;
+		collector_free(other);
+		return -EBUSY;
+	}
+	unpin_all();		/* stale: their owner is gone */
+	if (mkdir(COLLECTOR_PIN_DIR, 0700) && errno != EEXIST)
+		return -errno;
+	for (i = 0; i < NR_PINNED; i++) {
+		err = pin_path(path, sizeof(path), pinned_maps[i]);
+		if (!err && bpf_obj_pin(*map_fd_slot(c, i), path))
+			err = -errno;
+		if (err)
+			goto fail;
+	}
+	c->pinned = true;
+	/* The owner last: a reader finds every map before it believes the pins. */
+	err = process_start_ticks(getpid(), &ticks);
+	if (!err && hz <= 0)
+		err = -EINVAL;
+	if (!err)
+		err = settings_read(c, &cfg);
+	if (err)
+		goto fail;
+	cfg.owner_pid = getpid();
+	cfg.owner_start = ticks * (1000000000ULL / hz);
+	err = settings_write(c, &cfg);
+	if (err)
+		goto fail;
+	return 0;
+fail:
+	unpin_all();
+	c->pinned = false;
+	return err;
+}
+
+void collector_free(struct collector *c)
+{
+	struct coll_config cfg;
+	size_t i;
+
+	if (!c)
+		return;
+	if (c->pinned) {
+		/* The owner first: from now on readers take the pins as stale. */
+		if (!settings_read(c, &cfg)) {
+			cfg.owner_pid = 0;
+			settings_write(c, &cfg);
+		}
+		unpin_all();
+	}
+	if (c->skel) {
+		vfio_collector__destroy(c->skel);
+	} else {
+		for (i = 0; i < NR_PINNED; i++)
+			if (*map_fd_slot(c, i) >= 0)
+				close(*map_fd_slot(c, i));
+	}
+	free(c);
+}
+
+/* ---- reading ---------------------------------------------------------------- */
+
+/*
+ * One id from its life (shared) and its per-CPU DMA slots.  The CPUs'
+ * parts of the live container are those of its generation; the levels
+ * are those of the highest seq among them.  A container opened under the
+ * id between the two reads makes us read again.
+ */
+static int read_id(struct collector *c, __u32 id, const struct coll_life *first,
+		   struct coll_dma *pcpu, struct coll_container *out)
+{
+	struct coll_life l = *first, again;
+	const struct dma_level *best;
+	int tries, cpu, op;
+
+	for (tries = 0; tries < 3; tries++) {
+		if (bpf_map_lookup_elem(c->dma_fd, &id, pcpu))
+			return -errno;
+		if (bpf_map_lookup_elem(c->life_fd, &id, &again))
+			return -errno;
+		if (again.gen == l.gen)
+			break;
+		l = again;
+	}
+	memset(out, 0, sizeof(*out));
+	out->id = id;
+	out->gen = l.gen & ~GEN_RELEASED;
+	out->live = l.gen && !(l.gen & GEN_RELEASED);
+	out->released_ns = out->live ? 0 : l.released_ns;
+	out->ext_users = out->live ? l.ext_users : 0;
+	out->iommu_errors = l.iommu_errors;
+	out->missing = l.missing;
+	best = NULL;
+	for (cpu = 0; cpu < c->ncpus; cpu++) {
+		const struct coll_dma *d = &pcpu[cpu];
+
+		for (op = 0; op < EXP_NR_OPS; op++) {
+			out->ops[op] += d->ops[op];
+			out->bytes[op] += d->bytes[op];
+			out->failed[op] += d->failed[op];
+		}
+		if (d->gen != out->gen)
+			continue;
+		for (op = 0; op < EXP_NR_OPS; op++) {
+			out->gen_ops[op] += d->gen_ops[op];
+			out->gen_bytes[op] += d->gen_bytes[op];
+			out->gen_failed[op] += d->gen_failed[op];
+		}
+		out->mapped += d->mapped;
+		if (d->level.seq && (!best || d->level.seq > best->seq))
+			best = &d->level;
+	}
+	if (!out->live) {
+		/* Released: nothing is mapped, pinned or held any more. */
+		out->mapped = 0;
+		out->missing = 0;
+		return 0;
+	}
+	if (best) {
+		out->pinned = best->pinned;
+		out->entries = best->entries;
+		out->missing |= best->missing & DMA_MISSING_PINNED;
+	}
+	return 0;
+}
+
+int collector_read_container(struct collector *c, __u32 id, struct coll_container *out)
+{
+	struct coll_dma *pcpu;
+	struct coll_life l;
+	int err;
+
+	if (id >= COLL_MAX_CONTAINERS)
+		return -ERANGE;
+	if (bpf_map_lookup_elem(c->life_fd, &id, &l))
+		return -errno;
+	pcpu = calloc(c->ncpus, sizeof(*pcpu));
+	if (!pcpu)
+		return -ENOMEM;
+	err = read_id(c, id, &l, pcpu, out);
+	free(pcpu);
+	return err;
+}
+
+int collector_read_containers(struct collector *c, struct coll_container **rows, size_t *nr)
+{
+	struct coll_life *lives;
+	struct coll_container *out;
+	struct coll_dma *pcpu;
+	__u32 *keys, batch = 0;
+	__u32 count = COLL_MAX_CONTAINERS, id;
+	size_t n = 0;
+	int err = 0;
+
+	lives = calloc(COLL_MAX_CONTAINERS, sizeof(*lives));
+	keys = calloc(COLL_MAX_CONTAINERS, sizeof(*keys));
+	out = calloc(COLL_MAX_CONTAINERS, sizeof(*out));
+	pcpu = calloc(c->ncpus, sizeof(*pcpu));
+	if (!lives || !keys || !out || !pcpu) {
+		err = -ENOMEM;
+		goto done;
+	}
+	/* One call for the whole shared array; an ARRAY's batch ends with ENOENT. */
+	if (bpf_map_lookup_batch(c->life_fd, NULL, &batch, keys, lives, &count, NULL) &&
+	    errno != ENOENT) {
+		err = -errno;
+		goto done;
+	}
+	for (id = 0; id < count; id++) {
+		if (!lives[id].gen)
+			continue;
+		err = read_id(c, keys[id], &lives[id], pcpu, &out[n]);
+		if (err)
+			goto done;
+		n++;
+	}
+	*rows = out;
+	*nr = n;
+	out = NULL;
+done:
+	free(lives);
+	free(keys);
+	free(out);
+	free(pcpu);
+	return err;
+}
+
+/* Walk a hash map's keys into an array: a key deleted under the walk restarts it. */
+static int hash_keys(int fd, size_t key_size, void **keys, size_t *nr)
+{
+	char key[64], next[64];
+	size_t cap = 0, n = 0;
+	void *k = NULL, *grown;
+
+	*keys = NULL;
+	while (!bpf_map_get_next_key(fd, k, next)) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			grown = realloc(*keys, cap * key_size);
+			if (!grown) {
+				free(*keys);
+				return -ENOMEM;
+			}
+			*keys = grown;
+		}
+		memcpy((char *)*keys + n * key_size, next, key_size);
+		n++;
+		memcpy(key, next, key_size);
+		k = key;
+		if (n > COLL_MAX_PROCESSES * 4)
+			break;		/* restarted walks: enough */
+	}
+	*nr = n;
+	return 0;
+}
+
+int collector_read_errors(struct collector *c, struct coll_error **rows, size_t *nr)
+{
+	struct coll_err_key *keys;
+	struct coll_error *out;
+	__u64 *pcpu;
+	size_t n, i, m = 0;
+	int err, cpu;
+
+	err = hash_keys(c->errors_fd, sizeof(*keys), (void **)&keys, &n);
+	if (err)
+		return err;
+	out = calloc(n + 1, sizeof(*out));
+	pcpu = calloc(c->ncpus, sizeof(*pcpu));
+	if (!out || !pcpu) {
+		free(keys);
+		free(out);
+		free(pcpu);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		size_t j;
+
+		/* Errors are never deleted: a repeat is a restarted walk. */
+		for (j = 0; j < m; j++)
+			if (!memcmp(&out[j].key, &keys[i], sizeof(keys[i])))
+				break;
+		if (j < m || bpf_map_lookup_elem(c->errors_fd, &keys[i], pcpu))
+			continue;
+		out[m].key = keys[i];
+		for (cpu = 0; cpu < c->ncpus; cpu++)
+			out[m].count += pcpu[cpu];
+		m++;
+	}
+	free(keys);
+	free(pcpu);
+	*rows = out;
+	*nr = m;
+	return 0;
+}
+
+int collector_read_groups(struct collector *c, struct coll_group_row **rows, size_t *nr)
+{
+	struct coll_group_row *out;
+	__u32 *keys;
+	size_t n, i, m = 0;
+	int err;
+
+	err = hash_keys(c->groups_fd, sizeof(*keys), (void **)&keys, &n);
+	if (err)
+		return err;
+	out = calloc(n + 1, sizeof(*out));
+	if (!out) {
+		free(keys);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		out[m].id = keys[i];
+		if (!bpf_map_lookup_elem(c->groups_fd, &keys[i], &out[m].v))
+			m++;
+	}
+	free(keys);
+	*rows = out;
+	*nr = m;
+	return 0;
+}
+
+int collector_read_processes(struct collector *c, struct coll_process_row **rows, size_t *nr)
+{
+	struct coll_process_row *out;
+	struct coll_proc_key *keys;
+	struct coll_proc *pcpu;
+	size_t n, i, m = 0;
+	int err, cpu, op;
+
+	err = hash_keys(c->processes_fd, sizeof(*keys), (void **)&keys, &n);
+	if (err)
+		return err;
+	out = calloc(n + 1, sizeof(*out));
+	pcpu = calloc(c->ncpus, sizeof(*pcpu));
+	if (!out || !pcpu) {
+		free(keys);
+		free(out);
+		free(pcpu);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		struct coll_proc *v = &out[m].v;
+		__u64 newest = 0;
+
+		if (bpf_map_lookup_elem(c->processes_fd, &keys[i], pcpu))
+			continue;
+		out[m].key = keys[i];
+		for (cpu = 0; cpu < c->ncpus; cpu++) {
+			const struct coll_proc *p = &pcpu[cpu];
+
+			for (op = 0; op < EXP_NR_OPS; op++) {
+				v->ops[op] += p->ops[op];
+				v->bytes[op] += p->bytes[op];
+			}
+			v->errors += p->errors;
+			v->mapped += p->mapped;
+			v->pinned += p->pinned;
+			v->missing |= p->missing;
+			if (!v->comm[0] && p->comm[0])
+				memcpy(v->comm, p->comm, sizeof(v->comm));
+			if (p->last_ns > newest) {
+				newest = p->last_ns;
+				v->last_ns = p->last_ns;
+				v->container = p->container;
+			}
+		}
+		m++;
+	}
+	free(keys);
+	free(pcpu);
+	*rows = out;
+	*nr = m;
+	return 0;
+}
+
+static void processes_clear(struct collector *c)
+{
+	struct coll_proc_key *keys;
+	size_t n, i;
+
+	if (hash_keys(c->processes_fd, sizeof(*keys), (void **)&keys, &n))
+		return;
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(c->processes_fd, &keys[i]);
+	free(keys);
+}
+
+int collector_want_processes(struct collector *c, uint64_t keep_ns)
+{
+	uint64_t now = monotonic_ns();
+	struct coll_config cfg;
+	int err;
+
+	err = settings_read(c, &cfg);
+	if (err)
+		return err;
+	if (keep_ns == UINT64_MAX) {
+		cfg.process_rows_until = UINT64_MAX;
+	} else {
+		bool asked = cfg.process_rows_until == UINT64_MAX ||
+			     cfg.process_rows_until > now;
+
+		if (!keep_ns)
+			return 0;	/* the others' asks run out by themselves */
+		if (!asked)
+			processes_clear(c);
+		if (asked && cfg.process_rows_until >= now + keep_ns)
+			return 0;
+		cfg.process_rows_until = now + keep_ns;
+	}
+	return settings_write(c, &cfg);
+}
+
+int collector_want_refs(struct collector *c, bool on)
+{
+	struct coll_config cfg;
+	int err = settings_read(c, &cfg);
+
+	if (err)
+		return err;
+	cfg.ref_events = on;
+	return settings_write(c, &cfg);
+}
