@@ -210,8 +210,10 @@ static __always_inline __u32 intree_id_alloc(void)
 
 static __always_inline void intree_id_free(__u32 id)
 {
+	/* The verifier wants the word's index bounded where it is used. */
 	if (id && id < COLL_MAX_CONTAINERS)
-		__sync_fetch_and_and(&intree_ids[id / 64], ~(1ULL << (id % 64)));
+		__sync_fetch_and_and(&intree_ids[index_bounded(id / 64, COLL_MAX_CONTAINERS / 64)],
+				     ~(1ULL << (id % 64)));
 }
 
 static __always_inline struct intree_container *intree_container(void *iommu_data)

@@ -128,37 +128,6 @@ struct lat_stats {
 #define LAT_NR_BANKS		2
 #define LAT_KEY(bank, op)	((bank) * LAT_NR_OPS + (op))
 
-/* ---- vfio-top ------------------------------------------------------------ */
-
-enum top_kind { TOP_PROCESS = 1, TOP_CONTAINER, TOP_GROUP };
-
-/*
- * A process is its tgid and its start: a pid the kernel hands out again
- * names another process, with another row.
- */
-struct top_key {
-	__u32 kind;		/* enum top_kind */
-	__u32 id;		/* tgid, container id or group id */
-	__u64 start;		/* processes: the leader's start_boottime, ns; else 0 */
-};
-
-/* Counters are cumulative; user space turns them into rates. */
-struct top_value {
-	__u64 map_ops;
-	__u64 unmap_ops;
-	__u64 map_bytes;
-	__u64 unmap_bytes;
-	__s64 mapped_bytes;	/* now: maps minus unmaps */
-	__s64 pinned_pages;	/* now: from the events' pinned, or the sum of npages */
-	__s64 entries;		/* now: the events' entries (containers) */
-	__s64 ext_users;	/* now: external users (containers: the users field) */
-	__u64 errors;		/* operations that returned ret < 0 */
-	__u32 container;	/* groups: their container; processes: the last one used */
-	__u32 released;		/* containers: freed; groups: fd closed */
-	__u32 missing;		/* DMA_MISSING_MAPPED: mapped (processes: and pinned) unknown */
-	char comm[TASK_COMM_LEN];
-};
-
 /* ---- vfio-leak ----------------------------------------------------------- */
 
 enum leak_event_type {

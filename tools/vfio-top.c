@@ -14,11 +14,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "collector.h"
 #include "common.h"
 #include "json.h"
-#include "levels.h"
 #include "process.h"
-#include "vfio-top.skel.h"
 #include "vfio_tools.h"
 
 #define TOOL "vfio-top"
@@ -51,11 +50,16 @@ static const char doc[] =
 "\n"
 "MAPS/UNMAPS count operations since the tool started; /s columns are rates\n"
 "over the last interval (default 1 s).  A process's MAPPED and PINNED are\n"
-"what it mapped and pinned minus what it unmapped since the tool started;\n"
-"a container's are what it holds now (\"-\": mapped before the tool met it,\n"
-"unknown).  Containers also show their DMA entries and external\n"
+"what it mapped and pinned minus what it unmapped since it was first seen;\n"
+"a container's are what it holds now (\"-\": mapped before the collector\n"
+"met it, unknown).  Containers also show their DMA entries and external\n"
 "users, groups their container and external users.  A process or\n"
-"container that is gone is shown once more, then dropped.\n"
+"container that is gone is shown once more, then dropped.  -p shows the\n"
+"process, the container it last used and that container's groups.\n"
+"\n"
+"vfio-top reads the host's collector when one runs (vfio-exporter pins it\n"
+"under /sys/fs/bpf/vfioscope) and attaches nothing; otherwise, or with\n"
+"--attach, it loads the same programs for itself.\n"
 "Sort keys: ops (map+unmap per second), bytes, mapped, pinned, errors,\n"
 "maps (cumulative), id.\n"
 "\n"
@@ -110,11 +114,37 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+enum top_kind { TOP_PROCESS = 1, TOP_CONTAINER, TOP_GROUP };
+
+/* A process is its tgid and its start: a reused pid is another row. */
+struct top_key {
+	__u32 kind;		/* enum top_kind */
+	__u32 id;		/* tgid, container id or group id */
+	__u64 start;		/* processes: the leader's start_boottime, ns; containers: gen */
+};
+
+/* Counters since the tool started; levels now. */
+struct top_value {
+	__u64 map_ops;
+	__u64 unmap_ops;
+	__u64 map_bytes;
+	__u64 unmap_bytes;
+	__s64 mapped_bytes;
+	__s64 pinned_pages;
+	__s64 entries;		/* containers */
+	__s64 ext_users;	/* containers: the users field; groups: outstanding gets */
+	__u64 errors;
+	__u32 container;	/* groups: their container; processes: the last one used */
+	__u32 released;		/* containers: freed; groups: fd closed */
+	__u32 missing;		/* DMA_MISSING_*: a level unknown */
+	char comm[TASK_COMM_LEN];
+};
+
 struct row {
 	struct top_key key;
 	struct top_value v;
 	double map_rate, unmap_rate, mapb_rate, unmapb_rate;
-	int gone;		/* process exited, container released; 2: drop */
+	int gone;		/* process exited, container released; 2: shown already */
 };
 
 struct table {
@@ -133,88 +163,196 @@ static int key_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-static __u64 delta(__u64 cur, __u64 prev)
+static int table_add(struct table *t, size_t *cap, const struct row *r)
 {
-	/* A row reset in between (a container id reused) starts again. */
-	return cur >= prev ? cur - prev : cur;
+	if (t->nr == *cap) {
+		struct row *n;
+
+		*cap = *cap ? *cap * 2 : 64;
+		n = realloc(t->rows, *cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		t->rows = n;
+	}
+	t->rows[t->nr++] = *r;
+	return 0;
 }
 
-/*
- * A container's pinned pages and entries are its newest operation's
- * (tools/lib/levels.c), which BPF keeps per CPU ordered by seq.
- */
-static void read_levels(int levels_fd, struct row *r)
+static struct row *table_find(const struct table *t, const struct top_key *key)
 {
-	struct dma_level l;
-
-	if (dma_level_read(levels_fd, r->key.id, &l))
-		return;		/* no operation yet: nothing pinned */
-	r->v.pinned_pages = l.pinned;
-	r->v.entries = l.entries;
-	r->v.missing |= l.missing & DMA_MISSING_PINNED;
+	return t->nr ? bsearch(key, t->rows, t->nr, sizeof(*t->rows), key_cmp) : NULL;
 }
 
-/*
- * Read every row; rows already shown as gone are deleted from the map,
- * so each exited process and released container is reported once.
- */
-static int read_rows(int fd, int levels_fd, struct table *cur,
-		     const struct table *prev, double secs)
+/* The collector's rows as vfio-top's, counters from the collector's start. */
+static int collect(struct collector *c, struct table *t)
 {
-	struct top_key key, next, *k = NULL;
-	size_t cap = 0, i, n;
+	struct coll_container *cs = NULL;
+	struct coll_group_row *gs = NULL;
+	struct coll_process_row *ps = NULL;
+	size_t nc = 0, ng = 0, np = 0, cap = 0, i;
 	int err;
 
-	cur->nr = 0;
-	while (!(err = bpf_map_get_next_key(fd, k, &next))) {
-		struct row r = { .key = next }, *p;
+	t->nr = 0;
+	err = collector_read_containers(c, &cs, &nc);
+	if (!err)
+		err = collector_read_groups(c, &gs, &ng);
+	if (!err)
+		err = collector_read_processes(c, &ps, &np);
+	for (i = 0; !err && i < nc; i++) {
+		const struct coll_container *cc = &cs[i];
+		struct row r = { .key = { TOP_CONTAINER, cc->id, cc->gen } };
 
-		k = &key;
-		key = next;
-		if (bpf_map_lookup_elem(fd, &key, &r.v))
-			continue;	/* deleted meanwhile */
-		r.gone = key.kind == TOP_PROCESS ? !process_is(key.id, key.start) :
-			 key.kind == TOP_CONTAINER ? r.v.released : false;
-		if (key.kind == TOP_CONTAINER && !r.v.released)
-			read_levels(levels_fd, &r);
+		/* The container's own part: a reused id is another row. */
+		r.v.map_ops = cc->gen_ops[EXP_MAP];
+		r.v.unmap_ops = cc->gen_ops[EXP_UNMAP];
+		r.v.map_bytes = cc->gen_bytes[EXP_MAP];
+		r.v.unmap_bytes = cc->gen_bytes[EXP_UNMAP];
+		r.v.errors = cc->gen_failed[EXP_MAP] + cc->gen_failed[EXP_UNMAP] + cc->iommu_errors;
+		r.v.mapped_bytes = cc->mapped;
+		r.v.pinned_pages = cc->pinned;
+		r.v.entries = cc->entries;
+		r.v.ext_users = cc->ext_users;
+		r.v.missing = cc->missing;
+		r.v.released = !cc->live;
+		err = table_add(t, &cap, &r);
+	}
+	for (i = 0; !err && i < ng; i++) {
+		struct row r = { .key = { TOP_GROUP, gs[i].id, 0 } };
+
+		r.v.container = gs[i].v.container;
+		r.v.ext_users = gs[i].v.ext_users;
+		r.v.errors = gs[i].v.errors;
+		r.v.released = !gs[i].v.fd_open;
+		err = table_add(t, &cap, &r);
+	}
+	for (i = 0; !err && i < np; i++) {
+		const struct coll_proc *p = &ps[i].v;
+		struct row r = { .key = { TOP_PROCESS, ps[i].key.tgid, ps[i].key.start } };
+
+		r.v.map_ops = p->ops[EXP_MAP];
+		r.v.unmap_ops = p->ops[EXP_UNMAP];
+		r.v.map_bytes = p->bytes[EXP_MAP];
+		r.v.unmap_bytes = p->bytes[EXP_UNMAP];
+		r.v.errors = p->errors;
+		r.v.mapped_bytes = p->mapped;
+		r.v.pinned_pages = p->pinned;
+		r.v.container = p->container;
 		/* A process's pinned pages are a sum like its mapped bytes. */
-		if (key.kind == TOP_PROCESS && (r.v.missing & DMA_MISSING_MAPPED))
-			r.v.missing |= DMA_MISSING_PINNED;
-		p = prev->nr ? bsearch(&key, prev->rows, prev->nr, sizeof(*p), key_cmp) : NULL;
-		if (p && p->gone && r.gone) {
-			/* Deleted after the walk: a deleted key restarts it. */
-			r.gone = 2;
-			goto append;
+		r.v.missing = p->missing & DMA_MISSING_MAPPED ?
+			      DMA_MISSING_MAPPED | DMA_MISSING_PINNED : 0;
+		memcpy(r.v.comm, p->comm, sizeof(r.v.comm));
+		err = table_add(t, &cap, &r);
+	}
+	free(cs);
+	free(gs);
+	free(ps);
+	if (!err)
+		qsort(t->rows, t->nr, sizeof(*t->rows), key_cmp);
+	return err;
+}
+
+/* The counters as they were when the tool started (collector shared). */
+static struct table base;
+
+static void since_start(struct row *r)
+{
+	const struct row *b = table_find(&base, &r->key);
+
+	if (!b)
+		return;		/* met after the start: all of it is new */
+	r->v.map_ops -= b->v.map_ops;
+	r->v.unmap_ops -= b->v.unmap_ops;
+	r->v.map_bytes -= b->v.map_bytes;
+	r->v.unmap_bytes -= b->v.unmap_bytes;
+	r->v.errors -= b->v.errors;
+}
+
+static int row_gone(const struct row *r)
+{
+	return r->key.kind == TOP_PROCESS ? !process_is(r->key.id, r->key.start) :
+	       r->key.kind == TOP_CONTAINER ? r->v.released : 0;
+}
+
+/* The rows as the tool starts, and which of them are gone already. */
+static int read_base(struct collector *c)
+{
+	size_t i;
+	int err = collect(c, &base);
+
+	for (i = 0; !err && i < base.nr; i++)
+		base.rows[i].gone = row_gone(&base.rows[i]);
+	return err;
+}
+
+/* Whether a row that is gone went before the tool started: never shown. */
+static bool gone_before_start(const struct row *r)
+{
+	const struct row *b = table_find(&base, &r->key);
+
+	return b && b->gone;
+}
+
+/*
+ * This interval's rows: counters since the start, rates over the interval.
+ * A gone row is shown once (gone = 1), then kept hidden (2); an exited
+ * process's row is then deleted from the collector, which would fill up
+ * with them otherwise.
+ */
+static int read_rows(struct collector *c, struct table *cur, const struct table *prev,
+		     double secs)
+{
+	size_t i;
+	int err;
+
+	err = collect(c, cur);
+	if (err)
+		return err;
+	for (i = 0; i < cur->nr; i++) {
+		struct row *r = &cur->rows[i];
+		const struct row *p = table_find(prev, &r->key);
+
+		since_start(r);
+		r->gone = row_gone(r);
+		if (r->gone && ((p && p->gone) || (!p && gone_before_start(r)))) {
+			r->gone = 2;
+			if (r->key.kind == TOP_PROCESS)
+				bpf_map_delete_elem(c->processes_fd, &(struct coll_proc_key){
+					.tgid = r->key.id, .start = r->key.start });
+			continue;
 		}
 		if (secs > 0) {
-			r.map_rate = delta(r.v.map_ops, p ? p->v.map_ops : 0) / secs;
-			r.unmap_rate = delta(r.v.unmap_ops, p ? p->v.unmap_ops : 0) / secs;
-			r.mapb_rate = delta(r.v.map_bytes, p ? p->v.map_bytes : 0) / secs;
-			r.unmapb_rate = delta(r.v.unmap_bytes, p ? p->v.unmap_bytes : 0) / secs;
+			r->map_rate = (r->v.map_ops - (p ? p->v.map_ops : 0)) / secs;
+			r->unmap_rate = (r->v.unmap_ops - (p ? p->v.unmap_ops : 0)) / secs;
+			r->mapb_rate = (r->v.map_bytes - (p ? p->v.map_bytes : 0)) / secs;
+			r->unmapb_rate = (r->v.unmap_bytes - (p ? p->v.unmap_bytes : 0)) / secs;
 		}
-append:
-		if (cur->nr == cap) {
-			struct row *n;
-
-			cap = cap ? cap * 2 : 64;
-			n = realloc(cur->rows, cap * sizeof(*n));
-			if (!n)
-				return -ENOMEM;
-			cur->rows = n;
-		}
-		cur->rows[cur->nr++] = r;
 	}
-	if (err && errno != ENOENT)
-		return -errno;
-	for (i = 0, n = 0; i < cur->nr; i++) {
-		if (cur->rows[i].gone == 2)
-			bpf_map_delete_elem(fd, &cur->rows[i].key);
-		else
-			cur->rows[n++] = cur->rows[i];
-	}
-	cur->nr = n;
-	qsort(cur->rows, cur->nr, sizeof(*cur->rows), key_cmp);
 	return 0;
+}
+
+/*
+ * -p PID: the process's rows, the containers it last used, and their
+ * groups (a container's counts are all its processes').
+ */
+static bool row_wanted(const struct table *t, const struct row *r)
+{
+	size_t i;
+
+	if (r->gone == 2)
+		return false;
+	if (!env.c.pid)
+		return true;
+	if (r->key.kind == TOP_PROCESS)
+		return r->key.id == (__u32)env.c.pid;
+	for (i = 0; i < t->nr; i++) {
+		const struct row *p = &t->rows[i];
+		__u32 cont = r->key.kind == TOP_CONTAINER ? r->key.id : r->v.container;
+
+		if (p->key.kind == TOP_PROCESS && p->key.id == (__u32)env.c.pid &&
+		    cont && p->v.container == cont)
+			return true;
+	}
+	return false;
 }
 
 static double sort_value(const struct row *r)
@@ -251,7 +389,7 @@ static size_t select_rows(const struct table *t, __u32 kind, struct row *out)
 	size_t i, n = 0;
 
 	for (i = 0; i < t->nr; i++)
-		if (t->rows[i].key.kind == kind)
+		if (t->rows[i].key.kind == kind && row_wanted(t, &t->rows[i]))
 			out[n++] = t->rows[i];
 	qsort(out, n, sizeof(*out), row_cmp);
 	return n;
@@ -286,17 +424,13 @@ static void print_text(struct row *sel, const struct table *t, enum vfio_attach_
 	size_t np, nc, ng, i;
 	char b[6][16];
 
-	np = select_rows(t, TOP_PROCESS, sel);
 	if (!env.batch)
 		printf("\033[H\033[2J");
 	if (env.c.timestamp)
 		print_timestamp(stdout);
-	nc = 0;
-	ng = 0;
-	for (i = 0; i < t->nr; i++) {
-		nc += t->rows[i].key.kind == TOP_CONTAINER;
-		ng += t->rows[i].key.kind == TOP_GROUP;
-	}
+	nc = select_rows(t, TOP_CONTAINER, sel);
+	ng = select_rows(t, TOP_GROUP, sel);
+	np = select_rows(t, TOP_PROCESS, sel);	/* the first table: sel holds it */
 	printf("vfio-top: %zu processes, %zu containers, %zu groups; attach %s; ",
 	       np, nc, ng, attach_mode_name(mode));
 	lost_print(stdout, lost);
@@ -433,8 +567,15 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int report(struct vfio_top *skel, struct table *cur, struct table *prev,
-		  enum vfio_attach_mode mode, double *last)
+/* How long a shared collector keeps process rows for us without news from us. */
+static uint64_t process_rows_keep_ns(void)
+{
+	long secs = env.c.interval ? 3 * env.c.interval : 24 * 3600;
+
+	return (secs < 10 ? 10 : secs) * 1000000000ULL;
+}
+
+static int report(struct collector *c, struct table *cur, struct table *prev, double *last)
 {
 	double now = now_s(), secs = now - *last;
 	__u64 lost[LOST_NR_REASONS];
@@ -442,21 +583,22 @@ static int report(struct vfio_top *skel, struct table *cur, struct table *prev,
 	struct row *sel;
 	int err;
 
-	err = read_rows(bpf_map__fd(skel->maps.rows),
-			bpf_map__fd(skel->maps.dma_levels), cur, prev, secs);
+	err = read_rows(c, cur, prev, secs);
 	if (!err)
-		err = lost_read(bpf_map__fd(skel->maps.lost), lost);
+		err = lost_read(c->lost_fd, lost);
+	if (!err && c->shared)
+		err = collector_want_processes(c, process_rows_keep_ns());
 	if (err) {
-		fprintf(stderr, "%s: failed to read the BPF maps: %s\n", TOOL, strerror(-err));
+		fprintf(stderr, "%s: failed to read the collector's maps: %s\n", TOOL, strerror(-err));
 		return err;
 	}
 	sel = calloc(cur->nr + 1, sizeof(*sel));
 	if (!sel)
 		return -ENOMEM;
 	if (env.c.json)
-		print_json(sel, cur, mode, lost, secs);
+		print_json(sel, cur, c->mode, lost, secs);
 	else
-		print_text(sel, cur, mode, lost);
+		print_text(sel, cur, c->mode, lost);
 	free(sel);
 	*last = now;
 	tmp = *prev;
@@ -465,55 +607,66 @@ static int report(struct vfio_top *skel, struct table *cur, struct table *prev,
 	return 0;
 }
 
+/*
+ * The host's collector if one runs (unless --attach forces a mode), else
+ * our own, the same programs.
+ */
+static int collector_start(struct collector **c)
+{
+	int err;
+
+	if (!env.c.attach) {
+		err = collector_open_shared(c);
+		if (!err) {
+			if (env.c.verbose)
+				fprintf(stderr, "%s: reading the collector of pid %d (%s), attaching nothing\n",
+					TOOL, (*c)->owner, attach_mode_name((*c)->mode));
+			return collector_want_processes(*c, process_rows_keep_ns());
+		}
+		if (err != -ENOENT)
+			fprintf(stderr, "%s: cannot read the running collector (%s): loading our own\n",
+				TOOL, strerror(-err));
+	}
+	err = collector_load(c, &env.c, TOOL);
+	if (err)
+		return err;
+	return collector_want_processes(*c, UINT64_MAX);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { .options = opts, .parser = parse_opt, .doc = doc };
 	struct table cur = {}, prev = {};
-	struct vfio_top *skel;
+	struct collector *c = NULL;
 	long reports = 0;
 	double last;
-	int err, mode;
+	int err;
 
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return err;
 	common_set_libbpf_print(&env.c);
 
-	skel = vfio_top__open();
-	if (!skel) {
-		fprintf(stderr, "%s: failed to open the BPF skeleton: %s\n", TOOL, strerror(errno));
-		return 1;
-	}
-	mode = common_choose_attach(skel->obj, &env.c, TOOL);
-	if (mode < 0) {
-		err = mode;
+	err = collector_start(&c);
+	if (err)
 		goto cleanup;
-	}
-	skel->rodata->filter_pid = env.c.pid;
-	if (mode == ATTACH_FENTRY) {
-		skel->rodata->targ_dma_entry_limit = attach_intree_dma_entry_limit();
-	}
-	err = vfio_top__load(skel);
+	/* What was counted before we started is not ours to show. */
+	err = read_base(c);
 	if (err) {
-		fprintf(stderr, "%s: failed to load the BPF programs: %s\n", TOOL, strerror(-err));
-		goto cleanup;
-	}
-	err = vfio_top__attach(skel);
-	if (err) {
-		fprintf(stderr, "%s: failed to attach the BPF programs: %s\n", TOOL, strerror(-err));
+		fprintf(stderr, "%s: failed to read the collector's maps: %s\n", TOOL, strerror(-err));
 		goto cleanup;
 	}
 	common_setup_signals();
 	/* Not over the live screen; scripts wait for it to know we are attached. */
 	if (env.batch || env.c.json)
 		fprintf(stderr, "Tracing VFIO activity (%s)... Ctrl-C to end.\n",
-			attach_mode_name(mode));
+			attach_mode_name(c->mode));
 	last = now_s();
 
 	for (;;) {
 		bool more = common_wait_interval(&env.c);
 
-		err = report(skel, &cur, &prev, mode, &last);
+		err = report(c, &cur, &prev, &last);
 		if (err || !more || (env.c.count && ++reports >= env.c.count))
 			break;
 	}
@@ -521,6 +674,7 @@ int main(int argc, char **argv)
 cleanup:
 	free(cur.rows);
 	free(prev.rows);
-	vfio_top__destroy(skel);
+	free(base.rows);
+	collector_free(c);
 	return err ? 1 : 0;
 }
