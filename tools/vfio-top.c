@@ -575,14 +575,50 @@ static uint64_t process_rows_keep_ns(void)
 	return (secs < 10 ? 10 : secs) * 1000000000ULL;
 }
 
-static int report(struct collector *c, struct table *cur, struct table *prev, double *last)
+static int collector_start(struct collector **c);
+static int read_base(struct collector *c);
+
+/*
+ * The shared collector stopped (its exporter exited or restarted): its
+ * maps would show only what was.  Say so and start over on the next one,
+ * or on our own; counts restart from there.
+ */
+static int collector_switch(struct collector **c, struct table *prev)
+{
+	pid_t owner = (*c)->owner;
+	int err;
+
+	collector_free(*c);
+	*c = NULL;
+	base.nr = 0;
+	prev->nr = 0;
+	err = collector_start(c);
+	if (err)
+		return err;
+	if ((*c)->shared)
+		fprintf(stderr, "%s: the collector of pid %d stopped; reading that of pid %d, counting from here\n",
+			TOOL, owner, (*c)->owner);
+	else
+		fprintf(stderr, "%s: the collector of pid %d stopped; on our own programs, counting from here\n",
+			TOOL, owner);
+	return read_base(*c);
+}
+
+static int report(struct collector **cp, struct table *cur, struct table *prev, double *last)
 {
 	double now = now_s(), secs = now - *last;
 	__u64 lost[LOST_NR_REASONS];
+	struct collector *c;
 	struct table tmp;
 	struct row *sel;
 	int err;
 
+	if (!collector_alive(*cp)) {
+		err = collector_switch(cp, prev);
+		if (err)
+			return err;
+	}
+	c = *cp;
 	err = read_rows(c, cur, prev, secs);
 	if (!err)
 		err = lost_read(c->lost_fd, lost);
@@ -666,7 +702,7 @@ int main(int argc, char **argv)
 	for (;;) {
 		bool more = common_wait_interval(&env.c);
 
-		err = report(c, &cur, &prev, &last);
+		err = report(&c, &cur, &prev, &last);
 		if (err || !more || (env.c.count && ++reports >= env.c.count))
 			break;
 	}

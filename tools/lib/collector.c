@@ -250,6 +250,15 @@ fail:
 	return err;
 }
 
+bool collector_alive(struct collector *c)
+{
+	struct coll_config cfg;
+
+	if (!c->shared)
+		return true;
+	return !settings_read(c, &cfg) && settings_live(&cfg);
+}
+
 void collector_free(struct collector *c)
 {
 	struct coll_config cfg;

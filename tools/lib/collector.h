@@ -61,6 +61,13 @@ int collector_load_mode(struct collector **out, enum vfio_attach_mode mode, bool
  */
 int collector_pin(struct collector *c, pid_t *owner);
 
+/*
+ * Whether the collector still collects: ours always; a shared one while
+ * its owner lives (when it exits its programs go, and its maps, which we
+ * still hold, would only show what was).
+ */
+bool collector_alive(struct collector *c);
+
 /* Unpin if pinned here, detach if loaded here, free. */
 void collector_free(struct collector *c);
 
