@@ -11,7 +11,8 @@
  * operations (by errno) and per-process rows are hashes, the first on the
  * error path only, the second only while a front end asks for it.
  * Reference events go to the `events` ring buffer only while a reader
- * consumes it (the exporter's reftrack).
+ * consumes it (the exporter's reftrack), and with the stacks of gets to
+ * `stack_events` only while a vfio-leak reads it.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -46,7 +47,17 @@ static __always_inline bool refs_wanted(void)
 	return cfg && cfg->ref_events;
 }
 
+static __always_inline bool stacks_wanted(void)
+{
+	struct coll_config *cfg = coll_settings();
+
+	return cfg && cfg->stack_reader_until &&
+	       bpf_ktime_get_ns() < cfg->stack_reader_until;
+}
+
 #define LEAK_GATE() refs_wanted()
+#define VFIO_LEAK_STACK_RING
+#define LEAK_STACK_GATE() stacks_wanted()
 #include "vfio_leak.bpf.h"
 
 struct {

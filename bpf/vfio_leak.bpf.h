@@ -14,6 +14,13 @@
  * exporter, which only counts, does not pay for them: its records stop
  * before the stack).  Define LEAK_GATE() to a condition to send records
  * only while it holds (the collector: while a reader consumes them).
+ *
+ * Define VFIO_LEAK_STACK_RING for a second ring, `stack_events`, with
+ * the stacks of gets, its own numbering (stack_seq) and its own loss
+ * counter (stack_lost), filled only while LEAK_STACK_GATE() holds: the
+ * collector sends the exporter's records to `events` and a vfio-leak
+ * reading it those to `stack_events`, so neither's losses or numbering
+ * touch the other's.
  */
 #ifndef __VFIO_LEAK_BPF_H
 #define __VFIO_LEAK_BPF_H
@@ -28,54 +35,83 @@ struct {
 } events SEC(".maps");
 
 /* Per CPU: the number of the last event handled there (leak_event.seq). */
-struct {
+struct leak_seq_map {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u64);
 } leak_seq SEC(".maps");
 
+#ifndef LEAK_GATE
+#define LEAK_GATE() true
+#endif
+
+#ifdef VFIO_LEAK_STACK_RING
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} stack_events SEC(".maps");
+
+struct leak_seq_map stack_seq SEC(".maps");
+
+/* Indexed by enum lost_reason, as `lost`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LOST_NR_REASONS);
+	__type(key, __u32);
+	__type(value, __u64);
+} stack_lost SEC(".maps");
+#endif
+
 /*
  * Only a get needs its stack: it names who holds the reference.  The
  * stack is copied into the get's own record, so it goes with the record
  * and never competes for a slot in a shared map.
  */
-#ifndef LEAK_GATE
-#define LEAK_GATE() true
-#endif
+static __always_inline bool leak_is_get(__u32 type)
+{
+	return type == LEAK_REF_GET || type == LEAK_EXT_GET;
+}
 
 static __always_inline bool leak_wants_stack(__u32 type)
 {
 #ifdef VFIO_LEAK_STACKS
-	return type == LEAK_REF_GET || type == LEAK_EXT_GET;
+	return leak_is_get(type);
 #else
 	return false;
 #endif
 }
 
-static __always_inline int leak_submit(void *ctx, __u32 type, __u32 kind, __u32 id,
-				       __u32 count, __u32 aux, __u64 caller, int ret)
+static __always_inline void leak_count_lost(void *lost_map, __u32 reason)
+{
+	__u64 *n = bpf_map_lookup_elem(lost_map, &reason);
+
+	if (n)
+		(*n)++;
+}
+
+/* One record into `ring`, numbered by `seq_map`, losses counted in `lost_map`. */
+static __always_inline int leak_send(void *ring, void *seq_map, void *lost_map, bool stack,
+				     void *ctx, __u32 type, __u32 kind, __u32 id,
+				     __u32 count, __u32 aux, __u64 caller, int ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	bool stack = leak_wants_stack(type);
 	__u32 zero = 0;
 	struct leak_event *e;
 	__u64 *seq, n_seq = 0;
 	long n;
 
-	if (!(LEAK_GATE()))
-		return 0;
 	/* Numbered before the reservation, so a refused one leaves a gap. */
-	seq = bpf_map_lookup_elem(&leak_seq, &zero);
+	seq = bpf_map_lookup_elem(seq_map, &zero);
 	if (seq)
 		n_seq = ++*seq;
 	/* Two calls: the verifier wants each size to be a constant. */
 	if (stack)
-		e = bpf_ringbuf_reserve(&events, LEAK_EVENT_STACK_SIZE, 0);
+		e = bpf_ringbuf_reserve(ring, LEAK_EVENT_STACK_SIZE, 0);
 	else
-		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		e = bpf_ringbuf_reserve(ring, sizeof(*e), 0);
 	if (!e) {
-		count_lost(LOST_RINGBUF);
+		leak_count_lost(lost_map, LOST_RINGBUF);
 		return 0;
 	}
 	e->ts = bpf_ktime_get_ns();
@@ -100,10 +136,24 @@ static __always_inline int leak_submit(void *ctx, __u32 type, __u32 kind, __u32 
 			e->stack_nr = n / sizeof(__u64);
 		} else {
 			e->flags = LEAK_F_STACK_LOST;
-			count_lost(LOST_STACK);
+			leak_count_lost(lost_map, LOST_STACK);
 		}
 	}
 	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline int leak_submit(void *ctx, __u32 type, __u32 kind, __u32 id,
+				       __u32 count, __u32 aux, __u64 caller, int ret)
+{
+	if (LEAK_GATE())
+		leak_send(&events, &leak_seq, &lost, leak_wants_stack(type),
+			  ctx, type, kind, id, count, aux, caller, ret);
+#ifdef VFIO_LEAK_STACK_RING
+	if (LEAK_STACK_GATE())
+		leak_send(&stack_events, &stack_seq, &stack_lost, leak_is_get(type),
+			  ctx, type, kind, id, count, aux, caller, ret);
+#endif
 	return 0;
 }
 

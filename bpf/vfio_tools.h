@@ -318,6 +318,15 @@ struct coll_config {
 	__u32 owner_pid;	/* the process that loaded it */
 	__u32 mode;		/* enum vfio_attach_mode */
 	__u64 owner_start;	/* its start, as process_is() checks */
+	/*
+	 * The one vfio-leak reading `stack_events`, and until when it asks
+	 * (bpf_ktime_get_ns(), pushed forward every second: a reader killed
+	 * without cleaning up stops the records within seconds).
+	 */
+	__u64 stack_reader_until;
+	__u64 stack_reader_start;
+	__u32 stack_reader_pid;
+	__u32 pad;
 };
 
 #endif /* __VFIO_TOOLS_H */

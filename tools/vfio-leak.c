@@ -17,6 +17,7 @@
 #include "json.h"
 #include "ksyms.h"
 #include "reftrack.h"
+#include "collector.h"
 #include "vfio-leak.skel.h"
 #include "vfio_tools.h"
 
@@ -397,10 +398,142 @@ static void report_json(struct ctx *ctx, const __u64 *lost)
 	json_obj_close(&j);
 }
 
-static int report(struct ctx *ctx, struct vfio_leak *skel)
+/*
+ * Where the records come from: the host's collector (its stack_events
+ * ring, which we claim), or our own programs when none runs, another
+ * vfio-leak reads it, or --attach forces a mode.
+ */
+struct source {
+	struct collector *coll;
+	struct vfio_leak *skel;
+	struct ring_buffer *rb;
+	int lost_fd;
+	enum vfio_attach_mode mode;
+	__u64 claim_until;	/* when our claim on the collector needs renewing */
+};
+
+/* A claim lasts this long; renewed every second. */
+#define STACK_CLAIM_NS (5 * 1000000000ULL)
+
+static void source_free(struct source *src)
+{
+	ring_buffer__free(src->rb);
+	if (src->coll)
+		collector_release_stacks(src->coll);
+	collector_free(src->coll);
+	vfio_leak__destroy(src->skel);
+	memset(src, 0, sizeof(*src));
+}
+
+static int source_shared(struct source *src, struct ctx *ctx)
+{
+	int err = collector_open_shared(&src->coll);
+
+	if (err)
+		return err;
+	if (src->coll->mode == ATTACH_FENTRY) {
+		err = -ENOENT;	/* no reference events there; say so below */
+		goto fail;
+	}
+	err = collector_claim_stacks(src->coll, STACK_CLAIM_NS);
+	if (err == -EBUSY)
+		fprintf(stderr, "%s: another vfio-leak reads the collector: loading our own programs\n",
+			TOOL);
+	if (err)
+		goto fail;
+	src->claim_until = monotonic_ns() + STACK_CLAIM_NS / 5;
+	src->rb = ring_buffer__new(src->coll->stack_events_fd, handle_event, ctx, NULL);
+	if (!src->rb) {
+		err = -errno;
+		goto fail;
+	}
+	src->lost_fd = src->coll->stack_lost_fd;
+	src->mode = src->coll->mode;
+	if (env.c.verbose)
+		fprintf(stderr, "%s: reading the collector of pid %d (%s), attaching nothing\n",
+			TOOL, src->coll->owner, attach_mode_name(src->mode));
+	return 0;
+fail:
+	source_free(src);
+	return err;
+}
+
+static int source_own(struct source *src, struct ctx *ctx)
+{
+	int err, mode;
+
+	src->skel = vfio_leak__open();
+	if (!src->skel) {
+		fprintf(stderr, "%s: failed to open the BPF skeleton: %s\n", TOOL, strerror(errno));
+		return -errno;
+	}
+	mode = common_choose_attach(src->skel->obj, &env.c, TOOL);
+	if (mode < 0)
+		return mode;
+	if (mode == ATTACH_FENTRY) {
+		fprintf(stderr, "%s: Debian's in-tree VFIO has no reference events: "
+			"vfio-leak needs the vfioscope stack's vfio:* events\n", TOOL);
+		return -ENOTSUP;
+	}
+	src->mode = mode;
+	err = vfio_leak__load(src->skel);
+	if (err) {
+		fprintf(stderr, "%s: failed to load the BPF programs: %s\n", TOOL, strerror(-err));
+		return err;
+	}
+	src->rb = ring_buffer__new(bpf_map__fd(src->skel->maps.events), handle_event, ctx, NULL);
+	if (!src->rb) {
+		err = -errno;
+		fprintf(stderr, "%s: failed to create the ring buffer: %s\n", TOOL, strerror(-err));
+		return err;
+	}
+	err = vfio_leak__attach(src->skel);
+	if (err) {
+		fprintf(stderr, "%s: failed to attach the BPF programs: %s\n", TOOL, strerror(-err));
+		return err;
+	}
+	src->lost_fd = bpf_map__fd(src->skel->maps.lost);
+	return 0;
+}
+
+static int source_open(struct source *src, struct ctx *ctx)
+{
+	if (!env.c.attach && !source_shared(src, ctx))
+		return 0;
+	return source_own(src, ctx);
+}
+
+/*
+ * Once a second: renew our claim on the collector; if it stopped (its
+ * exporter exited), say so and go on with our own programs.  References
+ * seen so far stay tracked; what happens while switching is not seen.
+ */
+static int source_tend(struct source *src, struct ctx *ctx)
+{
+	__u64 now = monotonic_ns();
+	pid_t owner;
+	int err;
+
+	if (!src->coll || now < src->claim_until)
+		return 0;
+	if (collector_alive(src->coll)) {
+		src->claim_until = now + STACK_CLAIM_NS / 5;
+		return collector_claim_stacks(src->coll, STACK_CLAIM_NS);
+	}
+	owner = src->coll->owner;
+	ring_buffer__consume(src->rb);
+	source_free(src);
+	err = source_own(src, ctx);
+	if (!err)
+		fprintf(stderr, "%s: the collector of pid %d stopped; on our own programs, "
+			"events meanwhile not seen\n", TOOL, owner);
+	return err;
+}
+
+static int report(struct ctx *ctx, const struct source *src)
 {
 	__u64 lost[LOST_NR_REASONS];
-	int err = lost_read(bpf_map__fd(skel->maps.lost), lost);
+	int err = lost_read(src->lost_fd, lost);
 
 	if (err) {
 		fprintf(stderr, "%s: failed to read the lost counter: %s\n", TOOL, strerror(-err));
@@ -416,40 +549,17 @@ static int report(struct ctx *ctx, struct vfio_leak *skel)
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { .options = opts, .parser = parse_opt, .doc = doc };
-	struct ring_buffer *rb = NULL;
+	struct source src = {};
 	struct ctx ctx = {};
-	struct vfio_leak *skel;
 	__u64 next_report;
 	long reports = 0;
-	int err, mode;
+	int err;
 
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return err;
 	common_set_libbpf_print(&env.c);
 
-	skel = vfio_leak__open();
-	if (!skel) {
-		fprintf(stderr, "%s: failed to open the BPF skeleton: %s\n", TOOL, strerror(errno));
-		return 1;
-	}
-	mode = common_choose_attach(skel->obj, &env.c, TOOL);
-	if (mode < 0) {
-		err = mode;
-		goto cleanup;
-	}
-	if (mode == ATTACH_FENTRY) {
-		fprintf(stderr, "%s: Debian's in-tree VFIO has no reference events: "
-			"vfio-leak needs the vfioscope stack's vfio:* events\n", TOOL);
-		err = -ENOTSUP;
-		goto cleanup;
-	}
-	ctx.mode = mode;
-	err = vfio_leak__load(skel);
-	if (err) {
-		fprintf(stderr, "%s: failed to load the BPF programs: %s\n", TOOL, strerror(-err));
-		goto cleanup;
-	}
 	ctx.rt = reftrack__new(env.max_refs);
 	ctx.ksyms = ksyms__load();
 	if (!ctx.rt) {
@@ -458,45 +568,39 @@ int main(int argc, char **argv)
 	}
 	if (!ctx.ksyms)
 		fprintf(stderr, "%s: failed to read /proc/kallsyms: stacks shown as addresses\n", TOOL);
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), handle_event, &ctx, NULL);
-	if (!rb) {
-		err = -errno;
-		fprintf(stderr, "%s: failed to create the ring buffer: %s\n", TOOL, strerror(-err));
+	err = source_open(&src, &ctx);
+	if (err)
 		goto cleanup;
-	}
-	err = vfio_leak__attach(skel);
-	if (err) {
-		fprintf(stderr, "%s: failed to attach the BPF programs: %s\n", TOOL, strerror(-err));
-		goto cleanup;
-	}
+	ctx.mode = src.mode;
 	common_setup_signals();
 	/* On stderr even with -j: scripts wait for it to know we are attached. */
 	fprintf(stderr, "Tracking VFIO references (%s)... Ctrl-C to end%s.\n",
-		attach_mode_name(mode), env.c.interval ? "" : " and report");
+		attach_mode_name(src.mode), env.c.interval ? "" : " and report");
 
 	next_report = monotonic_ns() + env.c.interval * 1000000000ULL;
 	while (!common_exiting) {
-		err = ring_buffer__poll(rb, 100);
+		err = ring_buffer__poll(src.rb, 100);
 		if (err < 0 && err != -EINTR) {
 			fprintf(stderr, "%s: failed to poll the ring buffer: %s\n", TOOL, strerror(-err));
 			goto cleanup;
 		}
-		err = 0;
+		err = source_tend(&src, &ctx);
+		if (err)
+			goto cleanup;
 		if (env.c.interval && monotonic_ns() >= next_report) {
-			ring_buffer__consume(rb);
-			err = report(&ctx, skel);
+			ring_buffer__consume(src.rb);
+			err = report(&ctx, &src);
 			if (err || (env.c.count && ++reports >= env.c.count))
 				goto cleanup;
 			next_report += env.c.interval * 1000000000ULL;
 		}
 	}
 	/* Leaving: what is in the buffer counts too. */
-	ring_buffer__consume(rb);
-	err = report(&ctx, skel);
+	ring_buffer__consume(src.rb);
+	err = report(&ctx, &src);
 
 cleanup:
-	ring_buffer__free(rb);
-	vfio_leak__destroy(skel);
+	source_free(&src);
 	reftrack__free(ctx.rt);
 	ksyms__free(ctx.ksyms);
 	return err ? 1 : 0;

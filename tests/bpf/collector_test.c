@@ -366,6 +366,58 @@ static int test_refs_when_asked(void)
 	return TEST_PASS;
 }
 
+static int first_flags(void *ctx, void *data, size_t size)
+{
+	const struct leak_event *e = data;
+
+	if (!*(int *)ctx)
+		*(int *)ctx = 0x10000 | e->flags;
+	return 0;
+}
+
+/*
+ * vfio-leak's records, with stacks, go to their own ring while one
+ * vfio-leak claims it, and only then; a live claim of another process
+ * turns a second claimant away.
+ */
+static int test_stack_ring_when_claimed(void)
+{
+	struct collector *c = load();
+	struct coll_config cfg;
+	struct ring_buffer *rb;
+	uint64_t ticks;
+	__u32 zero = 0;
+	int flags = 0;
+
+	CHECK(c);
+	rb = ring_buffer__new(c->stack_events_fd, first_flags, &flags, NULL);
+	CHECK(rb);
+	CHECK_OK(RUN(c, vfio_ref_get_raw, VFIO_TRACE_OBJ_GROUP, 5, 2, 0xffffffffc0001000ULL));
+	CHECK_EQ(ring_buffer__consume(rb), 0);
+	CHECK_OK(collector_claim_stacks(c, 10 * 1000000000ULL));
+	CHECK_OK(collector_claim_stacks(c, 10 * 1000000000ULL));	/* renewing is no conflict */
+	CHECK_OK(RUN(c, vfio_ref_get_raw, VFIO_TRACE_OBJ_GROUP, 5, 3, 0xffffffffc0001000ULL));
+	CHECK_EQ(ring_buffer__consume(rb), 1);
+	CHECK(flags & (LEAK_F_STACK | LEAK_F_STACK_LOST));
+	/* Not the exporter's ring, which nobody asked for. */
+	CHECK_EQ(lost_reason(c, LOST_RINGBUF), 0);
+	collector_release_stacks(c);
+	CHECK_OK(RUN(c, vfio_ref_get_raw, VFIO_TRACE_OBJ_GROUP, 5, 4, 0xffffffffc0001000ULL));
+	CHECK_EQ(ring_buffer__consume(rb), 0);
+
+	/* Another live process holds the claim: pid 1. */
+	CHECK_OK(process_start_ticks(1, &ticks));
+	CHECK_OK(bpf_map_lookup_elem(c->settings_fd, &zero, &cfg));
+	cfg.stack_reader_pid = 1;
+	cfg.stack_reader_start = ticks * (1000000000ULL / sysconf(_SC_CLK_TCK));
+	cfg.stack_reader_until = UINT64_MAX;
+	CHECK_OK(bpf_map_update_elem(c->settings_fd, &zero, &cfg, BPF_ANY));
+	CHECK_EQ(collector_claim_stacks(c, 10 * 1000000000ULL), -EBUSY);
+	ring_buffer__free(rb);
+	collector_free(c);
+	return TEST_PASS;
+}
+
 /* An id beyond the tables is counted lost, never written out of bounds. */
 static int test_id_range_counted(void)
 {
@@ -395,6 +447,7 @@ static const struct test tests[] = {
 	TEST(test_container_predates_collector),
 	TEST(test_process_rows_when_asked),
 	TEST(test_refs_when_asked),
+	TEST(test_stack_ring_when_claimed),
 	TEST(test_id_range_counted),
 };
 

@@ -22,7 +22,7 @@
 /* The maps a reader needs, by their names in the object and under the pin dir. */
 static const char *const pinned_maps[] = {
 	"settings", "dma", "life", "errors", "hists", "groups", "processes",
-	"lost", "events",
+	"lost", "events", "stack_events", "stack_lost",
 };
 #define NR_PINNED (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
 
@@ -31,7 +31,7 @@ static int *map_fd_slot(struct collector *c, size_t i)
 	int *slots[NR_PINNED] = {
 		&c->settings_fd, &c->dma_fd, &c->life_fd, &c->errors_fd,
 		&c->hists_fd, &c->groups_fd, &c->processes_fd, &c->lost_fd,
-		&c->events_fd,
+		&c->events_fd, &c->stack_events_fd, &c->stack_lost_fd,
 	};
 
 	return slots[i];
@@ -80,6 +80,8 @@ static bool settings_live(const struct coll_config *cfg)
 	       process_is(cfg->owner_pid, cfg->owner_start);
 }
 
+static int own_start_ns(uint64_t *ns);
+
 static int pin_path(char *buf, size_t len, const char *name)
 {
 	int n = snprintf(buf, len, "%s/%s", COLLECTOR_PIN_DIR, name);
@@ -124,7 +126,7 @@ static void take_fds(struct collector *c)
 	struct bpf_map *maps[NR_PINNED] = {
 		s->maps.settings, s->maps.dma, s->maps.life, s->maps.errors,
 		s->maps.hists, s->maps.groups, s->maps.processes, s->maps.lost,
-		s->maps.events,
+		s->maps.events, s->maps.stack_events, s->maps.stack_lost,
 	};
 	size_t i;
 
@@ -206,8 +208,7 @@ int collector_pin(struct collector *c, pid_t *owner)
 	struct collector *other;
 	struct coll_config cfg;
 	char path[PATH_MAX];
-	uint64_t ticks;
-	long hz = sysconf(_SC_CLK_TCK);
+	uint64_t start;
 	size_t i;
 	int err;
 
@@ -231,15 +232,13 @@ int collector_pin(struct collector *c, pid_t *owner)
 	}
 	c->pinned = true;
 	/* The owner last: a reader finds every map before it believes the pins. */
-	err = process_start_ticks(getpid(), &ticks);
-	if (!err && hz <= 0)
-		err = -EINVAL;
+	err = own_start_ns(&start);
 	if (!err)
 		err = settings_read(c, &cfg);
 	if (err)
 		goto fail;
 	cfg.owner_pid = getpid();
-	cfg.owner_start = ticks * (1000000000ULL / hz);
+	cfg.owner_start = start;
 	err = settings_write(c, &cfg);
 	if (err)
 		goto fail;
@@ -607,4 +606,51 @@ int collector_want_refs(struct collector *c, bool on)
 		return err;
 	cfg.ref_events = on;
 	return settings_write(c, &cfg);
+}
+
+/* Our start, as process_is() and the collector's owner fields take it. */
+static int own_start_ns(uint64_t *ns)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	uint64_t ticks;
+	int err = process_start_ticks(getpid(), &ticks);
+
+	if (err)
+		return err;
+	if (hz <= 0)
+		return -EINVAL;
+	*ns = ticks * (1000000000ULL / hz);
+	return 0;
+}
+
+int collector_claim_stacks(struct collector *c, uint64_t keep_ns)
+{
+	uint64_t now = monotonic_ns(), start;
+	struct coll_config cfg;
+	int err;
+
+	err = settings_read(c, &cfg);
+	if (!err)
+		err = own_start_ns(&start);
+	if (err)
+		return err;
+	if (cfg.stack_reader_pid && cfg.stack_reader_until > now &&
+	    !(cfg.stack_reader_pid == (__u32)getpid() && cfg.stack_reader_start == start) &&
+	    process_is(cfg.stack_reader_pid, cfg.stack_reader_start))
+		return -EBUSY;
+	cfg.stack_reader_pid = getpid();
+	cfg.stack_reader_start = start;
+	cfg.stack_reader_until = keep_ns == UINT64_MAX ? UINT64_MAX : now + keep_ns;
+	return settings_write(c, &cfg);
+}
+
+void collector_release_stacks(struct collector *c)
+{
+	struct coll_config cfg;
+
+	if (settings_read(c, &cfg) || cfg.stack_reader_pid != (__u32)getpid())
+		return;
+	cfg.stack_reader_pid = 0;
+	cfg.stack_reader_until = 0;
+	settings_write(c, &cfg);
 }
