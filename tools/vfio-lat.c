@@ -159,65 +159,6 @@ static bool op_shown(int op)
 	return !env.filter_op || env.filter_op == (__u32)op + 1;
 }
 
-/*
- * Runs of our programs the kernel skipped, summed from bpf_prog_info's
- * recursion_misses: the kernel does not start a program on a CPU where
- * that program is already running.  fentry/fexit programs run with
- * preemption on where the kernel has full preemption, so a VFIO call can
- * reach a program that another task on the same CPU was preempted in; its
- * operation is then missing, or its pinning time short.
- */
-static int skipped_runs(struct bpf_object *obj, __u64 *n)
-{
-	struct bpf_program *prog;
-
-	*n = 0;
-	bpf_object__for_each_program(prog, obj) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(prog);
-
-		if (fd < 0)	/* not loaded: another attach mode's */
-			continue;
-		if (bpf_obj_get_info_by_fd(fd, &info, &len))
-			return -errno;
-		*n += info.recursion_misses;
-	}
-	return 0;
-}
-
-/*
- * common.c's lost line and "lost" object, with the skipped runs as one
- * more reason and in the total: an operation they cost is as lost as one
- * the ring buffer refused.
- */
-static void print_lost(const __u64 *lost, __u64 skipped)
-{
-	__u64 total = lost_total(lost) + skipped;
-	int i;
-
-	printf("lost events: %llu", (unsigned long long)total);
-	if (total) {
-		for (i = 0; i < LOST_NR_REASONS; i++)
-			printf(" %s=%llu", lost_reason_name(i), (unsigned long long)lost[i]);
-		printf(" skipped=%llu", (unsigned long long)skipped);
-	}
-	putchar('\n');
-}
-
-static void json_lost(struct json *j, const __u64 *lost, __u64 skipped)
-{
-	int i;
-
-	json_obj_open(j, "lost");
-	json_u64(j, "total", lost_total(lost) + skipped);
-	for (i = 0; i < LOST_NR_REASONS; i++)
-		json_u64(j, lost_reason_name(i), lost[i]);
-	json_u64(j, "skipped", skipped);
-	json_obj_close(j);
-}
-
-/* ns in the unit shown, every decimal written: columns and lines line up. */
 static const char *fmt_unit(char *buf, size_t len, __u64 ns)
 {
 	hist_format(buf, len, ns, env.unit_ns, HIST_FMT_FIXED);
@@ -337,7 +278,7 @@ static void print_json(const struct lat_interval *d, enum vfio_attach_mode mode,
 		}
 		json_obj_close(&j);
 	}
-	json_lost(&j, lost, skipped);
+	lost_json(&j, lost, skipped);
 	json_obj_close(&j);
 }
 
@@ -361,7 +302,7 @@ static int report(struct vfio_lat *skel, const struct lat_maps *maps,
 		print_json(&d, mode, lost, skipped);
 	} else {
 		print_text(&d, mode);
-		print_lost(lost, skipped);
+		lost_print(stdout, lost, skipped);
 	}
 	fflush(stdout);
 	return 0;

@@ -227,7 +227,7 @@ static void print_orphan_text(const struct ctx *ctx, const struct ref_obj *o, __
 	}
 }
 
-static void report_text(struct ctx *ctx, const __u64 *lost)
+static void report_text(struct ctx *ctx, const __u64 *lost, __u64 skipped)
 {
 	struct reftrack *rt = ctx->rt;
 	__u64 now = monotonic_ns();
@@ -243,7 +243,7 @@ static void report_text(struct ctx *ctx, const __u64 *lost)
 	       (unsigned long long)rt->overflow, (unsigned long long)rt->reconciled,
 	       (unsigned long long)rt->restored, (unsigned long long)rt->missed,
 	       attach_mode_name(ctx->mode));
-	lost_print(stdout, lost);
+	lost_print(stdout, lost, skipped);
 	if (lost[LOST_RINGBUF] || rt->missed)
 		printf("Records were lost: the references left follow the kernel's counts; "
 		       "which get a lost put took back is not known, the oldest are dropped first.\n");
@@ -314,7 +314,7 @@ static void json_holder(const struct ctx *ctx, struct json *j, const struct ref_
 	json_obj_close(j);
 }
 
-static void report_json(struct ctx *ctx, const __u64 *lost)
+static void report_json(struct ctx *ctx, const __u64 *lost, __u64 skipped)
 {
 	struct reftrack *rt = ctx->rt;
 	__u64 now = monotonic_ns();
@@ -394,7 +394,7 @@ static void report_json(struct ctx *ctx, const __u64 *lost)
 		json_obj_close(&j);
 	}
 	json_arr_close(&j);
-	lost_json(&j, lost);
+	lost_json(&j, lost, skipped);
 	json_obj_close(&j);
 }
 
@@ -532,17 +532,20 @@ static int source_tend(struct source *src, struct ctx *ctx)
 
 static int report(struct ctx *ctx, const struct source *src)
 {
-	__u64 lost[LOST_NR_REASONS];
+	__u64 lost[LOST_NR_REASONS], skipped;
 	int err = lost_read(src->lost_fd, lost);
 
+	if (!err)
+		err = src->coll ? collector_skipped_runs(src->coll, &skipped) :
+				  skipped_runs(src->skel->obj, &skipped);
 	if (err) {
-		fprintf(stderr, "%s: failed to read the lost counter: %s\n", TOOL, strerror(-err));
+		fprintf(stderr, "%s: failed to read the lost counters: %s\n", TOOL, strerror(-err));
 		return err;
 	}
 	if (env.c.json)
-		report_json(ctx, lost);
+		report_json(ctx, lost, skipped);
 	else
-		report_text(ctx, lost);
+		report_text(ctx, lost, skipped);
 	return 0;
 }
 

@@ -419,7 +419,7 @@ static const char *count_str(long long v, char *buf, size_t len)
 }
 
 static void print_text(struct row *sel, const struct table *t, enum vfio_attach_mode mode,
-		       const __u64 *lost)
+		       const __u64 *lost, __u64 skipped)
 {
 	size_t np, nc, ng, i;
 	char b[6][16];
@@ -433,7 +433,7 @@ static void print_text(struct row *sel, const struct table *t, enum vfio_attach_
 	np = select_rows(t, TOP_PROCESS, sel);	/* the first table: sel holds it */
 	printf("vfio-top: %zu processes, %zu containers, %zu groups; attach %s; ",
 	       np, nc, ng, attach_mode_name(mode));
-	lost_print(stdout, lost);
+	lost_print(stdout, lost, skipped);
 
 	printf("\n%7s %-16s %8s %8s %8s %8s %8s %8s %8s %8s %5s %5s\n", "PID", "COMM",
 	       "MAPS", "UNMAPS", "MAP/s", "UNMAP/s", "MAPB/s", "UNMAPB/s",
@@ -506,7 +506,7 @@ static void json_counters(struct json *j, const struct row *r)
 }
 
 static void print_json(struct row *sel, const struct table *t, enum vfio_attach_mode mode,
-		       const __u64 *lost, double secs)
+		       const __u64 *lost, __u64 skipped, double secs)
 {
 	struct json j;
 	size_t n, i;
@@ -555,7 +555,7 @@ static void print_json(struct row *sel, const struct table *t, enum vfio_attach_
 		json_obj_close(&j);
 	}
 	json_arr_close(&j);
-	lost_json(&j, lost);
+	lost_json(&j, lost, skipped);
 	json_obj_close(&j);
 }
 
@@ -607,7 +607,7 @@ static int collector_switch(struct collector **c, struct table *prev)
 static int report(struct collector **cp, struct table *cur, struct table *prev, double *last)
 {
 	double now = now_s(), secs = now - *last;
-	__u64 lost[LOST_NR_REASONS];
+	__u64 lost[LOST_NR_REASONS], skipped = 0;
 	struct collector *c;
 	struct table tmp;
 	struct row *sel;
@@ -622,6 +622,8 @@ static int report(struct collector **cp, struct table *cur, struct table *prev, 
 	err = read_rows(c, cur, prev, secs);
 	if (!err)
 		err = lost_read(c->lost_fd, lost);
+	if (!err)
+		err = collector_skipped_runs(c, &skipped);
 	if (!err && c->shared)
 		err = collector_want_processes(c, process_rows_keep_ns());
 	if (err) {
@@ -632,9 +634,9 @@ static int report(struct collector **cp, struct table *cur, struct table *prev, 
 	if (!sel)
 		return -ENOMEM;
 	if (env.c.json)
-		print_json(sel, cur, c->mode, lost, secs);
+		print_json(sel, cur, c->mode, lost, skipped, secs);
 	else
-		print_text(sel, cur, c->mode, lost);
+		print_text(sel, cur, c->mode, lost, skipped);
 	free(sel);
 	*last = now;
 	tmp = *prev;

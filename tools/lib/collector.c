@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <dirent.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -192,15 +193,82 @@ int collector_load(struct collector **out, const struct common_env *env, const c
 	return err;
 }
 
+/* Pinned programs are named PROG_PREFIX<name>: readers read their run stats. */
+#define PROG_PREFIX "prog."
+
+/* Everything in the pin directory: maps, programs, and older layouts' leftovers. */
 static void unpin_all(void)
 {
 	char path[PATH_MAX];
-	size_t i;
+	struct dirent *de;
+	DIR *d = opendir(COLLECTOR_PIN_DIR);
 
-	for (i = 0; i < NR_PINNED; i++)
-		if (!pin_path(path, sizeof(path), pinned_maps[i]))
-			unlink(path);
+	if (d) {
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.' && !pin_path(path, sizeof(path), de->d_name))
+				unlink(path);
+		closedir(d);
+	}
 	rmdir(COLLECTOR_PIN_DIR);
+}
+
+static int pin_programs(struct collector *c)
+{
+	struct bpf_program *prog;
+	char path[PATH_MAX], name[128];
+
+	bpf_object__for_each_program(prog, c->skel->obj) {
+		if (bpf_program__fd(prog) < 0)
+			continue;	/* another attach mode's */
+		snprintf(name, sizeof(name), PROG_PREFIX "%s", bpf_program__name(prog));
+		if (pin_path(path, sizeof(path), name) || bpf_obj_pin(bpf_program__fd(prog), path))
+			return -errno;
+	}
+	return 0;
+}
+
+static int add_recursion_misses(int fd, __u64 *n)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*n += info.recursion_misses;
+	return 0;
+}
+
+int collector_skipped_runs(struct collector *c, __u64 *n)
+{
+	struct bpf_program *prog;
+	char path[PATH_MAX];
+	struct dirent *de;
+	int fd, err = 0;
+	DIR *d;
+
+	*n = 0;
+	if (c->skel) {
+		bpf_object__for_each_program(prog, c->skel->obj)
+			if (bpf_program__fd(prog) >= 0 && !err)
+				err = add_recursion_misses(bpf_program__fd(prog), n);
+		return err;
+	}
+	/* Opened for the reading only: a reader holds no program. */
+	d = opendir(COLLECTOR_PIN_DIR);
+	if (!d)
+		return -errno;
+	while (!err && (de = readdir(d))) {
+		if (strncmp(de->d_name, PROG_PREFIX, strlen(PROG_PREFIX)) ||
+		    pin_path(path, sizeof(path), de->d_name))
+			continue;
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;	/* unpinned meanwhile: the collector stops */
+		err = add_recursion_misses(fd, n);
+		close(fd);
+	}
+	closedir(d);
+	return err;
 }
 
 int collector_pin(struct collector *c, pid_t *owner)
@@ -230,6 +298,9 @@ int collector_pin(struct collector *c, pid_t *owner)
 		if (err)
 			goto fail;
 	}
+	err = pin_programs(c);
+	if (err)
+		goto fail;
 	c->pinned = true;
 	/* The owner last: a reader finds every map before it believes the pins. */
 	err = own_start_ns(&start);

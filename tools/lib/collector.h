@@ -68,6 +68,13 @@ int collector_pin(struct collector *c, pid_t *owner);
  */
 bool collector_alive(struct collector *c);
 
+/*
+ * Runs of the collector's programs the kernel skipped (a program of the
+ * same kind already running on the CPU: recursion_misses), each an event
+ * lost to every reader.
+ */
+int collector_skipped_runs(struct collector *c, __u64 *n);
+
 /* Unpin if pinned here, detach if loaded here, free. */
 void collector_free(struct collector *c);
 

@@ -164,27 +164,49 @@ const char *lost_reason_name(int reason)
 	return reason >= 0 && reason < LOST_NR_REASONS ? lost_names[reason] : "unknown";
 }
 
-void lost_print(FILE *f, const __u64 *n)
+void lost_print(FILE *f, const __u64 *n, __u64 skipped)
 {
+	__u64 total = lost_total(n) + skipped;
 	int i;
 
-	fprintf(f, "lost events: %llu", (unsigned long long)lost_total(n));
-	if (lost_total(n)) {
+	fprintf(f, "lost events: %llu", (unsigned long long)total);
+	if (total) {
 		for (i = 0; i < LOST_NR_REASONS; i++)
 			fprintf(f, " %s=%llu", lost_names[i], (unsigned long long)n[i]);
+		fprintf(f, " skipped=%llu", (unsigned long long)skipped);
 	}
 	fputc('\n', f);
 }
 
-void lost_json(struct json *j, const __u64 *n)
+void lost_json(struct json *j, const __u64 *n, __u64 skipped)
 {
 	int i;
 
 	json_obj_open(j, "lost");
-	json_u64(j, "total", lost_total(n));
+	json_u64(j, "total", lost_total(n) + skipped);
 	for (i = 0; i < LOST_NR_REASONS; i++)
 		json_u64(j, lost_names[i], n[i]);
+	json_u64(j, "skipped", skipped);
 	json_obj_close(j);
+}
+
+int skipped_runs(struct bpf_object *obj, __u64 *n)
+{
+	struct bpf_program *prog;
+
+	*n = 0;
+	bpf_object__for_each_program(prog, obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd < 0)	/* not loaded: another attach mode's */
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+			return -errno;
+		*n += info.recursion_misses;
+	}
+	return 0;
 }
 
 int parse_size(const char *s, __u64 *size)

@@ -68,8 +68,24 @@ int lost_read(int map_fd, __u64 *n);
 __u64 lost_total(const __u64 *n);
 /* "ringbuf", "map_full", ...: the name every front end gives a reason. */
 const char *lost_reason_name(int reason);
-void lost_print(FILE *f, const __u64 *n);
-void lost_json(struct json *j, const __u64 *n);
+/*
+ * The lost line and the "lost" JSON object: the reasons, plus the runs of
+ * the programs the kernel skipped (a program already running on the CPU:
+ * bpf_prog_info's recursion_misses), as one more reason and in the total:
+ * an operation they cost is as lost as one the ring buffer refused.
+ */
+void lost_print(FILE *f, const __u64 *n, __u64 skipped);
+void lost_json(struct json *j, const __u64 *n, __u64 skipped);
+
+/*
+ * The skipped runs of obj's loaded programs.  The kernel does not start a
+ * program on a CPU where that program is already running; fentry/fexit
+ * programs run with preemption on where the kernel has full preemption,
+ * so a VFIO call can reach a program that another task on the same CPU
+ * was preempted in: its operation is then missing, or its pinning time
+ * short.
+ */
+int skipped_runs(struct bpf_object *obj, __u64 *n);
 
 /* "4096", "64K", "2M", "1G" (powers of 1024); -EINVAL if malformed. */
 int parse_size(const char *s, __u64 *size);

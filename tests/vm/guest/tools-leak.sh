@@ -90,8 +90,8 @@ for variant in tp_btf raw_tp collector; do
 	log "--- $variant: $K deliberate leaks"
 	tool_start leakj vfio-leak "${how[@]}" -j 1
 	if [ $variant = collector ]; then
-		n=$(grep -l '^prog_type' /proc/"$TOOL_PID_leakj"/fdinfo/* 2>/dev/null | wc -l)
-		[ "$n" = 0 ] || fail "vfio-leak reading the collector holds $n BPF programs"
+		n=$(grep -l '^link_type' /proc/"$TOOL_PID_leakj"/fdinfo/* 2>/dev/null | wc -l)
+		[ "$n" = 0 ] || fail "vfio-leak reading the collector holds $n BPF links"
 	fi
 	tool_start leakt vfio-leak "${how[@]}" -v
 	vfio_leaker --leak $K >/tmp/leaker.txt || fail "vfio_leaker --leak failed"
