@@ -22,6 +22,7 @@
 #include "vfio_tools.h"
 #include "log2.bpf.h"
 #include "lost.bpf.h"
+#include "lat_account.bpf.h"
 
 /* coll_life.gen: the container under this id was released. */
 #define GEN_RELEASED	(1ULL << 63)
@@ -47,17 +48,20 @@ static __always_inline bool refs_wanted(void)
 	return cfg && cfg->ref_events;
 }
 
-static __always_inline bool stacks_wanted(void)
+/* Whether a front end holds the claim (no clock read when nobody does). */
+static __always_inline bool claimed(struct coll_config *cfg, __u32 kind)
 {
-	struct coll_config *cfg = coll_settings();
+	__u64 until;
 
-	return cfg && cfg->stack_reader_until &&
-	       bpf_ktime_get_ns() < cfg->stack_reader_until;
+	if (!cfg || kind >= COLL_NR_CLAIMS)
+		return false;
+	until = cfg->claims[kind].until;
+	return until == ~0ULL || (until && bpf_ktime_get_ns() < until);
 }
 
 #define LEAK_GATE() refs_wanted()
 #define VFIO_LEAK_STACK_RING
-#define LEAK_STACK_GATE() stacks_wanted()
+#define LEAK_STACK_GATE() claimed(coll_settings(), COLL_CLAIM_STACKS)
 #include "vfio_leak.bpf.h"
 
 struct {
@@ -101,6 +105,22 @@ struct {
 	__type(key, struct coll_proc_key);
 	__type(value, struct coll_proc);
 } processes SEC(".maps");
+
+/* vfio-lat's statistics, as its own programs keep them: key LAT_KEY(bank, op). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LAT_NR_BANKS * LAT_NR_OPS);
+	__type(key, __u32);
+	__type(value, struct lat_stats);
+} lat_stats SEC(".maps");
+
+/* The bank the programs write; flipped by the vfio-lat holding the claim. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} lat_bank SEC(".maps");
 
 /* Containers' generations: unique, from 1. */
 __u64 next_gen;
@@ -273,6 +293,20 @@ static __always_inline void process_dma(bool is_map, const struct vfio_dma_args 
 	p->pinned += is_map ? a->npages : -a->npages;
 }
 
+/* The bank is read once: the operation goes whole into one interval. */
+static __always_inline void lat_dma(bool is_map, const struct vfio_dma_args *a)
+{
+	__u32 zero = 0, *bank = bpf_map_lookup_elem(&lat_bank, &zero), key;
+	struct lat_stats *st;
+
+	if (!bank)
+		return;
+	key = LAT_KEY(*bank & 1, is_map ? LAT_MAP : LAT_UNMAP);
+	st = bpf_map_lookup_elem(&lat_stats, &key);
+	if (st)
+		lat_account(st, is_map, a, false);
+}
+
 static __always_inline int handle_dma(bool is_map, struct vfio_dma_args *a)
 {
 	bool teardown = !is_map && (a->flags & VFIO_TRACE_UNMAP_TEARDOWN);
@@ -321,6 +355,8 @@ static __always_inline int handle_dma(bool is_map, struct vfio_dma_args *a)
 		__sync_fetch_and_or(&l->missing, DMA_MISSING_MAPPED);
 	if (!teardown && process_rows_wanted())
 		process_dma(is_map, a);
+	if (claimed(coll_settings(), COLL_CLAIM_LAT))
+		lat_dma(is_map, a);
 	if (a->released)
 		life_release(l);	/* fentry: the in-tree release */
 	return 0;

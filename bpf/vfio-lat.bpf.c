@@ -24,6 +24,7 @@
 #include "vfio_tools.h"
 #include "log2.bpf.h"
 #include "lost.bpf.h"
+#include "lat_account.bpf.h"
 
 const volatile __u32 filter_op = 0;		/* LAT_MAP + 1, LAT_UNMAP + 1, 0: both */
 const volatile __u32 filter_pid = 0;		/* tgid */
@@ -63,17 +64,6 @@ struct {
 	__array(values, struct lat_sync_slot);
 } lat_sync SEC(".maps");
 
-static __always_inline void record(struct lat_hist *h, __u64 ns)
-{
-	/* A u64's log2 is at most 63: HIST_NR_SLOTS (64) slots hold them all. */
-	__u64 slot = log2_slot_bounded(ns, HIST_NR_SLOTS);
-
-	h->slots[slot]++;
-	h->sum_ns += ns;
-	if (ns > h->max_ns)
-		h->max_ns = ns;
-}
-
 static __always_inline int handle_dma(bool is_map, struct vfio_dma_args *a)
 {
 	__u32 op = is_map ? LAT_MAP : LAT_UNMAP;
@@ -92,18 +82,7 @@ static __always_inline int handle_dma(bool is_map, struct vfio_dma_args *a)
 		st->counters[LAT_CNT_FILTERED]++;
 		return 0;
 	}
-	if (!is_map && (a->flags & VFIO_TRACE_UNMAP_TEARDOWN) && !targ_teardown) {
-		st->counters[LAT_CNT_TEARDOWN]++;
-		return 0;
-	}
-	if (a->ret < 0) {
-		st->counters[LAT_CNT_FAILED]++;
-		return 0;
-	}
-	record(&st->parts[LAT_TOTAL], a->total_ns);
-	record(&st->parts[LAT_PIN], a->pin_ns);
-	if (!(a->missing & DMA_MISSING_IOMMU_NS))
-		record(&st->parts[LAT_IOMMU], a->iommu_ns);
+	lat_account(st, is_map, a, targ_teardown);
 	return 0;
 }
 

@@ -305,6 +305,26 @@ struct coll_proc {
 	char comm[TASK_COMM_LEN];
 };
 
+/*
+ * What only one front end at a time can read from the collector: a ring
+ * buffer has one consumer, and vfio-lat's two banks are flipped by one
+ * reader.  The holder renews its claim every second; a claim not renewed
+ * (its holder was killed) runs out within seconds, and with it the work
+ * the collector did for it.
+ */
+enum coll_claim_kind {
+	COLL_CLAIM_STACKS = 0,	/* stack_events: vfio-leak */
+	COLL_CLAIM_LAT,		/* lat_stats and lat_bank: vfio-lat */
+	COLL_NR_CLAIMS,
+};
+
+struct coll_claim {
+	__u64 until;		/* bpf_ktime_get_ns(); ~0: for ever */
+	__u64 start;		/* the holder's start, as process_is() checks */
+	__u32 pid;		/* the holder */
+	__u32 pad;
+};
+
 /* The collector's one-entry settings array: what its readers ask of it. */
 struct coll_config {
 	/*
@@ -318,15 +338,7 @@ struct coll_config {
 	__u32 owner_pid;	/* the process that loaded it */
 	__u32 mode;		/* enum vfio_attach_mode */
 	__u64 owner_start;	/* its start, as process_is() checks */
-	/*
-	 * The one vfio-leak reading `stack_events`, and until when it asks
-	 * (bpf_ktime_get_ns(), pushed forward every second: a reader killed
-	 * without cleaning up stops the records within seconds).
-	 */
-	__u64 stack_reader_until;
-	__u64 stack_reader_start;
-	__u32 stack_reader_pid;
-	__u32 pad;
+	struct coll_claim claims[COLL_NR_CLAIMS];
 };
 
 #endif /* __VFIO_TOOLS_H */

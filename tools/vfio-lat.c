@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "collector.h"
 #include "common.h"
 #include "histogram.h"
 #include "json.h"
@@ -282,96 +283,219 @@ static void print_json(const struct lat_interval *d, enum vfio_attach_mode mode,
 	json_obj_close(&j);
 }
 
-static int report(struct vfio_lat *skel, const struct lat_maps *maps,
-		  enum vfio_attach_mode mode)
+/*
+ * Where the statistics come from: the host's collector (its lat_stats,
+ * whose banks we claim the flipping of), or our own programs when a
+ * filter or --teardown is asked for, none runs, another vfio-lat holds
+ * the claim, or --attach forces a mode.
+ */
+struct source {
+	struct collector *coll;
+	struct vfio_lat *skel;
+	struct lat_maps maps;
+	enum vfio_attach_mode mode;
+	/* shared: the collector's counts when we started, not ours to show */
+	__u64 lost_base[LOST_NR_REASONS], skipped_base;
+};
+
+static bool filtered(void)
+{
+	return env.filter_op || env.c.pid || env.filter_container || env.filter_min_size ||
+	       env.filter_max_size || env.teardown;
+}
+
+/* A claim lasts three intervals (at least 10 s): we renew it at each report. */
+static uint64_t claim_keep_ns(void)
+{
+	long secs = 3 * env.c.interval;
+
+	if (!env.c.interval)
+		return UINT64_MAX;	/* one report, at the end: released then */
+	return (secs < 10 ? 10 : secs) * 1000000000ULL;
+}
+
+static int source_losses(struct source *src, __u64 *lost, __u64 *skipped)
+{
+	int err, i;
+
+	if (src->coll) {
+		err = lost_read(src->coll->lost_fd, lost);
+		if (!err)
+			err = collector_skipped_runs(src->coll, skipped);
+		for (i = 0; !err && i < LOST_NR_REASONS; i++)
+			lost[i] -= src->lost_base[i];
+		*skipped -= src->skipped_base;
+		return err;
+	}
+	err = lost_read(bpf_map__fd(src->skel->maps.lost), lost);
+	return err ? err : skipped_runs(src->skel->obj, skipped);
+}
+
+static void source_free(struct source *src)
+{
+	if (src->coll) {
+		collector_release(src->coll, COLL_CLAIM_LAT);
+		if (src->maps.sync_fd >= 0)
+			close(src->maps.sync_fd);
+		if (src->maps.sync_slot_fd >= 0)
+			close(src->maps.sync_slot_fd);
+	}
+	collector_free(src->coll);
+	vfio_lat__destroy(src->skel);
+	memset(src, 0, sizeof(*src));
+}
+
+static int source_shared(struct source *src)
+{
+	static struct lat_interval stale;
+	int err = collector_open_shared(&src->coll);
+
+	if (err)
+		return err;
+	src->maps = (struct lat_maps){
+		.stats_fd = src->coll->lat_stats_fd, .bank_fd = src->coll->lat_bank_fd,
+		.sync_fd = -1, .sync_slot_fd = -1,
+	};
+	err = collector_claim(src->coll, COLL_CLAIM_LAT, claim_keep_ns());
+	if (err == -EBUSY)
+		fprintf(stderr, "%s: another vfio-lat reads the collector: loading our own programs\n",
+			TOOL);
+	if (!err)
+		err = lat_sync_create(&src->maps);
+	/* Both banks may hold what a killed reader left: an interval each, thrown away. */
+	if (!err)
+		err = lat_interval_end(&src->maps, &stale);
+	if (!err)
+		err = lat_interval_end(&src->maps, &stale);
+	if (!err)
+		err = source_losses(src, src->lost_base, &src->skipped_base);
+	if (err) {
+		source_free(src);
+		return err;
+	}
+	src->mode = src->coll->mode;
+	if (env.c.verbose)
+		fprintf(stderr, "%s: reading the collector of pid %d (%s), attaching nothing\n",
+			TOOL, src->coll->owner, attach_mode_name(src->mode));
+	return 0;
+}
+
+static int source_own(struct source *src)
+{
+	int err, mode;
+
+	src->skel = vfio_lat__open();
+	if (!src->skel) {
+		fprintf(stderr, "%s: failed to open the BPF skeleton: %s\n", TOOL, strerror(errno));
+		return -errno;
+	}
+	mode = common_choose_attach(src->skel->obj, &env.c, TOOL);
+	if (mode < 0)
+		return mode;
+	src->mode = mode;
+	src->skel->rodata->filter_op = env.filter_op;
+	src->skel->rodata->filter_pid = env.c.pid;
+	src->skel->rodata->filter_container = env.filter_container;
+	src->skel->rodata->filter_min_size = env.filter_min_size;
+	src->skel->rodata->filter_max_size = env.filter_max_size;
+	src->skel->rodata->targ_teardown = env.teardown;
+	if (mode == ATTACH_FENTRY)
+		src->skel->rodata->targ_dma_entry_limit = attach_intree_dma_entry_limit();
+	err = vfio_lat__load(src->skel);
+	if (err) {
+		fprintf(stderr, "%s: failed to load the BPF programs: %s\n", TOOL, strerror(-err));
+		return err;
+	}
+	err = vfio_lat__attach(src->skel);
+	if (err) {
+		fprintf(stderr, "%s: failed to attach the BPF programs: %s\n", TOOL, strerror(-err));
+		return err;
+	}
+	src->maps = (struct lat_maps){
+		.stats_fd = bpf_map__fd(src->skel->maps.stats),
+		.sync_fd = bpf_map__fd(src->skel->maps.lat_sync),
+		.sync_slot_fd = bpf_map__fd(src->skel->maps.lat_sync_slot),
+		.bank = &src->skel->bss->lat_bank,
+	};
+	return 0;
+}
+
+/*
+ * At each report: renew our claim; if the collector stopped (its
+ * exporter exited), say so and go on with our own programs.
+ */
+static int source_tend(struct source *src)
+{
+	pid_t owner;
+	int err;
+
+	if (!src->coll)
+		return 0;
+	if (collector_alive(src->coll))
+		return collector_claim(src->coll, COLL_CLAIM_LAT, claim_keep_ns());
+	owner = src->coll->owner;
+	source_free(src);
+	err = source_own(src);
+	if (!err)
+		fprintf(stderr, "%s: the collector of pid %d stopped; on our own programs, "
+			"operations meanwhile not seen\n", TOOL, owner);
+	return err;
+}
+
+static int report(struct source *src)
 {
 	static struct lat_interval d;
 	__u64 lost[LOST_NR_REASONS], skipped;
 	int err;
 
-	err = lat_interval_end(maps, &d);
+	err = lat_interval_end(&src->maps, &d);
 	if (!err)
-		err = lost_read(bpf_map__fd(skel->maps.lost), lost);
-	if (!err)
-		err = skipped_runs(skel->obj, &skipped);
+		err = source_losses(src, lost, &skipped);
 	if (err) {
 		fprintf(stderr, "%s: failed to read the BPF maps: %s\n", TOOL, strerror(-err));
 		return err;
 	}
 	if (env.c.json) {
-		print_json(&d, mode, lost, skipped);
+		print_json(&d, src->mode, lost, skipped);
 	} else {
-		print_text(&d, mode);
+		print_text(&d, src->mode);
 		lost_print(stdout, lost, skipped);
 	}
 	fflush(stdout);
-	return 0;
+	return source_tend(src);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { .options = opts, .parser = parse_opt, .doc = doc };
-	struct lat_maps maps;
-	struct vfio_lat *skel;
+	struct source src = {};
 	long reports = 0;
-	int err, mode;
+	int err;
 
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return err;
 	common_set_libbpf_print(&env.c);
 
-	skel = vfio_lat__open();
-	if (!skel) {
-		fprintf(stderr, "%s: failed to open the BPF skeleton: %s\n", TOOL, strerror(errno));
-		return 1;
-	}
-	mode = common_choose_attach(skel->obj, &env.c, TOOL);
-	if (mode < 0) {
-		err = mode;
+	if (filtered() || env.c.attach || source_shared(&src))
+		err = source_own(&src);
+	if (err)
 		goto cleanup;
-	}
-	skel->rodata->filter_op = env.filter_op;
-	skel->rodata->filter_pid = env.c.pid;
-	skel->rodata->filter_container = env.filter_container;
-	skel->rodata->filter_min_size = env.filter_min_size;
-	skel->rodata->filter_max_size = env.filter_max_size;
-	skel->rodata->targ_teardown = env.teardown;
-	if (mode == ATTACH_FENTRY) {
-		skel->rodata->targ_dma_entry_limit = attach_intree_dma_entry_limit();
-	}
-
-	err = vfio_lat__load(skel);
-	if (err) {
-		fprintf(stderr, "%s: failed to load the BPF programs: %s\n", TOOL, strerror(-err));
-		goto cleanup;
-	}
-	err = vfio_lat__attach(skel);
-	if (err) {
-		fprintf(stderr, "%s: failed to attach the BPF programs: %s\n", TOOL, strerror(-err));
-		goto cleanup;
-	}
-	maps = (struct lat_maps){
-		.stats_fd = bpf_map__fd(skel->maps.stats),
-		.sync_fd = bpf_map__fd(skel->maps.lat_sync),
-		.sync_slot_fd = bpf_map__fd(skel->maps.lat_sync_slot),
-		.bank = &skel->bss->lat_bank,
-	};
 	common_setup_signals();
 	/* On stderr even with -j: scripts wait for it to know we are attached. */
 	fprintf(stderr, "Tracing VFIO DMA map/unmap latency (%s)... %s\n",
-		attach_mode_name(mode),
+		attach_mode_name(src.mode),
 		env.c.interval ? "Ctrl-C to end." : "Ctrl-C to end and report.");
 
 	for (;;) {
 		bool more = common_wait_interval(&env.c);
 
-		err = report(skel, &maps, mode);
+		err = report(&src);
 		if (err || !more || (env.c.count && ++reports >= env.c.count))
 			break;
 	}
 
 cleanup:
-	vfio_lat__destroy(skel);
+	source_free(&src);
 	return err ? 1 : 0;
 }

@@ -419,7 +419,7 @@ static void source_free(struct source *src)
 {
 	ring_buffer__free(src->rb);
 	if (src->coll)
-		collector_release_stacks(src->coll);
+		collector_release(src->coll, COLL_CLAIM_STACKS);
 	collector_free(src->coll);
 	vfio_leak__destroy(src->skel);
 	memset(src, 0, sizeof(*src));
@@ -435,7 +435,7 @@ static int source_shared(struct source *src, struct ctx *ctx)
 		err = -ENOENT;	/* no reference events there; say so below */
 		goto fail;
 	}
-	err = collector_claim_stacks(src->coll, STACK_CLAIM_NS);
+	err = collector_claim(src->coll, COLL_CLAIM_STACKS, STACK_CLAIM_NS);
 	if (err == -EBUSY)
 		fprintf(stderr, "%s: another vfio-leak reads the collector: loading our own programs\n",
 			TOOL);
@@ -518,7 +518,7 @@ static int source_tend(struct source *src, struct ctx *ctx)
 		return 0;
 	if (collector_alive(src->coll)) {
 		src->claim_until = now + STACK_CLAIM_NS / 5;
-		return collector_claim_stacks(src->coll, STACK_CLAIM_NS);
+		return collector_claim(src->coll, COLL_CLAIM_STACKS, STACK_CLAIM_NS);
 	}
 	owner = src->coll->owner;
 	ring_buffer__consume(src->rb);

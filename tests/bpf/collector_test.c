@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "collector.h"
+#include "latency.h"
 #include "process.h"
 #include "raw_tp_run.h"
 #include "vfio-collector.skel.h"
@@ -394,26 +395,68 @@ static int test_stack_ring_when_claimed(void)
 	CHECK(rb);
 	CHECK_OK(RUN(c, vfio_ref_get_raw, VFIO_TRACE_OBJ_GROUP, 5, 2, 0xffffffffc0001000ULL));
 	CHECK_EQ(ring_buffer__consume(rb), 0);
-	CHECK_OK(collector_claim_stacks(c, 10 * 1000000000ULL));
-	CHECK_OK(collector_claim_stacks(c, 10 * 1000000000ULL));	/* renewing is no conflict */
+	CHECK_OK(collector_claim(c, COLL_CLAIM_STACKS, 10 * 1000000000ULL));
+	CHECK_OK(collector_claim(c, COLL_CLAIM_STACKS, 10 * 1000000000ULL));	/* renewing is no conflict */
 	CHECK_OK(RUN(c, vfio_ref_get_raw, VFIO_TRACE_OBJ_GROUP, 5, 3, 0xffffffffc0001000ULL));
 	CHECK_EQ(ring_buffer__consume(rb), 1);
 	CHECK(flags & (LEAK_F_STACK | LEAK_F_STACK_LOST));
 	/* Not the exporter's ring, which nobody asked for. */
 	CHECK_EQ(lost_reason(c, LOST_RINGBUF), 0);
-	collector_release_stacks(c);
+	collector_release(c, COLL_CLAIM_STACKS);
 	CHECK_OK(RUN(c, vfio_ref_get_raw, VFIO_TRACE_OBJ_GROUP, 5, 4, 0xffffffffc0001000ULL));
 	CHECK_EQ(ring_buffer__consume(rb), 0);
 
 	/* Another live process holds the claim: pid 1. */
 	CHECK_OK(process_start_ticks(1, &ticks));
 	CHECK_OK(bpf_map_lookup_elem(c->settings_fd, &zero, &cfg));
-	cfg.stack_reader_pid = 1;
-	cfg.stack_reader_start = ticks * (1000000000ULL / sysconf(_SC_CLK_TCK));
-	cfg.stack_reader_until = UINT64_MAX;
+	cfg.claims[COLL_CLAIM_STACKS].pid = 1;
+	cfg.claims[COLL_CLAIM_STACKS].start = ticks * (1000000000ULL / sysconf(_SC_CLK_TCK));
+	cfg.claims[COLL_CLAIM_STACKS].until = UINT64_MAX;
 	CHECK_OK(bpf_map_update_elem(c->settings_fd, &zero, &cfg, BPF_ANY));
-	CHECK_EQ(collector_claim_stacks(c, 10 * 1000000000ULL), -EBUSY);
+	CHECK_EQ(collector_claim(c, COLL_CLAIM_STACKS, 10 * 1000000000ULL), -EBUSY);
 	ring_buffer__free(rb);
+	collector_free(c);
+	return TEST_PASS;
+}
+
+/*
+ * vfio-lat's statistics are kept only while a vfio-lat claims them, and
+ * read with its bank flip: an interval holds exactly its operations.
+ */
+static int test_lat_when_claimed(void)
+{
+	struct collector *c = load();
+	struct lat_interval d;
+	struct lat_maps m;
+
+	CHECK(c);
+	m = (struct lat_maps){ .stats_fd = c->lat_stats_fd, .bank_fd = c->lat_bank_fd };
+	CHECK_OK(lat_sync_create(&m));
+	CHECK_OK(MAP(c, 2, KB64, 16, 1, 16, 0));
+	CHECK_OK(lat_interval_end(&m, &d));
+	CHECK_EQ(lat_hist_count(&d.op[LAT_MAP].parts[LAT_TOTAL]), 0);
+
+	CHECK_OK(collector_claim(c, COLL_CLAIM_LAT, 10 * 1000000000ULL));
+	CHECK_OK(MAP(c, 2, KB64, 16, 2, 32, 0));
+	CHECK_OK(MAP(c, 2, KB64, 16, 2, 32, -22));
+	CHECK_OK(UNMAP(c, 2, 2 * KB64, VFIO_TRACE_UNMAP_TEARDOWN, 32, 0, 0));
+	CHECK_OK(lat_interval_end(&m, &d));
+	CHECK_EQ(lat_hist_count(&d.op[LAT_MAP].parts[LAT_TOTAL]), 1);
+	CHECK_EQ(d.op[LAT_MAP].parts[LAT_TOTAL].sum_ns, 2000);
+	CHECK_EQ(d.op[LAT_MAP].parts[LAT_TOTAL].slots[10], 1);	/* 2000 ns: [1024, 2048) */
+	CHECK_EQ(d.op[LAT_MAP].parts[LAT_PIN].sum_ns, 1000);
+	CHECK_EQ(d.op[LAT_MAP].counters[LAT_CNT_FAILED], 1);
+	CHECK_EQ(d.op[LAT_UNMAP].counters[LAT_CNT_TEARDOWN], 1);
+	CHECK_OK(MAP(c, 2, KB64, 16, 3, 48, 0));
+	CHECK_OK(lat_interval_end(&m, &d));
+	CHECK_EQ(lat_hist_count(&d.op[LAT_MAP].parts[LAT_TOTAL]), 1);
+	CHECK_EQ(d.op[LAT_MAP].counters[LAT_CNT_FAILED], 0);
+	collector_release(c, COLL_CLAIM_LAT);
+	CHECK_OK(MAP(c, 2, KB64, 16, 4, 64, 0));
+	CHECK_OK(lat_interval_end(&m, &d));
+	CHECK_EQ(lat_hist_count(&d.op[LAT_MAP].parts[LAT_TOTAL]), 0);
+	close(m.sync_fd);
+	close(m.sync_slot_fd);
 	collector_free(c);
 	return TEST_PASS;
 }
@@ -448,6 +491,7 @@ static const struct test tests[] = {
 	TEST(test_process_rows_when_asked),
 	TEST(test_refs_when_asked),
 	TEST(test_stack_ring_when_claimed),
+	TEST(test_lat_when_claimed),
 	TEST(test_id_range_counted),
 };
 

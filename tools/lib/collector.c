@@ -23,7 +23,7 @@
 /* The maps a reader needs, by their names in the object and under the pin dir. */
 static const char *const pinned_maps[] = {
 	"settings", "dma", "life", "errors", "hists", "groups", "processes",
-	"lost", "events", "stack_events", "stack_lost",
+	"lost", "events", "stack_events", "stack_lost", "lat_stats", "lat_bank",
 };
 #define NR_PINNED (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
 
@@ -33,6 +33,7 @@ static int *map_fd_slot(struct collector *c, size_t i)
 		&c->settings_fd, &c->dma_fd, &c->life_fd, &c->errors_fd,
 		&c->hists_fd, &c->groups_fd, &c->processes_fd, &c->lost_fd,
 		&c->events_fd, &c->stack_events_fd, &c->stack_lost_fd,
+		&c->lat_stats_fd, &c->lat_bank_fd,
 	};
 
 	return slots[i];
@@ -128,6 +129,7 @@ static void take_fds(struct collector *c)
 		s->maps.settings, s->maps.dma, s->maps.life, s->maps.errors,
 		s->maps.hists, s->maps.groups, s->maps.processes, s->maps.lost,
 		s->maps.events, s->maps.stack_events, s->maps.stack_lost,
+		s->maps.lat_stats, s->maps.lat_bank,
 	};
 	size_t i;
 
@@ -694,10 +696,11 @@ static int own_start_ns(uint64_t *ns)
 	return 0;
 }
 
-int collector_claim_stacks(struct collector *c, uint64_t keep_ns)
+int collector_claim(struct collector *c, enum coll_claim_kind kind, uint64_t keep_ns)
 {
 	uint64_t now = monotonic_ns(), start;
 	struct coll_config cfg;
+	struct coll_claim *cl;
 	int err;
 
 	err = settings_read(c, &cfg);
@@ -705,23 +708,23 @@ int collector_claim_stacks(struct collector *c, uint64_t keep_ns)
 		err = own_start_ns(&start);
 	if (err)
 		return err;
-	if (cfg.stack_reader_pid && cfg.stack_reader_until > now &&
-	    !(cfg.stack_reader_pid == (__u32)getpid() && cfg.stack_reader_start == start) &&
-	    process_is(cfg.stack_reader_pid, cfg.stack_reader_start))
+	cl = &cfg.claims[kind];
+	if (cl->pid && cl->until > now &&
+	    !(cl->pid == (__u32)getpid() && cl->start == start) &&
+	    process_is(cl->pid, cl->start))
 		return -EBUSY;
-	cfg.stack_reader_pid = getpid();
-	cfg.stack_reader_start = start;
-	cfg.stack_reader_until = keep_ns == UINT64_MAX ? UINT64_MAX : now + keep_ns;
+	cl->pid = getpid();
+	cl->start = start;
+	cl->until = keep_ns == UINT64_MAX ? UINT64_MAX : now + keep_ns;
 	return settings_write(c, &cfg);
 }
 
-void collector_release_stacks(struct collector *c)
+void collector_release(struct collector *c, enum coll_claim_kind kind)
 {
 	struct coll_config cfg;
 
-	if (settings_read(c, &cfg) || cfg.stack_reader_pid != (__u32)getpid())
+	if (settings_read(c, &cfg) || cfg.claims[kind].pid != (__u32)getpid())
 		return;
-	cfg.stack_reader_pid = 0;
-	cfg.stack_reader_until = 0;
+	memset(&cfg.claims[kind], 0, sizeof(cfg.claims[kind]));
 	settings_write(c, &cfg);
 }

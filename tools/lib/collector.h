@@ -31,7 +31,8 @@ struct vfio_collector;
 struct collector {
 	struct vfio_collector *skel;	/* loaded here; NULL when reading pins */
 	int settings_fd, dma_fd, life_fd, errors_fd, hists_fd, groups_fd,
-	    processes_fd, lost_fd, events_fd, stack_events_fd, stack_lost_fd;
+	    processes_fd, lost_fd, events_fd, stack_events_fd, stack_lost_fd,
+	    lat_stats_fd, lat_bank_fd;
 	enum vfio_attach_mode mode;
 	bool shared;			/* another process's collector, from pins */
 	bool pinned;			/* ours, pinned: unpinned when freed */
@@ -133,11 +134,11 @@ int collector_want_processes(struct collector *c, uint64_t keep_ns);
 int collector_want_refs(struct collector *c, bool on);
 
 /*
- * Become the one reader of `stack_events` (reference events with the
- * stacks of gets, for vfio-leak), for the next keep_ns; call it again
- * before that runs out.  -EBUSY while another live process reads it.
+ * Become the one reader of what `kind` names (vfio_tools.h) for the next
+ * keep_ns (~0: for ever); call it again before that runs out.  -EBUSY
+ * while another live process holds it.
  */
-int collector_claim_stacks(struct collector *c, uint64_t keep_ns);
-void collector_release_stacks(struct collector *c);
+int collector_claim(struct collector *c, enum coll_claim_kind kind, uint64_t keep_ns);
+void collector_release(struct collector *c, enum coll_claim_kind kind);
 
 #endif /* __COLLECTOR_H */

@@ -19,6 +19,34 @@ int lat_wait_programs(const struct lat_maps *m)
 	return 0;
 }
 
+int lat_sync_create(struct lat_maps *m)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+
+	m->sync_slot_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "lat_sync_slot", 4, 4, 1, NULL);
+	if (m->sync_slot_fd < 0)
+		return -errno;
+	opts.inner_map_fd = m->sync_slot_fd;
+	m->sync_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "lat_sync", 4, 4, 1, &opts);
+	return m->sync_fd < 0 ? -errno : 0;
+}
+
+static int bank_flip(const struct lat_maps *m, __u32 *old)
+{
+	__u32 key = 0, next;
+
+	if (m->bank) {
+		*old = __atomic_load_n(m->bank, __ATOMIC_RELAXED) & 1;
+		__atomic_store_n(m->bank, *old ^ 1, __ATOMIC_SEQ_CST);
+		return 0;
+	}
+	if (bpf_map_lookup_elem(m->bank_fd, &key, old))
+		return -errno;
+	*old &= 1;
+	next = *old ^ 1;
+	return bpf_map_update_elem(m->bank_fd, &key, &next, BPF_ANY) ? -errno : 0;
+}
+
 void lat_stats_add(struct lat_stats *sum, const struct lat_stats *v)
 {
 	int part, i;
@@ -50,8 +78,9 @@ int lat_interval_end(const struct lat_maps *m, struct lat_interval *out)
 		return -ENOMEM;
 	memset(out, 0, sizeof(*out));
 
-	bank = __atomic_load_n(m->bank, __ATOMIC_RELAXED) & 1;
-	__atomic_store_n(m->bank, bank ^ 1, __ATOMIC_SEQ_CST);
+	err = bank_flip(m, &bank);
+	if (err)
+		goto out;
 	/*
 	 * A program that read the old bank before the store may still be
 	 * adding to it; after the wait none is, and every later one writes

@@ -14,8 +14,16 @@ struct lat_maps {
 	int stats_fd;		/* stats: struct lat_stats at LAT_KEY(bank, op) */
 	int sync_fd;		/* lat_sync, the map-in-map */
 	int sync_slot_fd;	/* lat_sync_slot, the map it holds */
-	__u32 *bank;		/* lat_bank, in the mmapped .bss */
+	__u32 *bank;		/* lat_bank, in the mmapped .bss; or NULL and */
+	int bank_fd;		/* an ARRAY map holding it (the collector's) */
 };
+
+/*
+ * A map-in-map of our own for lat_wait_programs(), when the programs'
+ * object has none (the collector): any update of one waits.  Sets
+ * sync_fd and sync_slot_fd; 0 or -errno.
+ */
+int lat_sync_create(struct lat_maps *m);
 
 /* One interval: slots, sums and counters summed over the CPUs, max_ns the largest. */
 struct lat_interval {

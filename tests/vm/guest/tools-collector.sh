@@ -6,6 +6,9 @@
 #  - vfio-top reads it and holds no BPF link: it attached nothing (it opens
 #    the pinned programs only for a moment, to read their skipped runs);
 #    it counts a workload exactly, as does the exporter;
+#  - vfio-lat (no filter) reads it too, holding no link; a second one,
+#    turned away from the collector's one lat claim, loads its own programs;
+#    both count the workload exactly;
 #  - a collector restart (the exporter stops, its pins go, a new one
 #    starts): vfio-top says its collector stopped and counts on from its
 #    own programs, exactly; the new exporter's counters start from 0 (a
@@ -48,10 +51,21 @@ n=$(bpf_fds "$tpid" link_type)
 [ "$n" = 0 ] || fail "vfio-top reading a collector holds $n BPF links"
 [ "$(bpf_fds "$epid" link_type)" -gt 0 ] || fail "vfio-exporter holds no BPF link"
 
+tool_start latc vfio-lat -v -j -n
+grep -q "reading the collector of pid $epid" /tmp/latc.err ||
+	fail "vfio-lat did not read the running collector: $(cat /tmp/latc.err)"
+n=$(bpf_fds "$TOOL_PID_latc" link_type)
+[ "$n" = 0 ] || fail "vfio-lat reading a collector holds $n BPF links"
+tool_start lato vfio-lat -v -j -n
+grep -q "another vfio-lat reads the collector" /tmp/lato.err ||
+	fail "a second vfio-lat: $(cat /tmp/lato.err)"
+
 vfio_workload -n $N1 -s $S1 >/tmp/work1.txt || fail "vfio_workload (1) failed"
 pid1=$(workload_field pid /tmp/work1.txt)
 sleep 2.2
 curl -s 127.0.0.1:9707/metrics >/tmp/m1.txt || fail "cannot scrape vfio-exporter (1)"
+tool_stop latc
+tool_stop lato
 
 # Collector restart.
 tool_stop exporter
@@ -105,6 +119,15 @@ for pid, n, s in ((pid1, n1, s1), (pid2, n2, s2)):
     check("vfio-top pid %d map_bytes" % pid, rows[-1]["map_bytes"], n * s)
     check("vfio-top pid %d exited" % pid, rows[-1]["exited"], True)
 check("vfio-top lost", max(l["lost"]["total"] for l in lines), 0)
+
+# vfio-lat, from the collector and from its own programs: the same numbers.
+for name in ("latc", "lato"):
+    r = json.loads(open("/tmp/%s.out" % name).read().splitlines()[-1])
+    for op in ("map", "unmap"):
+        check("%s %s ops" % (name, op), r[op]["ops"], n1)
+        check("%s %s failed" % (name, op), r[op]["failed"], 0)
+        check("%s %s filtered" % (name, op), r[op]["filtered"], 0)
+    check("%s lost" % name, r["lost"]["total"], 0)
 checks.done()
 PYEOF
 log "one collector: exporter pins, vfio-top reads it holding no program, restart counted from 0"
