@@ -210,8 +210,13 @@ static __always_inline __u32 intree_id_alloc(void)
 
 static __always_inline void intree_id_free(__u32 id)
 {
+	/*
+	 * clang tests id - 1 in a copy and indexes with id itself, whose
+	 * bound the verifier then does not know: bound the index in place.
+	 */
 	if (id && id < COLL_MAX_CONTAINERS)
-		__sync_fetch_and_and(&intree_ids[id / 64], ~(1ULL << (id % 64)));
+		__sync_fetch_and_and(&intree_ids[index_bounded(id / 64, COLL_MAX_CONTAINERS / 64)],
+				     ~(1ULL << (id % 64)));
 }
 
 static __always_inline struct intree_container *intree_container(void *iommu_data)
