@@ -12,6 +12,11 @@
  * new client comes.  So a client that never sends, or never reads, costs
  * one slot until its deadline and delays neither other scrapes nor the
  * ring buffer.
+ *
+ * The numbers come from the collector (bpf/vfio-collector.bpf.c), which
+ * the exporter loads and pins under COLLECTOR_PIN_DIR: it is the host's
+ * one collector, that vfio-top reads rather than load its own, and a
+ * second exporter on the host refuses to start.
  */
 #define _GNU_SOURCE		/* ppoll */
 #include <argp.h>
@@ -33,9 +38,9 @@
 #include <bpf/libbpf.h>
 #include <microhttpd.h>
 
+#include "collector.h"
 #include "common.h"
 #include "exporter.h"
-#include "vfio-exporter.skel.h"
 #include "vfio_tools.h"
 
 #define TOOL "vfio-exporter"
@@ -82,6 +87,11 @@ static const char doc[] =
 "all containers never drop.  Leave container=\"released\" out of rate():\n"
 "what it gains was counted already, by the series that went.  Scrapes change\n"
 "nothing: two scrapers see the same numbers.\n"
+"\n"
+"The exporter loads the host's collector (the BPF programs and their maps)\n"
+"and pins it under " COLLECTOR_PIN_DIR ", where vfio-top finds it: one\n"
+"exporter per host, a second one exits (status 1) naming the first.  Its\n"
+"counters start at 0 when it starts.\n"
 "\n"
 "EXAMPLES:\n"
 "    vfio-exporter                      # on 127.0.0.1:9707\n"
@@ -211,7 +221,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
  * stays here is policy: which paths, how long a client may take, how many
  * at once.  MHD runs in its "external" epoll mode, driven by serve(), so
  * its callbacks, and with them the rendering, run in the one thread that
- * also drains the ring buffer and collects the released containers: the
+ * also drains the ring buffer and moves the expired series: the
  * exporter's state needs no lock, and a signal ends the one ppoll() that
  * everything waits in.
  */
@@ -594,14 +604,14 @@ static int serve(struct server *s, const sigset_t *unblocked)
 			return -EIO;
 		}
 		/*
-		 * Released containers leave the BPF map whether or not anyone
-		 * scrapes, which would otherwise fill up; retention is by time.
+		 * Expired series go whether or not anyone scrapes: retention
+		 * is by time, not by scrapes.
 		 */
 		if (now_ms() - s->collected >= 1000) {
 			int err = exporter__collect(s->ex, monotonic_ns());
 
 			if (err)
-				fprintf(stderr, "%s: failed to collect the released containers: %s\n",
+				fprintf(stderr, "%s: failed to read the collector: %s\n",
 					TOOL, strerror(-err));
 			s->collected = now_ms();
 		}
@@ -609,14 +619,43 @@ static int serve(struct server *s, const sigset_t *unblocked)
 	return 0;
 }
 
+/*
+ * The host's collector: ours, pinned so that vfio-top reads it rather
+ * than load its own.  Another one pinned and alive: one per host, so we
+ * stop (-EBUSY, said here).  Pins impossible (no bpffs, no permission):
+ * we serve from our collector unpinned, and the front ends load their own.
+ */
+static int collector_start(struct collector **out)
+{
+	struct collector *c;
+	pid_t owner = 0;
+	int err;
+
+	err = collector_load(&c, &env.c, TOOL);
+	if (err)
+		return err;
+	err = collector_pin(c, &owner);
+	if (err == -EBUSY) {
+		fprintf(stderr, "%s: another collector runs on this host (pid %d, pinned under %s); "
+			"one per host\n", TOOL, (int)owner, COLLECTOR_PIN_DIR);
+		collector_free(c);
+		return err;
+	}
+	if (err)
+		fprintf(stderr, "%s: warning: cannot pin the collector under %s: %s; serving "
+			"unpinned (vfio-top will load its own)\n", TOOL, COLLECTOR_PIN_DIR,
+			strerror(-err));
+	else if (env.c.verbose)
+		fprintf(stderr, "%s: collector pinned under %s\n", TOOL, COLLECTOR_PIN_DIR);
+	*out = c;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { .options = opts, .parser = parse_opt, .doc = doc };
-	struct exporter_opts eo = {
-		.containers_fd = -1, .released_fd = -1, .hists_fd = -1, .lost_fd = -1,
-		.levels_fd = -1,
-	};
-	struct vfio_exporter *skel = NULL;
+	struct exporter_opts eo = {};
+	struct collector *coll = NULL;
 	struct server s = { .listen_fd = -1 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigset_t block, unblocked;
@@ -637,35 +676,14 @@ int main(int argc, char **argv)
 	}
 
 	if (!env.no_attach) {
-		skel = vfio_exporter__open();
-		if (!skel) {
-			fprintf(stderr, "%s: failed to open the BPF skeleton: %s\n", TOOL,
-				strerror(errno));
-			err = -errno;
+		err = collector_start(&coll);
+		if (err)
 			goto cleanup;
-		}
-		mode = common_choose_attach(skel->obj, &env.c, TOOL);
-		if (mode < 0) {
-			err = mode;
-			goto cleanup;
-		}
-		if (mode == ATTACH_FENTRY) {
-			skel->rodata->targ_dma_entry_limit = attach_intree_dma_entry_limit();
-		}
-		err = vfio_exporter__load(skel);
-		if (err) {
-			fprintf(stderr, "%s: failed to load the BPF programs: %s\n", TOOL, strerror(-err));
-			goto cleanup;
-		}
-		eo.containers_fd = bpf_map__fd(skel->maps.containers);
-		eo.released_fd = bpf_map__fd(skel->maps.released);
-		eo.levels_fd = bpf_map__fd(skel->maps.dma_levels);
-		eo.hists_fd = bpf_map__fd(skel->maps.hists);
-		eo.lost_fd = bpf_map__fd(skel->maps.lost);
+		mode = coll->mode;
 	} else if (env.c.verbose) {
 		fprintf(stderr, "%s: --no-attach: no BPF, serving build info only\n", TOOL);
 	}
-	eo.mode = mode;
+	eo.coll = coll;
 	eo.stale_after_ns = env.stale_after * 1e9;
 	eo.retain_ns = env.retain * 1e9;
 	eo.max_refs = env.max_refs;
@@ -676,16 +694,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: out of memory\n", TOOL);
 		goto cleanup;
 	}
-	if (skel) {
-		s.rb = ring_buffer__new(bpf_map__fd(skel->maps.events), exporter__event, s.ex, NULL);
+	if (coll) {
+		/* Reference events, for reftrack: the collector sends them while we read. */
+		err = collector_want_refs(coll, true);
+		if (err) {
+			fprintf(stderr, "%s: failed to ask for reference events: %s\n", TOOL,
+				strerror(-err));
+			goto cleanup;
+		}
+		s.rb = ring_buffer__new(coll->events_fd, exporter__event, s.ex, NULL);
 		if (!s.rb) {
 			err = -errno;
 			fprintf(stderr, "%s: failed to create the ring buffer: %s\n", TOOL, strerror(-err));
-			goto cleanup;
-		}
-		err = vfio_exporter__attach(skel);
-		if (err) {
-			fprintf(stderr, "%s: failed to attach the BPF programs: %s\n", TOOL, strerror(-err));
 			goto cleanup;
 		}
 	}
@@ -719,7 +739,7 @@ cleanup:
 	if (s.listen_fd >= 0)
 		close(s.listen_fd);
 	ring_buffer__free(s.rb);
-	vfio_exporter__destroy(skel);
+	collector_free(coll);		/* unpinned first: readers see it gone */
 	exporter__free(s.ex);
 	return err ? 1 : 0;
 }

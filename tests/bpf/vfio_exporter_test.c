@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Host test of vfio-exporter: crafted events run through the raw_tp entry
- * points of vfio-exporter.bpf.c, the ring buffer fed to the exporter's
- * reftrack, and /metrics rendered into a buffer by tools/lib/exporter.c:
- * every line checked is an exact metric value (docs/metrics.md).
+ * points of the collector (bpf/vfio-collector.bpf.c), the ring buffer fed
+ * to the exporter's reftrack, and /metrics rendered into a buffer by
+ * tools/lib/exporter.c: every line checked is an exact metric value
+ * (docs/metrics.md).
  */
 #define _GNU_SOURCE	/* memmem */
 #include <bpf/bpf.h>
@@ -13,12 +14,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "attach.h"
 #include "check.h"
+#include "collector.h"
 #include "raw_tp_run.h"
 #include "common.h"
 #include "exporter.h"
-#include "vfio-exporter.skel.h"
+#include "vfio-collector.skel.h"
 #include "vfio_tools.h"
 
 #define KB64 65536ULL
@@ -27,37 +28,44 @@
 #define NEG(x) ((uint64_t)(int64_t)(x))
 
 struct fixture {
-	struct vfio_exporter *skel;
+	struct collector *coll;
 	struct ring_buffer *rb;
 	struct exporter *ex;
+	struct exporter *ex2;		/* a second reader of the collector, if any */
+	struct exporter_opts o;
 	struct strbuf out;
 };
 
+/* The ring buffer's records go to every exporter of the fixture. */
+static int fixture_event(void *ctx, void *data, size_t size)
+{
+	struct fixture *f = ctx;
+
+	exporter__event(f->ex, data, size);
+	if (f->ex2)
+		exporter__event(f->ex2, data, size);
+	return 0;
+}
+
+/* A collector loaded for raw_tp, not attached: the programs run by test_run. */
 static int setup_retain(struct fixture *f, double stale_after, double retain)
 {
-	struct exporter_opts o = {
-		.mode = ATTACH_RAW_TP,
+	memset(f, 0, sizeof(*f));
+	if (collector_load_mode(&f->coll, ATTACH_RAW_TP, false))
+		return -1;
+	/* Reference events reach `events` only while a reader asks for them. */
+	if (collector_want_refs(f->coll, true))
+		return -1;
+	f->o = (struct exporter_opts){
+		.coll = f->coll,
 		.stale_after_ns = stale_after * SEC_NS,
 		.retain_ns = retain * SEC_NS,
 		.version = "test",
 	};
-
-	memset(f, 0, sizeof(*f));
-	f->skel = vfio_exporter__open();
-	if (!f->skel)
-		return -1;
-	attach_select(f->skel->obj, ATTACH_RAW_TP);
-	if (vfio_exporter__load(f->skel))
-		return -1;
-	o.containers_fd = bpf_map__fd(f->skel->maps.containers);
-	o.released_fd = bpf_map__fd(f->skel->maps.released);
-	o.hists_fd = bpf_map__fd(f->skel->maps.hists);
-	o.lost_fd = bpf_map__fd(f->skel->maps.lost);
-	o.levels_fd = bpf_map__fd(f->skel->maps.dma_levels);
-	f->ex = exporter__new(&o);
+	f->ex = exporter__new(&f->o);
 	if (!f->ex)
 		return -1;
-	f->rb = ring_buffer__new(bpf_map__fd(f->skel->maps.events), exporter__event, f->ex, NULL);
+	f->rb = ring_buffer__new(f->coll->events_fd, fixture_event, f, NULL);
 	return f->rb ? 0 : -1;
 }
 
@@ -69,8 +77,9 @@ static int setup(struct fixture *f, double stale_after)
 static void teardown(struct fixture *f)
 {
 	ring_buffer__free(f->rb);
-	vfio_exporter__destroy(f->skel);
+	collector_free(f->coll);
 	exporter__free(f->ex);
+	exporter__free(f->ex2);
 	strbuf_free(&f->out);
 }
 
@@ -84,7 +93,7 @@ static int run(struct fixture *f, struct bpf_program *prog, uint64_t *args, size
 
 #define RUN(f, prog, ...) ({						\
 	uint64_t __a[] = { __VA_ARGS__ };				\
-	run((f), (f)->skel->progs.prog, __a, sizeof(__a) / sizeof(__a[0])); \
+	run((f), (f)->coll->skel->progs.prog, __a, sizeof(__a) / sizeof(__a[0])); \
 })
 
 /* The operations' seq, as the driver numbers them: in the order they ran. */
@@ -95,6 +104,8 @@ static uint64_t seq;
 	RUN(f, vfio_dma_map_raw, c, 0x100000, size, 3, npages, entries, pinned, NEG(ret), ns, 1, 1, ++seq)
 #define UNMAP(f, c, size, flags, npages, entries, pinned, ns) \
 	RUN(f, vfio_dma_unmap_raw, c, 0x100000, size, flags, npages, entries, pinned, 0, ns, 1, 1, ++seq)
+#define UNMAP_ERR(f, c, ret) \
+	RUN(f, vfio_dma_unmap_raw, c, 0x100000, 0, 0, 0, 0, 0, NEG(ret), 10, 1, 1, ++seq)
 
 static uint64_t monotonic_ns(void)
 {
@@ -181,9 +192,8 @@ static int test_container_predates_exporter(void)
  */
 static int test_dma(void)
 {
+	struct coll_container cc;
 	struct fixture f;
-	__u32 key = 3;
-	struct exp_container v;
 
 	CHECK_OK(setup(&f, 300));
 	CHECK_OK(RUN(&f, vfio_container_open_raw, 3));
@@ -238,6 +248,7 @@ static int test_dma(void)
 	CHECK_LINE(&f, "vfioscope_lost_events_total{reason=\"ringbuf\"} 0");
 	CHECK_LINE(&f, "vfioscope_lost_events_total{reason=\"map_full\"} 0");
 	CHECK_LINE(&f, "vfioscope_lost_events_total{reason=\"stack\"} 0");
+	CHECK_LINE(&f, "vfioscope_lost_events_total{reason=\"id_range\"} 0");
 
 	/* The teardown: bytes, no operation, no latency sample; levels to 0. */
 	CHECK_OK(UNMAP(&f, 3, 2 * KB64, VFIO_TRACE_UNMAP_TEARDOWN, 32, 0, 0, 9000));
@@ -250,11 +261,13 @@ static int test_dma(void)
 	CHECK_LINE(&f, "vfioscope_dma_duration_seconds_count{op=\"unmap\"} 2");
 
 	/*
-	 * Released: out of the live map, its series still served with their
-	 * final values (levels at 0) for --retain; 4 stays.
+	 * Released (so says the collector), its series still served with
+	 * their final values (levels at 0) for --retain; 4 stays.
 	 */
 	CHECK_OK(RUN(&f, vfio_container_release_raw, 3));
-	CHECK_ERRNO(bpf_map_lookup_elem(bpf_map__fd(f.skel->maps.containers), &key, &v), ENOENT);
+	CHECK_OK(collector_read_container(f.coll, 3, &cc));
+	CHECK(!cc.live);
+	CHECK(cc.released_ns > 0);
 	CHECK_OK(render(&f, monotonic_ns()));
 	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"3\",result=\"ok\"} 4");
 	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"3\",result=\"error\"} 2");
@@ -389,42 +402,101 @@ static int test_released_between_scrapes(void)
 }
 
 /*
- * A row retired between the exporter's read of the live containers and
- * its read of the released ones is in both: counted once.
+ * Containers that take id 9 one after the other, all before any scrape or
+ * collection (the collector keeps no row per container to lose): the
+ * id's series sum them all (rule 1), its levels are the live one's.
+ * Released, and --retain over: the sums move to "released"; the next
+ * container under the id starts the id's series from 0.
  */
-static int test_retired_during_scrape(void)
+static int test_id_reused_before_scrape(void)
 {
-	int live_fd, released_fd;
-	struct exp_container v;
 	struct fixture f;
-	__u32 id = 9;
+	uint64_t rel;
+	int k, i;
 
-	CHECK_OK(setup(&f, 300));
-	live_fd = bpf_map__fd(f.skel->maps.containers);
-	released_fd = bpf_map__fd(f.skel->maps.released);
+	CHECK_OK(setup_retain(&f, 300, 60));
+	for (k = 1; k <= 3; k++) {
+		CHECK_OK(RUN(&f, vfio_container_open_raw, 9));
+		for (i = 1; i <= k; i++)
+			CHECK_OK(MAP(&f, 9, 4096, 1, i, i, 0, 2000));
+		if (k == 1)
+			CHECK_OK(MAP(&f, 9, 4096, 0, 1, 1, -17, 10));
+		if (k < 3) {
+			CHECK_OK(UNMAP(&f, 9, 4096 * k, VFIO_TRACE_UNMAP_TEARDOWN, k, 0, 0, 100));
+			CHECK_OK(RUN(&f, vfio_container_release_raw, 9));
+		}
+	}
+	CHECK_OK(render(&f, monotonic_ns()));
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"9\",result=\"ok\"} 6");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"9\",result=\"EEXIST\"} 1");
+	CHECK_LINE(&f, "vfioscope_dma_bytes_total{op=\"map\",container=\"9\"} 24576");
+	CHECK_LINE(&f, "vfioscope_dma_bytes_total{op=\"unmap\",container=\"9\"} 12288");
+	/* The levels: the third container's three maps. */
+	CHECK_LINE(&f, "vfioscope_dma_mapped_bytes{container=\"9\"} 12288");
+	CHECK_LINE(&f, "vfioscope_dma_pinned_pages{container=\"9\"} 3");
+	CHECK_LINE(&f, "vfioscope_dma_entries{container=\"9\"} 3");
+	CHECK_NO_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"released\"");
+
+	/* The third released; --retain over, collected: all of it in "released". */
+	CHECK_OK(UNMAP(&f, 9, 3 * 4096, VFIO_TRACE_UNMAP_TEARDOWN, 3, 0, 0, 100));
+	CHECK_OK(RUN(&f, vfio_container_release_raw, 9));
+	rel = monotonic_ns();
+	CHECK_OK(exporter__collect(f.ex, rel + 60 * SEC_NS));
 	CHECK_OK(RUN(&f, vfio_container_open_raw, 9));
 	CHECK_OK(MAP(&f, 9, 4096, 1, 1, 1, 0, 2000));
-	CHECK_OK(MAP(&f, 9, 4096, 1, 2, 2, 0, 2000));
-	CHECK_OK(MAP(&f, 9, 4096, 1, 3, 3, 0, 2000));
-	/* container_retire() halfway: copied to `released`, not yet deleted. */
-	CHECK_OK(bpf_map_lookup_elem(live_fd, &id, &v));
-	CHECK_EQ(v.id, 9);
-	CHECK(v.inst > 0);
-	v.released_ns = monotonic_ns();
-	CHECK_OK(bpf_map_update_elem(released_fd, &v.inst, &v, BPF_NOEXIST));
-	CHECK_OK(render(&f, monotonic_ns()));
-	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"9\",result=\"ok\"} 3");
-	CHECK_LINE(&f, "vfioscope_dma_bytes_total{op=\"map\",container=\"9\"} 12288");
-	/* ... and the delete: the same numbers. */
-	CHECK_OK(bpf_map_delete_elem(live_fd, &id));
-	CHECK_OK(render(&f, monotonic_ns()));
-	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"9\",result=\"ok\"} 3");
-	CHECK_LINE(&f, "vfioscope_dma_bytes_total{op=\"map\",container=\"9\"} 12288");
-	/* A new container 9 (a newer inst) adds to it. */
-	CHECK_OK(RUN(&f, vfio_container_open_raw, 9));
-	CHECK_OK(MAP(&f, 9, 4096, 1, 1, 1, 0, 2000));
-	CHECK_OK(render(&f, monotonic_ns()));
-	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"9\",result=\"ok\"} 4");
+	CHECK_OK(render(&f, rel + 61 * SEC_NS));
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"9\",result=\"ok\"} 1");
+	CHECK_NO_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"9\",result=\"EEXIST\"}");
+	CHECK_LINE(&f, "vfioscope_dma_bytes_total{op=\"map\",container=\"9\"} 4096");
+	CHECK_LINE(&f, "vfioscope_dma_mapped_bytes{container=\"9\"} 4096");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"released\",result=\"ok\"} 6");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"released\",result=\"EEXIST\"} 1");
+	CHECK_LINE(&f, "vfioscope_dma_bytes_total{op=\"unmap\",container=\"released\"} 24576");
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/*
+ * Retention is time from the release, the last one when the id was
+ * reused meanwhile, not a number of scrapes: none or many in between,
+ * the series are there until then and gone from then on.
+ */
+static int test_retention_by_time(void)
+{
+	struct fixture f;
+	struct strbuf first = {};
+	uint64_t r1, r2;
+	int i;
+
+	CHECK_OK(setup_retain(&f, 300, 60));
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 2));
+	CHECK_OK(MAP(&f, 2, 4096, 1, 1, 1, 0, 2000));
+	CHECK_OK(RUN(&f, vfio_container_release_raw, 2));
+	r1 = monotonic_ns();
+	usleep(50000);
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 2));
+	CHECK_OK(MAP(&f, 2, 4096, 1, 1, 1, 0, 2000));
+	CHECK_OK(RUN(&f, vfio_container_release_raw, 2));
+	r2 = monotonic_ns();
+	CHECK(r2 >= r1 + 50000000ULL);
+	/* A clock read before the release: not after it, so still there. */
+	CHECK_OK(render(&f, r1 - 20 * SEC_NS));
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"2\",result=\"ok\"} 2");
+
+	/* After the first release's retention: still there, by the second's. */
+	CHECK_OK(render(&f, r1 + 60 * SEC_NS + 10000000ULL));
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"2\",result=\"ok\"} 2");
+	strbuf_printf(&first, "%s", f.out.buf);
+	for (i = 0; i < 50; i++) {
+		CHECK_OK(exporter__collect(f.ex, r1 + 60 * SEC_NS + 10000000ULL));
+		CHECK_OK(render(&f, r1 + 60 * SEC_NS + 10000000ULL));
+		CHECK(!strcmp(first.buf, f.out.buf));
+	}
+	/* The second's retention over: gone, into "released". */
+	CHECK_OK(render(&f, r2 + 60 * SEC_NS));
+	CHECK_NO_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"2\"");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"released\",result=\"ok\"} 2");
+	strbuf_free(&first);
 	teardown(&f);
 	return TEST_PASS;
 }
@@ -528,27 +600,127 @@ static int test_sums_never_drop(void)
 }
 
 /*
- * Released rows leave the BPF map once a second even without scrapes:
- * three times its size in containers, none lost.
+ * Releases are never lost, however many come between two collections:
+ * three containers on each id the collector has, opened, mapped and
+ * released, with no collection and no scrape in between.
  */
-static int test_released_collected(void)
+static int test_many_releases(void)
 {
 	struct fixture f;
-	__u32 id, max;
+	__u32 id;
+	int k;
 
 	CHECK_OK(setup(&f, 300));
-	max = bpf_map__max_entries(f.skel->maps.released);
-	for (id = 1; id <= 3 * max; id++) {
-		CHECK_OK(RUN(&f, vfio_container_open_raw, id));
-		CHECK_OK(MAP(&f, id, 4096, 1, 1, 1, 0, 1000));
-		CHECK_OK(RUN(&f, vfio_container_release_raw, id));
-		if (id % (max / 4) == 0)
-			CHECK_OK(exporter__collect(f.ex, monotonic_ns()));
+	for (k = 0; k < 3; k++) {
+		for (id = 1; id < COLL_MAX_CONTAINERS; id++) {
+			CHECK_OK(RUN(&f, vfio_container_open_raw, id));
+			CHECK_OK(MAP(&f, id, 4096, 1, 1, 1, 0, 1000));
+			CHECK_OK(RUN(&f, vfio_container_release_raw, id));
+		}
 	}
 	CHECK_OK(render(&f, monotonic_ns()));
 	CHECK_LINE(&f, "vfioscope_lost_events_total{reason=\"map_full\"} 0");
-	CHECK_EQ(sum_of(&f.out, "vfioscope_dma_operations_total", "op=\"map\"", "result=\"ok\""), 3 * max);
-	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"3072\",result=\"ok\"} 1");
+	CHECK_LINE(&f, "vfioscope_lost_events_total{reason=\"id_range\"} 0");
+	CHECK_EQ(sum_of(&f.out, "vfioscope_dma_operations_total", "op=\"map\"", "result=\"ok\""),
+		 3 * (COLL_MAX_CONTAINERS - 1));
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"1\",result=\"ok\"} 3");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"1023\",result=\"ok\"} 3");
+	/* Retention over: the same sum, in "released" only. */
+	CHECK_OK(render(&f, monotonic_ns() + 300 * SEC_NS));
+	CHECK_NO_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"1\"");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"released\",result=\"ok\"} 3069");
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/*
+ * Two exporters reading one collector, one of them scraped and collected
+ * over and over: a render only reads, so both serve the same page, and
+ * the collector's tables are as they were.
+ */
+static int test_two_readers(void)
+{
+	struct coll_container *before, *after;
+	size_t nb, na;
+	struct strbuf other = {};
+	struct fixture f;
+	uint64_t now, rel;
+	int i;
+
+	CHECK_OK(setup_retain(&f, 300, 60));
+	f.ex2 = exporter__new(&f.o);
+	CHECK(f.ex2);
+	CHECK_OK(RUN(&f, vfio_ref_get_raw, VFIO_TRACE_OBJ_GROUP, 5, 1, CALLER(1)));
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 1));
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 2));
+	CHECK_OK(MAP(&f, 1, KB64, 16, 1, 16, 0, 1000));
+	CHECK_OK(MAP(&f, 1, KB64, 0, 1, 16, -22, 10));
+	CHECK_OK(MAP(&f, 2, 4096, 1, 1, 1, 0, 3000));
+	CHECK_OK(UNMAP(&f, 2, 4096, VFIO_TRACE_UNMAP_TEARDOWN, 1, 0, 0, 100));
+	CHECK_OK(RUN(&f, vfio_container_release_raw, 2));
+	rel = monotonic_ns();
+
+	CHECK_OK(collector_read_containers(f.coll, &before, &nb));
+	now = monotonic_ns();
+	for (i = 0; i < 20; i++) {
+		CHECK_OK(render(&f, now));
+		CHECK_OK(exporter__collect(f.ex, now));
+	}
+	CHECK_OK(collector_read_containers(f.coll, &after, &na));
+	CHECK_EQ(na, nb);
+	CHECK(!memcmp(before, after, nb * sizeof(*before)));
+	free(before);
+	free(after);
+	CHECK_OK(exporter__render(f.ex2, &other, now));
+	CHECK(!strcmp(f.out.buf, other.buf));
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"1\",result=\"EINVAL\"} 1");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"2\",result=\"ok\"} 1");
+
+	/* Container 2's retention over: both move it, to the same "released". */
+	CHECK_OK(render(&f, rel + 60 * SEC_NS));
+	CHECK_OK(exporter__render(f.ex2, &other, rel + 60 * SEC_NS));
+	CHECK(!strcmp(f.out.buf, other.buf));
+	CHECK_NO_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"2\"");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"released\",result=\"ok\"} 1");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"1\",result=\"ok\"} 1");
+	strbuf_free(&other);
+	teardown(&f);
+	return TEST_PASS;
+}
+
+/*
+ * A collector restart (the exporter's): every counter starts at 0 again,
+ * which Prometheus takes as a counter reset; a container live from before
+ * counts from then on, its mapped bytes unknown.
+ */
+static int test_collector_restart(void)
+{
+	struct fixture f;
+	int i;
+
+	CHECK_OK(setup(&f, 300));
+	CHECK_OK(RUN(&f, vfio_container_open_raw, 1));
+	for (i = 1; i <= 3; i++)
+		CHECK_OK(MAP(&f, 1, 4096, 1, i, i, 0, 1000));
+	CHECK_OK(render(&f, monotonic_ns()));
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"1\",result=\"ok\"} 3");
+	CHECK_LINE(&f, "vfioscope_dma_duration_seconds_count{op=\"map\"} 3");
+	teardown(&f);
+
+	CHECK_OK(setup(&f, 300));
+	CHECK_OK(render(&f, monotonic_ns()));
+	CHECK_NO_LINE(&f, "vfioscope_dma_operations_total{");
+	CHECK_NO_LINE(&f, "vfioscope_dma_entries{");
+	CHECK_LINE(&f, "vfioscope_dma_duration_seconds_count{op=\"map\"} 0");
+	CHECK_LINE(&f, "vfioscope_dma_duration_seconds_sum{op=\"map\"} 0");
+	CHECK_OK(MAP(&f, 1, 4096, 1, 4, 4, 0, 1000));
+	CHECK_OK(render(&f, monotonic_ns()));
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"1\",result=\"ok\"} 1");
+	CHECK_LINE(&f, "vfioscope_dma_bytes_total{op=\"map\",container=\"1\"} 4096");
+	CHECK_LINE(&f, "vfioscope_dma_entries{container=\"1\"} 4");
+	CHECK_LINE(&f, "vfioscope_dma_pinned_pages{container=\"1\"} 4");
+	CHECK_NO_LINE(&f, "vfioscope_dma_mapped_bytes{container=\"1\"}");
+	CHECK_LINE(&f, "vfioscope_dma_duration_seconds_count{op=\"map\"} 1");
 	teardown(&f);
 	return TEST_PASS;
 }
@@ -630,8 +802,7 @@ static int test_references(void)
 static int test_no_attach(void)
 {
 	struct exporter_opts o = {
-		.containers_fd = -1, .hists_fd = -1, .lost_fd = -1, .levels_fd = -1,
-		.mode = ATTACH_NONE, .stale_after_ns = 300 * SEC_NS, .version = "v\"1\\",
+		.coll = NULL, .stale_after_ns = 300 * SEC_NS, .version = "v\"1\\",
 	};
 	struct exporter *ex = exporter__new(&o);
 	struct fixture f = {};
@@ -665,19 +836,39 @@ static int test_format(void)
 	return TEST_PASS;
 }
 
-/* A full container map drops the row, and says so under map_full. */
-static int test_map_full_counted(void)
+/*
+ * What the collector cannot record is counted, never silent: an id
+ * beyond its table (id_range, no series), a full table of errors
+ * (map_full: the error is in no result label).
+ */
+static int test_lost_counted(void)
 {
 	struct fixture f;
-	__u32 max, i;
+	__u32 id, e;
 
 	CHECK_OK(setup(&f, 300));
-	max = bpf_map__max_entries(f.skel->maps.containers);
-	for (i = 1; i <= max; i++)
-		CHECK_OK(MAP(&f, i, 4096, 1, 1, 1, 0, 1000));
-	CHECK_OK(MAP(&f, max + 1, 4096, 1, 1, 1, 0, 1000));
+	CHECK_OK(MAP(&f, COLL_MAX_CONTAINERS - 1, 4096, 1, 1, 1, 0, 1000));
+	CHECK_OK(MAP(&f, COLL_MAX_CONTAINERS, 4096, 1, 1, 1, 0, 1000));
+	CHECK_OK(RUN(&f, vfio_container_open_raw, COLL_MAX_CONTAINERS + 5));
+	CHECK_OK(render(&f, monotonic_ns()));
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"1023\",result=\"ok\"} 1");
+	CHECK_NO_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"1024\"");
+	CHECK_NO_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"1029\"");
+	CHECK_LINE(&f, "vfioscope_lost_events_total{reason=\"id_range\"} 2");
+	CHECK_LINE(&f, "vfioscope_lost_events_total{reason=\"map_full\"} 0");
+
+	/* (id, op, errno) keys: 64 ids x 2 ops x 32 errnos fill the table. */
+	for (id = 1; id <= 64; id++)
+		for (e = 1; e <= 32; e++) {
+			CHECK_OK(MAP(&f, id, 4096, 0, 0, 0, -(int)e, 10));
+			CHECK_OK(UNMAP_ERR(&f, id, -(int)e));
+		}
+	CHECK_OK(MAP(&f, 65, 4096, 0, 0, 0, -22, 10));
 	CHECK_OK(render(&f, monotonic_ns()));
 	CHECK_LINE(&f, "vfioscope_lost_events_total{reason=\"map_full\"} 1");
+	CHECK_NO_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"65\",result=\"EINVAL\"}");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"map\",container=\"64\",result=\"EINVAL\"} 1");
+	CHECK_LINE(&f, "vfioscope_dma_operations_total{op=\"unmap\",container=\"64\",result=\"EINVAL\"} 1");
 	teardown(&f);
 	return TEST_PASS;
 }
@@ -686,13 +877,16 @@ static const struct test tests[] = {
 	TEST(test_dma),
 	TEST(test_container_predates_exporter),
 	TEST(test_released_between_scrapes),
-	TEST(test_retired_during_scrape),
+	TEST(test_id_reused_before_scrape),
+	TEST(test_retention_by_time),
 	TEST(test_sums_never_drop),
-	TEST(test_released_collected),
+	TEST(test_many_releases),
+	TEST(test_two_readers),
+	TEST(test_collector_restart),
 	TEST(test_references),
 	TEST(test_no_attach),
 	TEST(test_format),
-	TEST(test_map_full_counted),
+	TEST(test_lost_counted),
 };
 
 int main(int argc, char **argv)

@@ -8,9 +8,9 @@
 
 #include <bpf/bpf.h>
 
+#include "collector.h"
 #include "common.h"
 #include "exporter.h"
-#include "levels.h"
 
 /* ---- strbuf ---------------------------------------------------------------- */
 
@@ -74,6 +74,7 @@ struct exporter *exporter__new(const struct exporter_opts *opts)
 	if (!ex)
 		return NULL;
 	ex->o = *opts;
+	ex->mode = opts->coll ? opts->coll->mode : ATTACH_NONE;
 	ex->rt = reftrack__new(opts->max_refs ? opts->max_refs : 65536);
 	if (!ex->rt) {
 		free(ex);
@@ -157,34 +158,21 @@ static void label_value(struct strbuf *b, const char *s)
 	}
 }
 
+/*
+ * One container id as a render serves it: its counters (cumulative -
+ * base), and the levels of its live container (0 when released: nothing
+ * is mapped any more).
+ */
 struct crow {
 	__u32 id;
-	struct exp_container v;
+	struct exp_counters c;
+	__s64 mapped;
+	__u64 pinned;
+	__u32 entries;
+	__u32 missing;			/* DMA_MISSING_*: a level not served */
 };
 
-static int cmp_crow(const void *a, const void *b)
-{
-	const struct crow *x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-static int crow_push(struct crow **rows, size_t *nr, size_t *cap)
-{
-	struct crow *n;
-
-	if (*nr < *cap)
-		return 0;
-	*cap = *cap ? *cap * 2 : 16;
-	n = realloc(*rows, *cap * sizeof(**rows));
-	if (!n)
-		return -ENOMEM;
-	*rows = n;
-	return 0;
-}
-
-/* The counters, not the levels: what a container id's series sum. */
-static void counters_add(struct exp_container *to, const struct exp_container *from)
+static void counters_add(struct exp_counters *to, const struct exp_counters *from)
 {
 	int op, e;
 
@@ -194,6 +182,26 @@ static void counters_add(struct exp_container *to, const struct exp_container *f
 		for (e = 0; e < EXP_NR_ERRNO; e++)
 			to->errors[op][e] += from->errors[op][e];
 	}
+}
+
+/*
+ * a - b.  The collector's counters only grow while it runs, so a
+ * cumulative value is never below a base taken from it earlier; 0 if one
+ * were, rather than a wrapped counter.
+ */
+static void counters_sub(struct exp_counters *to, const struct exp_counters *a,
+			 const struct exp_counters *b)
+{
+	int op, e;
+
+#define SUB(x, y) ((x) > (y) ? (x) - (y) : 0)
+	for (op = 0; op < EXP_NR_OPS; op++) {
+		to->ops[op] = SUB(a->ops[op], b->ops[op]);
+		to->bytes[op] = SUB(a->bytes[op], b->bytes[op]);
+		for (e = 0; e < EXP_NR_ERRNO; e++)
+			to->errors[op][e] = SUB(a->errors[op][e], b->errors[op][e]);
+	}
+#undef SUB
 }
 
 static struct exp_slot *slot_find(struct exporter *ex, __u32 id)
@@ -213,7 +221,7 @@ static struct exp_slot *slot_find(struct exporter *ex, __u32 id)
 	return NULL;
 }
 
-/* The slot of id, made (counters at 0) if there is none; NULL: no memory. */
+/* The slot of id, made (base 0, not shown) if there is none; NULL: no memory. */
 static struct exp_slot *slot_get(struct exporter *ex, __u32 id)
 {
 	struct exp_slot *s = slot_find(ex, id);
@@ -238,215 +246,141 @@ static struct exp_slot *slot_get(struct exporter *ex, __u32 id)
 	return &ex->slots[i];
 }
 
-/*
- * A live row's levels are its newest operation's (tools/lib/levels.c),
- * not the row's: BPF keeps them per CPU, ordered by the events' seq.
- */
-static void read_levels(int levels_fd, struct crow *r)
+static int cmp_container(const void *a, const void *b)
 {
-	struct dma_level l;
+	const struct coll_container *x = a, *y = b;
 
-	r->v.missing &= ~DMA_MISSING_PINNED;
-	if (dma_level_read(levels_fd, r->id, &l))
-		return;		/* no operation yet: nothing pinned */
-	r->v.pinned_pages = l.pinned;
-	r->v.entries = l.entries;
-	r->v.missing |= l.missing & DMA_MISSING_PINNED;
-}
-
-/* Live containers by id, sorted; each id once (see below). */
-static int read_live(int fd, int levels_fd, struct crow **out, size_t *nr)
-{
-	struct crow *rows = NULL;
-	size_t cap = 0, cnt = 0, i, j;
-	__u32 key, next;
-	bool first = true;
-	int err;
-
-	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
-		first = false;
-		key = next;
-		err = crow_push(&rows, &cnt, &cap);
-		if (err) {
-			free(rows);
-			return err;
-		}
-		if (bpf_map_lookup_elem(fd, &key, &rows[cnt].v))
-			continue;	/* retired meanwhile */
-		rows[cnt].id = key;	/* v.id is 0 while the row is being made */
-		read_levels(levels_fd, &rows[cnt]);
-		cnt++;
-	}
-	/*
-	 * A key deleted under the walk restarts it from the first key, so an
-	 * id can come twice: the later read (further in the array, and kept
-	 * there by a stable order) is the newer one.
-	 */
-	for (i = 1; i < cnt; i++) {
-		struct crow t = rows[i];
-
-		for (j = i; j > 0 && rows[j - 1].id > t.id; j--)
-			rows[j] = rows[j - 1];
-		rows[j] = t;
-	}
-	for (i = j = 0; i < cnt; i++) {
-		if (j && rows[j - 1].id == rows[i].id)
-			j--;
-		rows[j++] = rows[i];
-	}
-	*out = rows;
-	*nr = j;
-	return 0;
+	return x->id < y->id ? -1 : x->id > y->id;
 }
 
 /*
- * The released containers' rows into their ids' slots, out of the map.
- * Nothing in BPF writes a released row again, so reading then deleting
- * loses nothing.
+ * Every id's cumulative counters: operations and bytes from its DMA
+ * slots, errors from the collector's errors by (id, op, errno).  cs is
+ * sorted by id.  An error of an id not in cs (its first event came
+ * between the two reads) is left for the next read.
  */
-static int drain_released(struct exporter *ex)
+static int read_cumulative(struct collector *coll, const struct coll_container *cs, size_t nr,
+			   struct exp_counters *cum)
 {
-	int fd = ex->o.released_fd;
-	__u64 key, next, *keys = NULL, *n;
-	size_t cap = 0, cnt = 0, i;
-	struct exp_container v;
-	struct exp_slot *s;
-	bool first = true;
-	int err = 0;
+	struct coll_error *errs = NULL;
+	size_t ne = 0, i;
+	int op, err;
 
-	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
-		first = false;
-		key = next;
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			n = realloc(keys, cap * sizeof(*keys));
-			if (!n) {
-				err = -ENOMEM;
-				goto out;
-			}
-			keys = n;
+	for (i = 0; i < nr; i++) {
+		for (op = 0; op < EXP_NR_OPS; op++) {
+			cum[i].ops[op] = cs[i].ops[op];
+			cum[i].bytes[op] = cs[i].bytes[op];
 		}
-		keys[cnt++] = key;
 	}
-	for (i = 0; i < cnt; i++) {
-		if (bpf_map_lookup_elem(fd, &keys[i], &v))
-			continue;
-		s = slot_get(ex, v.id);
-		if (!s) {
-			err = -ENOMEM;
-			goto out;
-		}
-		counters_add(&s->c, &v);
-		if (v.released_ns > s->idle_since)
-			s->idle_since = v.released_ns;
-		if (v.inst > s->last_inst)
-			s->last_inst = v.inst;
-		bpf_map_delete_elem(fd, &keys[i]);
-	}
-out:
-	free(keys);
-	return err;
-}
-
-static int cmp_id(const void *key, const void *row)
-{
-	__u32 id = *(const __u32 *)key, rid = ((const struct crow *)row)->id;
-
-	return id < rid ? -1 : id > rid;
-}
-
-/*
- * The containers as of now_ns: live rows (returned, sorted by id) and the
- * slots of released ones.  Live rows are read before the released ones,
- * the order in which BPF writes a retired row (container_retire()), so a
- * container retired meanwhile is seen at least once: if twice, its row in
- * `containers` is the copy already in its slot (inst <= last_inst) and is
- * left out.  A slot with no live container, idle for retain_ns, goes into
- * the container="released" series: the same sums, fewer series.
- */
-static int snapshot(struct exporter *ex, uint64_t now_ns, struct crow **out, size_t *nr)
-{
-	struct crow *rows = NULL;
-	size_t cnt = 0, i, j;
-	int err;
-
-	err = read_live(ex->o.containers_fd, ex->o.levels_fd, &rows, &cnt);
+	err = collector_read_errors(coll, &errs, &ne);
 	if (err)
 		return err;
-	err = drain_released(ex);
-	if (err) {
-		free(rows);
-		return err;
-	}
-	for (i = j = 0; i < ex->nr_slots; i++) {
-		struct exp_slot *s = &ex->slots[i];
+	for (i = 0; i < ne; i++) {
+		const struct coll_err_key *k = &errs[i].key;
+		struct coll_container key = { .id = k->id };
+		const struct coll_container *c;
 
-		if (!(cnt && bsearch(&s->id, rows, cnt, sizeof(*rows), cmp_id)) &&
-		    now_ns >= s->idle_since && now_ns - s->idle_since >= ex->o.retain_ns) {
-			counters_add(&ex->gone, &s->c);
-			ex->any_gone = true;
+		c = nr ? bsearch(&key, cs, nr, sizeof(*cs), cmp_container) : NULL;
+		if (!c || k->op >= EXP_NR_OPS || k->err >= EXP_NR_ERRNO)
+			continue;
+		cum[c - cs].errors[k->op][k->err] += errs[i].count;
+	}
+	free(errs);
+	return 0;
+}
+
+/*
+ * Whether the id's series are served at now_ns: its container is live,
+ * or was released less than retain_ns ago (after the last release when
+ * the id was reused meanwhile: the collector keeps the newest).
+ */
+static bool served(const struct exporter *ex, const struct coll_container *c, uint64_t now_ns)
+{
+	return c->live || now_ns < c->released_ns || now_ns - c->released_ns < ex->o.retain_ns;
+}
+
+/*
+ * The ids served as of now_ns (rows, sorted by id, if rows is not NULL),
+ * after moving the ids no longer served into container="released":
+ * what such an id served (cumulative - base) goes into `gone`, and its
+ * base catches up.  Nothing is written to the collector.
+ *
+ * The counters are read after the ids' lives: a container opened under a
+ * hidden id between the reads could have its first operations moved
+ * with its predecessors' (served as "released", not as the id's); no
+ * count is lost, and sums stay exact.
+ */
+static int observe(struct exporter *ex, uint64_t now_ns, struct crow **rows, size_t *nr_rows)
+{
+	struct coll_container *cs = NULL;
+	struct exp_counters *cum = NULL, moved;
+	struct crow *out = NULL;
+	size_t nr = 0, n = 0, i;
+	struct exp_slot *s;
+	int err;
+
+	err = collector_read_containers(ex->o.coll, &cs, &nr);
+	if (err)
+		return err;
+	qsort(cs, nr, sizeof(*cs), cmp_container);
+	cum = calloc(nr ? nr : 1, sizeof(*cum));
+	if (rows)
+		out = calloc(nr ? nr : 1, sizeof(*out));
+	if (!cum || (rows && !out)) {
+		err = -ENOMEM;
+		goto done;
+	}
+	err = read_cumulative(ex->o.coll, cs, nr, cum);
+	if (err)
+		goto done;
+	for (i = 0; i < nr; i++) {
+		s = slot_get(ex, cs[i].id);
+		if (!s) {
+			err = -ENOMEM;
+			goto done;
+		}
+		if (served(ex, &cs[i], now_ns)) {
+			s->shown = true;
+			if (!out)
+				continue;
+			out[n].id = cs[i].id;
+			counters_sub(&out[n].c, &cum[i], &s->base);
+			/* The collector gives a released container's levels as 0. */
+			out[n].mapped = cs[i].mapped;
+			out[n].pinned = cs[i].pinned;
+			out[n].entries = cs[i].entries;
+			out[n].missing = cs[i].missing;
+			n++;
 			continue;
 		}
-		ex->slots[j++] = *s;
-	}
-	ex->nr_slots = j;
-	for (i = j = 0; i < cnt; i++) {
-		struct exp_slot *s = slot_find(ex, rows[i].id);
-
-		if (s && rows[i].v.inst && rows[i].v.inst <= s->last_inst)
+		if (!s->shown && !memcmp(&cum[i], &s->base, sizeof(cum[i])))
 			continue;
-		rows[j++] = rows[i];
+		counters_sub(&moved, &cum[i], &s->base);
+		counters_add(&ex->gone, &moved);
+		s->base = cum[i];
+		s->shown = false;
+		ex->any_gone = true;
 	}
-	*out = rows;
-	*nr = j;
-	return 0;
+	if (rows) {
+		*rows = out;
+		*nr_rows = n;
+		out = NULL;
+	}
+done:
+	free(cs);
+	free(cum);
+	free(out);
+	return err;
 }
 
 int exporter__collect(struct exporter *ex, uint64_t now_ns)
 {
-	struct crow *rows = NULL;
-	size_t nr = 0;
-	int err;
-
-	if (ex->o.mode == ATTACH_NONE)
+	if (!ex->o.coll)
 		return 0;
-	err = snapshot(ex, now_ns, &rows, &nr);
-	free(rows);
-	return err;
+	return observe(ex, now_ns, NULL, NULL);
 }
 
-/*
- * What /metrics shows by container id: a slot's counters plus its live
- * container's, the live container's levels (none if there is none: a
- * released container has nothing mapped).  Sorted by id.
- */
-static int served_rows(struct exporter *ex, struct crow **rows, size_t *nr)
-{
-	size_t cap = *nr, n = *nr, i;
-	struct crow *r;
-	int err;
-
-	for (i = 0; i < ex->nr_slots; i++) {
-		const struct exp_slot *s = &ex->slots[i];
-
-		r = n ? bsearch(&s->id, *rows, n, sizeof(**rows), cmp_id) : NULL;
-		if (r) {
-			counters_add(&r->v, &s->c);
-			continue;
-		}
-		err = crow_push(rows, nr, &cap);
-		if (err)
-			return err;
-		memset(&(*rows)[*nr], 0, sizeof((*rows)[*nr]));
-		(*rows)[*nr].id = s->id;
-		counters_add(&(*rows)[*nr].v, &s->c);
-		(*nr)++;
-	}
-	qsort(*rows, *nr, sizeof(**rows), cmp_crow);
-	return 0;
-}
-
-static void operations(struct strbuf *b, int op, const char *container, const struct exp_container *c)
+static void operations(struct strbuf *b, int op, const char *container, const struct exp_counters *c)
 {
 	__u64 other = c->errors[op][0];
 	int e;
@@ -480,7 +414,7 @@ static void render_containers(struct exporter *ex, struct strbuf *b, const struc
 	for (i = 0; i < nr; i++) {
 		snprintf(id, sizeof(id), "%u", rows[i].id);
 		for (op = 0; op < EXP_NR_OPS; op++)
-			operations(b, op, id, &rows[i].v);
+			operations(b, op, id, &rows[i].c);
 	}
 	if (ex->any_gone)
 		for (op = 0; op < EXP_NR_OPS; op++)
@@ -491,38 +425,38 @@ static void render_containers(struct exporter *ex, struct strbuf *b, const struc
 		for (op = 0; op < EXP_NR_OPS; op++)
 			strbuf_printf(b, "vfioscope_dma_bytes_total{op=\"%s\",container=\"%u\"} %llu\n",
 				      op_names[op], rows[i].id,
-				      (unsigned long long)rows[i].v.bytes[op]);
+				      (unsigned long long)rows[i].c.bytes[op]);
 	if (ex->any_gone)
 		for (op = 0; op < EXP_NR_OPS; op++)
 			strbuf_printf(b, "vfioscope_dma_bytes_total{op=\"%s\",container=\"released\"} %llu\n",
 				      op_names[op], (unsigned long long)ex->gone.bytes[op]);
 	/*
 	 * A level the events could not give is left out, never shown as 0:
-	 * bytes mapped before the exporter met the container, pages pinned
+	 * bytes mapped before the collector met the container, pages pinned
 	 * before it attached to the in-tree stack (docs/metrics.md).
 	 */
 	family(b, "vfioscope_dma_mapped_bytes", "gauge",
 	       "Bytes currently mapped in the container (maps minus unmaps since its first mapping).");
 	for (i = 0; i < nr; i++)
-		if (!(rows[i].v.missing & DMA_MISSING_MAPPED))
+		if (!(rows[i].missing & DMA_MISSING_MAPPED))
 			strbuf_printf(b, "vfioscope_dma_mapped_bytes{container=\"%u\"} %lld\n",
-				      rows[i].id, (long long)rows[i].v.mapped_bytes);
+				      rows[i].id, (long long)rows[i].mapped);
 	family(b, "vfioscope_dma_pinned_pages", "gauge",
 	       "Pages currently pinned by the container.");
 	for (i = 0; i < nr; i++)
-		if (!(rows[i].v.missing & DMA_MISSING_PINNED))
+		if (!(rows[i].missing & DMA_MISSING_PINNED))
 			strbuf_printf(b, "vfioscope_dma_pinned_pages{container=\"%u\"} %llu\n",
-				      rows[i].id, (unsigned long long)rows[i].v.pinned_pages);
+				      rows[i].id, (unsigned long long)rows[i].pinned);
 	family(b, "vfioscope_dma_entries", "gauge",
 	       "DMA mappings currently in the container.");
 	for (i = 0; i < nr; i++)
 		strbuf_printf(b, "vfioscope_dma_entries{container=\"%u\"} %llu\n", rows[i].id,
-			      (unsigned long long)rows[i].v.entries);
+			      (unsigned long long)rows[i].entries);
 }
 
 static int render_hists(struct exporter *ex, struct strbuf *b)
 {
-	int cpus = common_nr_cpus(), cpu, k;
+	int cpus = ex->o.coll->ncpus, cpu, k;
 	struct exp_hist *vals, h;
 	char le[32], sum[32];
 	__u32 op;
@@ -536,7 +470,7 @@ static int render_hists(struct exporter *ex, struct strbuf *b)
 	family(b, "vfioscope_dma_duration_seconds", "histogram",
 	       "Time per successful VFIO DMA map or unmap (the events' total_ns).");
 	for (op = 0; op < EXP_NR_OPS; op++) {
-		if (bpf_map_lookup_elem(ex->o.hists_fd, &op, vals)) {
+		if (bpf_map_lookup_elem(ex->o.coll->hists_fd, &op, vals)) {
 			free(vals);
 			return -errno;
 		}
@@ -688,7 +622,7 @@ static void render_lost(struct strbuf *b, const __u64 *n)
 
 int exporter__render(struct exporter *ex, struct strbuf *b, uint64_t now_ns)
 {
-	const char *attach = ex->o.mode == ATTACH_NONE ? "none" : attach_mode_name(ex->o.mode);
+	const char *attach = ex->mode == ATTACH_NONE ? "none" : attach_mode_name(ex->mode);
 	__u64 lost[LOST_NR_REASONS];
 	struct crow *rows = NULL;
 	char secs[32];
@@ -712,28 +646,24 @@ int exporter__render(struct exporter *ex, struct strbuf *b, uint64_t now_ns)
 	strbuf_printf(b, "vfioscope_retain_seconds %s\n",
 		      exporter__fmt_seconds(secs, sizeof(secs), ex->o.retain_ns));
 	/* --no-attach: nothing more is known. */
-	if (ex->o.mode == ATTACH_NONE)
+	if (!ex->o.coll)
 		return b->failed ? -ENOMEM : 0;
 
-	err = snapshot(ex, now_ns, &rows, &nr);
-	if (!err)
-		err = served_rows(ex, &rows, &nr);
-	if (err) {
-		free(rows);
+	err = observe(ex, now_ns, &rows, &nr);
+	if (err)
 		return err;
-	}
 	render_containers(ex, b, rows, nr);
 	free(rows);
 	err = render_hists(ex, b);
 	if (err)
 		return err;
 	/* Debian's in-tree VFIO has no reference events: nothing to say there. */
-	if (ex->o.mode != ATTACH_FENTRY) {
+	if (ex->mode != ATTACH_FENTRY) {
 		err = render_refs(ex, b, now_ns);
 		if (err)
 			return err;
 	}
-	err = lost_read(ex->o.lost_fd, lost);
+	err = lost_read(ex->o.coll->lost_fd, lost);
 	if (err)
 		return err;
 	render_lost(b, lost);

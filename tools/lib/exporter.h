@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * vfio-exporter's metrics, without sockets: the state the daemon keeps
- * (the BPF maps of bpf/vfio-exporter.bpf.c and a reftrack fed from its
- * ring buffer) and the function that renders it in the Prometheus text
- * exposition format 0.0.4 into a buffer.  The names, types and labels are
- * docs/metrics.md's.  tools/vfio-exporter.c serves the buffer; the host
- * test (tests/bpf/vfio_exporter_test.c) compares it with crafted events.
+ * (what it read of the collector, bpf/vfio-collector.bpf.c through
+ * tools/lib/collector.h, and a reftrack fed from its ring buffer) and the
+ * function that renders it in the Prometheus text exposition format 0.0.4
+ * into a buffer.  The names, types and labels are docs/metrics.md's.
+ * tools/vfio-exporter.c serves the buffer; the host test
+ * (tests/bpf/vfio_exporter_test.c) compares it with crafted events.
  */
 #ifndef __EXPORTER_H
 #define __EXPORTER_H
@@ -33,35 +34,51 @@ void strbuf_free(struct strbuf *b);
 __attribute__((format(printf, 2, 3)))
 void strbuf_printf(struct strbuf *b, const char *fmt, ...);
 
+struct collector;
+
 struct exporter_opts {
-	/* Map fds of bpf/vfio-exporter.bpf.c; -1 each when nothing is attached. */
-	int containers_fd, released_fd, hists_fd, lost_fd, levels_fd;
-	enum vfio_attach_mode mode;	/* ATTACH_NONE: serve build info only */
+	/*
+	 * Where the metrics come from, and its attach mode; NULL when nothing
+	 * is attached (--no-attach: build info only).  Only read: any number
+	 * of exporters can read one collector.
+	 */
+	struct collector *coll;
 	uint64_t stale_after_ns;
 	uint64_t retain_ns;		/* a released container's series stay this long */
 	size_t max_refs;		/* outstanding gets remembered */
 	const char *version;
 };
 
+/* What a container id's series count: operations, bytes, errors by errno. */
+struct exp_counters {
+	__u64 ops[EXP_NR_OPS];			/* successful operations (no teardown) */
+	__u64 bytes[EXP_NR_OPS];		/* maps; unmaps and teardowns */
+	__u64 errors[EXP_NR_OPS][EXP_NR_ERRNO];	/* [0]: an errno without a name */
+};
+
 /*
- * A container id's counters as served: what its released containers did
- * (a live one's row is added at render time).  It stays while a container
- * with this id is live and for retain_ns after the last one's release.
+ * A container id as served.  The collector counts per id since it
+ * started, over every container that had the id (cumulative); `base` is
+ * the part of that already moved into container="released", and the
+ * id's series serve cumulative - base.  They are shown while a container
+ * with this id is live and for retain_ns after the last one's release;
+ * then what they served moves into container="released" (base catches
+ * up) and they are hidden, until a container has the id again.
  */
 struct exp_slot {
 	uint32_t id;
-	uint64_t idle_since;		/* the last release (events' clock) */
-	uint64_t last_inst;		/* the newest instance folded in */
-	struct exp_container c;		/* counters only */
+	bool shown;
+	struct exp_counters base;
 };
 
 struct exporter {
 	struct exporter_opts o;
+	enum vfio_attach_mode mode;	/* the collector's; ATTACH_NONE without one */
 	struct reftrack *rt;
 	char kernel[128];		/* uname -r */
 	struct exp_slot *slots;		/* by id, sorted */
 	size_t nr_slots, cap_slots;
-	struct exp_container gone;	/* counters of the slots retained no more */
+	struct exp_counters gone;	/* what the hidden series served: "released" */
 	bool any_gone;
 };
 
@@ -72,19 +89,22 @@ void exporter__free(struct exporter *ex);
 int exporter__event(void *ex, void *data, size_t size);
 
 /*
- * Take the released containers' rows out of the BPF map (which they would
- * fill otherwise) and fold the slots idle for retain_ns into the
- * container="released" series, as of now_ns (CLOCK_MONOTONIC, the clock
- * of the events' ts).  What /metrics serves does not change by it: the
- * daemon calls it once a second, exporter__render() at every scrape.
+ * Make the moves a render as of now_ns would make: the series no longer
+ * served (released, retain_ns past) go, and what they served moves into
+ * container="released".  now_ns is CLOCK_MONOTONIC, the clock of the
+ * collector's releases.  It reads the collector and writes nothing
+ * there.  The daemon calls it once a second, so that series go when
+ * their retention ends whether or not anyone scrapes: a container that
+ * takes the id later starts the id's series afresh.
  */
 int exporter__collect(struct exporter *ex, uint64_t now_ns);
 
 /*
- * Render every metric into b (reset first) as of now_ns.  What it renders
- * depends on the events seen and on now_ns, not on the scrapes before:
- * two scrapes with no event between them get the same counters.  Returns
- * 0 or a negative errno (a map read failed, out of memory).
+ * Render every metric into b (reset first) as of now_ns, the moves due
+ * by then made first.  It only reads the collector, so it changes
+ * nothing another reader sees, and two renders with no event between
+ * them and at the same now_ns get the same page.  Returns 0 or a
+ * negative errno (a map read failed, out of memory).
  */
 int exporter__render(struct exporter *ex, struct strbuf *b, uint64_t now_ns);
 

@@ -15,10 +15,14 @@
 #    numbers;
 #  - N maps of S bytes kept while held: N*S bytes mapped, N*S/4096 pages
 #    pinned, N DMA entries;
-#  - a second exporter (raw_tp, --retain 2): its histograms equal the
-#    first's; once every container is released and 2 s passed, no
-#    container's series is left and container="released" holds the first
-#    exporter's sums;
+#  - the exporter pins the host's collector under /sys/fs/bpf/vfioscope,
+#    and unpins it at SIGTERM; a second plain exporter exits 1 with one
+#    line naming the first's pid (one collector per host);
+#  - an exporter with no bpffs (its own mount namespace) warns and serves
+#    from its unpinned collector (raw_tp, --retain 2): its histograms
+#    equal the first's; once every container is released and 2 s passed,
+#    no container's series is left and container="released" holds the
+#    first exporter's sums;
 #  - K external-user references leaked by the consumer module, older than
 #    --stale-after: K external users of the group, K stale external-user
 #    references, the live objects; 0 of each once released;
@@ -59,10 +63,27 @@ trap cleanup EXIT
 tool_start exporter vfio-exporter -v --stale-after $STALE --retain $RETAIN
 grep -q '^vfio-exporter: attaching with tp_btf: ' /tmp/exporter.err ||
 	fail "vfio-exporter -v: $(grep attaching /tmp/exporter.err)"
-# A second exporter, forced to raw_tp, watches the same run: at the end
-# its histograms must equal the tp_btf one's to the nanosecond.
-tool_start exporter_raw vfio-exporter --attach raw_tp -l 127.0.0.1:9708 --stale-after $STALE \
-	--retain 2
+grep -q '^vfio-exporter: collector pinned under /sys/fs/bpf/vfioscope$' /tmp/exporter.err ||
+	fail "vfio-exporter -v: not pinned: $(grep -v '^libbpf: ' /tmp/exporter.err)"
+[ -e /sys/fs/bpf/vfioscope/settings ] && [ -e /sys/fs/bpf/vfioscope/dma ] ||
+	fail "no collector pinned under /sys/fs/bpf/vfioscope: $(ls /sys/fs/bpf/vfioscope 2>&1)"
+# One collector per host: a second exporter refuses, naming the first.
+rc=0
+timeout 120 vfio-exporter -l 127.0.0.1:9709 >/tmp/exporter3.out 2>/tmp/exporter3.err || rc=$?
+grep -v '^libbpf: ' /tmp/exporter3.err
+[ $rc = 1 ] || fail "a second exporter on the host: exit status $rc, want 1"
+[ "$(grep -vc '^libbpf: ' /tmp/exporter3.err)" = 1 ] &&
+	grep -q "^vfio-exporter: another collector runs on this host (pid $TOOL_PID_exporter, " \
+		/tmp/exporter3.err || fail "a second exporter on the host: want one line naming pid $TOOL_PID_exporter"
+log "a second exporter exits 1: $(grep -v '^libbpf: ' /tmp/exporter3.err)"
+# Another exporter, forced to raw_tp, watches the same run: at the end its
+# histograms must equal the tp_btf one's to the nanosecond.  Without a
+# bpffs (unmounted in its own mount namespace) it cannot pin: it says so
+# and serves from its own collector, unpinned.
+tool_start exporter_raw unshare -m sh -c 'umount /sys/fs/bpf && exec "$@"' sh \
+	vfio-exporter --attach raw_tp -l 127.0.0.1:9708 --stale-after $STALE --retain 2
+grep -q '^vfio-exporter: warning: cannot pin the collector under /sys/fs/bpf/vfioscope: .*; serving unpinned' \
+	/tmp/exporter_raw.err || fail "the exporter without bpffs: $(grep -v '^libbpf: ' /tmp/exporter_raw.err)"
 bind_vfio "$bdf"
 group=$(iommu_group_of "$bdf")
 
@@ -204,7 +225,7 @@ for i in $(seq 10); do
 	curl -s 127.0.0.1:9707/metrics >/tmp/mb.txt & cb=$!
 	wait $ca && wait $cb || fail "two scrapers at once: curl failed (round $i)"
 	for f in /tmp/ma.txt /tmp/mb.txt; do
-		tail -n 1 $f | grep -q '^vfioscope_lost_events_total{reason="stack"} ' ||
+		tail -n 1 $f | grep -q '^vfioscope_lost_events_total{reason="id_range"} ' ||
 			fail "two scrapers at once: a cut page (round $i): $(tail -n 1 $f)"
 	done
 	diff <(grep '^vfioscope_dma_' /tmp/ma.txt | grep -v _duration_) \
@@ -298,7 +319,7 @@ expect "vfioscope_external_users{group=\"$group\"}" 0
 expect 'vfioscope_stale_references{kind="external_user"}' 0
 expect 'vfioscope_objects{kind="container"}' 0
 expect 'sum(vfioscope_lost_events_total)' 0
-expect 'count(vfioscope_lost_events_total)' 3
+expect 'count(vfioscope_lost_events_total)' 4
 
 # The raw_tp exporter's --retain 2 is over for every container (the
 # leaker's went last, above): only container="released" is left, with
@@ -348,4 +369,5 @@ rc=0
 wait "$TOOL_PID_exporter" || rc=$?
 TOOL_PID_exporter=
 [ $rc = 0 ] || { tail -n 20 /tmp/exporter.err; fail "vfio-exporter exited with status $rc on SIGTERM"; }
-log "vfio-exporter stopped with exit 0 on SIGTERM"
+[ ! -e /sys/fs/bpf/vfioscope ] || fail "the collector still pinned after SIGTERM: $(ls /sys/fs/bpf/vfioscope)"
+log "vfio-exporter stopped with exit 0 on SIGTERM, its collector unpinned"
