@@ -344,7 +344,7 @@ static __always_inline int handle_dma(bool is_map, struct vfio_dma_args *a)
 		d->gen_bytes[op & 1] += a->size;
 		d->mapped += is_map ? a->size : -a->size;
 	}
-	/* The newest operation's levels: highest seq (bpf/dma_levels.bpf.h's rule). */
+	/* The newest operation's levels: a CPU keeps those of the highest seq it saw. */
 	if (a->seq > d->level.seq) {
 		d->level.seq = a->seq;
 		d->level.pinned = a->pinned;

@@ -78,8 +78,8 @@ struct vfio_dma_args {
 #define DMA_MISSING_MAPPED	(1U << 2)
 
 /*
- * A container's levels as of its newest operation, per CPU
- * (bpf/dma_levels.bpf.h; tools/lib/levels.c picks the highest seq).
+ * A container's levels as of the newest operation a CPU saw (struct
+ * coll_dma; tools/lib/collector.c picks the highest seq of all CPUs).
  */
 struct dma_level {
 	__u64 seq;		/* 0: this CPU saw no event of the container */
@@ -188,24 +188,6 @@ struct leak_event {
  */
 #define EXP_NR_ERRNO	64
 enum exp_op { EXP_MAP = 0, EXP_UNMAP, EXP_NR_OPS };
-
-/*
- * One container's DMA: a live container's row is keyed by its id, a
- * released one's by its instance (moved there at the release, never
- * written again: tools/lib/exporter.c collects it).
- */
-struct exp_container {
-	__u64 ops[EXP_NR_OPS];		/* successful operations (no teardown) */
-	__u64 bytes[EXP_NR_OPS];	/* maps; unmaps and teardowns */
-	__s64 mapped_bytes;		/* maps minus unmaps seen */
-	__u64 pinned_pages;		/* the last event's pinned */
-	__u64 entries;			/* the last event's entries */
-	__u64 inst;			/* from 1, one per container seen; 0 while created */
-	__u64 released_ns;		/* the release, bpf_ktime_get_ns() */
-	__u32 id;			/* the container id of the events */
-	__u32 missing;			/* DMA_MISSING_* of the last event */
-	__u64 errors[EXP_NR_OPS][EXP_NR_ERRNO];
-};
 
 /*
  * Latency of successful operations, per CPU.  Slot k counts values in

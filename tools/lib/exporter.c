@@ -609,7 +609,7 @@ static int render_refs(struct exporter *ex, struct strbuf *b, uint64_t now_ns)
 	return 0;
 }
 
-static void render_lost(struct strbuf *b, const __u64 *n)
+static void render_lost(struct strbuf *b, const __u64 *n, __u64 skipped)
 {
 	int i;
 
@@ -618,12 +618,14 @@ static void render_lost(struct strbuf *b, const __u64 *n)
 	for (i = 0; i < LOST_NR_REASONS; i++)
 		strbuf_printf(b, "vfioscope_lost_events_total{reason=\"%s\"} %llu\n", lost_reason_name(i),
 			      (unsigned long long)n[i]);
+	strbuf_printf(b, "vfioscope_lost_events_total{reason=\"skipped\"} %llu\n",
+		      (unsigned long long)skipped);
 }
 
 int exporter__render(struct exporter *ex, struct strbuf *b, uint64_t now_ns)
 {
 	const char *attach = ex->mode == ATTACH_NONE ? "none" : attach_mode_name(ex->mode);
-	__u64 lost[LOST_NR_REASONS];
+	__u64 lost[LOST_NR_REASONS], skipped;
 	struct crow *rows = NULL;
 	char secs[32];
 	size_t nr = 0;
@@ -664,8 +666,10 @@ int exporter__render(struct exporter *ex, struct strbuf *b, uint64_t now_ns)
 			return err;
 	}
 	err = lost_read(ex->o.coll->lost_fd, lost);
+	if (!err)
+		err = collector_skipped_runs(ex->o.coll, &skipped);
 	if (err)
 		return err;
-	render_lost(b, lost);
+	render_lost(b, lost, skipped);
 	return b->failed ? -ENOMEM : 0;
 }
