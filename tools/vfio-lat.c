@@ -24,6 +24,7 @@
 #include "histogram.h"
 #include "json.h"
 #include "latency.h"
+#include "unseen.h"
 #include "vfio-lat.skel.h"
 #include "vfio_tools.h"
 
@@ -175,6 +176,7 @@ static void print_text(const struct lat_interval *d, enum vfio_attach_mode mode)
 		print_timestamp(stdout);
 	if (env.c.timestamp)
 		putchar('\n');
+	unseen_report_text(stdout, env.c.pid);
 	for (op = 0; op < LAT_NR_OPS; op++) {
 		const __u64 *cnt = d->op[op].counters;
 
@@ -279,6 +281,7 @@ static void print_json(const struct lat_interval *d, enum vfio_attach_mode mode,
 		}
 		json_obj_close(&j);
 	}
+	unseen_report_json(&j, env.c.pid);
 	lost_json(&j, lost, skipped);
 	json_obj_close(&j);
 }
@@ -486,6 +489,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "Tracing VFIO DMA map/unmap latency (%s)... %s\n",
 		attach_mode_name(src.mode),
 		env.c.interval ? "Ctrl-C to end." : "Ctrl-C to end and report.");
+	unseen_report_text(stderr, env.c.pid);
 
 	for (;;) {
 		bool more = common_wait_interval(&env.c);

@@ -18,6 +18,7 @@
 #include "ksyms.h"
 #include "reftrack.h"
 #include "collector.h"
+#include "unseen.h"
 #include "vfio-leak.skel.h"
 #include "vfio_tools.h"
 
@@ -244,6 +245,7 @@ static void report_text(struct ctx *ctx, const __u64 *lost, __u64 skipped)
 	       (unsigned long long)rt->restored, (unsigned long long)rt->missed,
 	       attach_mode_name(ctx->mode));
 	lost_print(stdout, lost, skipped);
+	unseen_report_text(stdout, env.c.pid);
 	if (lost[LOST_RINGBUF] || rt->missed)
 		printf("Records were lost: the references left follow the kernel's counts; "
 		       "which get a lost put took back is not known, the oldest are dropped first.\n");
@@ -394,6 +396,7 @@ static void report_json(struct ctx *ctx, const __u64 *lost, __u64 skipped)
 		json_obj_close(&j);
 	}
 	json_arr_close(&j);
+	unseen_report_json(&j, env.c.pid);
 	lost_json(&j, lost, skipped);
 	json_obj_close(&j);
 }
@@ -579,6 +582,7 @@ int main(int argc, char **argv)
 	/* On stderr even with -j: scripts wait for it to know we are attached. */
 	fprintf(stderr, "Tracking VFIO references (%s)... Ctrl-C to end%s.\n",
 		attach_mode_name(src.mode), env.c.interval ? "" : " and report");
+	unseen_report_text(stderr, env.c.pid);
 
 	next_report = monotonic_ns() + env.c.interval * 1000000000ULL;
 	while (!common_exiting) {

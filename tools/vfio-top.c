@@ -18,6 +18,7 @@
 #include "common.h"
 #include "json.h"
 #include "process.h"
+#include "unseen.h"
 #include "vfio_tools.h"
 
 #define TOOL "vfio-top"
@@ -434,6 +435,7 @@ static void print_text(struct row *sel, const struct table *t, enum vfio_attach_
 	printf("vfio-top: %zu processes, %zu containers, %zu groups; attach %s; ",
 	       np, nc, ng, attach_mode_name(mode));
 	lost_print(stdout, lost, skipped);
+	unseen_report_text(stdout, env.c.pid);
 
 	printf("\n%7s %-16s %8s %8s %8s %8s %8s %8s %8s %8s %5s %5s\n", "PID", "COMM",
 	       "MAPS", "UNMAPS", "MAP/s", "UNMAP/s", "MAPB/s", "UNMAPB/s",
@@ -555,6 +557,7 @@ static void print_json(struct row *sel, const struct table *t, enum vfio_attach_
 		json_obj_close(&j);
 	}
 	json_arr_close(&j);
+	unseen_report_json(&j, env.c.pid);
 	lost_json(&j, lost, skipped);
 	json_obj_close(&j);
 }
@@ -699,6 +702,7 @@ int main(int argc, char **argv)
 	if (env.batch || env.c.json)
 		fprintf(stderr, "Tracing VFIO activity (%s)... Ctrl-C to end.\n",
 			attach_mode_name(c->mode));
+	unseen_report_text(stderr, env.c.pid);
 	last = now_s();
 
 	for (;;) {

@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 
 #include "common.h"
+#include "unseen.h"
 
 volatile sig_atomic_t common_exiting;
 static bool libbpf_verbose;
@@ -98,6 +99,11 @@ int common_choose_attach(struct bpf_object *obj, const struct common_env *env,
 	if (mode == ATTACH_NONE) {
 		fprintf(stderr, "%s: nothing to attach to: %s (load vfio.ko, or Debian's vfio_iommu_type1)\n",
 			tool, why);
+		/* Not "no VFIO here" when VFIO is in use where we cannot see. */
+		if (unseen_container_is_iommufd())
+			fprintf(stderr, "%s: /dev/vfio/vfio is iommufd's container compatibility "
+				"(CONFIG_IOMMUFD_VFIO_CONTAINER): its containers cannot be seen\n", tool);
+		unseen_report_text(stderr, env->pid);
 		return -ENODEV;
 	}
 	attach_select(obj, mode);
