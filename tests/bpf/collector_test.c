@@ -4,7 +4,10 @@
  * (tools/lib/collector.c): crafted events run through the raw_tp entry
  * points, some on chosen CPUs, must read back as exact counts and levels.
  */
+#define _GNU_SOURCE	/* unshare */
 #include <errno.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <stdint.h>
@@ -461,6 +464,45 @@ static int test_lat_when_claimed(void)
 	return TEST_PASS;
 }
 
+/*
+ * Pinned and opened as front ends do, in a bpffs of this test's own
+ * mount namespace: a reader sees the owner's counts and skipped runs, a
+ * second owner is refused and told who holds it, and nothing is left
+ * once the owner goes.
+ */
+static int test_pin_and_share(void)
+{
+	struct collector *c = load(), *r = NULL, *other = NULL;
+	struct coll_container cc;
+	pid_t owner = 0;
+	__u64 skipped;
+
+	CHECK(c);
+	CHECK_OK(unshare(CLONE_NEWNS));
+	CHECK_OK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+	CHECK_OK(mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL));
+	CHECK_EQ(collector_open_shared(&r), -ENOENT);
+	CHECK_OK(collector_pin(c, &owner));
+	CHECK_OK(collector_open_shared(&r));
+	CHECK_EQ(r->owner, getpid());
+	CHECK(collector_alive(r));
+	CHECK_OK(MAP(c, 5, KB64, 16, 1, 16, 0));
+	CHECK_OK(read_container(r, 5, &cc));
+	CHECK_EQ(cc.ops[EXP_MAP], 1);
+	CHECK_OK(collector_skipped_runs(r, &skipped));
+	CHECK_EQ(skipped, 0);
+	CHECK_OK(collector_load_mode(&other, ATTACH_RAW_TP, false));
+	CHECK_EQ(collector_pin(other, &owner), -EBUSY);
+	CHECK_EQ(owner, getpid());
+	collector_free(other);
+	collector_free(c);
+	CHECK(!collector_alive(r));
+	CHECK_EQ(access(COLLECTOR_PIN_DIR, F_OK), -1);
+	collector_free(r);
+	umount("/sys/fs/bpf");
+	return TEST_PASS;
+}
+
 /* An id beyond the tables is counted lost, never written out of bounds. */
 static int test_id_range_counted(void)
 {
@@ -492,6 +534,7 @@ static const struct test tests[] = {
 	TEST(test_refs_when_asked),
 	TEST(test_stack_ring_when_claimed),
 	TEST(test_lat_when_claimed),
+	TEST(test_pin_and_share),
 	TEST(test_id_range_counted),
 };
 

@@ -250,6 +250,8 @@ static int test_dma(void)
 	CHECK_LINE(&f, "vfioscope_lost_events_total{reason=\"stack\"} 0");
 	CHECK_LINE(&f, "vfioscope_lost_events_total{reason=\"id_range\"} 0");
 	CHECK_LINE(&f, "vfioscope_lost_events_total{reason=\"skipped\"} 0");
+	CHECK_LINE(&f, "vfioscope_unseen_vfio_processes{via=\"iommufd\"} 0");
+	CHECK_LINE(&f, "vfioscope_unseen_vfio_processes{via=\"cdev\"} 0");
 
 	/* The teardown: bytes, no operation, no latency sample; levels to 0. */
 	CHECK_OK(UNMAP(&f, 3, 2 * KB64, VFIO_TRACE_UNMAP_TEARDOWN, 32, 0, 0, 9000));

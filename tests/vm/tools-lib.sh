@@ -40,5 +40,16 @@ tool_stop() {
 	fi
 }
 
+# tool_kill_all: for an EXIT trap; a test that failed midway leaves no tool
+# behind to hold the stack or the exporter's port for the next test.
+tool_kill_all() {
+	local v
+	for v in ${!TOOL_PID_@}; do
+		kill -KILL "${!v}" 2>/dev/null
+	done
+	wait 2>/dev/null
+	return 0
+}
+
 # The workload's own line: "pid=P maps=N size=S map_ns_p50=X unmap_ns_p50=Y".
 workload_field() { sed -n "s/.*\<$1=\([0-9]*\).*/\1/p" "$2"; }

@@ -195,8 +195,8 @@ int collector_load(struct collector **out, const struct common_env *env, const c
 	return err;
 }
 
-/* Pinned programs are named PROG_PREFIX<name>: readers read their run stats. */
-#define PROG_PREFIX "prog."
+/* Pinned programs are named PROG_PREFIX<name> (bpffs refuses dots in names). */
+#define PROG_PREFIX "prog_"
 
 /* Everything in the pin directory: maps, programs, and older layouts' leftovers. */
 static void unpin_all(void)

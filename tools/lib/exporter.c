@@ -81,6 +81,8 @@ struct exporter *exporter__new(const struct exporter_opts *opts)
 		return NULL;
 	}
 	snprintf(ex->kernel, sizeof(ex->kernel), "%s", uname(&u) ? "unknown" : u.release);
+	/* Known from the first scrape on; then once a second (exporter__collect). */
+	unseen_update(&ex->unseen, 0);
 	return ex;
 }
 
@@ -90,6 +92,7 @@ void exporter__free(struct exporter *ex)
 		return;
 	free(ex->slots);
 	reftrack__free(ex->rt);
+	unseen_free(&ex->unseen);
 	free(ex);
 }
 
@@ -375,9 +378,32 @@ done:
 
 int exporter__collect(struct exporter *ex, uint64_t now_ns)
 {
+	/* Here, not at a scrape: a scrape has no side effects (docs/metrics.md). */
+	unseen_update(&ex->unseen, 0);
 	if (!ex->o.coll)
 		return 0;
 	return observe(ex, now_ns, NULL, NULL);
+}
+
+/*
+ * Every via is served (0 included), so an absent series never reads as
+ * none; when /proc could not be read the answer is unknown: none served.
+ */
+static void render_unseen(struct strbuf *b, const struct unseen *u)
+{
+	unsigned int bit;
+	size_t i, n;
+
+	family(b, "vfioscope_unseen_vfio_processes", "gauge",
+	       "Processes using VFIO through a path vfioscope does not see (iommufd, the VFIO device cdev, iommufd's /dev/vfio/vfio).");
+	if (u->err)
+		return;
+	for (bit = 1; bit < 1U << UNSEEN_NR_VIA; bit <<= 1) {
+		for (i = n = 0; i < u->nr; i++)
+			n += !!(u->procs[i].via & bit);
+		strbuf_printf(b, "vfioscope_unseen_vfio_processes{via=\"%s\"} %zu\n",
+			      unseen_via_name(bit), n);
+	}
 }
 
 static void operations(struct strbuf *b, int op, const char *container, const struct exp_counters *c)
@@ -647,6 +673,7 @@ int exporter__render(struct exporter *ex, struct strbuf *b, uint64_t now_ns)
 	       "How long a released container's series stay after its release (--retain).");
 	strbuf_printf(b, "vfioscope_retain_seconds %s\n",
 		      exporter__fmt_seconds(secs, sizeof(secs), ex->o.retain_ns));
+	render_unseen(b, &ex->unseen);
 	/* --no-attach: nothing more is known. */
 	if (!ex->o.coll)
 		return b->failed ? -ENOMEM : 0;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "reftrack.h"
+#include "unseen.h"
 #include "vfio_tools.h"
 
 /* The smallest and largest `le` rendered, as 2^k ns: 1.024 us to 34.4 s. */
@@ -80,6 +81,7 @@ struct exporter {
 	size_t nr_slots, cap_slots;
 	struct exp_counters gone;	/* what the hidden series served: "released" */
 	bool any_gone;
+	struct unseen unseen;		/* VFIO users the collector cannot see, by collect */
 };
 
 struct exporter *exporter__new(const struct exporter_opts *opts);

@@ -26,7 +26,7 @@ PIN=/sys/fs/bpf/vfioscope
 load_stack
 bdf=$(edu_bdf)
 bind_vfio "$bdf"
-trap 'unbind_vfio "$bdf"; unload_stack' EXIT
+trap 'tool_kill_all; unbind_vfio "$bdf"; unload_stack' EXIT
 
 # BPF objects a process holds: fds whose fdinfo names a program or a link.
 bpf_fds() { grep -l "^$2" /proc/"$1"/fdinfo/* 2>/dev/null | wc -l; }

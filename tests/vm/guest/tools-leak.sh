@@ -25,7 +25,7 @@ load_stack
 insmod "$MODDIR/testing/vfio_consumer.ko" || fail "insmod vfio_consumer failed"
 bdf=$(edu_bdf)
 bind_vfio "$bdf"
-trap 'echo release >$LEAKS; rmmod vfio_consumer; unbind_vfio "$bdf"; unload_stack' EXIT
+trap 'tool_kill_all; echo release >$LEAKS; rmmod vfio_consumer; unbind_vfio "$bdf"; unload_stack' EXIT
 [ -c /dev/vfio-consumer ] || fail "/dev/vfio-consumer missing"
 
 # check_leak MODE FILE LINE K: report number LINE (1-based, -1: the last)
@@ -104,7 +104,17 @@ for variant in tp_btf raw_tp collector; do
 	sleep 2.5
 	tool_stop leakj
 	tool_stop leakt
-XX
+	check_leak "$mode" /tmp/leakj.out "$leaked" $K || fail "vfio-leak ($variant) leak report: see above"
+	check_leak "$mode" /tmp/leakj.out -1 0 || fail "vfio-leak ($variant) after release: see above"
+	if [ $variant = collector ]; then
+		# The second vfio-leak could not claim the collector's stack ring: its own programs.
+		grep -q "^vfio-leak: another vfio-leak reads the collector" /tmp/leakt.err ||
+			fail "vfio-leak -v, second reader: $(cat /tmp/leakt.err)"
+		tool_stop exporter
+	else
+		grep -q "^vfio-leak: attaching with $mode: " /tmp/leakt.err ||
+			fail "vfio-leak -v ($mode): $(grep attaching /tmp/leakt.err)"
+	fi
 	# Text, at Ctrl-C (after the release): nothing held, no imbalance.
 	grep -q "^Imbalances: 0$" /tmp/leakt.out || fail "vfio-leak text ($mode): $(grep Imbalances /tmp/leakt.out)"
 	grep -q "gets outstanding (0 external users).*missed 0, .*lost events: 0$" /tmp/leakt.out ||
