@@ -243,6 +243,14 @@ static __always_inline __u64 current_start(void)
 	return BPF_CORE_READ(task, group_leader, start_boottime);
 }
 
+/* Whether the current process started before process rows were asked for. */
+static __always_inline bool start_before_rows(void)
+{
+	struct coll_config *cfg = coll_settings();
+
+	return !cfg || current_start() < cfg->process_rows_since;
+}
+
 /* The current process's row on this CPU; *created when it is new. */
 static __always_inline struct coll_proc *process_row(bool *created)
 {
@@ -278,8 +286,13 @@ static __always_inline void process_dma(bool is_map, const struct vfio_dma_args 
 
 	if (!p)
 		return;
-	/* Met mapping in a container that already held mappings. */
-	if (created && !dma_was_empty(is_map, a))
+	/*
+	 * A process started before process rows were asked for may have
+	 * mapped before: if it meets a container that holds mappings, some may
+	 * be its own, and its levels are unknown.  One started later is
+	 * known from zero, whatever others hold in its container.
+	 */
+	if (created && start_before_rows() && !dma_was_empty(is_map, a))
 		p->missing |= DMA_MISSING_MAPPED;
 	p->last_ns = bpf_ktime_get_ns();
 	p->container = a->container;
@@ -360,6 +373,14 @@ static __always_inline int handle_dma(bool is_map, struct vfio_dma_args *a)
 	if (a->released)
 		life_release(l);	/* fentry: the in-tree release */
 	return 0;
+}
+
+static __always_inline void handle_intree_open(__u32 id)
+{
+	struct coll_life *l = life_of(id);
+
+	if (l)
+		life_start(l);
 }
 
 #include "vfio_dma.bpf.h"

@@ -11,7 +11,13 @@
  *   fentry/fexit   Debian's in-tree vfio_iommu_type1: the ioctl, the page
  *                  (un)pinning inside it, and the container's release
  * Each fills one struct vfio_dma_args, so the tools' logic is one function
- * the host tests reach through raw_tp.
+ * the host tests reach through raw_tp.  In fentry mode the including
+ * program also defines
+ *
+ *	static __always_inline void handle_intree_open(__u32 id);
+ *
+ * called when an in-tree container is created (our stack has its
+ * vfio_container_open event for that).
  */
 #ifndef __VFIO_DMA_BPF_H
 #define __VFIO_DMA_BPF_H
@@ -238,6 +244,26 @@ static __always_inline struct intree_container *intree_container(void *iommu_dat
 		return c;
 	}
 	return bpf_map_lookup_elem(&intree_containers, &key);
+}
+
+/*
+ * A container created while we watch is numbered at birth, so what it
+ * maps is known from zero: its first operations need not be judged by the
+ * entries they report, read after the container's lock is released and
+ * so possibly including another thread's.
+ */
+SEC("fexit/vfio_iommu_type1_open")
+int BPF_PROG(intree_open, unsigned long arg, void *ret)
+{
+	struct intree_container *c;
+
+	/* IS_ERR_OR_NULL(): an errno is returned as the top 4095 addresses. */
+	if (!ret || (unsigned long)ret >= (unsigned long)-4095)
+		return 0;
+	c = intree_container(ret);
+	if (c)
+		handle_intree_open(c->id);
+	return 0;
 }
 
 SEC("fexit/vfio_iommu_type1_ioctl")

@@ -315,6 +315,11 @@ struct coll_config {
 	 * front end killed without cleaning up costs nothing for long.
 	 */
 	__u64 process_rows_until;
+	/*
+	 * When rows were last started afresh (CLOCK_BOOTTIME ns, the clock of
+	 * a task's start_boottime): a process started later is seen whole.
+	 */
+	__u64 process_rows_since;
 	__u32 ref_events;	/* a reader consumes `events`: send reference events */
 	__u32 version;		/* COLL_VERSION */
 	__u32 owner_pid;	/* the process that loaded it */

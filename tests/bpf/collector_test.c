@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -337,6 +338,33 @@ static int test_process_rows_when_asked(void)
 	CHECK(p.key.start != 0);
 	CHECK(process_is(getpid(), p.key.start));
 	CHECK(!process_is(getpid(), p.key.start + 1000000000ULL));
+
+	/*
+	 * A process started after rows were asked for is seen whole: known
+	 * from zero though its container holds others' mappings.
+	 */
+	{
+		struct coll_process_row *rows;
+		size_t nr, i, found = 0;
+		pid_t child = fork();
+		int status;
+
+		CHECK(child >= 0);
+		if (!child)
+			_exit(MAP(c, 3, KB64, 16, 3, 48, 0) ? 1 : 0);
+		CHECK_EQ(waitpid(child, &status, 0), child);
+		CHECK(WIFEXITED(status) && !WEXITSTATUS(status));
+		CHECK_OK(collector_read_processes(c, &rows, &nr));
+		for (i = 0; i < nr; i++) {
+			if (rows[i].key.tgid != (__u32)child)
+				continue;
+			found++;
+			CHECK_EQ(rows[i].v.missing, 0);
+			CHECK_EQ(rows[i].v.mapped, KB64);
+		}
+		free(rows);
+		CHECK_EQ(found, 1);
+	}
 	collector_free(c);
 	return TEST_PASS;
 }

@@ -644,6 +644,15 @@ static void processes_clear(struct collector *c)
 	free(keys);
 }
 
+static uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+
+	/* A task's start_boottime's clock. */
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 int collector_want_processes(struct collector *c, uint64_t keep_ns)
 {
 	uint64_t now = monotonic_ns();
@@ -654,6 +663,8 @@ int collector_want_processes(struct collector *c, uint64_t keep_ns)
 	if (err)
 		return err;
 	if (keep_ns == UINT64_MAX) {
+		if (cfg.process_rows_until != UINT64_MAX)
+			cfg.process_rows_since = boottime_ns();
 		cfg.process_rows_until = UINT64_MAX;
 	} else {
 		bool asked = cfg.process_rows_until == UINT64_MAX ||
@@ -661,8 +672,10 @@ int collector_want_processes(struct collector *c, uint64_t keep_ns)
 
 		if (!keep_ns)
 			return 0;	/* the others' asks run out by themselves */
-		if (!asked)
+		if (!asked) {
 			processes_clear(c);
+			cfg.process_rows_since = boottime_ns();
+		}
 		if (asked && cfg.process_rows_until >= now + keep_ns)
 			return 0;
 		cfg.process_rows_until = now + keep_ns;
