@@ -19,6 +19,27 @@ class Checks:
         if got != want:
             self.bad.append("%s: got %r, want %r" % (what, got, want))
 
+    def counted(self, what, got, want, lost, per_event=1, quiet=False):
+        """A count the tools may fall short of by what they lost: got must
+        be want when no event was lost, and otherwise short by at most
+        lost * per_event (per_event: the most one lost event can carry,
+        e.g. the largest operation's bytes), never over.  A shortfall the
+        tool does not show as lost is wrong; so is a missing value (None)."""
+        short = None if got is None else want - got
+        ok = short == 0 or (short is not None and 0 < short <= lost * per_event)
+        if not quiet or not ok:
+            note = ""
+            if short and short > 0:
+                note = ", short by %d (lost events: %d)" % (short, lost)
+            elif short:
+                note = ", %d too many" % -short
+            print("# %s: %s%s" % (what, got, note))
+        if not ok:
+            self.bad.append("%s: got %r, want %r%s" % (
+                what, got, want,
+                " (no event lost)" if not lost else
+                " or at most %d less (lost events: %d)" % (lost * per_event, lost)))
+
     def done(self):
         if self.bad:
             sys.exit("\n".join(self.bad))
