@@ -453,8 +453,7 @@ static int source_shared(struct source *src, struct ctx *ctx)
 	src->lost_fd = src->coll->stack_lost_fd;
 	src->mode = src->coll->mode;
 	if (env.c.verbose)
-		fprintf(stderr, "%s: reading the collector of pid %d (%s), attaching nothing\n",
-			TOOL, src->coll->owner, attach_mode_name(src->mode));
+		collector_say_reading(src->coll, TOOL);
 	return 0;
 fail:
 	source_free(src);

@@ -660,8 +660,7 @@ static int collector_start(struct collector **c)
 		err = collector_open_shared(c);
 		if (!err) {
 			if (env.c.verbose)
-				fprintf(stderr, "%s: reading the collector of pid %d (%s), attaching nothing\n",
-					TOOL, (*c)->owner, attach_mode_name((*c)->mode));
+				collector_say_reading(*c, TOOL);
 			return collector_want_processes(*c, process_rows_keep_ns());
 		}
 		if (err != -ENOENT)

@@ -122,6 +122,12 @@ int collector_open_shared(struct collector **out)
 	return 0;
 }
 
+void collector_say_reading(const struct collector *c, const char *tool)
+{
+	fprintf(stderr, "%s: reading the collector of pid %d (%s), attaching nothing\n",
+		tool, c->owner, attach_mode_name(c->mode));
+}
+
 static void take_fds(struct collector *c)
 {
 	struct vfio_collector *s = c->skel;
@@ -512,6 +518,24 @@ static int hash_keys(int fd, size_t key_size, void **keys, size_t *nr)
 	return 0;
 }
 
+/* A hash's keys, room for n rows and one per-CPU value; frees all on failure. */
+static int rows_prepare(struct collector *c, int fd, size_t key_size, void **keys, size_t *n,
+			size_t row_size, void **rows, size_t value_size, void **pcpu)
+{
+	int err = hash_keys(fd, key_size, keys, n);
+
+	if (err)
+		return err;
+	*rows = calloc(*n + 1, row_size);
+	*pcpu = calloc(c->ncpus, value_size);
+	if (*rows && *pcpu)
+		return 0;
+	free(*keys);
+	free(*rows);
+	free(*pcpu);
+	return -ENOMEM;
+}
+
 int collector_read_errors(struct collector *c, struct coll_error **rows, size_t *nr)
 {
 	struct coll_err_key *keys;
@@ -520,17 +544,10 @@ int collector_read_errors(struct collector *c, struct coll_error **rows, size_t 
 	size_t n, i, m = 0;
 	int err, cpu;
 
-	err = hash_keys(c->errors_fd, sizeof(*keys), (void **)&keys, &n);
+	err = rows_prepare(c, c->errors_fd, sizeof(*keys), (void **)&keys, &n,
+			   sizeof(*out), (void **)&out, sizeof(*pcpu), (void **)&pcpu);
 	if (err)
 		return err;
-	out = calloc(n + 1, sizeof(*out));
-	pcpu = calloc(c->ncpus, sizeof(*pcpu));
-	if (!out || !pcpu) {
-		free(keys);
-		free(out);
-		free(pcpu);
-		return -ENOMEM;
-	}
 	for (i = 0; i < n; i++) {
 		size_t j;
 
@@ -586,17 +603,10 @@ int collector_read_processes(struct collector *c, struct coll_process_row **rows
 	size_t n, i, m = 0;
 	int err, cpu, op;
 
-	err = hash_keys(c->processes_fd, sizeof(*keys), (void **)&keys, &n);
+	err = rows_prepare(c, c->processes_fd, sizeof(*keys), (void **)&keys, &n,
+			   sizeof(*out), (void **)&out, sizeof(*pcpu), (void **)&pcpu);
 	if (err)
 		return err;
-	out = calloc(n + 1, sizeof(*out));
-	pcpu = calloc(c->ncpus, sizeof(*pcpu));
-	if (!out || !pcpu) {
-		free(keys);
-		free(out);
-		free(pcpu);
-		return -ENOMEM;
-	}
 	for (i = 0; i < n; i++) {
 		struct coll_proc *v = &out[m].v;
 		__u64 newest = 0;

@@ -46,6 +46,9 @@ struct collector {
  */
 int collector_open_shared(struct collector **out);
 
+/* "TOOL: reading the collector of pid N (mode), attaching nothing" (-v). */
+void collector_say_reading(const struct collector *c, const char *tool);
+
 /*
  * Load and attach a private collector for the env's attach mode (what
  * common_choose_attach() decides); tool names the caller in messages.
