@@ -7,7 +7,7 @@
  * (kernel/testing/vfio_pin_bench.c), which pins as type1 does and does
  * nothing else.
  *
- *   vfio_bench [-s SIZE|max] [-b anon|thp|hugetlb] [-n N] [-t SECS] [-w WARM] [--pin]
+ *   vfio_bench [-s SIZE|max] [-b anon|thp|hugetlb|scatter] [-n N] [-t SECS] [-w WARM] [--pin]
  *
  * SIZE takes K, M, G suffixes; "max" is the largest power of two that
  * fits in three quarters of MemAvailable.  The buffer is populated before
@@ -15,17 +15,26 @@
  * more are 2 MiB aligned so THP can back them.  -b thp asks for THP
  * (MADV_HUGEPAGE) and fails unless AnonHugePages covers the buffer;
  * -b hugetlb takes 2 MiB pages from the hugetlb pool (reserve them first
- * in /proc/sys/vm/nr_hugepages).  The IOVA is the lowest one aligned to
+ * in /proc/sys/vm/nr_hugepages).  -b scatter is anonymous memory none of
+ * whose pages follows its predecessor in physical memory (pages picked
+ * from a larger pool by their frame in /proc/self/pagemap, moved into
+ * place with mremap; root only): a map of it is one physical run per page
+ * every time, where plain anon memory gives a number of runs that changes
+ * from one process to the next, and with it the cost of a 64 KiB map
+ * (up to 3x under TCG).  The IOVA is the lowest one aligned to
  * min(SIZE, 1 GiB) inside the IOMMU's valid ranges (GET_INFO's IOVA range
  * capability), so the IOMMU can use its largest pages.
  *
  * -n N pairs are timed after -w WARM untimed ones; -t SECS stops early
  * once that much time went by (at least 3 pairs are timed).  Prints one
  * line of key=value (times in ns):
- *   op=map size=S backing=B n=N huge_kb=K map_min= map_p50= map_max=
+ *   op=map size=S backing=B n=N huge_kb=K runs=R map_min= map_p50= map_max=
  *   unmap_min= unmap_p50= unmap_max= pair_ops_s= map_gib_s= unmap_gib_s=
  * op=pin for --pin, with pin_* / unpin_* instead of map_* / unmap_*.
+ * runs is the number of physically contiguous runs of the buffer (-1 when
+ * /proc/self/pagemap does not tell, as for a user without CAP_SYS_ADMIN).
  */
+#define _GNU_SOURCE	/* mremap */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -83,7 +92,7 @@ static struct stats stats_of(uint64_t *v, size_t n)
 static void die_usage(const char *why)
 {
 	fprintf(stderr, "vfio_bench: %s\n"
-		"usage: vfio_bench [-s SIZE|max] [-b anon|thp|hugetlb] [-n N] [-t SECS] [-w WARM] [--pin]\n",
+		"usage: vfio_bench [-s SIZE|max] [-b anon|thp|hugetlb|scatter] [-n N] [-t SECS] [-w WARM] [--pin]\n",
 		why);
 	exit(2);
 }
@@ -142,6 +151,101 @@ static long huge_kb_of(void *addr)
 	return huge;
 }
 
+#define PAGEMAP_PRESENT (1ULL << 63)
+#define PAGEMAP_PFN ((1ULL << 55) - 1)
+
+/*
+ * The page frame of each of the n pages at p, from /proc/self/pagemap:
+ * 0, or -errno when it cannot tell (not present, or frames hidden from
+ * an unprivileged reader as 0).
+ */
+static int pfns_of(const void *p, size_t n, uint64_t *pfn)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	ssize_t got;
+	size_t i;
+
+	if (fd < 0)
+		return -errno;
+	got = pread(fd, pfn, n * sizeof(*pfn), (uintptr_t)p / 4096 * sizeof(*pfn));
+	close(fd);
+	if (got != (ssize_t)(n * sizeof(*pfn)))
+		return -EIO;
+	for (i = 0; i < n; i++) {
+		if (!(pfn[i] & PAGEMAP_PRESENT) || !(pfn[i] & PAGEMAP_PFN))
+			return -EPERM;
+		pfn[i] &= PAGEMAP_PFN;
+	}
+	return 0;
+}
+
+/* Physically contiguous runs in the size bytes at p, or -1 if unknown. */
+static long phys_runs(const void *p, uint64_t size)
+{
+	size_t i, n = size / 4096;
+	uint64_t *pfn = calloc(n, sizeof(*pfn));
+	long runs = -1;
+
+	if (pfn && !pfns_of(p, n, pfn)) {
+		for (runs = 1, i = 1; i < n; i++)
+			runs += pfn[i] != pfn[i - 1] + 1;
+	}
+	free(pfn);
+	return runs;
+}
+
+/*
+ * size bytes of anonymous memory, none of whose pages is the physical
+ * successor of the one before it: from a pool of 4 pages per page wanted
+ * (even a pool in one ascending run holds every other page), each page
+ * picked in turn is moved into the buffer with mremap, which keeps its
+ * frame.  The pool's other pages are given back.
+ */
+static void *buffer_scattered(uint64_t size)
+{
+	size_t n = size / 4096, pool = 4 * n, i, k = 0;
+	uint64_t *pfn = calloc(pool, sizeof(*pfn)), prev = 0;
+	uint8_t *src, *dst;
+	int err;
+
+	src = mmap(NULL, pool * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	dst = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!pfn || src == MAP_FAILED || dst == MAP_FAILED) {
+		fprintf(stderr, "vfio_bench: no memory for a scattered buffer of %llu bytes\n",
+			(unsigned long long)size);
+		exit(1);
+	}
+	/* 4 KiB pages: a THP would be one run. */
+	madvise(src, pool * 4096, MADV_NOHUGEPAGE);
+	for (i = 0; i < pool; i++)
+		src[i * 4096] = 1;
+	err = pfns_of(src, pool, pfn);
+	if (err) {
+		fprintf(stderr, "vfio_bench: -b scatter needs the page frames in /proc/self/pagemap: %s\n",
+			strerror(-err));
+		exit(1);
+	}
+	for (i = 0; i < pool && k < n; i++) {
+		if (k && pfn[i] == prev + 1)
+			continue;
+		if (mremap(src + i * 4096, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED,
+			   dst + k * 4096) == MAP_FAILED) {
+			fprintf(stderr, "vfio_bench: mremap of a page failed: %s\n", strerror(errno));
+			exit(1);
+		}
+		prev = pfn[i];
+		k++;
+	}
+	munmap(src, pool * 4096);	/* what was not moved */
+	free(pfn);
+	if (k < n || phys_runs(dst, size) != (long)n) {
+		fprintf(stderr, "vfio_bench: could not scatter %zu pages (%zu placed, %ld runs)\n",
+			n, k, phys_runs(dst, size));
+		exit(1);
+	}
+	return dst;
+}
+
 static void *buffer_new(uint64_t size, const char *backing)
 {
 	uint64_t align = size >= SZ_2M ? SZ_2M : 4096;
@@ -161,8 +265,10 @@ static void *buffer_new(uint64_t size, const char *backing)
 		}
 		return p;
 	}
+	if (!strcmp(backing, "scatter"))
+		return buffer_scattered(size);
 	if (strcmp(backing, "anon") && strcmp(backing, "thp"))
-		die_usage("BACKING is anon, thp or hugetlb");
+		die_usage("BACKING is anon, thp, hugetlb or scatter");
 
 	/* Over-allocate, then trim to an aligned window. */
 	p = mmap(NULL, size + align, PROT_READ | PROT_WRITE, flags, -1, 0);
@@ -261,7 +367,7 @@ int main(int argc, char **argv)
 	uint64_t size = 4096, *on, *off, start;
 	struct stats son, soff;
 	struct target t = {};
-	long huge_kb;
+	long huge_kb, runs;
 	void *buf;
 	int c;
 
@@ -297,6 +403,7 @@ int main(int argc, char **argv)
 	}
 	buf = buffer_new(size, backing);
 	huge_kb = huge_kb_of(buf);
+	runs = phys_runs(buf, size);
 	if (!strcmp(backing, "thp") && huge_kb * 1024 < (long)size) {
 		fprintf(stderr, "vfio_bench: THP backs %ld KiB of %llu: not huge-page backed\n",
 			huge_kb, (unsigned long long)size);
@@ -323,11 +430,11 @@ int main(int argc, char **argv)
 	}
 	son = stats_of(on, done);
 	soff = stats_of(off, done);
-	printf("op=%s size=%llu backing=%s n=%lu huge_kb=%ld iova=0x%llx "
+	printf("op=%s size=%llu backing=%s n=%lu huge_kb=%ld runs=%ld iova=0x%llx "
 	       "%s_min=%llu %s_p50=%llu %s_max=%llu %s_min=%llu %s_p50=%llu %s_max=%llu "
-	       "pair_ops_s=%.1f %s_gib_s=%.4f %s_gib_s=%.4f\n",
+	       "pair_ops_s=%.1f %s_gib_s=%.4f %s_gib_s=%.4f",
 	       t.pin ? "pin" : "map", (unsigned long long)size, backing, done,
-	       huge_kb, (unsigned long long)t.iova,
+	       huge_kb, runs, (unsigned long long)t.iova,
 	       t.pin ? "pin" : "map", (unsigned long long)son.min,
 	       t.pin ? "pin" : "map", (unsigned long long)son.p50,
 	       t.pin ? "pin" : "map", (unsigned long long)son.max,
@@ -337,6 +444,7 @@ int main(int argc, char **argv)
 	       done * 1e9 / (son.sum + soff.sum),
 	       t.pin ? "pin" : "map", (double)size * done / son.sum * 1e9 / SZ_1G,
 	       t.pin ? "unpin" : "unmap", (double)size * done / soff.sum * 1e9 / SZ_1G);
+	printf("\n");
 	if (t.pin)
 		close(t.fd);
 	else
