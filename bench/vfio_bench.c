@@ -7,7 +7,8 @@
  * (kernel/testing/vfio_pin_bench.c), which pins as type1 does and does
  * nothing else.
  *
- *   vfio_bench [-s SIZE|max] [-b anon|thp|hugetlb|scatter] [-n N] [-t SECS] [-w WARM] [--pin]
+ *   vfio_bench [-s SIZE|max] [-b anon|thp|hugetlb|scatter] [-n N] [-t SECS] [-w WARM]
+ *              [--pin] [--probe]
  *
  * SIZE takes K, M, G suffixes; "max" is the largest power of two that
  * fits in three quarters of MemAvailable.  The buffer is populated before
@@ -33,6 +34,15 @@
  * op=pin for --pin, with pin_* / unpin_* instead of map_* / unmap_*.
  * runs is the number of physically contiguous runs of the buffer (-1 when
  * /proc/self/pagemap does not tell, as for a user without CAP_SYS_ADMIN).
+ *
+ * --probe times a fixed piece of user-space arithmetic (no system call)
+ * before each pair: how fast the vCPU runs at that moment, whatever is
+ * attached to VFIO.  Under TCG on a shared host the guest slows down by
+ * ~1.4x for seconds at a time when the host's other core gets busy, which
+ * would move a p50 more than what bench/ looks for.  The line then also
+ * has probe_min= probe_p50= and, over the "quiet" pairs only (their probe
+ * within 15% of the run's fastest), quiet= (how many) qmap_p50= qunmap_p50=
+ * (qpin_p50= qunpin_p50= with --pin).
  */
 #define _GNU_SOURCE	/* mremap */
 #include <errno.h>
@@ -92,7 +102,7 @@ static struct stats stats_of(uint64_t *v, size_t n)
 static void die_usage(const char *why)
 {
 	fprintf(stderr, "vfio_bench: %s\n"
-		"usage: vfio_bench [-s SIZE|max] [-b anon|thp|hugetlb|scatter] [-n N] [-t SECS] [-w WARM] [--pin]\n",
+		"usage: vfio_bench [-s SIZE|max] [-b anon|thp|hugetlb|scatter] [-n N] [-t SECS] [-w WARM] [--pin] [--probe]\n",
 		why);
 	exit(2);
 }
@@ -331,6 +341,21 @@ static uint64_t iova_pick(int container, uint64_t size)
 	return best;
 }
 
+/* A probe within this factor of the run's fastest: the vCPU ran at speed. */
+#define PROBE_QUIET 1.15
+
+/* --probe's piece of work: a serial chain of multiply-adds, ~1-2 us under TCG. */
+static uint64_t probe(void)
+{
+	static volatile uint64_t sink;
+	uint64_t x = sink, t0 = now_ns(), j;
+
+	for (j = 0; j < 256; j++)
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+	sink = x;
+	return now_ns() - t0;
+}
+
 struct target {
 	bool pin;
 	int fd;			/* container, or /dev/vfio-pin-bench */
@@ -360,12 +385,15 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "pin", no_argument, NULL, 'p' },
+		{ "probe", no_argument, NULL, 'P' },
 		{ }
 	};
 	unsigned long n = 100, warm = 2, secs = 0, i, done = 0;
 	const char *backing = "anon";
-	uint64_t size = 4096, *on, *off, start;
-	struct stats son, soff;
+	uint64_t size = 4096, *on, *off, *pr = NULL, *qon = NULL, *qoff = NULL, start;
+	struct stats son, soff, spr = {}, sqon = {}, sqoff = {};
+	unsigned long quiet = 0;
+	bool with_probe = false;
 	struct target t = {};
 	long huge_kb, runs;
 	void *buf;
@@ -379,6 +407,7 @@ int main(int argc, char **argv)
 		case 't': secs = strtoul(optarg, NULL, 0); break;
 		case 'w': warm = strtoul(optarg, NULL, 0); break;
 		case 'p': t.pin = true; break;
+		case 'P': with_probe = true; break;
 		default: die_usage("bad option");
 		}
 	}
@@ -389,6 +418,13 @@ int main(int argc, char **argv)
 	off = calloc(n, sizeof(*off));
 	if (!on || !off)
 		return 1;
+	if (with_probe) {
+		pr = calloc(n, sizeof(*pr));
+		qon = calloc(n, sizeof(*qon));
+		qoff = calloc(n, sizeof(*qoff));
+		if (!pr || !qon || !qoff)
+			return 1;
+	}
 	if (t.pin) {
 		t.fd = open("/dev/vfio-pin-bench", O_RDWR);
 		if (t.fd < 0) {
@@ -416,8 +452,11 @@ int main(int argc, char **argv)
 	}
 	start = now_ns();
 	for (i = 0; i < n; i++) {
-		uint64_t a = now_ns(), b, e;
+		uint64_t a, b, e;
 
+		if (with_probe)
+			pr[i] = probe();
+		a = now_ns();
 		target_do(&t, buf, size, true);
 		b = now_ns();
 		target_do(&t, buf, size, false);
@@ -427,6 +466,21 @@ int main(int argc, char **argv)
 		done++;
 		if (secs && done >= 3 && e - start >= secs * 1000000000ULL)
 			break;
+	}
+	if (with_probe) {
+		uint64_t fastest = UINT64_MAX;
+
+		for (i = 0; i < done; i++)
+			fastest = pr[i] < fastest ? pr[i] : fastest;
+		for (i = 0; i < done; i++) {
+			if (pr[i] > PROBE_QUIET * fastest)
+				continue;
+			qon[quiet] = on[i];
+			qoff[quiet++] = off[i];
+		}
+		spr = stats_of(pr, done);
+		sqon = stats_of(qon, quiet);
+		sqoff = stats_of(qoff, quiet);
 	}
 	son = stats_of(on, done);
 	soff = stats_of(off, done);
@@ -444,6 +498,11 @@ int main(int argc, char **argv)
 	       done * 1e9 / (son.sum + soff.sum),
 	       t.pin ? "pin" : "map", (double)size * done / son.sum * 1e9 / SZ_1G,
 	       t.pin ? "unpin" : "unmap", (double)size * done / soff.sum * 1e9 / SZ_1G);
+	if (with_probe)
+		printf(" probe_min=%llu probe_p50=%llu quiet=%lu q%s_p50=%llu q%s_p50=%llu",
+		       (unsigned long long)spr.min, (unsigned long long)spr.p50, quiet,
+		       t.pin ? "pin" : "map", (unsigned long long)sqon.p50,
+		       t.pin ? "unpin" : "unmap", (unsigned long long)sqoff.p50);
 	printf("\n");
 	if (t.pin)
 		close(t.fd);
