@@ -212,9 +212,12 @@ run-tests:
 	$(Q)KVER=$(KVER) O=$(O) VM_TESTS="$(VM_TESTS)" tests/run-all.sh
 run-demo:
 	$(Q)KVER=$(KVER) O=$(O) scripts/demo.sh
-# ROUNDS=N (default 5) alternating boots per stack.
+# ROUNDS=N (default 5) alternating boots per stack; OBS_ROUNDS=N (default 4)
+# rounds of the observability variants in each boot of ours; OBS_CALLS,
+# OBS_REPEAT, BENCH_PARTS: see bench/run.sh.
 run-bench:
-	$(Q)KVER=$(KVER) O=$(O) ROUNDS=$(ROUNDS) bench/run.sh
+	$(Q)KVER=$(KVER) O=$(O) ROUNDS=$(ROUNDS) OBS_ROUNDS=$(OBS_ROUNDS) OBS_CALLS="$(OBS_CALLS)" \
+		OBS_REPEAT=$(OBS_REPEAT) BENCH_PARTS="$(BENCH_PARTS)" bench/run.sh
 
 clean:
 	$(Q)rm -rf $(O)

@@ -1,13 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# `make bench`: boot the VM once per stack per round, ours and Debian's
-# in-tree VFIO alternating (ROUNDS rounds, default 5; the stack that goes
-# first alternates too), run bench/guest.sh in each boot, collect its
-# "@@ bench" lines, print the tables (bench/report.py) and write them into
-# docs/performance.md between its "bench:begin" and "bench:end" markers.
+# `make bench`: boot the VM once per stack per round, ours and
+# Debian's in-tree VFIO alternating (ROUNDS rounds, default 5; the stack
+# that goes first alternates too), run bench/guest.sh in each boot, collect
+# its "@@ bench" lines, print the tables (bench/report.py) and write them
+# into docs/performance.md between its "bench:begin" and "bench:end"
+# markers.  Each boot of ours also runs OBS_ROUNDS rounds (default 4) of
+# the observability variants, so a run has ROUNDS x OBS_ROUNDS of them.
 #
-#   bench/run.sh            (O, KVER, ROUNDS from the environment)
+#   bench/run.sh    (O, KVER, ROUNDS, OBS_ROUNDS, OBS_CALLS, OBS_REPEAT,
+#                    BENCH_PARTS from the environment)
+#
+# OBS_CALLS: MAP+UNMAP pairs per workload run ("4k:N 64k:N"), OBS_REPEAT
+# runs per variant and size (default 2).  BENCH_PARTS:
+# what to run of "sizes obs startup pin" (default all; without
+# "sizes" no in-tree boot).
 #
 # Raw results and console logs: $O/bench/runs/<run>/ (latest -> newest).
 set -euo pipefail
@@ -15,7 +23,13 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 export O=${O:-build}
 export KVER=${KVER:-$("$root/scripts/kver.sh")}
 ROUNDS=${ROUNDS:-5}
+OBS_ROUNDS=${OBS_ROUNDS:-4}
+OBS_CALLS=${OBS_CALLS:-4k:20000 64k:8000}
+OBS_REPEAT=${OBS_REPEAT:-2}
+BENCH_PARTS=${BENCH_PARTS:-sizes obs startup pin}
 [ "$ROUNDS" -ge 1 ] 2>/dev/null || { echo "bench: ROUNDS must be a number >= 1" >&2; exit 2; }
+[ "$OBS_ROUNDS" -ge 1 ] 2>/dev/null || { echo "bench: OBS_ROUNDS must be a number >= 1" >&2; exit 2; }
+part() { [[ " $BENCH_PARTS " == *" $1 "* ]]; }
 
 run_id=$(date +%Y%m%d-%H%M%S)-$$
 dir=$root/$O/bench/runs/$run_id
@@ -25,19 +39,25 @@ results=$dir/results.txt
 : >"$results"
 
 start=$(date +%s)
-for r in $(seq "$ROUNDS"); do
-	if [ $((r % 2)) -eq 1 ]; then order="ours intree"; else order="intree ours"; fi
+
+vm_rounds=$ROUNDS
+part sizes || part obs || part startup || part pin || vm_rounds=0
+for r in $(seq "$vm_rounds"); do
+	if ! part sizes; then order=ours
+	elif [ $((r % 2)) -eq 1 ]; then order="ours intree"; else order="intree ours"; fi
 	for stack in $order; do
 		job=$dir/r$r-$stack.sh
 		cat >"$job" <<-JOB
 		#!/bin/bash
 		export O=$O KVER=$KVER VFIOSCOPE_ROOT=$root VFIOSCOPE_BUILD=$root/$O
+		export BENCH_PARTS="$BENCH_PARTS" OBS_ROUNDS=$OBS_ROUNDS OBS_CALLS="$OBS_CALLS" OBS_REPEAT=$OBS_REPEAT
+		export OBS_ROUND0=$(((r - 1) * OBS_ROUNDS))
 		bash $root/bench/guest.sh $stack 2>&1 | tee /dev/ttyS1
 		exit \${PIPESTATUS[0]}
 		JOB
 		echo "# bench: round $r/$ROUNDS, $stack stack ($(($(date +%s) - start))s so far)" >&2
 		rc=0
-		"$root/tests/vm/boot.sh" --timeout 900 --log "$dir/r$r-$stack.log" \
+		"$root/tests/vm/boot.sh" --timeout $((900 + 300 * OBS_ROUNDS)) --log "$dir/r$r-$stack.log" \
 			--out "$dir/r$r-$stack.out" "$job" || rc=$?
 		if [ $rc -ne 0 ]; then
 			echo "bench: round $r ($stack) failed with status $rc; its output:" >&2
@@ -52,7 +72,9 @@ done
 table=$dir/table.md
 {
 	echo "From \`make bench\` on $(date -u +%Y-%m-%d), Debian $KVER guest under qemu TCG" \
-		"($(nproc) host cores), $(($(date +%s) - start)) s for the whole run."
+		"($(nproc) host cores), $(($(date +%s) - start)) s for the whole run" \
+		"(ROUNDS=$ROUNDS OBS_ROUNDS=$OBS_ROUNDS OBS_CALLS=\"$OBS_CALLS\" OBS_REPEAT=$OBS_REPEAT" \
+		"BENCH_PARTS=\"$BENCH_PARTS\")."
 	echo
 	python3 "$root/bench/report.py" "$results"
 } >"$table"
