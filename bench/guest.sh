@@ -226,8 +226,10 @@ fi
 
 # --- tool start-up and footprint -----------------------------------------------
 # exec -> attached (the "... Ctrl-C to end" line), VmHWM once attached, and
-# the BPF maps that appeared meanwhile (bpftool's bytes_memlock).  bpftrace
-# runs the same way for comparison; its line comes on stdout.
+# the BPF maps that appeared meanwhile (bpftool's bytes_memlock): each tool
+# alone, then the front ends again with vfio-exporter running (with a
+# collector to read, a front end need not load its own programs).
+# bpftrace runs the same way for comparison; its line comes on stdout.
 if part startup; then
 $PY - "$VFIOSCOPE_ROOT/bench/vfio.bt" <<-'PYEOF' || fail "tool start-up measurement failed"
 import json, os, signal, subprocess, sys, time
@@ -236,17 +238,27 @@ def maps():
     out = subprocess.run(["bpftool", "-j", "map", "show"], capture_output=True, text=True).stdout
     return {m["id"]: m.get("bytes_memlock", 0) for m in json.loads(out or "[]")}
 
-def measure(name, cmd, stream):
-    before = maps()
-    t0 = time.monotonic_ns()
+def start(name, cmd, stream):
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE if stream == "stdout" else subprocess.DEVNULL,
                          stderr=subprocess.PIPE if stream == "stderr" else subprocess.DEVNULL, text=True)
     f = p.stdout if stream == "stdout" else p.stderr
     for line in f:
         if "Ctrl-C to end" in line:
-            break
-    else:
-        sys.exit("%s exited before attaching" % name)
+            return p
+    sys.exit("%s exited before attaching" % name)
+
+def stop(name, p):
+    p.send_signal(signal.SIGINT)
+    try:
+        p.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        sys.exit("%s did not end on Ctrl-C" % name)
+
+def measure(variant, name, cmd, stream):
+    before = maps()
+    t0 = time.monotonic_ns()
+    p = start(name, cmd, stream)
     t1 = time.monotonic_ns()
     time.sleep(1.5)  # a report or two: the footprint of a running tool
     hwm = 0
@@ -255,19 +267,19 @@ def measure(name, cmd, stream):
             hwm = int(l.split()[1])
     after = maps()
     mem = sum(v for k, v in after.items() if k not in before)
-    p.send_signal(signal.SIGINT)
-    try:
-        p.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        sys.exit("%s did not end on Ctrl-C" % name)
-    print("@@ bench stack=ours variant=startup name=%s attach_ns=%d vmhwm_kb=%d maps=%d map_memlock=%d"
-          % (name, t1 - t0, hwm, len([k for k in after if k not in before]), mem), flush=True)
+    stop(name, p)
+    print("@@ bench stack=ours variant=%s name=%s attach_ns=%d vmhwm_kb=%d maps=%d map_memlock=%d"
+          % (variant, name, t1 - t0, hwm, len([k for k in after if k not in before]), mem), flush=True)
 
-measure("vfio-top", ["vfio-top", "-b"], "stderr")
-measure("vfio-lat", ["vfio-lat"], "stderr")
-measure("vfio-leak", ["vfio-leak"], "stderr")
-measure("bpftrace", ["bpftrace", sys.argv[1]], "stdout")
+fronts = [("vfio-top", ["vfio-top", "-b"]), ("vfio-lat", ["vfio-lat"]), ("vfio-leak", ["vfio-leak"])]
+for name, cmd in fronts + [("vfio-exporter", ["vfio-exporter"])]:
+    measure("startup", name, cmd, "stderr")
+measure("startup", "bpftrace", ["bpftrace", sys.argv[1]], "stdout")
+exporter = start("vfio-exporter", ["vfio-exporter"], "stderr")
+time.sleep(1)
+for name, cmd in fronts:
+    measure("startup-exporter", name, cmd, "stderr")
+stop("vfio-exporter", exporter)
 PYEOF
 fi
 unbind_edu
