@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# `make bench`: boot the VM once per stack per round, ours and
+# `make bench`: measure the DMA handler's cost per event on the host
+# (bench/native_cost), then boot the VM once per stack per round, ours and
 # Debian's in-tree VFIO alternating (ROUNDS rounds, default 5; the stack
 # that goes first alternates too), run bench/guest.sh in each boot, collect
 # its "@@ bench" lines, print the tables (bench/report.py) and write them
@@ -10,12 +11,14 @@
 # the observability variants, so a run has ROUNDS x OBS_ROUNDS of them.
 #
 #   bench/run.sh    (O, KVER, ROUNDS, OBS_ROUNDS, OBS_CALLS, OBS_REPEAT,
-#                    BENCH_PARTS from the environment)
+#                    BENCH_PARTS, NATIVE_OBJECTS from the environment)
 #
 # OBS_CALLS: MAP+UNMAP pairs per workload run ("4k:N 64k:N"), OBS_REPEAT
 # runs per variant and size (default 2).  BENCH_PARTS:
-# what to run of "sizes obs startup pin" (default all; without
-# "sizes" no in-tree boot).
+# what to run of "native sizes obs startup pin" (default all; without
+# "sizes" no in-tree boot).  NATIVE_OBJECTS: the BPF objects whose
+# vfio_dma_map handler native_cost times (default: the exporter's, then
+# each tool's that has one).
 #
 # Raw results and console logs: $O/bench/runs/<run>/ (latest -> newest).
 set -euo pipefail
@@ -26,7 +29,7 @@ ROUNDS=${ROUNDS:-5}
 OBS_ROUNDS=${OBS_ROUNDS:-4}
 OBS_CALLS=${OBS_CALLS:-4k:20000 64k:8000}
 OBS_REPEAT=${OBS_REPEAT:-2}
-BENCH_PARTS=${BENCH_PARTS:-sizes obs startup pin}
+BENCH_PARTS=${BENCH_PARTS:-native sizes obs startup pin}
 [ "$ROUNDS" -ge 1 ] 2>/dev/null || { echo "bench: ROUNDS must be a number >= 1" >&2; exit 2; }
 [ "$OBS_ROUNDS" -ge 1 ] 2>/dev/null || { echo "bench: OBS_ROUNDS must be a number >= 1" >&2; exit 2; }
 part() { [[ " $BENCH_PARTS " == *" $1 "* ]]; }
@@ -39,6 +42,30 @@ results=$dir/results.txt
 : >"$results"
 
 start=$(date +%s)
+
+# --- on the host: the DMA handler's cost per event, natively -------------------
+# Not in the VM: TCG would time its translation, not the CPU.
+native=
+if part native; then
+	objs=${NATIVE_OBJECTS:-$root/$O/bpf/vfio-exporter.bpf.o $(ls "$root/$O"/bpf/vfio-*.bpf.o |
+		grep -v '/vfio-exporter\.bpf\.o$')}
+	for obj in $objs; do
+		[ -f "$obj" ] || { echo "bench: $obj missing (make bench-progs)" >&2; exit 1; }
+		echo "# bench: native cost of $obj's vfio_dma_map handler, on the host" >&2
+		rc=0
+		line=$("$root/$O/bench/native_cost" --object "$obj" 2>"$dir/native.err") || rc=$?
+		if [ $rc -ne 0 ]; then
+			# A tool without a DMA handler is not measured; any other
+			# failure (not root, no BPF) is said, and the VM part runs.
+			grep -q 'has no program' "$dir/native.err" && continue
+			echo "bench: native_cost --object $obj failed: $(tail -n 1 "$dir/native.err")" >&2
+			native="native_cost failed: $(tail -n 1 "$dir/native.err")"
+			break
+		fi
+		name=$(basename "$obj" .bpf.o)
+		echo "round=native stack=host variant=native name=$name $line" >>"$results"
+	done
+fi
 
 vm_rounds=$ROUNDS
 part sizes || part obs || part startup || part pin || vm_rounds=0
@@ -75,6 +102,7 @@ table=$dir/table.md
 		"($(nproc) host cores), $(($(date +%s) - start)) s for the whole run" \
 		"(ROUNDS=$ROUNDS OBS_ROUNDS=$OBS_ROUNDS OBS_CALLS=\"$OBS_CALLS\" OBS_REPEAT=$OBS_REPEAT" \
 		"BENCH_PARTS=\"$BENCH_PARTS\")."
+	[ -z "$native" ] || { echo; echo "Native cost not measured: $native."; }
 	echo
 	python3 "$root/bench/report.py" "$results"
 } >"$table"
