@@ -310,18 +310,20 @@ def main():
           "`BPF_PROG_TEST_RUN` on realistic events (existing containers, levels updated), "
           "call by call interleaved with an empty `raw_tp` program; per batch the "
           "interquartile mean of each, per call.  Cost = handler - empty: median over "
-          "batches, [q1, q3] and (min..max) over batches of several loads of the object.  "
+          "batches, [q1, q3] and (min..max) over batches of several loads of the object, "
+          "those whose empty calls ran within 10% of the fastest batch's (no VM running: "
+          "`bench/run.sh` holds the VM lock).  "
           "The first object is the one that stays loaded (the exporter's: the collector); "
           "the others are what each tool adds when it attaches its own programs.")
         w("")
         w("| BPF object | program | **ns per event** | [q1, q3] (min..max) | handler call | "
-          "empty call (syscall floor) | batches | JIT |")
+          "empty call (syscall floor) | batches kept | JIT |")
         w("|---|---|---|---|---|---|---|---|")
         for r in native:
-            w("| %s | %s | **%.0f** | [%.0f, %.0f] (%.0f..%.0f) | %.0f ns | %.0f ns | %d x %d calls | %s |" % (
+            w("| %s | %s | **%.0f** | [%.0f, %.0f] (%.0f..%.0f) | %.0f ns | %.0f ns | %s of %d x %d calls | %s |" % (
                 r["name"], r["program"], f(r, "cost_p50"), f(r, "cost_q1"), f(r, "cost_q3"),
                 f(r, "cost_min"), f(r, "cost_max"), f(r, "handler_p50"), f(r, "empty_p50"),
-                int(r["loads"]) * int(r["batches"]), int(r["calls"]),
+                r.get("quiet", "all"), int(r["loads"]) * int(r["batches"]), int(r["calls"]),
                 "on" if r.get("jit") == "1" else "**off**"))
         w("")
     print("\n".join(out))
