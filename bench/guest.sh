@@ -126,6 +126,11 @@ obs_order() {
 
 bpf_progs() { bpftool prog show 2>/dev/null | grep -c '^[0-9]*: '; }
 
+# Issue 12's collector keeps its maps (and maybe links) pinned under
+# /sys/fs/bpf/vfioscope/ after the tool that loaded it exits: unpinned, its
+# programs go, and the next variant starts without them.
+collector_unpin() { rm -rf /sys/fs/bpf/vfioscope; }
+
 # Every BPF program a variant loaded is gone from the kernel (a tool's
 # exit closes its links; the programs go after an RCU grace period).
 obs_quiet() {
@@ -192,6 +197,7 @@ obs_teardown() {
 		tool_stop exporter
 		grep -q '^lost events: 0$' /tmp/lat.out ||
 			fail "vfio-lat lost events: $(grep lost /tmp/lat.out)"
+		collector_unpin
 		;;
 	bpftrace) bt_stop ;;
 	notrace) use_modules "$MODS_TRACE" ;;
@@ -232,7 +238,7 @@ fi
 # bpftrace runs the same way for comparison; its line comes on stdout.
 if part startup; then
 $PY - "$VFIOSCOPE_ROOT/bench/vfio.bt" <<-'PYEOF' || fail "tool start-up measurement failed"
-import json, os, signal, subprocess, sys, time
+import json, os, shutil, signal, subprocess, sys, time
 
 def maps():
     out = subprocess.run(["bpftool", "-j", "map", "show"], capture_output=True, text=True).stdout
@@ -255,6 +261,11 @@ def stop(name, p):
         p.kill()
         sys.exit("%s did not end on Ctrl-C" % name)
 
+def unpin():
+    # A collector the tool loaded and pinned (issue 12) would make the next
+    # tool's start-up one against a running collector, not alone.
+    shutil.rmtree("/sys/fs/bpf/vfioscope", ignore_errors=True)
+
 def measure(variant, name, cmd, stream):
     before = maps()
     t0 = time.monotonic_ns()
@@ -268,6 +279,8 @@ def measure(variant, name, cmd, stream):
     after = maps()
     mem = sum(v for k, v in after.items() if k not in before)
     stop(name, p)
+    if variant == "startup":
+        unpin()
     print("@@ bench stack=ours variant=%s name=%s attach_ns=%d vmhwm_kb=%d maps=%d map_memlock=%d"
           % (variant, name, t1 - t0, hwm, len([k for k in after if k not in before]), mem), flush=True)
 
@@ -280,6 +293,7 @@ time.sleep(1)
 for name, cmd in fronts:
     measure("startup-exporter", name, cmd, "stderr")
 stop("vfio-exporter", exporter)
+unpin()
 PYEOF
 fi
 unbind_edu
