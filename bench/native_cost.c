@@ -1,13 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * What one DMA event costs the program that watches it, natively: the
- * handler of vfio_dma_map in a BPF object (by default the exporter's, the
- * one that stays loaded), run by BPF_PROG_TEST_RUN on the host CPU (JIT, no
- * VM), against an empty raw_tp program run the same way.
+ * handler of vfio_dma_map in a BPF object (by default the collector's, the
+ * one that stays loaded, or the exporter's where there is no collector),
+ * run by BPF_PROG_TEST_RUN on the host CPU (JIT, no VM), against an empty
+ * raw_tp program run the same way.
  *
- *   native_cost [--object FILE] [--program NAME] [--empty FILE]
+ *   native_cost [--object FILE] [--program NAME] [--empty FILE] [--front-ends]
  *               [-n CALLS] [-l LOADS] [-b BATCHES] [-c CONTAINERS] [--cpu CPU]
  *               [--spread SECS] [--kernel-stats] [-v]
+ *
+ * --front-ends sets the collector's `settings` (struct coll_config,
+ * bpf/vfio_tools.h) as vfio-top, vfio-lat, vfio-leak and the exporter
+ * running together do: process rows kept, the latency and stack claims
+ * held, reference events wanted.  Without it the collector runs as it
+ * does with only the exporter reading it.
  *
  * Only the chosen program is loaded (every other one's autoload is off;
  * the maps are all created, none pinned).  Without --program it is the one
@@ -21,10 +28,11 @@
  * every event but a container's first.
  *
  * raw_tp refuses a test run's `repeat` (EINVAL) and reports no duration,
- * so each call is one bpf(BPF_PROG_TEST_RUN) and the loop is timed from
- * user space.  A batch is CALLS calls of the handler and CALLS of the
- * empty program (which goes first alternates per batch); the handler's
- * cost is the difference per call.  Both run in the same syscall path, so
+ * so each call is one bpf(BPF_PROG_TEST_RUN), timed from user space.  A
+ * batch is CALLS calls of the handler and CALLS of the empty program,
+ * alternating call by call; per program, the interquartile mean of its
+ * calls; the handler's cost is the difference.  Both run in the same
+ * syscall path, so
  * the difference is the handler's body: its context reads, map lookups and
  * updates.  A real tracepoint adds bpf_trace_run12()'s recursion check and
  * argument packing, the same for every program.  --kernel-stats also reads
@@ -60,6 +68,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "vfio_tools.h"
 
 #define NR_ARGS 12
 /* A batch whose empty calls took longer than this times the fastest batch's
@@ -114,8 +124,9 @@ static bool has_suffix(const char *s, const char *p)
 static void die_usage(const char *why)
 {
 	fprintf(stderr, "native_cost: %s\n"
-		"usage: native_cost [--object FILE] [--program NAME] [--empty FILE] [-n CALLS] [-l LOADS] [-b BATCHES]\n"
-		"                   [-c CONTAINERS] [--cpu CPU] [--spread SECS] [--kernel-stats] [-v]\n", why);
+		"usage: native_cost [--object FILE] [--program NAME] [--empty FILE] [--front-ends] [-n CALLS] [-l LOADS]\n"
+		"                   [-b BATCHES] [-c CONTAINERS] [--cpu CPU] [--spread SECS] [--kernel-stats] [-v]\n",
+		why);
 	exit(2);
 }
 
@@ -164,6 +175,34 @@ static struct bpf_object *object_load(const char *file, const char *name,
 	}
 	*out = found;
 	return obj;
+}
+
+/*
+ * What the front ends ask of a running collector, set in its `settings`:
+ * per-process rows (vfio-top), the latency statistics (vfio-lat), the
+ * stacks of gets (vfio-leak), reference events (the exporter's reftrack).
+ */
+static void front_ends_on(struct bpf_object *obj, const char *file)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, "settings");
+	struct coll_config cfg = {};
+	__u32 zero = 0;
+
+	if (!map || bpf_map__value_size(map) != sizeof(cfg)) {
+		fprintf(stderr, "native_cost: %s has no collector settings (struct coll_config): --front-ends is for the collector\n",
+			file);
+		exit(1);
+	}
+	cfg.process_rows_until = ~0ULL;
+	cfg.ref_events = 1;
+	cfg.version = COLL_VERSION;
+	cfg.claims[COLL_CLAIM_LAT].until = ~0ULL;
+	cfg.claims[COLL_CLAIM_STACKS].until = ~0ULL;
+	if (bpf_map_update_elem(bpf_map__fd(map), &zero, &cfg, BPF_ANY)) {
+		fprintf(stderr, "native_cost: cannot set the collector's settings: %s\n",
+			strerror(errno));
+		exit(1);
+	}
 }
 
 static unsigned int containers = 4;
@@ -319,7 +358,8 @@ static void kstats_add(struct kstats *k, const int fd[2], const struct kstats *b
 
 int main(int argc, char **argv)
 {
-	enum { OPT_OBJECT = 256, OPT_PROGRAM, OPT_EMPTY, OPT_CPU, OPT_KSTATS, OPT_SPREAD };
+	enum { OPT_OBJECT = 256, OPT_PROGRAM, OPT_EMPTY, OPT_CPU, OPT_KSTATS, OPT_SPREAD,
+	       OPT_FRONT_ENDS };
 	static const struct option opts[] = {
 		{ "object", required_argument, NULL, OPT_OBJECT },
 		{ "program", required_argument, NULL, OPT_PROGRAM },
@@ -327,10 +367,11 @@ int main(int argc, char **argv)
 		{ "cpu", required_argument, NULL, OPT_CPU },
 		{ "kernel-stats", no_argument, NULL, OPT_KSTATS },
 		{ "spread", required_argument, NULL, OPT_SPREAD },
+		{ "front-ends", no_argument, NULL, OPT_FRONT_ENDS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ }
 	};
-	const char *object = "build/bpf/vfio-exporter.bpf.o", *program = NULL;
+	const char *object = NULL, *program = NULL;
 	const char *empty = empty_default();
 	char name[128] = "";
 	int batches = 2, loads = 15, cpu = -1, l, b, n = 0, q, c, fd[2], stats_fd = -1;
@@ -339,7 +380,7 @@ int main(int argc, char **argv)
 	struct bpf_program *hprog, *eprog;
 	struct bpf_object *hobj, *eobj;
 	double *h, *e, *d, hm, em, floor;
-	bool kstats = false;
+	bool kstats = false, front_ends = false;
 	double spread = 0;
 	cpu_set_t set;
 
@@ -351,6 +392,7 @@ int main(int argc, char **argv)
 		case OPT_CPU: cpu = atoi(optarg); break;
 		case OPT_KSTATS: kstats = true; break;
 		case OPT_SPREAD: spread = strtod(optarg, NULL); break;
+		case OPT_FRONT_ENDS: front_ends = true; break;
 		case 'n': calls = strtoull(optarg, NULL, 0); break;
 		case 'b': batches = atoi(optarg); break;
 		case 'l': loads = atoi(optarg); break;
@@ -361,6 +403,9 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc || calls < 4 || batches < 1 || loads < 1 || !containers)
 		die_usage("bad arguments");
+	if (!object)
+		object = access("build/bpf/vfio-collector.bpf.o", F_OK) ?
+			 "build/bpf/vfio-exporter.bpf.o" : "build/bpf/vfio-collector.bpf.o";
 	libbpf_set_print(print_libbpf);
 
 	/* One CPU for every call: no migration inside a batch. */
@@ -398,6 +443,8 @@ int main(int argc, char **argv)
 		snprintf(name, sizeof(name), "%s", bpf_program__name(hprog));
 		fd[0] = bpf_program__fd(hprog);
 		fd[1] = bpf_program__fd(eprog);
+		if (front_ends)
+			front_ends_on(hobj, object);
 
 		/* Each container's first event creates its row; then warm both. */
 		for (c = 0; c < (int)containers; c++) {
@@ -452,10 +499,10 @@ int main(int argc, char **argv)
 	qsort(h, q, sizeof(*h), cmp_double);
 	qsort(e, q, sizeof(*e), cmp_double);
 	qsort(d, q, sizeof(*d), cmp_double);
-	printf("object=%s program=%s cpu=%d jit=%d calls=%llu loads=%d batches=%d containers=%u "
+	printf("object=%s program=%s front_ends=%d cpu=%d jit=%d calls=%llu loads=%d batches=%d containers=%u "
 	       "quiet=%d handler_p50=%.1f empty_p50=%.1f cost_p50=%.1f cost_q1=%.1f cost_q3=%.1f "
 	       "cost_min=%.1f cost_max=%.1f",
-	       object, name, cpu, jit_enabled(), (unsigned long long)calls, loads, batches,
+	       object, name, front_ends, cpu, jit_enabled(), (unsigned long long)calls, loads, batches,
 	       containers, q, quantile(h, q, 0.5), quantile(e, q, 0.5),
 	       quantile(d, q, 0.5), quantile(d, q, 0.25), quantile(d, q, 0.75), d[0], d[q - 1]);
 	if (kstats) {
