@@ -312,9 +312,11 @@ def main():
           "interquartile mean of each, per call.  Cost = handler - empty: median over "
           "batches, [q1, q3] and (min..max) over batches of several loads of the object, "
           "those whose empty calls ran within 10% of the fastest batch's (no VM running: "
-          "`bench/run.sh` holds the VM lock).  "
-          "The first object is the one that stays loaded (the exporter's: the collector); "
-          "the others are what each tool adds when it attaches its own programs.")
+          "`bench/run.sh` holds the VM lock).  `vfio-collector`: the collector as it runs "
+          "with only the exporter reading it; `--front-ends`: with what vfio-top, vfio-lat "
+          "and vfio-leak ask of it set (per-process rows, latency statistics, stacks: the "
+          "`tools` variant of table 3); any other object: what that tool adds when it "
+          "loads its own programs (no collector running).")
         w("")
         w("| BPF object | program | **ns per event** | [q1, q3] (min..max) | handler call | "
           "empty call (syscall floor) | batches kept | JIT |")

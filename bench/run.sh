@@ -18,8 +18,9 @@
 # runs per variant and size (default 2).  BENCH_PARTS:
 # what to run of "native sizes obs startup pin" (default all; without
 # "sizes" no in-tree boot).  NATIVE_OBJECTS: the BPF objects whose
-# vfio_dma_map handler native_cost times (default: the exporter's, then
-# each tool's that has one).
+# vfio_dma_map handler native_cost times, each OBJECT or OBJECT:OPTION
+# (default: the collector's, alone and :--front-ends, then each tool's
+# that has one; the exporter's where there is no collector).
 #
 # Raw results and console logs: $O/bench/runs/<run>/ (latest -> newest).
 set -euo pipefail
@@ -53,22 +54,36 @@ if part native; then
 	echo "# bench: waiting for the VM lock, to time the handlers on a quiet host" >&2
 	exec 8>/tmp/vfioscope-vm.lock
 	flock 8
-	objs=${NATIVE_OBJECTS:-$root/$O/bpf/vfio-exporter.bpf.o $(ls "$root/$O"/bpf/vfio-*.bpf.o |
-		grep -v '/vfio-exporter\.bpf\.o$')}
-	for obj in $objs; do
+	# The collector (the exporter's object before it), alone and with
+	# what the front ends ask of it, then each tool's own programs.
+	first=vfio-collector
+	[ -f "$root/bpf/$first.bpf.c" ] || first=vfio-exporter
+	if [ -n "${NATIVE_OBJECTS:-}" ]; then
+		runs=$NATIVE_OBJECTS
+	else
+		runs="$root/$O/bpf/$first.bpf.o"
+		[ "$first" != vfio-collector ] || runs+=" $root/$O/bpf/$first.bpf.o:--front-ends"
+		for src in "$root"/bpf/vfio-*.bpf.c; do
+			n=$(basename "$src" .bpf.c)
+			[ "$n" = "$first" ] || runs+=" $root/$O/bpf/$n.bpf.o"
+		done
+	fi
+	for run in $runs; do
+		obj=${run%%:*} opt=
+		[ "$obj" = "$run" ] || opt=${run#*:}
 		[ -f "$obj" ] || { echo "bench: $obj missing (make bench-progs)" >&2; exit 1; }
-		echo "# bench: native cost of $obj's vfio_dma_map handler, on the host" >&2
+		echo "# bench: native cost of $obj's vfio_dma_map handler $opt, on the host" >&2
 		rc=0
-		line=$("$root/$O/bench/native_cost" --object "$obj" --spread 20 2>"$dir/native.err") || rc=$?
+		line=$("$root/$O/bench/native_cost" --object "$obj" $opt --spread 20 2>"$dir/native.err") || rc=$?
 		if [ $rc -ne 0 ]; then
 			# A tool without a DMA handler is not measured; any other
 			# failure (not root, no BPF) is said, and the VM part runs.
 			grep -q 'has no program' "$dir/native.err" && continue
-			echo "bench: native_cost --object $obj failed: $(tail -n 1 "$dir/native.err")" >&2
+			echo "bench: native_cost --object $obj $opt failed: $(tail -n 1 "$dir/native.err")" >&2
 			native="native_cost failed: $(tail -n 1 "$dir/native.err")"
 			break
 		fi
-		name=$(basename "$obj" .bpf.o)
+		name=$(basename "$obj" .bpf.o)$opt
 		echo "round=native stack=host variant=native name=$name $line" >>"$results"
 	done
 	flock -u 8
