@@ -126,9 +126,10 @@ obs_order() {
 
 bpf_progs() { bpftool prog show 2>/dev/null | grep -c '^[0-9]*: '; }
 
-# Issue 12's collector keeps its maps (and maybe links) pinned under
-# /sys/fs/bpf/vfioscope/ after the tool that loaded it exits: unpinned, its
-# programs go, and the next variant starts without them.
+# The host's collector is pinned under /sys/fs/bpf/vfioscope/ by the
+# exporter that loads it, which unpins it when it ends; pins left behind
+# (an exporter that did not end cleanly) are removed too, so that the next
+# variant starts without the collector.
 collector_unpin() { rm -rf /sys/fs/bpf/vfioscope; }
 
 # Every BPF program a variant loaded is gone from the kernel (a tool's
