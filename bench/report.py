@@ -323,7 +323,7 @@ def main():
         w("|---|---|---|---|---|---|---|---|")
         for r in native:
             w("| %s | %s | **%.0f** | [%.0f, %.0f] (%.0f..%.0f) | %.0f ns | %.0f ns | %s of %d x %d calls | %s |" % (
-                r["name"], r["program"], f(r, "cost_p50"), f(r, "cost_q1"), f(r, "cost_q3"),
+                r["name"].replace("+", " --"), r["program"], f(r, "cost_p50"), f(r, "cost_q1"), f(r, "cost_q3"),
                 f(r, "cost_min"), f(r, "cost_max"), f(r, "handler_p50"), f(r, "empty_p50"),
                 r.get("quiet", "all"), int(r["loads"]) * int(r["batches"]), int(r["calls"]),
                 "on" if r.get("jit") == "1" else "**off**"))

@@ -72,7 +72,7 @@ if part native; then
 		obj=${run%%:*} opt=
 		[ "$obj" = "$run" ] || opt=${run#*:}
 		[ -f "$obj" ] || { echo "bench: $obj missing (make bench-progs)" >&2; exit 1; }
-		echo "# bench: native cost of $obj's vfio_dma_map handler $opt, on the host" >&2
+		echo "# bench: native cost of $obj's vfio_dma_map handler${opt:+ ($opt)}, on the host" >&2
 		rc=0
 		line=$("$root/$O/bench/native_cost" --object "$obj" $opt --spread 20 2>"$dir/native.err") || rc=$?
 		if [ $rc -ne 0 ]; then
@@ -83,7 +83,7 @@ if part native; then
 			native="native_cost failed: $(tail -n 1 "$dir/native.err")"
 			break
 		fi
-		name=$(basename "$obj" .bpf.o)$opt
+		name=$(basename "$obj" .bpf.o)${opt:++${opt#--}}
 		echo "round=native stack=host variant=native name=$name $line" >>"$results"
 	done
 	flock -u 8
