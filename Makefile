@@ -61,7 +61,11 @@ TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB := $(O)/tests/lib/libtest.a
 TEST_SRCS := $(filter-out %.bpf.c,$(wildcard tests/host/*.c tests/bpf/*.c tests/vm/progs/*.c))
 TEST_PROGS := $(addprefix $(O)/tests/,$(notdir $(TEST_SRCS:.c=)))
-BENCH_PROGS := $(patsubst bench/%.c,$(O)/bench/%,$(wildcard bench/*.c))
+BENCH_PROGS := $(patsubst bench/%.c,$(O)/bench/%,$(filter-out %.bpf.c,$(wildcard bench/*.c)))
+# bench/native_cost's empty program, and every BPF object named here so
+# that make keeps them (as a skeleton's input alone each is intermediate
+# and deleted): native_cost loads the exporter's.
+BENCH_BPF := $(patsubst bench/%.bpf.c,$(O)/bench/%.bpf.o,$(wildcard bench/*.bpf.c)) $(BPF_OBJS)
 
 vpath %.bpf.c bpf tests/bpf
 vpath %.c tests/host tests/bpf tests/vm/progs
@@ -141,7 +145,7 @@ $(LIB): $(patsubst tools/lib/%.c,$(O)/lib/%.o,$(LIB_SRCS))
 
 tools: $(TOOLS)
 tests: $(TEST_PROGS)
-bench-progs: $(BENCH_PROGS)
+bench-progs: $(BENCH_PROGS) $(BENCH_BPF)
 
 $(O)/tools/%: tools/%.c $(SKELS) $(LIB) $(wildcard tools/*.h tools/lib/*.h bpf/*.h)
 	$(call msg,CC,$@)
@@ -161,6 +165,11 @@ $(O)/tests/%: %.c $(SKELS) $(LIB) $(TESTLIB) $(wildcard tests/lib/*.h tools/lib/
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) $< $(TESTLIB) $(LIB) $(LDLIBS) -o $@
+
+$(O)/bench/%.bpf.o: bench/%.bpf.c $(VMLINUX_H)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(O)/bench/%: bench/%.c $(TESTLIB) $(LIB) $(wildcard tests/lib/*.h kernel/include/uapi/vfioscope/*.h)
 	$(call msg,CC,$@)
@@ -203,9 +212,12 @@ run-tests:
 	$(Q)KVER=$(KVER) O=$(O) VM_TESTS="$(VM_TESTS)" tests/run-all.sh
 run-demo:
 	$(Q)KVER=$(KVER) O=$(O) scripts/demo.sh
-# ROUNDS=N (default 5) alternating boots per stack.
+# ROUNDS=N (default 5) alternating boots per stack; OBS_ROUNDS=N (default 4)
+# rounds of the observability variants in each boot of ours; OBS_CALLS,
+# OBS_REPEAT, BENCH_PARTS: see bench/run.sh.
 run-bench:
-	$(Q)KVER=$(KVER) O=$(O) ROUNDS=$(ROUNDS) bench/run.sh
+	$(Q)KVER=$(KVER) O=$(O) ROUNDS=$(ROUNDS) OBS_ROUNDS=$(OBS_ROUNDS) OBS_CALLS="$(OBS_CALLS)" \
+		OBS_REPEAT=$(OBS_REPEAT) BENCH_PARTS="$(BENCH_PARTS)" bench/run.sh
 
 clean:
 	$(Q)rm -rf $(O)

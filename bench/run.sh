@@ -1,13 +1,26 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# `make bench`: boot the VM once per stack per round, ours and Debian's
-# in-tree VFIO alternating (ROUNDS rounds, default 5; the stack that goes
-# first alternates too), run bench/guest.sh in each boot, collect its
-# "@@ bench" lines, print the tables (bench/report.py) and write them into
-# docs/performance.md between its "bench:begin" and "bench:end" markers.
+# `make bench`: measure the DMA handler's cost per event on the host
+# (bench/native_cost), then boot the VM once per stack per round, ours and
+# Debian's in-tree VFIO alternating (ROUNDS rounds, default 5; the stack
+# that goes first alternates too), run bench/guest.sh in each boot, collect
+# its "@@ bench" lines, print the tables (bench/report.py) and write them
+# into docs/performance.md between its "bench:begin" and "bench:end"
+# markers (when every part ran).  Each boot of ours also runs OBS_ROUNDS
+# rounds (default 4) of the observability variants, so a run has
+# ROUNDS x OBS_ROUNDS of them.
 #
-#   bench/run.sh            (O, KVER, ROUNDS from the environment)
+#   bench/run.sh    (O, KVER, ROUNDS, OBS_ROUNDS, OBS_CALLS, OBS_REPEAT,
+#                    BENCH_PARTS, NATIVE_OBJECTS from the environment)
+#
+# OBS_CALLS: MAP+UNMAP pairs per workload run ("4k:N 64k:N"), OBS_REPEAT
+# runs per variant and size (default 2).  BENCH_PARTS:
+# what to run of "native sizes obs startup pin" (default all; without
+# "sizes" no in-tree boot).  NATIVE_OBJECTS: the BPF objects whose
+# vfio_dma_map handler native_cost times, each OBJECT or OBJECT:OPTION
+# (default: the collector's, alone and :--front-ends, then each tool's
+# that has one; the exporter's where there is no collector).
 #
 # Raw results and console logs: $O/bench/runs/<run>/ (latest -> newest).
 set -euo pipefail
@@ -15,7 +28,13 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 export O=${O:-build}
 export KVER=${KVER:-$("$root/scripts/kver.sh")}
 ROUNDS=${ROUNDS:-5}
+OBS_ROUNDS=${OBS_ROUNDS:-4}
+OBS_CALLS=${OBS_CALLS:-4k:20000 64k:8000}
+OBS_REPEAT=${OBS_REPEAT:-2}
+BENCH_PARTS=${BENCH_PARTS:-native sizes obs startup pin}
 [ "$ROUNDS" -ge 1 ] 2>/dev/null || { echo "bench: ROUNDS must be a number >= 1" >&2; exit 2; }
+[ "$OBS_ROUNDS" -ge 1 ] 2>/dev/null || { echo "bench: OBS_ROUNDS must be a number >= 1" >&2; exit 2; }
+part() { [[ " $BENCH_PARTS " == *" $1 "* ]]; }
 
 run_id=$(date +%Y%m%d-%H%M%S)-$$
 dir=$root/$O/bench/runs/$run_id
@@ -25,19 +44,70 @@ results=$dir/results.txt
 : >"$results"
 
 start=$(date +%s)
-for r in $(seq "$ROUNDS"); do
-	if [ $((r % 2)) -eq 1 ]; then order="ours intree"; else order="intree ours"; fi
+
+# --- on the host: the DMA handler's cost per event, natively -------------------
+# Not in the VM: TCG would time its translation, not the CPU.
+native=
+if part native; then
+	# Under tests/vm/boot.sh's lock, so that no VM runs meanwhile: qemu on
+	# the host's other core slows every call by ~1.4x, the handler's by ~2x.
+	echo "# bench: waiting for the VM lock, to time the handlers on a quiet host" >&2
+	exec 8>/tmp/vfioscope-vm.lock
+	flock 8
+	# The collector (the exporter's object before it), alone and with
+	# what the front ends ask of it, then each tool's own programs.
+	first=vfio-collector
+	[ -f "$root/bpf/$first.bpf.c" ] || first=vfio-exporter
+	if [ -n "${NATIVE_OBJECTS:-}" ]; then
+		runs=$NATIVE_OBJECTS
+	else
+		runs="$root/$O/bpf/$first.bpf.o"
+		[ "$first" != vfio-collector ] || runs+=" $root/$O/bpf/$first.bpf.o:--front-ends"
+		for src in "$root"/bpf/vfio-*.bpf.c; do
+			n=$(basename "$src" .bpf.c)
+			[ "$n" = "$first" ] || runs+=" $root/$O/bpf/$n.bpf.o"
+		done
+	fi
+	for run in $runs; do
+		obj=${run%%:*} opt=
+		[ "$obj" = "$run" ] || opt=${run#*:}
+		[ -f "$obj" ] || { echo "bench: $obj missing (make bench-progs)" >&2; exit 1; }
+		echo "# bench: native cost of $obj's vfio_dma_map handler${opt:+ ($opt)}, on the host" >&2
+		rc=0
+		line=$("$root/$O/bench/native_cost" --object "$obj" $opt --spread 20 2>"$dir/native.err") || rc=$?
+		if [ $rc -ne 0 ]; then
+			# A tool without a DMA handler is not measured; any other
+			# failure (not root, no BPF) is said, and the VM part runs.
+			grep -q 'has no program' "$dir/native.err" && continue
+			echo "bench: native_cost --object $obj $opt failed: $(tail -n 1 "$dir/native.err")" >&2
+			native="native_cost failed: $(tail -n 1 "$dir/native.err")"
+			break
+		fi
+		name=$(basename "$obj" .bpf.o)${opt:++${opt#--}}
+		echo "round=native stack=host variant=native name=$name $line" >>"$results"
+	done
+	flock -u 8
+	exec 8>&-
+fi
+
+vm_rounds=$ROUNDS
+part sizes || part obs || part startup || part pin || vm_rounds=0
+for r in $(seq "$vm_rounds"); do
+	if ! part sizes; then order=ours
+	elif [ $((r % 2)) -eq 1 ]; then order="ours intree"; else order="intree ours"; fi
 	for stack in $order; do
 		job=$dir/r$r-$stack.sh
 		cat >"$job" <<-JOB
 		#!/bin/bash
 		export O=$O KVER=$KVER VFIOSCOPE_ROOT=$root VFIOSCOPE_BUILD=$root/$O
+		export BENCH_PARTS="$BENCH_PARTS" OBS_ROUNDS=$OBS_ROUNDS OBS_CALLS="$OBS_CALLS" OBS_REPEAT=$OBS_REPEAT
+		export OBS_ROUND0=$(((r - 1) * OBS_ROUNDS))
 		bash $root/bench/guest.sh $stack 2>&1 | tee /dev/ttyS1
 		exit \${PIPESTATUS[0]}
 		JOB
 		echo "# bench: round $r/$ROUNDS, $stack stack ($(($(date +%s) - start))s so far)" >&2
 		rc=0
-		"$root/tests/vm/boot.sh" --timeout 900 --log "$dir/r$r-$stack.log" \
+		"$root/tests/vm/boot.sh" --timeout $((900 + 300 * OBS_ROUNDS)) --log "$dir/r$r-$stack.log" \
 			--out "$dir/r$r-$stack.out" "$job" || rc=$?
 		if [ $rc -ne 0 ]; then
 			echo "bench: round $r ($stack) failed with status $rc; its output:" >&2
@@ -52,14 +122,21 @@ done
 table=$dir/table.md
 {
 	echo "From \`make bench\` on $(date -u +%Y-%m-%d), Debian $KVER guest under qemu TCG" \
-		"($(nproc) host cores), $(($(date +%s) - start)) s for the whole run."
+		"($(nproc) host cores), $(($(date +%s) - start)) s for the whole run" \
+		"(ROUNDS=$ROUNDS OBS_ROUNDS=$OBS_ROUNDS OBS_CALLS=\"$OBS_CALLS\" OBS_REPEAT=$OBS_REPEAT" \
+		"BENCH_PARTS=\"$BENCH_PARTS\")."
+	[ -z "$native" ] || { echo; echo "Native cost not measured: $native."; }
 	echo
 	python3 "$root/bench/report.py" "$results"
 } >"$table"
 cat "$table"
 
 doc=$root/docs/performance.md
-if [ -f "$doc" ] && grep -q '^<!-- bench:begin -->$' "$doc" && grep -q '^<!-- bench:end -->$' "$doc"; then
+all_parts=true
+for p in native sizes obs startup pin; do part $p || all_parts=false; done
+if ! $all_parts; then
+	echo "# bench: not every part ran (BENCH_PARTS=\"$BENCH_PARTS\"); table left in $table" >&2
+elif [ -f "$doc" ] && grep -q '^<!-- bench:begin -->$' "$doc" && grep -q '^<!-- bench:end -->$' "$doc"; then
 	python3 - "$doc" "$table" <<-'PYEOF'
 	import sys
 	doc, table = sys.argv[1], open(sys.argv[2]).read()

@@ -7,7 +7,8 @@
  * (kernel/testing/vfio_pin_bench.c), which pins as type1 does and does
  * nothing else.
  *
- *   vfio_bench [-s SIZE|max] [-b anon|thp|hugetlb] [-n N] [-t SECS] [-w WARM] [--pin]
+ *   vfio_bench [-s SIZE|max] [-b anon|thp|hugetlb|scatter] [-n N] [-t SECS] [-w WARM]
+ *              [--pin] [--probe]
  *
  * SIZE takes K, M, G suffixes; "max" is the largest power of two that
  * fits in three quarters of MemAvailable.  The buffer is populated before
@@ -15,17 +16,35 @@
  * more are 2 MiB aligned so THP can back them.  -b thp asks for THP
  * (MADV_HUGEPAGE) and fails unless AnonHugePages covers the buffer;
  * -b hugetlb takes 2 MiB pages from the hugetlb pool (reserve them first
- * in /proc/sys/vm/nr_hugepages).  The IOVA is the lowest one aligned to
+ * in /proc/sys/vm/nr_hugepages).  -b scatter is anonymous memory none of
+ * whose pages follows its predecessor in physical memory (pages picked
+ * from a larger pool by their frame in /proc/self/pagemap, moved into
+ * place with mremap; root only): a map of it is one physical run per page
+ * every time, where plain anon memory gives a number of runs that changes
+ * from one process to the next, and with it the cost of a 64 KiB map
+ * (up to 3x under TCG).  The IOVA is the lowest one aligned to
  * min(SIZE, 1 GiB) inside the IOMMU's valid ranges (GET_INFO's IOVA range
  * capability), so the IOMMU can use its largest pages.
  *
  * -n N pairs are timed after -w WARM untimed ones; -t SECS stops early
  * once that much time went by (at least 3 pairs are timed).  Prints one
  * line of key=value (times in ns):
- *   op=map size=S backing=B n=N huge_kb=K map_min= map_p50= map_max=
+ *   op=map size=S backing=B n=N huge_kb=K runs=R map_min= map_p50= map_max=
  *   unmap_min= unmap_p50= unmap_max= pair_ops_s= map_gib_s= unmap_gib_s=
  * op=pin for --pin, with pin_* / unpin_* instead of map_* / unmap_*.
+ * runs is the number of physically contiguous runs of the buffer (-1 when
+ * /proc/self/pagemap does not tell, as for a user without CAP_SYS_ADMIN).
+ *
+ * --probe times a fixed piece of user-space arithmetic (no system call)
+ * before each pair: how fast the vCPU runs at that moment, whatever is
+ * attached to VFIO.  Under TCG on a shared host the guest slows down by
+ * ~1.4x for seconds at a time when the host's other core gets busy, which
+ * would move a p50 more than what bench/ looks for.  The line then also
+ * has probe_min= probe_p50= and, over the "quiet" pairs only (their probe
+ * within 15% of the run's fastest), quiet= (how many) qmap_p50= qunmap_p50=
+ * (qpin_p50= qunpin_p50= with --pin).
  */
+#define _GNU_SOURCE	/* mremap */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -83,7 +102,7 @@ static struct stats stats_of(uint64_t *v, size_t n)
 static void die_usage(const char *why)
 {
 	fprintf(stderr, "vfio_bench: %s\n"
-		"usage: vfio_bench [-s SIZE|max] [-b anon|thp|hugetlb] [-n N] [-t SECS] [-w WARM] [--pin]\n",
+		"usage: vfio_bench [-s SIZE|max] [-b anon|thp|hugetlb|scatter] [-n N] [-t SECS] [-w WARM] [--pin] [--probe]\n",
 		why);
 	exit(2);
 }
@@ -142,6 +161,101 @@ static long huge_kb_of(void *addr)
 	return huge;
 }
 
+#define PAGEMAP_PRESENT (1ULL << 63)
+#define PAGEMAP_PFN ((1ULL << 55) - 1)
+
+/*
+ * The page frame of each of the n pages at p, from /proc/self/pagemap:
+ * 0, or -errno when it cannot tell (not present, or frames hidden from
+ * an unprivileged reader as 0).
+ */
+static int pfns_of(const void *p, size_t n, uint64_t *pfn)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	ssize_t got;
+	size_t i;
+
+	if (fd < 0)
+		return -errno;
+	got = pread(fd, pfn, n * sizeof(*pfn), (uintptr_t)p / 4096 * sizeof(*pfn));
+	close(fd);
+	if (got != (ssize_t)(n * sizeof(*pfn)))
+		return -EIO;
+	for (i = 0; i < n; i++) {
+		if (!(pfn[i] & PAGEMAP_PRESENT) || !(pfn[i] & PAGEMAP_PFN))
+			return -EPERM;
+		pfn[i] &= PAGEMAP_PFN;
+	}
+	return 0;
+}
+
+/* Physically contiguous runs in the size bytes at p, or -1 if unknown. */
+static long phys_runs(const void *p, uint64_t size)
+{
+	size_t i, n = size / 4096;
+	uint64_t *pfn = calloc(n, sizeof(*pfn));
+	long runs = -1;
+
+	if (pfn && !pfns_of(p, n, pfn)) {
+		for (runs = 1, i = 1; i < n; i++)
+			runs += pfn[i] != pfn[i - 1] + 1;
+	}
+	free(pfn);
+	return runs;
+}
+
+/*
+ * size bytes of anonymous memory, none of whose pages is the physical
+ * successor of the one before it: from a pool of 4 pages per page wanted
+ * (even a pool in one ascending run holds every other page), each page
+ * picked in turn is moved into the buffer with mremap, which keeps its
+ * frame.  The pool's other pages are given back.
+ */
+static void *buffer_scattered(uint64_t size)
+{
+	size_t n = size / 4096, pool = 4 * n, i, k = 0;
+	uint64_t *pfn = calloc(pool, sizeof(*pfn)), prev = 0;
+	uint8_t *src, *dst;
+	int err;
+
+	src = mmap(NULL, pool * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	dst = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!pfn || src == MAP_FAILED || dst == MAP_FAILED) {
+		fprintf(stderr, "vfio_bench: no memory for a scattered buffer of %llu bytes\n",
+			(unsigned long long)size);
+		exit(1);
+	}
+	/* 4 KiB pages: a THP would be one run. */
+	madvise(src, pool * 4096, MADV_NOHUGEPAGE);
+	for (i = 0; i < pool; i++)
+		src[i * 4096] = 1;
+	err = pfns_of(src, pool, pfn);
+	if (err) {
+		fprintf(stderr, "vfio_bench: -b scatter needs the page frames in /proc/self/pagemap: %s\n",
+			strerror(-err));
+		exit(1);
+	}
+	for (i = 0; i < pool && k < n; i++) {
+		if (k && pfn[i] == prev + 1)
+			continue;
+		if (mremap(src + i * 4096, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED,
+			   dst + k * 4096) == MAP_FAILED) {
+			fprintf(stderr, "vfio_bench: mremap of a page failed: %s\n", strerror(errno));
+			exit(1);
+		}
+		prev = pfn[i];
+		k++;
+	}
+	munmap(src, pool * 4096);	/* what was not moved */
+	free(pfn);
+	if (k < n || phys_runs(dst, size) != (long)n) {
+		fprintf(stderr, "vfio_bench: could not scatter %zu pages (%zu placed, %ld runs)\n",
+			n, k, phys_runs(dst, size));
+		exit(1);
+	}
+	return dst;
+}
+
 static void *buffer_new(uint64_t size, const char *backing)
 {
 	uint64_t align = size >= SZ_2M ? SZ_2M : 4096;
@@ -161,8 +275,10 @@ static void *buffer_new(uint64_t size, const char *backing)
 		}
 		return p;
 	}
+	if (!strcmp(backing, "scatter"))
+		return buffer_scattered(size);
 	if (strcmp(backing, "anon") && strcmp(backing, "thp"))
-		die_usage("BACKING is anon, thp or hugetlb");
+		die_usage("BACKING is anon, thp, hugetlb or scatter");
 
 	/* Over-allocate, then trim to an aligned window. */
 	p = mmap(NULL, size + align, PROT_READ | PROT_WRITE, flags, -1, 0);
@@ -225,6 +341,21 @@ static uint64_t iova_pick(int container, uint64_t size)
 	return best;
 }
 
+/* A probe within this factor of the run's fastest: the vCPU ran at speed. */
+#define PROBE_QUIET 1.15
+
+/* --probe's piece of work: a serial chain of multiply-adds, ~1-2 us under TCG. */
+static uint64_t probe(void)
+{
+	static volatile uint64_t sink;
+	uint64_t x = sink, t0 = now_ns(), j;
+
+	for (j = 0; j < 256; j++)
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+	sink = x;
+	return now_ns() - t0;
+}
+
 struct target {
 	bool pin;
 	int fd;			/* container, or /dev/vfio-pin-bench */
@@ -254,14 +385,17 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "pin", no_argument, NULL, 'p' },
+		{ "probe", no_argument, NULL, 'P' },
 		{ }
 	};
 	unsigned long n = 100, warm = 2, secs = 0, i, done = 0;
 	const char *backing = "anon";
-	uint64_t size = 4096, *on, *off, start;
-	struct stats son, soff;
+	uint64_t size = 4096, *on, *off, *pr = NULL, *qon = NULL, *qoff = NULL, start;
+	struct stats son, soff, spr = {}, sqon = {}, sqoff = {};
+	unsigned long quiet = 0;
+	bool with_probe = false;
 	struct target t = {};
-	long huge_kb;
+	long huge_kb, runs;
 	void *buf;
 	int c;
 
@@ -273,6 +407,7 @@ int main(int argc, char **argv)
 		case 't': secs = strtoul(optarg, NULL, 0); break;
 		case 'w': warm = strtoul(optarg, NULL, 0); break;
 		case 'p': t.pin = true; break;
+		case 'P': with_probe = true; break;
 		default: die_usage("bad option");
 		}
 	}
@@ -283,6 +418,13 @@ int main(int argc, char **argv)
 	off = calloc(n, sizeof(*off));
 	if (!on || !off)
 		return 1;
+	if (with_probe) {
+		pr = calloc(n, sizeof(*pr));
+		qon = calloc(n, sizeof(*qon));
+		qoff = calloc(n, sizeof(*qoff));
+		if (!pr || !qon || !qoff)
+			return 1;
+	}
 	if (t.pin) {
 		t.fd = open("/dev/vfio-pin-bench", O_RDWR);
 		if (t.fd < 0) {
@@ -297,6 +439,7 @@ int main(int argc, char **argv)
 	}
 	buf = buffer_new(size, backing);
 	huge_kb = huge_kb_of(buf);
+	runs = phys_runs(buf, size);
 	if (!strcmp(backing, "thp") && huge_kb * 1024 < (long)size) {
 		fprintf(stderr, "vfio_bench: THP backs %ld KiB of %llu: not huge-page backed\n",
 			huge_kb, (unsigned long long)size);
@@ -309,8 +452,11 @@ int main(int argc, char **argv)
 	}
 	start = now_ns();
 	for (i = 0; i < n; i++) {
-		uint64_t a = now_ns(), b, e;
+		uint64_t a, b, e;
 
+		if (with_probe)
+			pr[i] = probe();
+		a = now_ns();
 		target_do(&t, buf, size, true);
 		b = now_ns();
 		target_do(&t, buf, size, false);
@@ -321,13 +467,28 @@ int main(int argc, char **argv)
 		if (secs && done >= 3 && e - start >= secs * 1000000000ULL)
 			break;
 	}
+	if (with_probe) {
+		uint64_t fastest = UINT64_MAX;
+
+		for (i = 0; i < done; i++)
+			fastest = pr[i] < fastest ? pr[i] : fastest;
+		for (i = 0; i < done; i++) {
+			if (pr[i] > PROBE_QUIET * fastest)
+				continue;
+			qon[quiet] = on[i];
+			qoff[quiet++] = off[i];
+		}
+		spr = stats_of(pr, done);
+		sqon = stats_of(qon, quiet);
+		sqoff = stats_of(qoff, quiet);
+	}
 	son = stats_of(on, done);
 	soff = stats_of(off, done);
-	printf("op=%s size=%llu backing=%s n=%lu huge_kb=%ld iova=0x%llx "
+	printf("op=%s size=%llu backing=%s n=%lu huge_kb=%ld runs=%ld iova=0x%llx "
 	       "%s_min=%llu %s_p50=%llu %s_max=%llu %s_min=%llu %s_p50=%llu %s_max=%llu "
-	       "pair_ops_s=%.1f %s_gib_s=%.4f %s_gib_s=%.4f\n",
+	       "pair_ops_s=%.1f %s_gib_s=%.4f %s_gib_s=%.4f",
 	       t.pin ? "pin" : "map", (unsigned long long)size, backing, done,
-	       huge_kb, (unsigned long long)t.iova,
+	       huge_kb, runs, (unsigned long long)t.iova,
 	       t.pin ? "pin" : "map", (unsigned long long)son.min,
 	       t.pin ? "pin" : "map", (unsigned long long)son.p50,
 	       t.pin ? "pin" : "map", (unsigned long long)son.max,
@@ -337,6 +498,12 @@ int main(int argc, char **argv)
 	       done * 1e9 / (son.sum + soff.sum),
 	       t.pin ? "pin" : "map", (double)size * done / son.sum * 1e9 / SZ_1G,
 	       t.pin ? "unpin" : "unmap", (double)size * done / soff.sum * 1e9 / SZ_1G);
+	if (with_probe)
+		printf(" probe_min=%llu probe_p50=%llu quiet=%lu q%s_p50=%llu q%s_p50=%llu",
+		       (unsigned long long)spr.min, (unsigned long long)spr.p50, quiet,
+		       t.pin ? "pin" : "map", (unsigned long long)sqon.p50,
+		       t.pin ? "unpin" : "unmap", (unsigned long long)sqoff.p50);
+	printf("\n");
 	if (t.pin)
 		close(t.fd);
 	else
