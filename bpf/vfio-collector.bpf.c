@@ -27,8 +27,14 @@
 /* coll_life.gen: the container under this id was released. */
 #define GEN_RELEASED	(1ULL << 63)
 
+/*
+ * Mappable: each front end stores its own fields in place (user space
+ * mmaps it), so no reader's read-modify-write of the whole entry can undo
+ * another's.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct coll_config);

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <dirent.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <bpf/bpf.h>
@@ -61,19 +62,25 @@ static uint64_t monotonic_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static int settings_read(struct collector *c, struct coll_config *cfg)
+static int settings_map(struct collector *c)
 {
-	__u32 zero = 0;
+	void *p = mmap(NULL, sizeof(*c->cfg), PROT_READ | PROT_WRITE, MAP_SHARED,
+		       c->settings_fd, 0);
 
-	return bpf_map_lookup_elem(c->settings_fd, &zero, cfg) ? -errno : 0;
+	if (p == MAP_FAILED)
+		return -errno;
+	c->cfg = p;
+	return 0;
 }
 
-static int settings_write(struct collector *c, const struct coll_config *cfg)
+/* A snapshot of the settings; each field as one load. */
+static void settings_read(const struct collector *c, struct coll_config *cfg)
 {
-	__u32 zero = 0;
-
-	return bpf_map_update_elem(c->settings_fd, &zero, cfg, BPF_ANY) ? -errno : 0;
+	memcpy(cfg, c->cfg, sizeof(*cfg));
 }
+
+#define SET(c, field, v)	__atomic_store_n(&(c)->cfg->field, (v), __ATOMIC_RELEASE)
+#define GET(c, field)		__atomic_load_n(&(c)->cfg->field, __ATOMIC_ACQUIRE)
 
 /* Whether a settings entry names a live collector of our layout. */
 static bool settings_live(const struct coll_config *cfg)
@@ -107,7 +114,9 @@ int collector_open_shared(struct collector **out)
 			err = errno == ENOENT ? -ENOENT : -errno;
 	}
 	if (!err)
-		err = settings_read(c, &cfg);
+		err = settings_map(c);
+	if (!err)
+		settings_read(c, &cfg);
 	/* Checked after opening the maps: pins of a dead owner are stale. */
 	if (!err && !settings_live(&cfg))
 		err = -ENOENT;
@@ -146,7 +155,6 @@ static void take_fds(struct collector *c)
 int collector_load_mode(struct collector **out, enum vfio_attach_mode mode, bool attach)
 {
 	struct collector *c = collector_new();
-	struct coll_config cfg = { .version = COLL_VERSION, .mode = mode };
 	int err;
 
 	if (!c)
@@ -163,9 +171,11 @@ int collector_load_mode(struct collector **out, enum vfio_attach_mode mode, bool
 	if (err)
 		goto fail;
 	take_fds(c);
-	err = settings_write(c, &cfg);
+	err = settings_map(c);
 	if (err)
 		goto fail;
+	SET(c, mode, mode);
+	SET(c, version, COLL_VERSION);
 	if (attach) {
 		err = vfio_collector__attach(c->skel);
 		if (err)
@@ -282,7 +292,6 @@ int collector_skipped_runs(struct collector *c, __u64 *n)
 int collector_pin(struct collector *c, pid_t *owner)
 {
 	struct collector *other;
-	struct coll_config cfg;
 	char path[PATH_MAX];
 	uint64_t start;
 	size_t i;
@@ -312,15 +321,10 @@ int collector_pin(struct collector *c, pid_t *owner)
 	c->pinned = true;
 	/* The owner last: a reader finds every map before it believes the pins. */
 	err = own_start_ns(&start);
-	if (!err)
-		err = settings_read(c, &cfg);
 	if (err)
 		goto fail;
-	cfg.owner_pid = getpid();
-	cfg.owner_start = start;
-	err = settings_write(c, &cfg);
-	if (err)
-		goto fail;
+	SET(c, owner_start, start);
+	SET(c, owner_pid, getpid());
 	return 0;
 fail:
 	unpin_all();
@@ -334,24 +338,23 @@ bool collector_alive(struct collector *c)
 
 	if (!c->shared)
 		return true;
-	return !settings_read(c, &cfg) && settings_live(&cfg);
+	settings_read(c, &cfg);
+	return settings_live(&cfg);
 }
 
 void collector_free(struct collector *c)
 {
-	struct coll_config cfg;
 	size_t i;
 
 	if (!c)
 		return;
 	if (c->pinned) {
 		/* The owner first: from now on readers take the pins as stale. */
-		if (!settings_read(c, &cfg)) {
-			cfg.owner_pid = 0;
-			settings_write(c, &cfg);
-		}
+		SET(c, owner_pid, 0);
 		unpin_all();
 	}
+	if (c->cfg)
+		munmap(c->cfg, sizeof(*c->cfg));
 	if (c->skel) {
 		vfio_collector__destroy(c->skel);
 	} else {
@@ -665,43 +668,31 @@ static uint64_t boottime_ns(void)
 
 int collector_want_processes(struct collector *c, uint64_t keep_ns)
 {
-	uint64_t now = monotonic_ns();
-	struct coll_config cfg;
-	int err;
+	uint64_t now = monotonic_ns(), until = GET(c, process_rows_until);
+	bool asked = until == UINT64_MAX || until > now;
 
-	err = settings_read(c, &cfg);
-	if (err)
-		return err;
 	if (keep_ns == UINT64_MAX) {
-		if (cfg.process_rows_until != UINT64_MAX)
-			cfg.process_rows_since = boottime_ns();
-		cfg.process_rows_until = UINT64_MAX;
-	} else {
-		bool asked = cfg.process_rows_until == UINT64_MAX ||
-			     cfg.process_rows_until > now;
-
-		if (!keep_ns)
-			return 0;	/* the others' asks run out by themselves */
-		if (!asked) {
-			processes_clear(c);
-			cfg.process_rows_since = boottime_ns();
-		}
-		if (asked && cfg.process_rows_until >= now + keep_ns)
-			return 0;
-		cfg.process_rows_until = now + keep_ns;
+		if (until != UINT64_MAX)
+			SET(c, process_rows_since, boottime_ns());
+		SET(c, process_rows_until, UINT64_MAX);
+		return 0;
 	}
-	return settings_write(c, &cfg);
+	if (!keep_ns)
+		return 0;	/* the others' asks run out by themselves */
+	if (!asked) {
+		processes_clear(c);
+		SET(c, process_rows_since, boottime_ns());
+	}
+	/* Only ever pushed forward: another reader may ask for longer. */
+	if (!asked || until < now + keep_ns)
+		SET(c, process_rows_until, now + keep_ns);
+	return 0;
 }
 
 int collector_want_refs(struct collector *c, bool on)
 {
-	struct coll_config cfg;
-	int err = settings_read(c, &cfg);
-
-	if (err)
-		return err;
-	cfg.ref_events = on;
-	return settings_write(c, &cfg);
+	SET(c, ref_events, on);
+	return 0;
 }
 
 /* Our start, as process_is() and the collector's owner fields take it. */
@@ -719,35 +710,42 @@ static int own_start_ns(uint64_t *ns)
 	return 0;
 }
 
+/*
+ * The pid is taken with a compare-and-swap, so two front ends starting at
+ * once cannot both think they hold it; start and until follow.
+ */
 int collector_claim(struct collector *c, enum coll_claim_kind kind, uint64_t keep_ns)
 {
+	struct coll_claim *cl = &c->cfg->claims[kind];
 	uint64_t now = monotonic_ns(), start;
-	struct coll_config cfg;
-	struct coll_claim *cl;
+	__u32 me = getpid(), cur;
 	int err;
 
-	err = settings_read(c, &cfg);
-	if (!err)
-		err = own_start_ns(&start);
+	err = own_start_ns(&start);
 	if (err)
 		return err;
-	cl = &cfg.claims[kind];
-	if (cl->pid && cl->until > now &&
-	    !(cl->pid == (__u32)getpid() && cl->start == start) &&
-	    process_is(cl->pid, cl->start))
-		return -EBUSY;
-	cl->pid = getpid();
-	cl->start = start;
-	cl->until = keep_ns == UINT64_MAX ? UINT64_MAX : now + keep_ns;
-	return settings_write(c, &cfg);
+	cur = __atomic_load_n(&cl->pid, __ATOMIC_ACQUIRE);
+	if (cur != me || __atomic_load_n(&cl->start, __ATOMIC_ACQUIRE) != start) {
+		if (cur && __atomic_load_n(&cl->until, __ATOMIC_ACQUIRE) > now &&
+		    process_is(cur, __atomic_load_n(&cl->start, __ATOMIC_ACQUIRE)))
+			return -EBUSY;
+		if (!__atomic_compare_exchange_n(&cl->pid, &cur, me, false,
+						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return -EBUSY;	/* another took it meanwhile */
+		__atomic_store_n(&cl->start, start, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&cl->until, keep_ns == UINT64_MAX ? UINT64_MAX : now + keep_ns,
+			 __ATOMIC_RELEASE);
+	return 0;
 }
 
 void collector_release(struct collector *c, enum coll_claim_kind kind)
 {
-	struct coll_config cfg;
+	struct coll_claim *cl = &c->cfg->claims[kind];
+	__u32 me = getpid();
 
-	if (settings_read(c, &cfg) || cfg.claims[kind].pid != (__u32)getpid())
+	if (__atomic_load_n(&cl->pid, __ATOMIC_ACQUIRE) != me)
 		return;
-	memset(&cfg.claims[kind], 0, sizeof(cfg.claims[kind]));
-	settings_write(c, &cfg);
+	__atomic_store_n(&cl->until, 0, __ATOMIC_RELEASE);
+	__atomic_compare_exchange_n(&cl->pid, &me, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }

@@ -33,6 +33,12 @@ struct collector {
 	int settings_fd, dma_fd, life_fd, errors_fd, hists_fd, groups_fd,
 	    processes_fd, lost_fd, events_fd, stack_events_fd, stack_lost_fd,
 	    lat_stats_fd, lat_bank_fd;
+	/*
+	 * The settings entry, mmapped: fields are stored one by one, so
+	 * front ends never overwrite one another's (vfio-top's process rows,
+	 * a claim, the exporter's owner).
+	 */
+	struct coll_config *cfg;
 	enum vfio_attach_mode mode;
 	bool shared;			/* another process's collector, from pins */
 	bool pinned;			/* ours, pinned: unpinned when freed */
