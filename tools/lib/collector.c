@@ -258,19 +258,14 @@ static int add_recursion_misses(int fd, __u64 *n)
 
 int collector_skipped_runs(struct collector *c, __u64 *n)
 {
-	struct bpf_program *prog;
 	char path[PATH_MAX];
 	struct dirent *de;
 	int fd, err = 0;
 	DIR *d;
 
+	if (c->skel)
+		return skipped_runs(c->skel->obj, n);
 	*n = 0;
-	if (c->skel) {
-		bpf_object__for_each_program(prog, c->skel->obj)
-			if (bpf_program__fd(prog) >= 0 && !err)
-				err = add_recursion_misses(bpf_program__fd(prog), n);
-		return err;
-	}
 	/* Opened for the reading only: a reader holds no program. */
 	d = opendir(COLLECTOR_PIN_DIR);
 	if (!d)

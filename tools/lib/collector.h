@@ -3,8 +3,10 @@
  * The collector (bpf/vfio-collector.bpf.c) from user space: one program set
  * per host, behind every front end.
  *
- * vfio-exporter, the daemon, loads it and pins its maps under
- * COLLECTOR_PIN_DIR; vfio-top then reads those maps and attaches nothing.
+ * vfio-exporter, the daemon, loads it and pins its maps and programs
+ * under COLLECTOR_PIN_DIR; vfio-top, vfio-leak and vfio-lat then read
+ * those maps and attach nothing (the programs are opened only to read
+ * their skipped runs).
  * With no collector running, a front end loads a private one, the same
  * programs, pinned nowhere.  A reader tells a running collector from
  * stale pins by its owner: the pid and start of the process that loaded
@@ -66,8 +68,9 @@ int collector_load(struct collector **out, const struct common_env *env,
 int collector_load_mode(struct collector **out, enum vfio_attach_mode mode, bool attach);
 
 /*
- * Pin a loaded collector's maps under COLLECTOR_PIN_DIR, replacing stale
- * pins; -EBUSY when another live collector holds them (*owner says who).
+ * Pin a loaded collector's maps and programs under COLLECTOR_PIN_DIR,
+ * replacing stale pins; -EBUSY when another live collector holds them
+ * (*owner says who).
  */
 int collector_pin(struct collector *c, pid_t *owner);
 
