@@ -404,8 +404,7 @@ int main(int argc, char **argv)
 	if (optind != argc || calls < 4 || batches < 1 || loads < 1 || !containers)
 		die_usage("bad arguments");
 	if (!object)
-		object = access("build/bpf/vfio-collector.bpf.o", F_OK) ?
-			 "build/bpf/vfio-exporter.bpf.o" : "build/bpf/vfio-collector.bpf.o";
+		object = "build/bpf/vfio-collector.bpf.o";
 	libbpf_set_print(print_libbpf);
 
 	/* One CPU for every call: no migration inside a batch. */
