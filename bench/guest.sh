@@ -95,12 +95,12 @@ fi
 # own cost.  vfio_bench --probe times a piece of user-space work before
 # each pair, so that bench/report.py can keep the pairs timed while the
 # vCPU ran at full speed (the host's other core idle).  The rounds' orders
-# are the rows of a Williams design: over 2 x 5 rounds every variant comes
+# are the rows of a Williams design: over 6 rounds (2 x 5 for an odd number) every variant comes
 # first, second, ... as often as the others, and after each other variant
 # as often, so neither slow drift nor what a variant leaves behind (a
 # module reloaded, memory freed late) favours one.  bench/report.py takes
 # each round's ratio to its own `disabled` run.
-OBS_VARIANTS=(disabled disabled-again tools bpftrace notrace)
+OBS_VARIANTS=(disabled disabled-again exporter tools bpftrace notrace)
 MODS_TRACE=$MODDIR
 MODS_NOTRACE=$VFIOSCOPE_BUILD/kernel/$KVER/modules-notrace
 
@@ -169,9 +169,29 @@ use_modules() {
 	bind_edu
 }
 
+# The CPU time (ms, user + system) the running tools of a variant have used
+# so far: what their own work (reading maps, printing, serving) takes from
+# the guest's vCPUs, which single-threaded TCG runs on one host thread.
+tools_cpu_ms() {
+	local v pid sum=0 tck
+	tck=$(getconf CLK_TCK)
+	for v in ${!TOOL_PID_@}; do
+		pid=${!v}
+		[ -r "/proc/$pid/stat" ] || continue
+		sum=$((sum + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
+	done
+	[ -z "${BT_PID:-}" ] || [ ! -r "/proc/$BT_PID/stat" ] ||
+		sum=$((sum + $(awk '{ print $14 + $15 }' "/proc/$BT_PID/stat")))
+	echo $((sum * 1000 / tck))
+}
+
 obs_setup() {
 	case $1 in
 	disabled | disabled-again) ;;
+	exporter)
+		# What every host of a fleet pays: the daemon and its collector.
+		tool_start exporter vfio-exporter
+		;;
 	tools)
 		# As an operator would: the daemon first, then the front ends.
 		tool_start exporter vfio-exporter
@@ -200,6 +220,10 @@ obs_teardown() {
 			fail "vfio-lat lost events: $(grep lost /tmp/lat.out)"
 		collector_unpin
 		;;
+	exporter)
+		tool_stop exporter
+		collector_unpin
+		;;
 	bpftrace) bt_stop ;;
 	notrace) use_modules "$MODS_TRACE" ;;
 	esac
@@ -214,6 +238,7 @@ if part obs; then
 		for v in $(obs_order $k); do
 			obs_setup "$v"
 			sleep 1
+			cpu0=$(tools_cpu_ms) t0=$(date +%s%N)
 			for ((rep = 0; rep < OBS_REPEAT; rep++)); do
 				for nc in $OBS_CALLS; do
 					name=${nc%%:*} n=${nc#*:}
@@ -224,7 +249,10 @@ if part obs; then
 					echo "@@ bench stack=ours variant=$v name=$name obs=$k pos=$pos rep=$rep $out"
 				done
 			done
+			echo "@@ bench stack=ours variant=$v name=cpu obs=$k pos=$pos" \
+				"tools_cpu_ms=$(($(tools_cpu_ms) - cpu0)) wall_ms=$((($(date +%s%N) - t0) / 1000000))"
 			obs_teardown "$v"
+			unset "${!TOOL_PID_@}" BT_PID
 			pos=$((pos + 1))
 		done
 		log "observability round $k done at ${SECONDS}s"

@@ -6,14 +6,15 @@
  * run by BPF_PROG_TEST_RUN on the host CPU (JIT, no VM), against an empty
  * raw_tp program run the same way.
  *
- *   native_cost [--object FILE] [--program NAME] [--empty FILE] [--front-ends]
+ *   native_cost [--object FILE] [--program NAME] [--empty FILE] [--front-ends[=LIST]]
  *               [-n CALLS] [-l LOADS] [-b BATCHES] [-c CONTAINERS] [--cpu CPU]
  *               [--spread SECS] [--kernel-stats] [-v]
  *
  * --front-ends sets the collector's `settings` (struct coll_config,
  * bpf/vfio_tools.h) as vfio-top, vfio-lat, vfio-leak and the exporter
  * running together do: process rows kept, the latency and stack claims
- * held, reference events wanted.  Without it the collector runs as it
+ * held, reference events wanted; --front-ends=rows,lat,stacks,refs picks
+ * some of them, to see what each costs.  Without it the collector runs as it
  * does with only the exporter reading it.
  *
  * Only the chosen program is loaded (every other one's autoload is off;
@@ -124,7 +125,7 @@ static bool has_suffix(const char *s, const char *p)
 static void die_usage(const char *why)
 {
 	fprintf(stderr, "native_cost: %s\n"
-		"usage: native_cost [--object FILE] [--program NAME] [--empty FILE] [--front-ends] [-n CALLS] [-l LOADS]\n"
+		"usage: native_cost [--object FILE] [--program NAME] [--empty FILE] [--front-ends[=LIST]] [-n CALLS] [-l LOADS]\n"
 		"                   [-b BATCHES] [-c CONTAINERS] [--cpu CPU] [--spread SECS] [--kernel-stats] [-v]\n",
 		why);
 	exit(2);
@@ -177,15 +178,49 @@ static struct bpf_object *object_load(const char *file, const char *name,
 	return obj;
 }
 
+/* Which front ends' asks --front-ends sets (default all). */
+enum {
+	ASK_ROWS = 1,		/* vfio-top: per-process rows */
+	ASK_LAT = 2,		/* vfio-lat: the latency statistics */
+	ASK_STACKS = 4,		/* vfio-leak: the stacks of gets */
+	ASK_REFS = 8,		/* the exporter's reftrack: reference events */
+	ASK_ALL = 15,
+};
+
+static unsigned int asks_parse(const char *list)
+{
+	static const struct { const char *name; unsigned int bit; } names[] = {
+		{ "rows", ASK_ROWS }, { "lat", ASK_LAT }, { "stacks", ASK_STACKS },
+		{ "refs", ASK_REFS }, { "all", ASK_ALL },
+	};
+	char *copy = strdup(list), *tok, *save = NULL;
+	unsigned int asks = 0, i;
+
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (!strcmp(tok, names[i].name))
+				break;
+		if (i == sizeof(names) / sizeof(names[0]))
+			die_usage("--front-ends: a list of rows, lat, stacks, refs, all");
+		asks |= names[i].bit;
+	}
+	free(copy);
+	return asks;
+}
+
 /*
- * What the front ends ask of a running collector, set in its `settings`:
- * per-process rows (vfio-top), the latency statistics (vfio-lat), the
- * stacks of gets (vfio-leak), reference events (the exporter's reftrack).
+ * What the front ends ask of a running collector, set in its `settings`
+ * as they set it: per-process rows (vfio-top), the latency statistics
+ * (vfio-lat), the stacks of gets (vfio-leak), reference events (the
+ * exporter's reftrack).  The deadlines are finite, as a front end pushes
+ * them (an hour ahead here), so the handler checks them as it does then.
  */
-static void front_ends_on(struct bpf_object *obj, const char *file)
+static void front_ends_on(struct bpf_object *obj, const char *file, unsigned int asks)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(obj, "settings");
 	struct coll_config cfg = {};
+	struct timespec ts;
+	__u64 until;
 	__u32 zero = 0;
 
 	if (!map || bpf_map__value_size(map) != sizeof(cfg)) {
@@ -193,11 +228,17 @@ static void front_ends_on(struct bpf_object *obj, const char *file)
 			file);
 		exit(1);
 	}
-	cfg.process_rows_until = ~0ULL;
-	cfg.ref_events = 1;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	until = ts.tv_sec * 1000000000ULL + ts.tv_nsec + 3600 * 1000000000ULL;
 	cfg.version = COLL_VERSION;
-	cfg.claims[COLL_CLAIM_LAT].until = ~0ULL;
-	cfg.claims[COLL_CLAIM_STACKS].until = ~0ULL;
+	if (asks & ASK_ROWS)
+		cfg.process_rows_until = until;
+	if (asks & ASK_REFS)
+		cfg.ref_events = 1;
+	if (asks & ASK_LAT)
+		cfg.claims[COLL_CLAIM_LAT].until = until;
+	if (asks & ASK_STACKS)
+		cfg.claims[COLL_CLAIM_STACKS].until = until;
 	if (bpf_map_update_elem(bpf_map__fd(map), &zero, &cfg, BPF_ANY)) {
 		fprintf(stderr, "native_cost: cannot set the collector's settings: %s\n",
 			strerror(errno));
@@ -367,7 +408,7 @@ int main(int argc, char **argv)
 		{ "cpu", required_argument, NULL, OPT_CPU },
 		{ "kernel-stats", no_argument, NULL, OPT_KSTATS },
 		{ "spread", required_argument, NULL, OPT_SPREAD },
-		{ "front-ends", no_argument, NULL, OPT_FRONT_ENDS },
+		{ "front-ends", optional_argument, NULL, OPT_FRONT_ENDS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ }
 	};
@@ -380,7 +421,8 @@ int main(int argc, char **argv)
 	struct bpf_program *hprog, *eprog;
 	struct bpf_object *hobj, *eobj;
 	double *h, *e, *d, hm, em, floor;
-	bool kstats = false, front_ends = false;
+	bool kstats = false;
+	unsigned int front_ends = 0;
 	double spread = 0;
 	cpu_set_t set;
 
@@ -392,7 +434,7 @@ int main(int argc, char **argv)
 		case OPT_CPU: cpu = atoi(optarg); break;
 		case OPT_KSTATS: kstats = true; break;
 		case OPT_SPREAD: spread = strtod(optarg, NULL); break;
-		case OPT_FRONT_ENDS: front_ends = true; break;
+		case OPT_FRONT_ENDS: front_ends = asks_parse(optarg ? optarg : "all"); break;
 		case 'n': calls = strtoull(optarg, NULL, 0); break;
 		case 'b': batches = atoi(optarg); break;
 		case 'l': loads = atoi(optarg); break;
@@ -443,7 +485,7 @@ int main(int argc, char **argv)
 		fd[0] = bpf_program__fd(hprog);
 		fd[1] = bpf_program__fd(eprog);
 		if (front_ends)
-			front_ends_on(hobj, object);
+			front_ends_on(hobj, object, front_ends);
 
 		/* Each container's first event creates its row; then warm both. */
 		for (c = 0; c < (int)containers; c++) {

@@ -35,8 +35,8 @@
  * runs is the number of physically contiguous runs of the buffer (-1 when
  * /proc/self/pagemap does not tell, as for a user without CAP_SYS_ADMIN).
  *
- * --probe times a fixed piece of user-space arithmetic (no system call)
- * before each pair: how fast the vCPU runs at that moment, whatever is
+ * --probe times a fixed piece of work (arithmetic and a few system calls
+ * that touch nothing VFIO does) before each pair: how fast the vCPU runs at that moment, whatever is
  * attached to VFIO.  Under TCG on a shared host the guest slows down by
  * ~1.4x for seconds at a time when the host's other core gets busy, which
  * would move a p50 more than what bench/ looks for.  The line then also
@@ -53,6 +53,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -344,7 +345,16 @@ static uint64_t iova_pick(int container, uint64_t size)
 /* A probe within this factor of the run's fastest: the vCPU ran at speed. */
 #define PROBE_QUIET 1.15
 
-/* --probe's piece of work: a serial chain of multiply-adds, ~1-2 us under TCG. */
+/*
+ * --probe's piece of work: a serial chain of multiply-adds and a few
+ * system calls that touch nothing VFIO does, ~2-3 us under TCG.  The
+ * system calls are what make it see a slow spell: when the host's other
+ * core is busy, TCG's kernel paths (memory-bound: its soft TLB, the
+ * translated entry code) slow down far more than cached arithmetic does.
+ * With the HPET as the guest's clock source every clock read was a system
+ * call and an emulated device read, so the arithmetic alone sufficed;
+ * with the TSC (bench/run.sh boots with it) the clock is read in user space.
+ */
 static uint64_t probe(void)
 {
 	static volatile uint64_t sink;
@@ -352,6 +362,8 @@ static uint64_t probe(void)
 
 	for (j = 0; j < 256; j++)
 		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+	for (j = 0; j < 4; j++)
+		x += syscall(SYS_getppid);
 	sink = x;
 	return now_ns() - t0;
 }

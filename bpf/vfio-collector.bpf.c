@@ -54,20 +54,43 @@ static __always_inline bool refs_wanted(void)
 	return cfg && cfg->ref_events;
 }
 
-/* Whether a front end holds the claim (no clock read when nobody does). */
-static __always_inline bool claimed(struct coll_config *cfg, __u32 kind)
+/*
+ * Whether a deadline a front end pushes forward is still ahead.  The clock
+ * is read at most once per event, into *now, and only when a deadline is
+ * set: it reads the clock source, which where the hypervisor offers no
+ * stable TSC is an emulated device (HPET), several times what the rest of
+ * the handler costs.  (The coarse clock, a memory read, is refused to
+ * tracing programs.)
+ */
+static __always_inline bool still_wanted(__u64 until, __u64 *now)
 {
-	__u64 until;
+	if (until == ~0ULL)
+		return true;
+	if (!until)
+		return false;
+	if (!*now)
+		*now = bpf_ktime_get_ns();
+	return *now < until;
+}
 
+/* Whether a front end holds the claim (no clock read when nobody does). */
+static __always_inline bool claimed(struct coll_config *cfg, __u32 kind, __u64 *now)
+{
 	if (!cfg || kind >= COLL_NR_CLAIMS)
 		return false;
-	until = cfg->claims[kind].until;
-	return until == ~0ULL || (until && bpf_ktime_get_ns() < until);
+	return still_wanted(cfg->claims[kind].until, now);
+}
+
+static __always_inline bool claimed_now(__u32 kind)
+{
+	__u64 now = 0;
+
+	return claimed(coll_settings(), kind, &now);
 }
 
 #define LEAK_GATE() refs_wanted()
 #define VFIO_LEAK_STACK_RING
-#define LEAK_STACK_GATE() claimed(coll_settings(), COLL_CLAIM_STACKS)
+#define LEAK_STACK_GATE() claimed_now(COLL_CLAIM_STACKS)
 #include "vfio_leak.bpf.h"
 
 struct {
@@ -231,29 +254,24 @@ static __always_inline void error_record(__u32 id, __u32 op, int ret)
 		count_lost(LOST_MAP_FULL);
 }
 
-static __always_inline bool process_rows_wanted(void)
+static __always_inline bool process_rows_wanted(struct coll_config *cfg, __u64 *now)
 {
-	struct coll_config *cfg = coll_settings();
-	__u64 until;
-
-	if (!cfg)
-		return false;
-	until = cfg->process_rows_until;
-	return until == ~0ULL || (until && bpf_ktime_get_ns() < until);
+	return cfg && still_wanted(cfg->process_rows_until, now);
 }
 
+/* Loads through the task's BTF pointer, not probe-read helper calls. */
+/*
+ * Through the task's BTF pointer: two loads, where BPF_CORE_READ() makes
+ * two bpf_probe_read_kernel() calls on every event of a process row.
+ */
 static __always_inline __u64 current_start(void)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-
-	return BPF_CORE_READ(task, group_leader, start_boottime);
+	return bpf_get_current_task_btf()->group_leader->start_boottime;
 }
 
 /* Whether the current process started before process rows were asked for. */
-static __always_inline bool start_before_rows(void)
+static __always_inline bool start_before_rows(struct coll_config *cfg)
 {
-	struct coll_config *cfg = coll_settings();
-
 	return !cfg || current_start() < cfg->process_rows_since;
 }
 
@@ -284,7 +302,8 @@ static __always_inline struct coll_proc *process_row(bool *created)
  * A teardown runs in whoever dropped the container's last reference: it
  * changes the container, not the process that mapped.
  */
-static __always_inline void process_dma(bool is_map, const struct vfio_dma_args *a)
+static __always_inline void process_dma(struct coll_config *cfg, __u64 now, bool is_map,
+					const struct vfio_dma_args *a)
 {
 	__u32 op = is_map ? EXP_MAP : EXP_UNMAP;
 	bool created = false;
@@ -298,9 +317,9 @@ static __always_inline void process_dma(bool is_map, const struct vfio_dma_args 
 	 * be its own, and its levels are unknown.  One started later is
 	 * known from zero, whatever others hold in its container.
 	 */
-	if (created && start_before_rows() && !dma_was_empty(is_map, a))
+	if (created && start_before_rows(cfg) && !dma_was_empty(is_map, a))
 		p->missing |= DMA_MISSING_MAPPED;
-	p->last_ns = bpf_ktime_get_ns();
+	p->last_ns = now;
 	p->container = a->container;
 	if (a->ret < 0) {
 		p->errors++;
@@ -331,8 +350,9 @@ static __always_inline int handle_dma(bool is_map, struct vfio_dma_args *a)
 	bool teardown = !is_map && (a->flags & VFIO_TRACE_UNMAP_TEARDOWN);
 	__u32 id = a->container, op = is_map ? EXP_MAP : EXP_UNMAP;
 	struct coll_life *l = life_of(id);
+	struct coll_config *cfg;
 	struct coll_dma *d;
-	__u64 gen;
+	__u64 gen, now = 0;
 
 	if (!l)
 		return 0;
@@ -372,9 +392,10 @@ static __always_inline int handle_dma(bool is_map, struct vfio_dma_args *a)
 	}
 	if ((a->missing & DMA_MISSING_MAPPED) && !(l->missing & DMA_MISSING_MAPPED))
 		__sync_fetch_and_or(&l->missing, DMA_MISSING_MAPPED);
-	if (!teardown && process_rows_wanted())
-		process_dma(is_map, a);
-	if (claimed(coll_settings(), COLL_CLAIM_LAT))
+	cfg = coll_settings();
+	if (!teardown && process_rows_wanted(cfg, &now))
+		process_dma(cfg, now ? now : bpf_ktime_get_ns(), is_map, a);
+	if (claimed(cfg, COLL_CLAIM_LAT, &now))
 		lat_dma(is_map, a);
 	if (a->released)
 		life_release(l);	/* fentry: the in-tree release */
@@ -513,12 +534,13 @@ static __always_inline void external_user(unsigned long long *ctx, bool get)
 	__u32 group = ctx[0], container = ctx[1];
 	struct coll_group *g;
 	struct coll_life *l;
+	__u64 now = 0;
 
 	if ((int)ctx[4] < 0) {
 		/* group = 0: the file was no group; the caller's process erred. */
 		if (group) {
 			group_error(group);
-		} else if (process_rows_wanted()) {
+		} else if (process_rows_wanted(coll_settings(), &now)) {
 			bool created = false;
 			struct coll_proc *p = process_row(&created);
 

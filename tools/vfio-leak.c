@@ -106,7 +106,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 struct ctx {
 	struct reftrack *rt;
-	struct ksyms *ksyms;
+	struct ksyms *ksyms;	/* loaded at the first report */
+	bool ksyms_tried;
 	enum vfio_attach_mode mode;
 };
 
@@ -544,6 +545,17 @@ static int report(struct ctx *ctx, const struct source *src)
 		fprintf(stderr, "%s: failed to read the lost counters: %s\n", TOOL, strerror(-err));
 		return err;
 	}
+	/*
+	 * Not at start: reading /proc/kallsyms was most of the start-up of a
+	 * vfio-leak reading a running collector.
+	 */
+	if (!ctx->ksyms_tried) {
+		ctx->ksyms_tried = true;
+		ctx->ksyms = ksyms__load();
+		if (!ctx->ksyms)
+			fprintf(stderr, "%s: failed to read /proc/kallsyms: stacks shown as addresses\n",
+				TOOL);
+	}
 	if (env.c.json)
 		report_json(ctx, lost, skipped);
 	else
@@ -566,13 +578,10 @@ int main(int argc, char **argv)
 	common_set_libbpf_print(&env.c);
 
 	ctx.rt = reftrack__new(env.max_refs);
-	ctx.ksyms = ksyms__load();
 	if (!ctx.rt) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	if (!ctx.ksyms)
-		fprintf(stderr, "%s: failed to read /proc/kallsyms: stacks shown as addresses\n", TOOL);
 	err = source_open(&src, &ctx);
 	if (err)
 		goto cleanup;

@@ -64,6 +64,8 @@ qemu_err=/dev/null
 # VM_QEMU_ARGS: extra qemu arguments for an investigation, e.g.
 # "-trace vtd_inv_desc*" (word-split, no quoting).
 read -r -a extra_args <<<"${VM_QEMU_ARGS:-}"
+# VM_APPEND: extra kernel command-line words (the bench's clocksource).
+append_extra=${VM_APPEND:+ $VM_APPEND}
 qemu_pipe=$qemu_err tail_pid=
 if [ ${#extra_args[@]} -gt 0 ] && [ "$qemu_err" != /dev/null ]; then
 	qemu_pipe=$(mktemp -u) && mkfifo "$qemu_pipe"
@@ -91,7 +93,7 @@ timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	-chardev file,id=con,path="$log" -serial chardev:con -serial "$out_dev" \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-kernel "/boot/vmlinuz-$KVER" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 oops=panic intel_iommu=on hung_task_timeout_secs=30 vfioscope_job=$job$export_cmdline" \
+	-append "console=ttyS0 panic=-1 oops=panic intel_iommu=on hung_task_timeout_secs=30 vfioscope_job=$job$export_cmdline$append_extra" \
 	-device intel-iommu,intremap=$intremap \
 	-device edu \
 	-device e1000e \

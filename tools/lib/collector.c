@@ -245,17 +245,6 @@ static int pin_programs(struct collector *c)
 	return 0;
 }
 
-static int add_recursion_misses(int fd, __u64 *n)
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return -errno;
-	*n += info.recursion_misses;
-	return 0;
-}
-
 int collector_skipped_runs(struct collector *c, __u64 *n)
 {
 	char path[PATH_MAX];
@@ -277,7 +266,7 @@ int collector_skipped_runs(struct collector *c, __u64 *n)
 		fd = bpf_obj_get(path);
 		if (fd < 0)
 			continue;	/* unpinned meanwhile: the collector stops */
-		err = add_recursion_misses(fd, n);
+		err = prog_add_skipped_runs(fd, n);
 		close(fd);
 	}
 	closedir(d);

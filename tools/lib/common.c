@@ -196,21 +196,31 @@ void lost_json(struct json *j, const __u64 *n, __u64 skipped)
 	json_obj_close(j);
 }
 
+int prog_add_skipped_runs(int prog_fd, __u64 *n)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return -errno;
+	*n += info.recursion_misses;
+	return 0;
+}
+
 int skipped_runs(struct bpf_object *obj, __u64 *n)
 {
 	struct bpf_program *prog;
+	int err;
 
 	*n = 0;
 	bpf_object__for_each_program(prog, obj) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
 		int fd = bpf_program__fd(prog);
 
 		if (fd < 0)	/* not loaded: another attach mode's */
 			continue;
-		if (bpf_obj_get_info_by_fd(fd, &info, &len))
-			return -errno;
-		*n += info.recursion_misses;
+		err = prog_add_skipped_runs(fd, n);
+		if (err)
+			return err;
 	}
 	return 0;
 }

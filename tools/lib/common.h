@@ -86,6 +86,8 @@ void lost_json(struct json *j, const __u64 *n, __u64 skipped);
  * short.
  */
 int skipped_runs(struct bpf_object *obj, __u64 *n);
+/* Add one loaded program's skipped runs to *n (a pinned program's too). */
+int prog_add_skipped_runs(int prog_fd, __u64 *n);
 
 /* "4096", "64K", "2M", "1G" (powers of 1024); -EINVAL if malformed. */
 int parse_size(const char *s, __u64 *size);
