@@ -351,6 +351,7 @@ static void source_free(struct source *src)
 static int source_shared(struct source *src)
 {
 	static struct lat_interval stale;
+	bool unreleased;
 	int err = collector_open_shared(&src->coll);
 
 	if (err)
@@ -359,16 +360,23 @@ static int source_shared(struct source *src)
 		.stats_fd = src->coll->lat_stats_fd, .bank_fd = src->coll->lat_bank_fd,
 		.sync_fd = -1, .sync_slot_fd = -1,
 	};
-	err = collector_claim(src->coll, COLL_CLAIM_LAT, claim_keep_ns());
+	err = collector_claim_over(src->coll, COLL_CLAIM_LAT, claim_keep_ns(), &unreleased);
 	if (err == -EBUSY)
 		fprintf(stderr, "%s: another vfio-lat reads the collector: loading our own programs\n",
 			TOOL);
 	if (!err)
 		err = lat_sync_create(&src->maps);
-	/* Both banks may hold what a killed reader left: an interval each, thrown away. */
+	/*
+	 * What the last reader left, thrown away.  The bank the programs
+	 * write holds what came after its last report.  The other one is
+	 * empty unless the reader was killed in the middle of a report: then
+	 * it is thrown away too.  Each interval ended waits for the programs
+	 * (an RCU grace period, most of our start-up under TCG), so the
+	 * second is only for a reader that did not release its claim.
+	 */
 	if (!err)
 		err = lat_interval_end(&src->maps, &stale);
-	if (!err)
+	if (!err && unreleased)
 		err = lat_interval_end(&src->maps, &stale);
 	if (!err)
 		err = source_losses(src, src->lost_base, &src->skipped_base);

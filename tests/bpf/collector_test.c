@@ -451,6 +451,42 @@ static int test_stack_ring_when_claimed(void)
 }
 
 /*
+ * A claim taken from a holder that released it, or never held, is clean;
+ * one taken from a holder that is gone without releasing it is not
+ * (vfio-lat then throws away both banks, not one).
+ */
+static int test_claim_taken_over(void)
+{
+	struct collector *c = load();
+	struct coll_config cfg;
+	bool unreleased = true;
+	__u32 zero = 0;
+
+	CHECK(c);
+	CHECK_OK(collector_claim_over(c, COLL_CLAIM_LAT, 10 * 1000000000ULL, &unreleased));
+	CHECK(!unreleased);
+	CHECK_OK(collector_claim_over(c, COLL_CLAIM_LAT, 10 * 1000000000ULL, &unreleased));
+	CHECK(!unreleased);		/* renewing our own */
+	collector_release(c, COLL_CLAIM_LAT);
+	CHECK_OK(collector_claim_over(c, COLL_CLAIM_LAT, 10 * 1000000000ULL, &unreleased));
+	CHECK(!unreleased);
+	collector_release(c, COLL_CLAIM_LAT);
+
+	/* Held, unexpired, by a process that is gone: pid 1 with another start. */
+	CHECK_OK(bpf_map_lookup_elem(c->settings_fd, &zero, &cfg));
+	cfg.claims[COLL_CLAIM_LAT].pid = 1;
+	cfg.claims[COLL_CLAIM_LAT].start = 12345;
+	cfg.claims[COLL_CLAIM_LAT].until = UINT64_MAX;
+	CHECK_OK(bpf_map_update_elem(c->settings_fd, &zero, &cfg, BPF_ANY));
+	CHECK_OK(collector_claim_over(c, COLL_CLAIM_LAT, 10 * 1000000000ULL, &unreleased));
+	CHECK(unreleased);
+	CHECK_OK(bpf_map_lookup_elem(c->settings_fd, &zero, &cfg));
+	CHECK_EQ(cfg.claims[COLL_CLAIM_LAT].pid, (__u32)getpid());
+	collector_free(c);
+	return TEST_PASS;
+}
+
+/*
  * vfio-lat's statistics are kept only while a vfio-lat claims them, and
  * read with its bank flip: an interval holds exactly its operations.
  */
@@ -561,6 +597,7 @@ static const struct test tests[] = {
 	TEST(test_process_rows_when_asked),
 	TEST(test_refs_when_asked),
 	TEST(test_stack_ring_when_claimed),
+	TEST(test_claim_taken_over),
 	TEST(test_lat_when_claimed),
 	TEST(test_pin_and_share),
 	TEST(test_id_range_counted),

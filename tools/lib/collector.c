@@ -698,13 +698,16 @@ static int own_start_ns(uint64_t *ns)
  * The pid is taken with a compare-and-swap, so two front ends starting at
  * once cannot both think they hold it; start and until follow.
  */
-int collector_claim(struct collector *c, enum coll_claim_kind kind, uint64_t keep_ns)
+int collector_claim_over(struct collector *c, enum coll_claim_kind kind, uint64_t keep_ns,
+			 bool *unreleased)
 {
 	struct coll_claim *cl = &c->cfg->claims[kind];
 	uint64_t now = monotonic_ns(), start;
 	__u32 me = getpid(), cur;
 	int err;
 
+	if (unreleased)
+		*unreleased = false;
 	err = own_start_ns(&start);
 	if (err)
 		return err;
@@ -717,10 +720,17 @@ int collector_claim(struct collector *c, enum coll_claim_kind kind, uint64_t kee
 						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			return -EBUSY;	/* another took it meanwhile */
 		__atomic_store_n(&cl->start, start, __ATOMIC_RELEASE);
+		if (unreleased)
+			*unreleased = cur != 0;
 	}
 	__atomic_store_n(&cl->until, keep_ns == UINT64_MAX ? UINT64_MAX : now + keep_ns,
 			 __ATOMIC_RELEASE);
 	return 0;
+}
+
+int collector_claim(struct collector *c, enum coll_claim_kind kind, uint64_t keep_ns)
+{
+	return collector_claim_over(c, kind, keep_ns, NULL);
 }
 
 void collector_release(struct collector *c, enum coll_claim_kind kind)

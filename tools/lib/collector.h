@@ -151,6 +151,13 @@ int collector_want_refs(struct collector *c, bool on);
  * while another live process holds it.
  */
 int collector_claim(struct collector *c, enum coll_claim_kind kind, uint64_t keep_ns);
+/*
+ * collector_claim(), and *unreleased says whether it was taken over from
+ * a holder that never released it (killed): what that holder was reading
+ * may be left half done.
+ */
+int collector_claim_over(struct collector *c, enum coll_claim_kind kind, uint64_t keep_ns,
+			 bool *unreleased);
 void collector_release(struct collector *c, enum coll_claim_kind kind);
 
 #endif /* __COLLECTOR_H */
