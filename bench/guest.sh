@@ -95,12 +95,12 @@ fi
 # own cost.  vfio_bench --probe times a piece of user-space work before
 # each pair, so that bench/report.py can keep the pairs timed while the
 # vCPU ran at full speed (the host's other core idle).  The rounds' orders
-# are the rows of a Williams design: over 6 rounds (2 x 5 for an odd number) every variant comes
+# are the rows of a Williams design: over 2 x 7 rounds (n for an even number n) every variant comes
 # first, second, ... as often as the others, and after each other variant
 # as often, so neither slow drift nor what a variant leaves behind (a
 # module reloaded, memory freed late) favours one.  bench/report.py takes
 # each round's ratio to its own `disabled` run.
-OBS_VARIANTS=(disabled disabled-again exporter tools bpftrace notrace)
+OBS_VARIANTS=(disabled disabled-again empty exporter tools bpftrace notrace)
 MODS_TRACE=$MODDIR
 MODS_NOTRACE=$VFIOSCOPE_BUILD/kernel/$KVER/modules-notrace
 
@@ -188,6 +188,10 @@ tools_cpu_ms() {
 obs_setup() {
 	case $1 in
 	disabled | disabled-again) ;;
+	empty)
+		# The floor of any watcher: programs that do nothing, attached.
+		tool_start empty "$VFIOSCOPE_BUILD/bench/empty_attach" "$VFIOSCOPE_BUILD/bench/empty.bpf.o"
+		;;
 	exporter)
 		# What every host of a fleet pays: the daemon and its collector.
 		tool_start exporter vfio-exporter
@@ -220,6 +224,7 @@ obs_teardown() {
 			fail "vfio-lat lost events: $(grep lost /tmp/lat.out)"
 		collector_unpin
 		;;
+	empty) tool_stop empty ;;
 	exporter)
 		tool_stop exporter
 		collector_unpin

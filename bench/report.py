@@ -61,6 +61,7 @@ def verdict(ok):
 OBS_VARIANTS = [
     ("disabled-again", "disabled again (A/A: the noise)"),
     ("notrace", "no tracepoints (`-DNOTRACE` build)"),
+    ("empty", "programs that do nothing, attached (`bench/empty_attach`)"),
     ("exporter", "vfio-exporter alone (the collector, no front end)"),
     ("tools", "vfio-exporter + vfio-top -b + vfio-lat + vfio-leak"),
     ("bpftrace", "bpftrace `bench/vfio.bt`"),
