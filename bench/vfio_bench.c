@@ -36,10 +36,11 @@
  * /proc/self/pagemap does not tell, as for a user without CAP_SYS_ADMIN).
  *
  * --probe times a fixed piece of work (arithmetic and a few system calls
- * that touch nothing VFIO does) before each pair: how fast the vCPU runs at that moment, whatever is
- * attached to VFIO.  Under TCG on a shared host the guest slows down by
- * ~1.4x for seconds at a time when the host's other core gets busy, which
- * would move a p50 more than what bench/ looks for.  The line then also
+ * that touch nothing VFIO does) before each pair: how fast the vCPU runs
+ * at that moment, whatever is attached to VFIO.  Under TCG on a shared
+ * host the guest slows down by ~1.4x for seconds at a time when the
+ * host's other core gets busy, which would move a p50 more than what
+ * bench/ looks for.  The line then also
  * has probe_min= probe_p50= and, over the "quiet" pairs only (their probe
  * within 15% of the run's fastest), quiet= (how many) qmap_p50= qunmap_p50=
  * (qpin_p50= qunpin_p50= with --pin).

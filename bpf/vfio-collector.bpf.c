@@ -259,7 +259,6 @@ static __always_inline bool process_rows_wanted(struct coll_config *cfg, __u64 *
 	return cfg && still_wanted(cfg->process_rows_until, now);
 }
 
-/* Loads through the task's BTF pointer, not probe-read helper calls. */
 /*
  * Through the task's BTF pointer: two loads, where BPF_CORE_READ() makes
  * two bpf_probe_read_kernel() calls on every event of a process row.
