@@ -92,10 +92,11 @@ fi
 # programs gone) before the next one starts.  The buffers are scattered
 # (vfio_bench -b scatter): 64 KiB is always 16 physical runs, where
 # anonymous memory gives each process its own count, and a 64 KiB map its
-# own cost.  vfio_bench --probe times a piece of user-space work before
-# each pair, so that bench/report.py can keep the pairs timed while the
-# vCPU ran at full speed (the host's other core idle).  The rounds' orders
-# are the rows of a Williams design: over 2 x 7 rounds (n for an even number n) every variant comes
+# own cost.  vfio_bench --probe times a piece of work (arithmetic and a
+# few system calls) before each pair, so that bench/report.py can keep the
+# pairs timed while the vCPU ran at full speed (the host's other core
+# idle).  The rounds' orders are the rows of a Williams design: over 2 x 7
+# rounds (n rounds for an even number n of variants) every variant comes
 # first, second, ... as often as the others, and after each other variant
 # as often, so neither slow drift nor what a variant leaves behind (a
 # module reloaded, memory freed late) favours one.  bench/report.py takes
