@@ -32,9 +32,9 @@ export KVER=${KVER:-$("$root/scripts/kver.sh")}
 # "TSCs unsynchronized") and falls back to the HPET, where every clock read
 # is a system call from user space and an emulated device access from the
 # kernel: our driver reads the clock 4 times per timed operation and the
-# collector once per event when a front end asks, so the HPET alone made
-# the cost of watching look 2x what it is (+60% against +31% at 4 KiB, the
-# same build, docs/performance.md).  QEMU's TCG TSC is the host's, which is
+# collector once per event when a front end asks, so with the HPET the
+# clock weighs far more in the cost of watching than on any real host
+# (docs/performance.md, Method).  QEMU's TCG TSC is the host's, which is
 # stable and synchronized.  VM_APPEND= boots with the HPET again.
 export VM_APPEND=${VM_APPEND-tsc=reliable}
 ROUNDS=${ROUNDS:-5}
