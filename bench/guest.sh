@@ -174,16 +174,15 @@ use_modules() {
 # so far: what their own work (reading maps, printing, serving) takes from
 # the guest's vCPUs, which single-threaded TCG runs on one host thread.
 tools_cpu_ms() {
-	local v pid sum=0 tck
-	tck=$(getconf CLK_TCK)
+	local v pid pids=${BT_PID:-} sum=0
 	for v in ${!TOOL_PID_@}; do
-		pid=${!v}
+		pids+=" ${!v}"
+	done
+	for pid in $pids; do
 		[ -r "/proc/$pid/stat" ] || continue
 		sum=$((sum + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
 	done
-	[ -z "${BT_PID:-}" ] || [ ! -r "/proc/$BT_PID/stat" ] ||
-		sum=$((sum + $(awk '{ print $14 + $15 }' "/proc/$BT_PID/stat")))
-	echo $((sum * 1000 / tck))
+	echo $((sum * 1000 / $(getconf CLK_TCK)))
 }
 
 obs_setup() {

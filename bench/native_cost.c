@@ -196,6 +196,8 @@ static unsigned int asks_parse(const char *list)
 	char *copy = strdup(list), *tok, *save = NULL;
 	unsigned int asks = 0, i;
 
+	if (!copy)
+		exit(1);
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 			if (!strcmp(tok, names[i].name))

@@ -19,8 +19,9 @@
 # what to run of "native sizes obs startup pin" (default all; without
 # "sizes" no in-tree boot).  NATIVE_OBJECTS: the BPF objects whose
 # vfio_dma_map handler native_cost times, each OBJECT or OBJECT:OPTION
-# (default: the collector's, alone and :--front-ends, then each tool's
-# that has one; the exporter's where there is no collector).
+# (default: the collector's, alone, :--front-ends, :--front-ends=rows and
+# :--front-ends=lat, then each tool's that has one; the exporter's where
+# there is no collector).
 #
 # Raw results and console logs: $O/bench/runs/<run>/ (latest -> newest).
 set -euo pipefail
