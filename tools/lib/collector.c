@@ -152,7 +152,8 @@ static void take_fds(struct collector *c)
 		*map_fd_slot(c, i) = bpf_map__fd(maps[i]);
 }
 
-int collector_load_mode(struct collector **out, enum vfio_attach_mode mode, bool attach)
+int collector_load_ids(struct collector **out, enum vfio_attach_mode mode, bool attach,
+		       enum intree_ids_use ids, const char *tool)
 {
 	struct collector *c = collector_new();
 	int err;
@@ -167,6 +168,10 @@ int collector_load_mode(struct collector **out, enum vfio_attach_mode mode, bool
 	attach_select(c->skel->obj, mode);
 	if (mode == ATTACH_FENTRY)
 		c->skel->rodata->targ_dma_entry_limit = attach_intree_dma_entry_limit();
+	err = intree_ids_prepare(&c->ids, c->skel->obj, ids, tool);
+	if (err)
+		goto fail;
+	INTREE_IDS_SET_RODATA(c->skel, &c->ids);
 	err = vfio_collector__load(c->skel);
 	if (err)
 		goto fail;
@@ -176,6 +181,10 @@ int collector_load_mode(struct collector **out, enum vfio_attach_mode mode, bool
 		goto fail;
 	SET(c, mode, mode);
 	SET(c, version, COLL_VERSION);
+	/* Before attaching: nothing else writes the id maps yet. */
+	err = intree_ids_carry(&c->ids, tool);
+	if (err)
+		goto fail;
 	if (attach) {
 		err = vfio_collector__attach(c->skel);
 		if (err)
@@ -189,8 +198,22 @@ fail:
 	return err;
 }
 
-int collector_load(struct collector **out, const struct common_env *env, const char *tool)
+int collector_load_mode(struct collector **out, enum vfio_attach_mode mode, bool attach)
 {
+	return collector_load_ids(out, mode, attach, INTREE_IDS_FRESH, NULL);
+}
+
+/*
+ * In fentry mode the collector to pin takes the persisted in-tree ids
+ * over, a private one starts from a copy of them (intree_ids.h).  One to
+ * pin while another collector lives would be refused at collector_pin():
+ * it must not take over the maps that one's programs write, so it copies.
+ */
+static int load_for(struct collector **out, const struct common_env *env, const char *tool,
+		    bool to_pin)
+{
+	enum intree_ids_use ids = INTREE_IDS_FRESH;
+	struct collector *live;
 	struct vfio_collector *probe;
 	int mode, err;
 
@@ -204,11 +227,29 @@ int collector_load(struct collector **out, const struct common_env *env, const c
 	vfio_collector__destroy(probe);
 	if (mode < 0)
 		return mode;
-	err = collector_load_mode(out, mode, true);
+	if (mode == ATTACH_FENTRY) {
+		ids = INTREE_IDS_COPY;
+		if (to_pin && collector_open_shared(&live))
+			ids = INTREE_IDS_SHARE;
+		else if (to_pin)
+			collector_free(live);
+	}
+	err = collector_load_ids(out, mode, true, ids, tool);
 	if (err)
 		fprintf(stderr, "%s: failed to load and attach the BPF programs: %s\n",
 			tool, strerror(-err));
 	return err;
+}
+
+int collector_load(struct collector **out, const struct common_env *env, const char *tool)
+{
+	return load_for(out, env, tool, false);
+}
+
+int collector_load_pinnable(struct collector **out, const struct common_env *env,
+			    const char *tool)
+{
+	return load_for(out, env, tool, true);
 }
 
 /* Pinned programs are named PROG_PREFIX<name> (bpffs refuses dots in names). */
@@ -300,6 +341,8 @@ int collector_pin(struct collector *c, pid_t *owner)
 			goto fail;
 	}
 	err = pin_programs(c);
+	if (!err)
+		err = intree_ids_pin(&c->ids);
 	if (err)
 		goto fail;
 	c->pinned = true;
@@ -337,6 +380,7 @@ void collector_free(struct collector *c)
 		SET(c, owner_pid, 0);
 		unpin_all();
 	}
+	intree_ids_release(&c->ids);
 	if (c->cfg)
 		munmap(c->cfg, sizeof(*c->cfg));
 	if (c->skel) {
