@@ -735,6 +735,39 @@ static int test_ksyms(void)
 	return TEST_PASS;
 }
 
+/*
+ * Looking one symbol up finds data too, in the module named only, and
+ * tells a missing symbol from a hidden address (kptr_restrict) and from
+ * a file it cannot read: fentry mode's pruning says which and goes on.
+ */
+static int test_ksyms_lookup(void)
+{
+	char path[] = "/tmp/vfio_leak_test_kallsyms.XXXXXX";
+	uint64_t addr = 0;
+	FILE *f;
+	int fd;
+
+	fd = mkstemp(path);
+	CHECK(fd >= 0);
+	f = fdopen(fd, "w");
+	CHECK(f);
+	fprintf(f, "ffffffff82000000 d vfio_fops\n"
+		   "ffffffffc0002000 r vfio_fops\t[vfio_other]\n"
+		   "ffffffffc00002e0 r vfio_fops\t[vfio]\n"
+		   "0000000000000000 r vfio_group_fops\t[vfio]\n");
+	fclose(f);
+	CHECK_OK(ksyms__lookup_file(path, "vfio_fops", "vfio", &addr));
+	CHECK_EQ(addr, 0xffffffffc00002e0ULL);
+	CHECK_OK(ksyms__lookup_file(path, "vfio_fops", NULL, &addr));
+	CHECK_EQ(addr, 0xffffffff82000000ULL);
+	CHECK_EQ(ksyms__lookup_file(path, "vfio_device_fops", "vfio", &addr), -ENOENT);
+	CHECK_EQ(ksyms__lookup_file(path, "vfio_group_fops", "vfio", &addr), -EPERM);
+	unlink(path);
+	CHECK_EQ(ksyms__lookup_file(path, "vfio_fops", "vfio", &addr), -ENOENT);
+	CHECK_EQ(ksyms__lookup_file("/proc/self/mem/x", "vfio_fops", "vfio", &addr), -ENOTDIR);
+	return TEST_PASS;
+}
+
 static const struct test tests[] = {
 	TEST(test_one_outstanding),
 	TEST(test_external_user_leak),
@@ -752,6 +785,7 @@ static const struct test tests[] = {
 	TEST(test_lost_free_id_reused),
 	TEST(test_overflow),
 	TEST(test_ksyms),
+	TEST(test_ksyms_lookup),
 };
 
 int main(int argc, char **argv)
