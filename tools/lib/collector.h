@@ -51,6 +51,7 @@ struct collector {
 	bool shared;			/* another process's collector, from pins */
 	bool pinned;			/* ours, pinned: unpinned when freed */
 	struct intree_ids ids;		/* loaded here: fentry mode's id maps */
+	int pin_lock_fd;		/* collector_load_pinnable() until collector_pin() */
 	pid_t owner;			/* shared: the process that loaded it */
 	int ncpus;
 };

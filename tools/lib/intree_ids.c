@@ -10,6 +10,7 @@
 
 #include <bpf/bpf.h>
 
+#include "common.h"
 #include "intree_ids.h"
 #include "ksyms.h"
 
@@ -224,36 +225,14 @@ static bool key_in(__u64 key, const __u64 *set, size_t nr)
 	return false;
 }
 
-/* A hash map's keys (u64), walked before it changes. */
-static int u64_keys(int fd, __u64 **keys, size_t *nr)
-{
-	size_t n = 0, cap = 0;
-	__u64 key, *grown;
-
-	*keys = NULL;
-	while (!bpf_map_get_next_key(fd, n ? &(*keys)[n - 1] : NULL, &key)) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			grown = realloc(*keys, cap * sizeof(*grown));
-			if (!grown) {
-				free(*keys);
-				return -ENOMEM;
-			}
-			*keys = grown;
-		}
-		(*keys)[n++] = key;
-	}
-	*nr = n;
-	return 0;
-}
-
 int intree_ids_prune(int containers_fd, struct intree_id_state *state,
 		     const __u64 *live, size_t nr_live)
 {
 	struct intree_container v;
 	__u64 *keys;
 	size_t nr, i;
-	int err = u64_keys(containers_fd, &keys, &nr);
+	int err = map_keys(containers_fd, sizeof(*keys), COLL_MAX_CONTAINERS * 4,
+			   (void **)&keys, &nr);
 
 	if (err)
 		return err;
@@ -283,7 +262,7 @@ static int copy_containers(int from, int to)
 	struct intree_container v;
 	__u64 *keys;
 	size_t nr, i;
-	int err = u64_keys(from, &keys, &nr);
+	int err = map_keys(from, sizeof(*keys), COLL_MAX_CONTAINERS * 4, (void **)&keys, &nr);
 
 	for (i = 0; !err && i < nr; i++)
 		if (!bpf_map_lookup_elem(from, &keys[i], &v) &&

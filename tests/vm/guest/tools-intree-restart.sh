@@ -13,7 +13,11 @@
 #    ids it does not write back: A's release it saw stays unknown to the
 #    persisted state;
 #  - with /proc/kallsyms hidden, the exporter says so in one line and
-#    serves without pruning.
+#    serves without pruning;
+#  - two exporters started at the same instant (on two ports): one
+#    serves, the other exits 1 naming it, and a container mapped then
+#    shows exactly its levels (the loser never took the shared id maps
+#    over, whose levels both would have added to).
 # Earlier tests of the boot may have left state: every load prunes it,
 # so the ids here are the same on a rerun.
 # vm-stack: intree
@@ -30,7 +34,7 @@ edu=$(edu_bdf)
 nic=$(e1000e_bdf)
 bind_vfio "$edu"
 bind_vfio "$nic"
-trap 'exec 7>&- 8>&- 2>/dev/null; umount /proc/kallsyms 2>/dev/null; tool_kill_all;
+trap 'exec 7>&- 8>&- 9>&- 2>/dev/null; kill ${e1:-} ${e2:-} 2>/dev/null; umount /proc/kallsyms 2>/dev/null; tool_kill_all;
       unbind_vfio "$edu"; unbind_vfio "$nic"; unload_stack' EXIT
 
 scrape() { curl -s 127.0.0.1:9707/metrics >"$1" || fail "cannot scrape vfio-exporter"; }
@@ -154,4 +158,41 @@ assert_eq "$(grep -c "cannot find vfio.ko's vfio_fops in /proc/kallsyms" /tmp/ex
 	"the exporter's line without kallsyms"
 grep -q "keep their ids$" /tmp/exporter.err || fail "the line says no pruning: $(cat /tmp/exporter.err)"
 assert_eq "$(persisted | tr '\n' ' ')" "$x 1 " "persisted entries, not pruned without kallsyms"
-log "in-tree ids: X=$x kept over a restart, B's stale id 1 freed and reused, vfio-top agrees"
+
+# ---- two exporters at once: one collector, levels added once -------------------
+rm -f /tmp/exp1.err /tmp/exp2.err
+vfio-exporter -l 127.0.0.1:9707 2>/tmp/exp1.err >/dev/null &
+e1=$!
+vfio-exporter -l 127.0.0.1:9708 2>/tmp/exp2.err >/dev/null &
+e2=$!
+for i in $(seq 600); do
+	grep -q 'Ctrl-C to end' /tmp/exp1.err /tmp/exp2.err 2>/dev/null && ! kill -0 $e1 2>/dev/null && break
+	grep -q 'Ctrl-C to end' /tmp/exp1.err /tmp/exp2.err 2>/dev/null && ! kill -0 $e2 2>/dev/null && break
+	sleep 0.1
+done
+if kill -0 $e1 2>/dev/null; then winner=$e1 port=9707 loser=$e2 lerr=/tmp/exp2.err
+else winner=$e2 port=9708 loser=$e1 lerr=/tmp/exp1.err; fi
+kill -0 $winner 2>/dev/null || fail "neither exporter runs: $(cat /tmp/exp1.err /tmp/exp2.err)"
+rc=0; wait $loser || rc=$?
+assert_eq "$rc" 1 "the second exporter's status"
+grep -q "another collector runs on this host (pid $winner," "$lerr" ||
+	fail "the second exporter does not name the first: $(cat "$lerr")"
+start_workload d 9 -n $N -s $S --keep --then-unmap $K
+dpid=$!
+sleep 2.2
+curl -s 127.0.0.1:$port/metrics >/tmp/m5.txt || fail "cannot scrape the exporter that won"
+d_id=$(with_entries $N /tmp/m5.txt)
+[ -n "$d_id" ] || fail "two exporters: the new container's entries: $(grep '^vfioscope_dma_entries' /tmp/m5.txt)"
+grep -q "^vfioscope_dma_pinned_pages{container=\"$d_id\"} $((N * S / 4096))\$" /tmp/m5.txt ||
+	fail "two exporters: pinned pages: $(grep '^vfioscope_dma_pinned_pages' /tmp/m5.txt)"
+grep -q "^vfioscope_dma_mapped_bytes{container=\"$d_id\"} $((N * S))\$" /tmp/m5.txt ||
+	fail "two exporters: mapped bytes: $(grep '^vfioscope_dma_mapped_bytes' /tmp/m5.txt)"
+echo go >&9
+unmapped d $K
+echo go >&9
+exec 9>&-
+wait $dpid || fail "vfio_workload d failed"
+kill -INT $winner
+wait $winner || fail "the exporter that won exited with status $?"
+log "in-tree ids: X=$x kept over a restart, B's stale id 1 freed and reused, vfio-top agrees;" \
+	"two exporters at once: one collector, levels exact"
