@@ -26,6 +26,7 @@
 #include "vfio_tp.bpf.h"
 #include "lost.bpf.h"
 #include "log2.bpf.h"
+#include "intree_ids.bpf.h"
 
 /* In-tree mode: /sys/module/vfio_iommu_type1/parameters/dma_entry_limit. */
 const volatile __u32 targ_dma_entry_limit = 0;
@@ -92,22 +93,6 @@ struct intree_call {
 	__u64 npages;
 };
 
-/*
- * The in-tree stack has no container ids: we number its vfio_iommus as our
- * stack numbers containers, the smallest free id from 1, so they index the
- * same tables (COLL_MAX_CONTAINERS).  Its pinned pages are the sum of what
- * we saw pinned and unpinned, so a container that had pages pinned before
- * we attached would go below zero at its first unmap: `partial` then says
- * its pinned count is unknown.
- */
-struct intree_container {
-	__u32 id;
-	__u32 partial;
-	__u64 mapped;		/* bytes */
-	__u64 pinned;		/* pages */
-	__u64 seq;		/* operations seen: orders the levels */
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
@@ -115,15 +100,16 @@ struct {
 	__type(value, struct intree_call);
 } intree_calls SEC(".maps");
 
+/*
+ * The in-tree containers we numbered, by their struct vfio_iommu *; taken
+ * over from the last collector with intree_ids (bpf/intree_ids.bpf.h).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u64);
 	__type(value, struct intree_container);
 } intree_containers SEC(".maps");
-
-/* The in-tree ids in use, one bit each; id 0 is never handed out. */
-__u64 intree_ids[COLL_MAX_CONTAINERS / 64] = { 1 };
 
 SEC("fentry/vfio_iommu_type1_ioctl")
 int BPF_PROG(intree_ioctl_entry, void *iommu_data, unsigned int cmd,
@@ -195,33 +181,6 @@ int BPF_PROG(intree_unpin_exit, void *dma, __u64 iova, unsigned long pfn,
 	return intree_pin_end(npage);
 }
 
-/*
- * The smallest free id, or 0 when all are taken.  A word another CPU
- * changed under us is tried again, a few times.
- */
-static __always_inline __u32 intree_id_alloc(void)
-{
-	for (int i = 0; i < COLL_MAX_CONTAINERS / 64; i++) {
-		for (int try = 0; try < 4; try++) {
-			__u64 w = intree_ids[i], bit = ~w & (w + 1);
-
-			if (!bit)
-				break;		/* full */
-			if (!(__sync_fetch_and_or(&intree_ids[i], bit) & bit))
-				return i * 64 + log2_slot(bit);
-		}
-	}
-	return 0;
-}
-
-static __always_inline void intree_id_free(__u32 id)
-{
-	/* The verifier wants the word's index bounded where it is used. */
-	if (id && id < COLL_MAX_CONTAINERS)
-		__sync_fetch_and_and(&intree_ids[index_bounded(id / 64, COLL_MAX_CONTAINERS / 64)],
-				     ~(1ULL << (id % 64)));
-}
-
 static __always_inline struct intree_container *intree_container(void *iommu_data)
 {
 	__u64 key = (__u64)iommu_data;
@@ -261,8 +220,22 @@ int BPF_PROG(intree_open, unsigned long arg, void *ret)
 	if (!ret || (unsigned long)ret >= (unsigned long)-4095)
 		return 0;
 	c = intree_container(ret);
-	if (c)
-		handle_intree_open(c->id);
+	if (!c)
+		return 0;
+	/*
+	 * An entry already there is a stale one, taken over from an earlier
+	 * collector, of a container released while none watched, whose
+	 * memory this one reuses: its levels are not ours.  It keeps its id,
+	 * which no live container holds (the key is this container's), so
+	 * no free and allocation race another CPU for it; the new generation
+	 * tells readers it is another container.  Nothing else can touch the
+	 * entry yet: the container is not installed before open returns.
+	 */
+	c->mapped = 0;
+	c->pinned = 0;
+	c->seq = 0;
+	c->partial = 0;
+	handle_intree_open(c->id);
 	return 0;
 }
 

@@ -328,4 +328,37 @@ struct coll_config {
 	struct coll_claim claims[COLL_NR_CLAIMS];
 };
 
+/* ---- fentry mode: Debian's in-tree containers ------------------------------ */
+
+/*
+ * The in-tree stack has no container ids: we number its vfio_iommus as our
+ * stack numbers containers, the smallest free id from 1, so they index the
+ * same tables (COLL_MAX_CONTAINERS).  Its pinned pages are the sum of what
+ * we saw pinned and unpinned, so a container that had pages pinned before
+ * we attached would go below zero at its first unmap: `partial` then says
+ * its levels are unknown.  One per live container, keyed by its
+ * struct vfio_iommu * (bpf/vfio_dma.bpf.h: intree_containers).
+ */
+struct intree_container {
+	__u32 id;
+	__u32 partial;
+	__u64 mapped;		/* bytes */
+	__u64 pinned;		/* pages */
+	__u64 seq;		/* operations seen: orders the levels */
+};
+
+/*
+ * The layout of the persisted in-tree state (intree_ids, and
+ * intree_containers' values): a collector that finds another one starts
+ * afresh (tools/lib/intree_ids.h).  Change it with either struct.
+ */
+#define INTREE_STATE_VERSION	1
+
+/* The in-tree ids in use, one bit each; id 0 is never handed out. */
+struct intree_id_state {
+	__u32 version;		/* INTREE_STATE_VERSION, written by user space */
+	__u32 pad;
+	__u64 words[COLL_MAX_CONTAINERS / 64];
+};
+
 #endif /* __VFIO_TOOLS_H */

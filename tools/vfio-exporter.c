@@ -624,6 +624,8 @@ static int serve(struct server *s, const sigset_t *unblocked)
  * than load its own.  Another one pinned and alive: one per host, so we
  * stop (-EBUSY, said here).  Pins impossible (no bpffs, no permission):
  * we serve from our collector unpinned, and the front ends load their own.
+ * In fentry mode its in-tree container ids are the last exporter's, and
+ * stay pinned for the next one when we exit.
  */
 static int collector_start(struct collector **out)
 {
@@ -631,7 +633,7 @@ static int collector_start(struct collector **out)
 	pid_t owner = 0;
 	int err;
 
-	err = collector_load(&c, &env.c, TOOL);
+	err = collector_load_pinnable(&c, &env.c, TOOL);
 	if (err)
 		return err;
 	err = collector_pin(c, &owner);

@@ -392,6 +392,7 @@ static int source_shared(struct source *src)
 
 static int source_own(struct source *src)
 {
+	struct intree_ids ids;
 	int err, mode;
 
 	src->skel = vfio_lat__open();
@@ -411,7 +412,19 @@ static int source_own(struct source *src)
 	src->skel->rodata->targ_teardown = env.teardown;
 	if (mode == ATTACH_FENTRY)
 		src->skel->rodata->targ_dma_entry_limit = attach_intree_dma_entry_limit();
+	/* -C takes the ids the other front ends show: the exporter's, copied. */
+	err = intree_ids_prepare(&ids, src->skel->obj,
+				 mode == ATTACH_FENTRY ? INTREE_IDS_COPY : INTREE_IDS_FRESH, TOOL);
+	if (err) {
+		fprintf(stderr, "%s: failed to prepare the in-tree container ids: %s\n", TOOL,
+			strerror(-err));
+		return err;
+	}
+	INTREE_IDS_SET_RODATA(src->skel, &ids);
 	err = vfio_lat__load(src->skel);
+	if (!err)
+		err = intree_ids_carry(&ids, TOOL);
+	intree_ids_release(&ids);
 	if (err) {
 		fprintf(stderr, "%s: failed to load the BPF programs: %s\n", TOOL, strerror(-err));
 		return err;

@@ -567,6 +567,138 @@ static int test_pin_and_share(void)
 	return TEST_PASS;
 }
 
+/* The kernel's id of the map behind fd: two fds of one map share it. */
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+static int pinned_state(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", INTREE_STATE_DIR, name);
+	return bpf_obj_get(path);
+}
+
+static int intree_get(int fd, __u64 key, struct intree_container *v)
+{
+	return bpf_map_lookup_elem(fd, &key, v) ? -errno : 0;
+}
+
+static int ids_get(int fd, struct intree_id_state *st)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(fd, &zero, st) ? -errno : 0;
+}
+
+#define INTREE_FD(c)	bpf_map__fd((c)->skel->maps.intree_containers)
+#define IDS_FD(c)	bpf_map__fd((c)->skel->maps.intree_ids)
+
+/*
+ * fentry mode's in-tree ids across collectors, in a bpffs of this test's
+ * own (the maps are written here as the fentry programs, which cannot
+ * run on the host, would): the pinning collector leaves its id maps
+ * pinned when it goes; a private one starts from a copy it may change
+ * alone; the next pinning one takes them over, every entry partial;
+ * pruning frees the ids of containers not live; maps of another layout
+ * are replaced.
+ */
+static int test_intree_ids_carried(void)
+{
+	struct collector *a, *b, *c;
+	struct intree_container v, put = { .mapped = 4096, .pinned = 1, .seq = 7 };
+	struct intree_id_state st;
+	__u64 key, live = 0xb00;
+	__u32 zero = 0;
+	int fd;
+
+	CHECK_OK(unshare(CLONE_NEWNS));
+	CHECK_OK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+	CHECK_OK(mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL));
+
+	/* The first exporter's: nothing to take over. */
+	CHECK_OK(collector_load_ids(&a, ATTACH_RAW_TP, false, INTREE_IDS_SHARE, NULL));
+	CHECK(!a->ids.reused);
+	CHECK_OK(ids_get(IDS_FD(a), &st));
+	CHECK_EQ(st.version, INTREE_STATE_VERSION);
+	CHECK_EQ(st.words[0], 0);
+	CHECK_OK(collector_pin(a, NULL));
+	/* Containers 0xa00, 0xb00, 0xc00 numbered 1, 2, 3. */
+	for (key = 0xa00; key <= 0xc00; key += 0x100) {
+		put.id = key >> 8 & 0xf;
+		put.id -= 9;
+		CHECK_OK(bpf_map_update_elem(INTREE_FD(a), &key, &put, BPF_NOEXIST));
+	}
+	st.words[0] = 0xe;
+	CHECK_OK(bpf_map_update_elem(IDS_FD(a), &zero, &st, BPF_ANY));
+	collector_free(a);
+	CHECK_EQ(access(COLLECTOR_PIN_DIR, F_OK), -1);
+	fd = pinned_state("intree_containers");
+	CHECK(fd >= 0);
+
+	/* A private one: a copy, every entry partial, the original untouched. */
+	CHECK_OK(collector_load_ids(&b, ATTACH_RAW_TP, false, INTREE_IDS_COPY, NULL));
+	CHECK(map_id(INTREE_FD(b)) != map_id(fd));
+	CHECK_OK(ids_get(IDS_FD(b), &st));
+	CHECK_EQ(st.words[0], 0xe);
+	key = 0xc00;
+	CHECK_OK(intree_get(INTREE_FD(b), key, &v));
+	CHECK_EQ(v.id, 3);
+	CHECK_EQ(v.partial, 1);
+	CHECK_EQ(v.seq, 7);
+	CHECK_OK(bpf_map_delete_elem(INTREE_FD(b), &key));
+	CHECK_OK(intree_get(fd, key, &v));
+	CHECK_EQ(v.partial, 0);
+	collector_free(b);
+
+	/* The next exporter's: the pinned maps themselves. */
+	CHECK_OK(collector_load_ids(&c, ATTACH_RAW_TP, false, INTREE_IDS_SHARE, NULL));
+	CHECK(c->ids.reused);
+	CHECK_EQ(map_id(INTREE_FD(c)), map_id(fd));
+	for (key = 0xa00; key <= 0xc00; key += 0x100) {
+		CHECK_OK(intree_get(INTREE_FD(c), key, &v));
+		CHECK_EQ(v.partial, 1);
+	}
+	/* Only 0xb00 lives: 1 and 3 are free again, 2 stays taken. */
+	CHECK_OK(ids_get(IDS_FD(c), &st));
+	CHECK_OK(intree_ids_prune(INTREE_FD(c), &st, &live, 1));
+	CHECK_EQ(st.words[0], 0x4);
+	CHECK_EQ(intree_get(INTREE_FD(c), 0xa00, &v), -ENOENT);
+	CHECK_EQ(intree_get(INTREE_FD(c), 0xc00, &v), -ENOENT);
+	CHECK_OK(intree_get(INTREE_FD(c), 0xb00, &v));
+	CHECK_EQ(v.id, 2);
+	/* No live container at all: every entry goes. */
+	CHECK_OK(intree_ids_prune(INTREE_FD(c), &st, &live, 0));
+	CHECK_EQ(st.words[0], 0);
+	CHECK_OK(collector_pin(c, NULL));
+	collector_free(c);
+	close(fd);
+
+	/* Another layout's state is replaced: numbered afresh. */
+	fd = pinned_state("intree_ids");
+	CHECK(fd >= 0);
+	st = (struct intree_id_state){ .version = INTREE_STATE_VERSION + 1, .words = { 0xe } };
+	CHECK_OK(bpf_map_update_elem(fd, &zero, &st, BPF_ANY));
+	CHECK_OK(collector_load_ids(&c, ATTACH_RAW_TP, false, INTREE_IDS_SHARE, NULL));
+	CHECK(!c->ids.reused);
+	CHECK_EQ(access(INTREE_STATE_DIR "/intree_ids", F_OK), -1);
+	CHECK_OK(collector_pin(c, NULL));
+	CHECK(map_id(pinned_state("intree_ids")) == map_id(IDS_FD(c)));
+	CHECK(map_id(IDS_FD(c)) != map_id(fd));
+	CHECK_OK(ids_get(IDS_FD(c), &st));
+	CHECK_EQ(st.version, INTREE_STATE_VERSION);
+	CHECK_EQ(st.words[0], 0);
+	collector_free(c);
+	close(fd);
+	umount("/sys/fs/bpf");
+	return TEST_PASS;
+}
+
 /* An id beyond the tables is counted lost, never written out of bounds. */
 static int test_id_range_counted(void)
 {
@@ -600,6 +732,7 @@ static const struct test tests[] = {
 	TEST(test_claim_taken_over),
 	TEST(test_lat_when_claimed),
 	TEST(test_pin_and_share),
+	TEST(test_intree_ids_carried),
 	TEST(test_id_range_counted),
 };
 

@@ -702,24 +702,29 @@ static int test_overflow(void)
 }
 
 /* The resolver: the symbol at or below an address, with its module. */
+/* A kallsyms-format file of the given lines at path (a mkstemp() template). */
+static int kallsyms_file(char *path, const char *lines)
+{
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	if (!f)
+		return -1;
+	fputs(lines, f);
+	return fclose(f);
+}
+
 static int test_ksyms(void)
 {
 	char path[] = "/tmp/vfio_leak_test_kallsyms.XXXXXX", buf[128];
 	const struct ksym *s;
 	struct ksyms *ks;
-	FILE *f;
-	int fd;
 
-	fd = mkstemp(path);
-	CHECK(fd >= 0);
-	f = fdopen(fd, "w");
-	CHECK(f);
-	fprintf(f, "ffffffff81000000 T _stext\n"
-		   "ffffffff81001000 t helper\n"
-		   "ffffffff82000000 D some_data\n"
-		   "ffffffffc0001000 t vfio_consumer_leak\t[vfio_consumer]\n"
-		   "ffffffffc0000000 t vfio_consumer_get\t[vfio_consumer]\n");
-	fclose(f);
+	CHECK_OK(kallsyms_file(path, "ffffffff81000000 T _stext\n"
+				     "ffffffff81001000 t helper\n"
+				     "ffffffff82000000 D some_data\n"
+				     "ffffffffc0001000 t vfio_consumer_leak\t[vfio_consumer]\n"
+				     "ffffffffc0000000 t vfio_consumer_get\t[vfio_consumer]\n"));
 	ks = ksyms__load_file(path);
 	unlink(path);
 	CHECK(ks);
@@ -732,6 +737,32 @@ static int test_ksyms(void)
 	CHECK(!strcmp(ksyms__format(ks, 0xffffffffc000102cULL, buf, sizeof(buf)),
 		      "vfio_consumer_leak+0x2c [vfio_consumer]"));
 	ksyms__free(ks);
+	return TEST_PASS;
+}
+
+/*
+ * Looking one symbol up finds data too, in the module named only, and
+ * tells a missing symbol from a hidden address (kptr_restrict) and from
+ * a file it cannot read: fentry mode's pruning says which and goes on.
+ */
+static int test_ksyms_lookup(void)
+{
+	char path[] = "/tmp/vfio_leak_test_kallsyms.XXXXXX";
+	uint64_t addr = 0;
+
+	CHECK_OK(kallsyms_file(path, "ffffffff82000000 d vfio_fops\n"
+				     "ffffffffc0002000 r vfio_fops\t[vfio_other]\n"
+				     "ffffffffc00002e0 r vfio_fops\t[vfio]\n"
+				     "0000000000000000 r vfio_group_fops\t[vfio]\n"));
+	CHECK_OK(ksyms__lookup_file(path, "vfio_fops", "vfio", &addr));
+	CHECK_EQ(addr, 0xffffffffc00002e0ULL);
+	CHECK_OK(ksyms__lookup_file(path, "vfio_fops", NULL, &addr));
+	CHECK_EQ(addr, 0xffffffff82000000ULL);
+	CHECK_EQ(ksyms__lookup_file(path, "vfio_device_fops", "vfio", &addr), -ENOENT);
+	CHECK_EQ(ksyms__lookup_file(path, "vfio_group_fops", "vfio", &addr), -EPERM);
+	unlink(path);
+	CHECK_EQ(ksyms__lookup_file(path, "vfio_fops", "vfio", &addr), -ENOENT);
+	CHECK_EQ(ksyms__lookup_file("/proc/self/mem/x", "vfio_fops", "vfio", &addr), -ENOTDIR);
 	return TEST_PASS;
 }
 
@@ -752,6 +783,7 @@ static const struct test tests[] = {
 	TEST(test_lost_free_id_reused),
 	TEST(test_overflow),
 	TEST(test_ksyms),
+	TEST(test_ksyms_lookup),
 };
 
 int main(int argc, char **argv)

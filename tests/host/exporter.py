@@ -305,11 +305,14 @@ def test_slow_clients():
         half.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
         idle.append(half)
         # A client that asks and never reads, with a tiny receive window.
+        # Its requests go in one write: every response closes its
+        # connection, and a close with requests still unread resets it,
+        # so a later write of ours would fail (EPIPE) if the daemon were
+        # quick enough to answer in between.
         deaf = socket.socket()
         deaf.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
         deaf.connect(d.addr())
-        for _ in range(50):
-            deaf.sendall(b"GET /metrics HTTP/1.1\r\n\r\n")
+        deaf.sendall(b"GET /metrics HTTP/1.1\r\n\r\n" * 50)
         idle.append(deaf)
         times = []
         for _ in range(5):

@@ -143,6 +143,8 @@ int attach_select(struct bpf_object *obj, enum vfio_attach_mode mode)
 		else if (has_prefix(sec, "fentry/") || has_prefix(sec, "fexit/") ||
 			 has_prefix(sec, "kprobe/") || has_prefix(sec, "kretprobe/"))
 			load = mode == ATTACH_FENTRY;
+		else if (has_prefix(sec, "iter/"))
+			load = false;	/* run once by the loader that needs it, which loads it */
 		else if (has_prefix(sec, "tracepoint/syscalls/"))
 			load = tracepoints &&
 			       attach_have_tracefs_event("syscalls",

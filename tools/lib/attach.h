@@ -38,6 +38,8 @@ int attach_parse_mode(const char *s, enum vfio_attach_mode *mode);
  *   fentry/  fexit/  kprobe/ kretprobe/ only in ATTACH_FENTRY
  *   tracepoint/syscalls/                in the tracepoint modes, when
  *                                       tracefs has the event
+ *   iter/                               never: a loader that runs one
+ *                                       turns it on (intree_ids.h)
  * Others are left as they are.  Returns how many programs will load.
  */
 int attach_select(struct bpf_object *obj, enum vfio_attach_mode mode);

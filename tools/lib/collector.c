@@ -8,6 +8,8 @@
 #include <time.h>
 #include <dirent.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -49,6 +51,7 @@ static struct collector *collector_new(void)
 		return NULL;
 	for (i = 0; i < NR_PINNED; i++)
 		*map_fd_slot(c, i) = -1;
+	c->pin_lock_fd = -1;
 	c->ncpus = common_nr_cpus();
 	return c;
 }
@@ -152,7 +155,8 @@ static void take_fds(struct collector *c)
 		*map_fd_slot(c, i) = bpf_map__fd(maps[i]);
 }
 
-int collector_load_mode(struct collector **out, enum vfio_attach_mode mode, bool attach)
+int collector_load_ids(struct collector **out, enum vfio_attach_mode mode, bool attach,
+		       enum intree_ids_use ids, const char *tool)
 {
 	struct collector *c = collector_new();
 	int err;
@@ -167,6 +171,10 @@ int collector_load_mode(struct collector **out, enum vfio_attach_mode mode, bool
 	attach_select(c->skel->obj, mode);
 	if (mode == ATTACH_FENTRY)
 		c->skel->rodata->targ_dma_entry_limit = attach_intree_dma_entry_limit();
+	err = intree_ids_prepare(&c->ids, c->skel->obj, ids, tool);
+	if (err)
+		goto fail;
+	INTREE_IDS_SET_RODATA(c->skel, &c->ids);
 	err = vfio_collector__load(c->skel);
 	if (err)
 		goto fail;
@@ -176,6 +184,10 @@ int collector_load_mode(struct collector **out, enum vfio_attach_mode mode, bool
 		goto fail;
 	SET(c, mode, mode);
 	SET(c, version, COLL_VERSION);
+	/* Before attaching: nothing else writes the id maps yet. */
+	err = intree_ids_carry(&c->ids, tool);
+	if (err)
+		goto fail;
 	if (attach) {
 		err = vfio_collector__attach(c->skel);
 		if (err)
@@ -189,10 +201,55 @@ fail:
 	return err;
 }
 
-int collector_load(struct collector **out, const struct common_env *env, const char *tool)
+int collector_load_mode(struct collector **out, enum vfio_attach_mode mode, bool attach)
 {
+	return collector_load_ids(out, mode, attach, INTREE_IDS_FRESH, NULL);
+}
+
+/*
+ * Exporters load and pin one at a time in fentry mode: two started at
+ * the same instant would otherwise both find no live collector, both
+ * take the persisted id maps over and both attach, adding every
+ * operation twice to the shared levels until the second is refused at
+ * collector_pin().  The lock is the state directory's (a bpffs directory
+ * takes flock() like any file), held from before the check for a live
+ * collector until collector_pin() is done.  Without bpffs there are no
+ * pins to share, and no lock: -1.
+ */
+static int pin_lock(void)
+{
+	int fd;
+
+	if (mkdir(INTREE_STATE_DIR, 0700) && errno != EEXIST)
+		return -1;
+	fd = open(INTREE_STATE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) && errno == EINTR)
+		;
+	return fd;
+}
+
+static void pin_unlock(struct collector *c)
+{
+	if (c->pin_lock_fd >= 0)
+		close(c->pin_lock_fd);
+	c->pin_lock_fd = -1;
+}
+
+/*
+ * In fentry mode the collector to pin takes the persisted in-tree ids
+ * over, a private one starts from a copy of them (intree_ids.h).  One to
+ * pin while another collector lives would be refused at collector_pin():
+ * it must not take over the maps that one's programs write, so it copies.
+ */
+static int load_for(struct collector **out, const struct common_env *env, const char *tool,
+		    bool to_pin)
+{
+	enum intree_ids_use ids = INTREE_IDS_FRESH;
+	struct collector *live;
 	struct vfio_collector *probe;
-	int mode, err;
+	int mode, err, lock_fd = -1;
 
 	/* Only to run common_choose_attach() (its message, its -v) on an object. */
 	probe = vfio_collector__open();
@@ -204,11 +261,36 @@ int collector_load(struct collector **out, const struct common_env *env, const c
 	vfio_collector__destroy(probe);
 	if (mode < 0)
 		return mode;
-	err = collector_load_mode(out, mode, true);
-	if (err)
+	if (mode == ATTACH_FENTRY) {
+		ids = INTREE_IDS_COPY;
+		if (to_pin)
+			lock_fd = pin_lock();
+		if (to_pin && collector_open_shared(&live))
+			ids = INTREE_IDS_SHARE;
+		else if (to_pin)
+			collector_free(live);
+	}
+	err = collector_load_ids(out, mode, true, ids, tool);
+	if (err) {
 		fprintf(stderr, "%s: failed to load and attach the BPF programs: %s\n",
 			tool, strerror(-err));
-	return err;
+		if (lock_fd >= 0)
+			close(lock_fd);
+		return err;
+	}
+	(*out)->pin_lock_fd = lock_fd;
+	return 0;
+}
+
+int collector_load(struct collector **out, const struct common_env *env, const char *tool)
+{
+	return load_for(out, env, tool, false);
+}
+
+int collector_load_pinnable(struct collector **out, const struct common_env *env,
+			    const char *tool)
+{
+	return load_for(out, env, tool, true);
 }
 
 /* Pinned programs are named PROG_PREFIX<name> (bpffs refuses dots in names). */
@@ -273,7 +355,7 @@ int collector_skipped_runs(struct collector *c, __u64 *n)
 	return err;
 }
 
-int collector_pin(struct collector *c, pid_t *owner)
+static int pin_locked(struct collector *c, pid_t *owner)
 {
 	struct collector *other;
 	char path[PATH_MAX];
@@ -281,8 +363,6 @@ int collector_pin(struct collector *c, pid_t *owner)
 	size_t i;
 	int err;
 
-	if (!c->skel)
-		return -EINVAL;
 	if (!collector_open_shared(&other)) {
 		if (owner)
 			*owner = other->owner;
@@ -300,6 +380,8 @@ int collector_pin(struct collector *c, pid_t *owner)
 			goto fail;
 	}
 	err = pin_programs(c);
+	if (!err)
+		err = intree_ids_pin(&c->ids);
 	if (err)
 		goto fail;
 	c->pinned = true;
@@ -313,6 +395,17 @@ int collector_pin(struct collector *c, pid_t *owner)
 fail:
 	unpin_all();
 	c->pinned = false;
+	return err;
+}
+
+int collector_pin(struct collector *c, pid_t *owner)
+{
+	int err;
+
+	if (!c->skel)
+		return -EINVAL;
+	err = pin_locked(c, owner);
+	pin_unlock(c);
 	return err;
 }
 
@@ -337,6 +430,8 @@ void collector_free(struct collector *c)
 		SET(c, owner_pid, 0);
 		unpin_all();
 	}
+	pin_unlock(c);
+	intree_ids_release(&c->ids);
 	if (c->cfg)
 		munmap(c->cfg, sizeof(*c->cfg));
 	if (c->skel) {
@@ -476,40 +571,11 @@ done:
 	return err;
 }
 
-/* Walk a hash map's keys into an array: a key deleted under the walk restarts it. */
-static int hash_keys(int fd, size_t key_size, void **keys, size_t *nr)
-{
-	char key[64], next[64];
-	size_t cap = 0, n = 0;
-	void *k = NULL, *grown;
-
-	*keys = NULL;
-	while (!bpf_map_get_next_key(fd, k, next)) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			grown = realloc(*keys, cap * key_size);
-			if (!grown) {
-				free(*keys);
-				return -ENOMEM;
-			}
-			*keys = grown;
-		}
-		memcpy((char *)*keys + n * key_size, next, key_size);
-		n++;
-		memcpy(key, next, key_size);
-		k = key;
-		if (n > COLL_MAX_PROCESSES * 4)
-			break;		/* restarted walks: enough */
-	}
-	*nr = n;
-	return 0;
-}
-
 /* A hash's keys, room for n rows and one per-CPU value; frees all on failure. */
 static int rows_prepare(struct collector *c, int fd, size_t key_size, void **keys, size_t *n,
 			size_t row_size, void **rows, size_t value_size, void **pcpu)
 {
-	int err = hash_keys(fd, key_size, keys, n);
+	int err = map_keys(fd, key_size, COLL_MAX_PROCESSES * 4, keys, n);
 
 	if (err)
 		return err;
@@ -563,7 +629,7 @@ int collector_read_groups(struct collector *c, struct coll_group_row **rows, siz
 	size_t n, i, m = 0;
 	int err;
 
-	err = hash_keys(c->groups_fd, sizeof(*keys), (void **)&keys, &n);
+	err = map_keys(c->groups_fd, sizeof(*keys), COLL_MAX_GROUPS * 4, (void **)&keys, &n);
 	if (err)
 		return err;
 	out = calloc(n + 1, sizeof(*out));
@@ -634,7 +700,7 @@ static void processes_clear(struct collector *c)
 	struct coll_proc_key *keys;
 	size_t n, i;
 
-	if (hash_keys(c->processes_fd, sizeof(*keys), (void **)&keys, &n))
+	if (map_keys(c->processes_fd, sizeof(*keys), COLL_MAX_PROCESSES * 4, (void **)&keys, &n))
 		return;
 	for (i = 0; i < n; i++)
 		bpf_map_delete_elem(c->processes_fd, &keys[i]);

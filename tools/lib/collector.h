@@ -14,6 +14,11 @@
  *
  * Counters are cumulative from the collector's start: when it restarts
  * they start again from 0, which Prometheus takes as a counter reset.
+ * Container ids are not: in fentry mode, where we number the in-tree
+ * containers ourselves, the exporter's collector also pins those ids
+ * under INTREE_STATE_DIR, which outlives it, and the next one takes them
+ * over, so a live container keeps its id; private collectors start from
+ * a copy (intree_ids.h).
  */
 #ifndef __COLLECTOR_H
 #define __COLLECTOR_H
@@ -24,6 +29,7 @@
 #include <sys/types.h>
 
 #include "common.h"
+#include "intree_ids.h"
 #include "vfio_tools.h"
 
 #define COLLECTOR_PIN_DIR	"/sys/fs/bpf/vfioscope"
@@ -44,6 +50,8 @@ struct collector {
 	enum vfio_attach_mode mode;
 	bool shared;			/* another process's collector, from pins */
 	bool pinned;			/* ours, pinned: unpinned when freed */
+	struct intree_ids ids;		/* loaded here: fentry mode's id maps */
+	int pin_lock_fd;		/* collector_load_pinnable() until collector_pin() */
 	pid_t owner;			/* shared: the process that loaded it */
 	int ncpus;
 };
@@ -60,17 +68,34 @@ void collector_say_reading(const struct collector *c, const char *tool);
 /*
  * Load and attach a private collector for the env's attach mode (what
  * common_choose_attach() decides); tool names the caller in messages.
- * With attach false (tests), programs are loaded for `mode` but not
- * attached.  Returns 0 or -errno, a message printed.
+ * In fentry mode its in-tree container ids start from a copy of the
+ * persisted ones (intree_ids.h), so they are the exporter's.
+ * Returns 0 or -errno, a message printed.
  */
 int collector_load(struct collector **out, const struct common_env *env,
 		   const char *tool);
+/*
+ * collector_load() for the collector collector_pin() will pin (the
+ * exporter's): in fentry mode it takes the persisted in-tree ids over,
+ * and collector_pin() pins them for the next one.
+ */
+int collector_load_pinnable(struct collector **out, const struct common_env *env,
+			    const char *tool);
+/*
+ * With attach false (tests), programs are loaded for `mode` but not
+ * attached; collector_load_mode() numbers in-tree containers afresh.
+ * tool NULL: no message.
+ */
 int collector_load_mode(struct collector **out, enum vfio_attach_mode mode, bool attach);
+int collector_load_ids(struct collector **out, enum vfio_attach_mode mode, bool attach,
+		       enum intree_ids_use ids, const char *tool);
 
 /*
  * Pin a loaded collector's maps and programs under COLLECTOR_PIN_DIR,
  * replacing stale pins; -EBUSY when another live collector holds them
- * (*owner says who).
+ * (*owner says who).  One from collector_load_pinnable() in fentry mode
+ * also pins its in-tree id maps under INTREE_STATE_DIR, which
+ * collector_free() leaves for the next one.
  */
 int collector_pin(struct collector *c, pid_t *owner);
 

@@ -196,6 +196,36 @@ void lost_json(struct json *j, const __u64 *n, __u64 skipped)
 	json_obj_close(j);
 }
 
+int map_keys(int fd, size_t key_size, size_t max, void **keys, size_t *nr)
+{
+	char key[64], next[64];
+	size_t cap = 0, n = 0;
+	void *k = NULL, *grown;
+
+	*keys = NULL;
+	*nr = 0;
+	if (key_size > sizeof(key))
+		return -EINVAL;
+	while (n < max && !bpf_map_get_next_key(fd, k, next)) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			grown = realloc(*keys, cap * key_size);
+			if (!grown) {
+				free(*keys);
+				*keys = NULL;
+				return -ENOMEM;
+			}
+			*keys = grown;
+		}
+		memcpy((char *)*keys + n * key_size, next, key_size);
+		n++;
+		memcpy(key, next, key_size);
+		k = key;
+	}
+	*nr = n;
+	return 0;
+}
+
 int prog_add_skipped_runs(int prog_fd, __u64 *n)
 {
 	struct bpf_prog_info info = {};

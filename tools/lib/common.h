@@ -89,6 +89,13 @@ int skipped_runs(struct bpf_object *obj, __u64 *n);
 /* Add one loaded program's skipped runs to *n (a pinned program's too). */
 int prog_add_skipped_runs(int prog_fd, __u64 *n);
 
+/*
+ * A hash map's keys (key_size bytes each, at most 64), into a malloc()ed
+ * array of *nr.  A key deleted under the walk restarts it from the first,
+ * so it stops after max keys: enough, and never endless.  -ENOMEM.
+ */
+int map_keys(int fd, size_t key_size, size_t max, void **keys, size_t *nr);
+
 /* "4096", "64K", "2M", "1G" (powers of 1024); -EINVAL if malformed. */
 int parse_size(const char *s, __u64 *size);
 

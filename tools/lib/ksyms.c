@@ -111,6 +111,31 @@ struct ksyms *ksyms__load(void)
 	return ksyms__load_file("/proc/kallsyms");
 }
 
+int ksyms__lookup_file(const char *path, const char *name, const char *module,
+		       uint64_t *addr)
+{
+	char line[512], sym[256], mod[128];
+	unsigned long long a;
+	int err = -ENOENT, n;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (err == -ENOENT && fgets(line, sizeof(line), f)) {
+		mod[0] = '\0';
+		n = sscanf(line, "%llx %*c %255s [%127[^]]]", &a, sym, mod);
+		if (n < 2 || strcmp(sym, name))
+			continue;
+		if (module ? n < 3 || strcmp(mod, module) : n == 3)
+			continue;
+		*addr = a;
+		err = a ? 0 : -EPERM;
+	}
+	fclose(f);
+	return err;
+}
+
 void ksyms__free(struct ksyms *ks)
 {
 	if (!ks)

@@ -6,6 +6,7 @@
  * unless --keep, timing every call itself.
  *
  *   vfio_workload [-n N] [-s SIZE] [--keep] [--hold SECS] [--then-unmap K] [--dma]
+ *                 [--e1000e]
  *
  * SIZE is bytes, or with a K, M or G suffix (64K, 2M).
  *
@@ -16,6 +17,8 @@
  *           down.  Tools started before the first line meet a container
  *           mapped before them; the test decides when, no sleep does.
  * --dma     after each map, run an edu DMA round trip through it
+ * --e1000e  use the bench's e1000e rather than edu: a second device, so a
+ *           second container can live beside edu's (no --dma)
  *
  * Prints one line:  pid=P maps=N size=S map_ns_p50=X unmap_ns_p50=Y
  */
@@ -66,7 +69,7 @@ static void wait_line(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: vfio_workload [-n N] [-s SIZE] [--keep] [--hold SECS] [--then-unmap K] [--dma]\n");
+	fprintf(stderr, "usage: vfio_workload [-n N] [-s SIZE] [--keep] [--hold SECS] [--then-unmap K] [--dma] [--e1000e]\n");
 	exit(2);
 }
 
@@ -93,11 +96,12 @@ int main(int argc, char **argv)
 		{ "hold", required_argument, NULL, 'H' },
 		{ "then-unmap", required_argument, NULL, 'u' },
 		{ "dma", no_argument, NULL, 'd' },
+		{ "e1000e", no_argument, NULL, 'e' },
 		{ }
 	};
 	unsigned long n = 100, hold = 0, then_unmap = 0, i;
 	__u64 size = 4096;
-	int keep = 0, dma = 0, c;
+	int keep = 0, dma = 0, e1000e = 0, c;
 	uint64_t *map_ns, *unmap_ns, t;
 	struct vfio_dev d;
 	uint8_t *buf;
@@ -114,6 +118,7 @@ int main(int argc, char **argv)
 		case 'H': hold = strtoul(optarg, NULL, 0); break;
 		case 'u': then_unmap = strtoul(optarg, NULL, 0); break;
 		case 'd': dma = 1; break;
+		case 'e': e1000e = 1; break;
 		default: usage();
 		}
 	}
@@ -121,6 +126,10 @@ int main(int argc, char **argv)
 		usage();
 	if (then_unmap && (!keep || then_unmap > n)) {
 		fprintf(stderr, "vfio_workload: --then-unmap K needs --keep and K <= N\n");
+		return 2;
+	}
+	if (dma && e1000e) {
+		fprintf(stderr, "vfio_workload: --dma needs edu, not --e1000e\n");
 		return 2;
 	}
 	if (!n || !size || size % 4096) {
@@ -138,7 +147,10 @@ int main(int argc, char **argv)
 	unmap_ns = calloc(n, sizeof(*unmap_ns));
 	if (!map_ns || !unmap_ns)
 		return 1;
-	vfio_dev_open(&d, EDU_VENDOR, EDU_DEVICE, VFIO_TYPE1v2_IOMMU);
+	if (e1000e)
+		vfio_dev_open(&d, E1000E_VENDOR, E1000E_DEVICE, VFIO_TYPE1v2_IOMMU);
+	else
+		vfio_dev_open(&d, EDU_VENDOR, EDU_DEVICE, VFIO_TYPE1v2_IOMMU);
 	if (dma)
 		vfio_dev_map_bar0(&d);
 	buf = alloc_buffer(size);
