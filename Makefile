@@ -2,13 +2,16 @@
 #
 # vfioscope: one entry point.
 #   make deps    install every Debian package the project needs (idempotent)
-#   make         build modules, BPF objects, skeletons, tools and tests
+#   make         build modules (amd64 and ppc64el), BPF objects, skeletons,
+#                tools and tests
+#   make modules-ppc64el   only the modules, cross-built for Debian's ppc64el kernel
 #   make check   deps + build + every test; ends with "N passed, N failed"
 #   make demo    deps + build + boot the VM and show the tools at work
 #   make bench   deps + build + the benchmarks (bench/run.sh), into docs/performance.md
 #   make fuzz    the uAPI fuzzer for 2,000,000 ops;  make race: one race for minutes
 #
-# KVER=<ver>      build against that Debian kernel (default: newest 6.1 *-amd64)
+# KVER=<ver>      build against that Debian kernel (default: newest 6.1 *-amd64);
+#                 modules-ppc64el builds for the ppc64el kernel of the same ABI
 # VM_TESTS="a b"  run only these VM tests (names under tests/vm/guest/)
 # V=1             show the commands
 
@@ -72,16 +75,16 @@ vpath %.c tests/host tests/bpf tests/vm/progs
 
 .PHONY: all deps modules bpf tools tests check demo bench clean distclean \
 	kernel-tree vm-image run-tests run-demo modules-notrace bench-progs run-bench \
-	fuzz race
+	fuzz race modules-ppc64el
 
-all: modules bpf tools tests bench-progs vm-image
+all: modules modules-ppc64el bpf tools tests bench-progs vm-image
 
 deps:
 	$(Q)scripts/deps.sh
 
 # --- kernel side ------------------------------------------------------------
 
-$(KOUT)/kver: scripts/kernel-tree.sh
+$(KOUT)/kver: scripts/kernel-tree.sh scripts/kdir.sh
 	$(call msg,KTREE,$(KVER))
 	$(Q)test -n "$(KVER)" || { echo "no Debian 6.1 *-amd64 kernel installed (make deps)" >&2; exit 1; }
 	$(Q)scripts/kernel-tree.sh $(KVER) $(KOUT)
@@ -94,12 +97,18 @@ kernel-tree: $(KOUT)/kver
 MOD_SRC := $(shell find kernel tracepoints -type f 2>/dev/null)
 MOD_OUT := $(KOUT)/modules
 
+# $(call mirror,DIR): refresh the mirror in DIR; drops links to sources
+# removed from kernel/.
+define mirror
+	$(Q)mkdir -p $(1)/tracepoints && cp -rsf $(CURDIR)/kernel/. $(1)/
+	$(Q)! test -d tracepoints || cp -rsf $(CURDIR)/tracepoints/. $(1)/tracepoints/
+	$(Q)find -L $(1) -type l -delete
+endef
+
 modules: $(MOD_OUT)/.built
 $(MOD_OUT)/.built: $(KOUT)/kver $(MOD_SRC)
 	$(call msg,KBUILD,$(MOD_OUT))
-	$(Q)mkdir -p $(MOD_OUT)/tracepoints && cp -rsf $(CURDIR)/kernel/. $(MOD_OUT)/
-	$(Q)! test -d tracepoints || cp -rsf $(CURDIR)/tracepoints/. $(MOD_OUT)/tracepoints/
-	$(Q)find -L $(MOD_OUT) -type l -delete   # sources removed from kernel/
+	$(call mirror,$(MOD_OUT))
 	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MOD_OUT) $(if $(filter 1,$(V)),V=1,-s) modules
 	$(Q)scripts/check-btf.sh $(MOD_OUT)
 	$(Q)touch $@
@@ -112,10 +121,31 @@ NOTRACE_OUT := $(KOUT)/modules-notrace
 modules-notrace: $(NOTRACE_OUT)/.built
 $(NOTRACE_OUT)/.built: $(KOUT)/kver $(MOD_SRC)
 	$(call msg,KBUILD,$(NOTRACE_OUT) (NOTRACE))
-	$(Q)mkdir -p $(NOTRACE_OUT)/tracepoints && cp -rsf $(CURDIR)/kernel/. $(NOTRACE_OUT)/
-	$(Q)! test -d tracepoints || cp -rsf $(CURDIR)/tracepoints/. $(NOTRACE_OUT)/tracepoints/
-	$(Q)find -L $(NOTRACE_OUT) -type l -delete
+	$(call mirror,$(NOTRACE_OUT))
 	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR)/$(NOTRACE_OUT) KCFLAGS=-DNOTRACE $(if $(filter 1,$(V)),V=1,-s) modules
+	$(Q)touch $@
+
+# The same sources cross-built for Debian's ppc64el kernel of KVER's ABI
+# (6.1.0-NN-powerpc64le), with module BTF: scripts/kernel-tree-ppc64el.sh
+# makes the tree from the packages `make deps` fetched
+# (scripts/ppc64el-debs.sh).  tests/host/ppc64el_modules.py checks them.
+PPC_KVER := $(patsubst %-amd64,%-powerpc64le,$(KVER))
+PPC_KOUT := $(O)/kernel/$(PPC_KVER)
+PPC_MOD_OUT := $(PPC_KOUT)/modules
+
+$(PPC_KOUT)/kver: scripts/kernel-tree-ppc64el.sh scripts/kdir.sh scripts/ppc64el-debs.sh
+	$(call msg,KTREE,$(PPC_KVER))
+	$(Q)test -n "$(KVER)" || { echo "no Debian 6.1 *-amd64 kernel installed (make deps)" >&2; exit 1; }
+	$(Q)scripts/kernel-tree-ppc64el.sh $(PPC_KVER) $(PPC_KOUT)
+
+modules-ppc64el: $(PPC_MOD_OUT)/.built
+$(PPC_MOD_OUT)/.built: $(PPC_KOUT)/kver $(MOD_SRC)
+	$(call msg,KBUILD,$(PPC_MOD_OUT))
+	$(Q)command -v powerpc64le-linux-gnu-gcc >/dev/null || { echo "no powerpc64le-linux-gnu-gcc (make deps)" >&2; exit 1; }
+	$(call mirror,$(PPC_MOD_OUT))
+	$(Q)$(MAKE) -C $(PPC_KOUT)/kdir M=$(CURDIR)/$(PPC_MOD_OUT) ARCH=powerpc \
+		CROSS_COMPILE=powerpc64le-linux-gnu- $(if $(filter 1,$(V)),V=1,-s) modules
+	$(Q)scripts/check-btf.sh $(PPC_MOD_OUT)
 	$(Q)touch $@
 
 # --- BPF and user space -------------------------------------------------------

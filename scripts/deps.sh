@@ -15,6 +15,10 @@ packages=(
 	qemu-system-x86 busybox-static cpio kmod
 	# tools the guest tests drive (the guest sees the host's userland)
 	linux-perf trace-cmd bpftrace prometheus gnuplot-nox python3 python3-yaml curl
+	# cross-building the modules for Debian's ppc64el 6.1 kernel (amd64
+	# packages: the toolchain runs here; the ppc64el kernel packages are
+	# fetched below, never installed)
+	gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross
 )
 
 missing=()
@@ -22,15 +26,19 @@ for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "deps: missing packages: ${missing[*]}; run 'make deps' as root" >&2
-	exit 1
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "deps: missing packages: ${missing[*]}; run 'make deps' as root" >&2
+		exit 1
+	fi
+	echo "deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	# The VM boots its own initramfs: skip update-initramfs (~60 s per kernel).
+	export INITRD=No
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-# The VM boots its own initramfs: skip update-initramfs (~60 s per kernel).
-export INITRD=No
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# Debian's ppc64el kernel packages of the same ABI, for `make
+# modules-ppc64el`: downloaded into a cache, never installed.
+"$(dirname "$0")/ppc64el-debs.sh"

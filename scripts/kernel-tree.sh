@@ -14,6 +14,8 @@
 #           $2/vmlinux.btf    raw base BTF of that kernel
 #           $2/vmlinux.h      BPF CO-RE header from that BTF
 set -euo pipefail
+# shellcheck source=scripts/kdir.sh
+. "$(dirname "$0")/kdir.sh"
 
 kver=$1
 out=$2
@@ -53,27 +55,9 @@ cut_btf() {
 		die "extracted BTF does not parse"
 }
 
-make_kdir() {
-	local k="$tmp/kdir" f
-	mkdir -p "$k/tools"
-	for f in .config .kernelvariables Makefile Module.symvers; do
-		cp "$headers/$f" "$k/"
-	done
-	cp -a "$headers/arch" "$headers/include" "$k/"
-	ln -s "$(readlink -f "$headers/scripts")" "$k/scripts"
-	for f in "$(readlink -f "$headers/tools")"/*; do
-		ln -s "$f" "$k/tools/"
-	done
-	# Debian ships no resolve_btfids; modules have no .BTF_ids to patch.
-	mkdir -p "$k/tools/bpf/resolve_btfids"
-	printf '#!/bin/sh\nexit 0\n' >"$k/tools/bpf/resolve_btfids/resolve_btfids"
-	chmod +x "$k/tools/bpf/resolve_btfids/resolve_btfids"
-	cp "$tmp/vmlinux.btf" "$k/vmlinux"
-}
-
 extract_vmlinux
 cut_btf
-make_kdir
+make_kdir "$headers" "$(readlink -f "$headers/scripts")" "$tmp/vmlinux.btf" "$tmp/kdir"
 bpftool btf dump file "$tmp/vmlinux.btf" format c >"$tmp/vmlinux.h"
 
 rm -rf "$out/kdir"

@@ -1,0 +1,104 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Fetch Debian's ppc64el 6.1 kernel for the same ABI (6.1.0-NN) and version
+# as the installed amd64 6.1 kernel, for cross-building our modules
+# (scripts/kernel-tree-ppc64el.sh).  Idempotent: once the files are in the
+# cache, a rerun touches no network.
+#
+#   scripts/ppc64el-debs.sh          fetch what is missing (root)
+#   scripts/ppc64el-debs.sh --dir    print the cache folder of this ABI
+#
+# The cache folder then holds
+#   linux-image-$ABI-powerpc64le_*.deb     the kernel (/boot/vmlinux-*) and modules
+#   linux-headers-$ABI-powerpc64le_*.deb   the Kbuild headers
+#   vmlinux-dbg                            the DWARF vmlinux of that build
+# The last one comes from linux-image-$ABI-powerpc64le-dbg (720 MB; only
+# that file of it is kept): Debian builds its ppc64el 6.1 kernel without
+# CONFIG_DEBUG_INFO_BTF, so its vmlinux has no .BTF to take, and the base
+# BTF for module BTF is encoded from this DWARF instead.
+#
+# Only `apt-get download`, through a private apt configuration: its own
+# state and cache, ppc64el the only architecture.  The system's dpkg never
+# hears of ppc64el (adding it as a foreign architecture and installing a
+# ppc64el header package would remove gcc, clang and the amd64 headers).
+# The cache is /var/cache/vfioscope (VFIOSCOPE_CACHE), outside build/:
+# `make clean` keeps it, so the build works offline once deps has run.
+set -euo pipefail
+
+die() { echo "ppc64el-debs: $*" >&2; exit 1; }
+
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${VFIOSCOPE_CACHE:-/var/cache/vfioscope}
+kver=${KVER:-$("$here/kver.sh" 2>/dev/null || true)}
+[ -n "$kver" ] || die "no Debian 6.1 *-amd64 kernel installed (make deps)"
+abi=${kver%-amd64}
+dir=$cache/ppc64el/$abi
+
+if [ "${1:-}" = --dir ]; then
+	echo "$dir"
+	exit 0
+fi
+
+# The Debian version of that ABI, from the arch-independent headers the
+# amd64 headers depend on (the ppc64el headers include their Makefile):
+# the ppc64el packages must be the same build.
+version=$(dpkg-query -W -f='${Version}' "linux-headers-$abi-common" 2>/dev/null) ||
+	die "linux-headers-$abi-common is not installed (make deps)"
+debs=("linux-image-$abi-powerpc64le" "linux-headers-$abi-powerpc64le")
+dbg=linux-image-$abi-powerpc64le-dbg
+
+have_debs() {
+	local p
+	for p in "${debs[@]}"; do
+		dpkg-deb -f "$dir/${p}_${version}_ppc64el.deb" Package >/dev/null 2>&1 || return 1
+	done
+}
+have_dbg() { readelf -S -W "$dir/vmlinux-dbg" 2>/dev/null | grep -q ' \.debug_info '; }
+have_debs && have_dbg && exit 0
+
+[ "$(id -u)" -eq 0 ] || die "missing ppc64el kernel files in $dir; run 'make deps' as root"
+
+apt=$cache/ppc64el/apt
+mkdir -p "$apt/state/lists/partial" "$apt/cache/archives/partial" "$dir"
+cat >"$apt/apt.conf" <<CONF
+Dir::State "$apt/state";
+Dir::State::status "$apt/state/status";
+Dir::Cache "$apt/cache";
+Dir::Etc::SourceList "/etc/apt/sources.list";
+Dir::Etc::SourceParts "/etc/apt/sources.list.d";
+APT::Architectures { "ppc64el"; };
+CONF
+export APT_CONFIG=$apt/apt.conf
+
+# One fetcher at a time per cache (two worktrees may run deps together).
+exec 9>"$apt/lock"
+flock 9
+have_debs && have_dbg && exit 0
+: >"$apt/state/status"
+apt-get update -qq
+tmp=$(mktemp -d "$dir/.tmp.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+# apt downloads as its sandbox user: let it write there.
+! id _apt >/dev/null 2>&1 || chown _apt "$tmp"
+
+download() {
+	echo "ppc64el-debs: fetching $1 $version into $dir"
+	(cd "$tmp" && apt-get download -qq "$1:ppc64el=$version") ||
+		die "apt-get download $1:ppc64el=$version failed"
+}
+
+if ! have_debs; then
+	for p in "${debs[@]}"; do
+		download "$p"
+	done
+	mv "$tmp"/*.deb "$dir/"
+	have_debs || die "downloaded packages are not the expected ${debs[*]} $version"
+fi
+if ! have_dbg; then
+	download "$dbg"
+	dpkg-deb --fsys-tarfile "$tmp/${dbg}_${version}_ppc64el.deb" |
+		tar -xO "./usr/lib/debug/boot/vmlinux-$abi-powerpc64le" >"$tmp/vmlinux-dbg"
+	mv "$tmp/vmlinux-dbg" "$dir/vmlinux-dbg"
+	have_dbg || die "$dbg holds no DWARF vmlinux"
+fi
