@@ -48,6 +48,8 @@ load_stack
 insmod "$MODDIR/testing/vfio_consumer.ko" || fail "insmod vfio_consumer failed"
 prom_pid=
 cleanup() {
+	exec 5>&- 6<&-
+	[ -n "${q_pid:-}" ] && wait "$q_pid"
 	[ -n "$prom_pid" ] && kill "$prom_pid" 2>/dev/null && wait "$prom_pid"
 	[ -n "${TOOL_PID_exporter:-}" ] && kill "$TOOL_PID_exporter" 2>/dev/null
 	[ -n "${TOOL_PID_exporter_raw:-}" ] && kill "$TOOL_PID_exporter_raw" 2>/dev/null
@@ -104,20 +106,44 @@ prometheus --config.file=$PROM/prometheus.yml --storage.tsdb.path=$PROM/data \
 prom_pid=$!
 
 # q EXPR: the value of an instant query with exactly one sample (or fail).
-# q_all EXPR: every sample, "labels value" per line.
-q_all() {
-	$PY - "$1" <<-'PYEOF'
+# q_all EXPR: every sample, "labels value" per line.  One Python answers
+# every query, through two fifos: started per query, under TCG it cost
+# about a second each, and the test makes some sixty.
+rm -f /tmp/q.req /tmp/q.resp && mkfifo /tmp/q.req /tmp/q.resp
+$PY - /tmp/q.req /tmp/q.resp <<-'PYEOF' &
 	import json, sys, urllib.parse, urllib.request
-	url = "http://127.0.0.1:9090/api/v1/query?" + urllib.parse.urlencode({"query": sys.argv[1]})
-	r = json.load(urllib.request.urlopen(url, timeout=10))
-	if r["status"] != "success":
-	    sys.exit("query %s: %s" % (sys.argv[1], r))
-	for s in r["data"]["result"]:
-	    v = s["value"][1]
-	    if v.endswith(".0") or "." not in v:
-	        v = str(int(float(v))) if v not in ("NaN", "+Inf", "-Inf") else v
-	    print(json.dumps(s["metric"], sort_keys=True), v)
+	req, resp = open(sys.argv[1]), open(sys.argv[2], "w")
+	for line in req:
+	    expr = line.rstrip("\n")
+	    try:
+	        url = "http://127.0.0.1:9090/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+	        r = json.load(urllib.request.urlopen(url, timeout=10))
+	        if r["status"] != "success":
+	            raise ValueError(r)
+	        for s in r["data"]["result"]:
+	            v = s["value"][1]
+	            if v.endswith(".0") or "." not in v:
+	                v = str(int(float(v))) if v not in ("NaN", "+Inf", "-Inf") else v
+	            resp.write("%s %s\n" % (json.dumps(s["metric"], sort_keys=True), v))
+	        resp.write("@@ok\n")
+	    except Exception as e:
+	        resp.write("@@error %s\n" % str(e).replace("\n", " "))
+	    resp.flush()
 	PYEOF
+q_pid=$!
+exec 5>/tmp/q.req 6</tmp/q.resp
+q_all() {
+	local line
+	printf '%s\n' "$1" >&5
+	while IFS= read -r line <&6; do
+		case $line in
+		@@ok) return 0 ;;
+		"@@error "*) echo "query $1: ${line#@@error }" >&2; return 1 ;;
+		esac
+		printf '%s\n' "$line"
+	done
+	echo "query $1: the query helper is gone" >&2
+	return 1
 }
 q() {
 	local out
