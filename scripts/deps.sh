@@ -19,6 +19,9 @@ packages=(
 	# packages: the toolchain runs here; the ppc64el kernel packages are
 	# fetched below, never installed)
 	gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross
+	# the POWER guest (tests/vm/boot-ppc64.sh): qemu-system-ppc64, pseries
+	# firmware (VOF) comes with qemu-system-data
+	qemu-system-ppc
 )
 
 missing=()

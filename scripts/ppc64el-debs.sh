@@ -13,6 +13,8 @@
 #   linux-image-$ABI-powerpc64le_*.deb     the kernel (/boot/vmlinux-*) and modules
 #   linux-headers-$ABI-powerpc64le_*.deb   the Kbuild headers
 #   vmlinux-dbg                            the DWARF vmlinux of that build
+#   busybox-static_*_ppc64el.deb           the POWER guest's userland
+#                                          (tests/vm/mkinitramfs-ppc64.sh)
 # The last one comes from linux-image-$ABI-powerpc64le-dbg (720 MB; only
 # that file of it is kept): Debian builds its ppc64el 6.1 kernel without
 # CONFIG_DEBUG_INFO_BTF, so its vmlinux has no .BTF to take, and the base
@@ -55,7 +57,17 @@ have_debs() {
 	done
 }
 have_dbg() { readelf -S -W "$dir/vmlinux-dbg" 2>/dev/null | grep -q ' \.debug_info '; }
-have_debs && have_dbg && exit 0
+# busybox-static is not tied to the kernel's version: whichever the
+# archive has, fetched once.
+have_busybox() {
+	local f
+	for f in "$dir"/busybox-static_*_ppc64el.deb; do
+		[ "$(dpkg-deb -f "$f" Architecture 2>/dev/null)" = ppc64el ] && return 0
+	done
+	return 1
+}
+have_all() { have_debs && have_dbg && have_busybox; }
+have_all && exit 0
 
 [ "$(id -u)" -eq 0 ] || die "missing ppc64el kernel files in $dir; run 'make deps' as root"
 
@@ -74,7 +86,7 @@ export APT_CONFIG=$apt/apt.conf
 # One fetcher at a time per cache (two worktrees may run deps together).
 exec 9>"$apt/lock"
 flock 9
-have_debs && have_dbg && exit 0
+have_all && exit 0
 : >"$apt/state/status"
 apt-get update -qq
 tmp=$(mktemp -d "$dir/.tmp.XXXXXX")
@@ -82,10 +94,13 @@ trap 'rm -rf "$tmp"' EXIT
 # apt downloads as its sandbox user: let it write there.
 ! id _apt >/dev/null 2>&1 || chown _apt "$tmp"
 
+# download PACKAGE [VERSION]: the kernel's version unless told otherwise
+# ("" for the archive's candidate).
 download() {
-	echo "ppc64el-debs: fetching $1 $version into $dir"
-	(cd "$tmp" && apt-get download -qq "$1:ppc64el=$version") ||
-		die "apt-get download $1:ppc64el=$version failed"
+	local want=${2-$version}
+	echo "ppc64el-debs: fetching $1 ${want:-(candidate)} into $dir"
+	(cd "$tmp" && apt-get download -qq "$1:ppc64el${want:+=$want}") ||
+		die "apt-get download $1:ppc64el${want:+=$want} failed"
 }
 
 if ! have_debs; then
@@ -101,4 +116,9 @@ if ! have_dbg; then
 		tar -xO "./usr/lib/debug/boot/vmlinux-$abi-powerpc64le" >"$tmp/vmlinux-dbg"
 	mv "$tmp/vmlinux-dbg" "$dir/vmlinux-dbg"
 	have_dbg || die "$dbg holds no DWARF vmlinux"
+fi
+if ! have_busybox; then
+	download busybox-static ""
+	mv "$tmp"/busybox-static_*_ppc64el.deb "$dir/"
+	have_busybox || die "busybox-static for ppc64el did not arrive"
 fi
