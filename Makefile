@@ -5,6 +5,7 @@
 #   make         build modules (amd64 and ppc64el), BPF objects, skeletons,
 #                tools and tests
 #   make modules-ppc64el   only the modules, cross-built for Debian's ppc64el kernel
+#   make vm-image-ppc64el  the POWER guest's kernel and initramfs (part of make)
 #   make check   deps + build + every test; ends with "N passed, N failed"
 #   make demo    deps + build + boot the VM and show the tools at work
 #   make bench   deps + build + the benchmarks (bench/run.sh), into docs/performance.md
@@ -75,9 +76,9 @@ vpath %.c tests/host tests/bpf tests/vm/progs
 
 .PHONY: all deps modules bpf tools tests check demo bench clean distclean \
 	kernel-tree vm-image run-tests run-demo modules-notrace bench-progs run-bench \
-	fuzz race modules-ppc64el
+	fuzz race modules-ppc64el vm-image-ppc64el
 
-all: modules modules-ppc64el bpf tools tests bench-progs vm-image
+all: modules modules-ppc64el bpf tools tests bench-progs vm-image vm-image-ppc64el
 
 deps:
 	$(Q)scripts/deps.sh
@@ -212,6 +213,17 @@ vm-image: $(O)/vm/$(KVER)/initramfs.cpio.gz
 $(O)/vm/$(KVER)/initramfs.cpio.gz: tests/vm/mkinitramfs.sh tests/vm/init
 	$(call msg,INITRD,$@)
 	$(Q)tests/vm/mkinitramfs.sh $(KVER) $@
+
+# The POWER guest (tests/vm/boot-ppc64.sh): Debian's ppc64el kernel
+# (vmlinux, beside the initramfs), busybox-static ppc64el, our cross-built
+# modules and the Debian modules they need; no 9p, the guest cannot run
+# the host's binaries.
+PPC_VM := $(O)/vm/$(PPC_KVER)
+vm-image-ppc64el: $(PPC_VM)/initramfs.cpio.gz
+$(PPC_VM)/initramfs.cpio.gz: tests/vm/mkinitramfs-ppc64.sh tests/vm/init-ppc64 \
+		scripts/ppc64el-debs.sh $(PPC_MOD_OUT)/.built
+	$(call msg,INITRD,$@)
+	$(Q)tests/vm/mkinitramfs-ppc64.sh $(PPC_KVER) $(PPC_MOD_OUT) $@
 
 # --- entry points ----------------------------------------------------------------
 

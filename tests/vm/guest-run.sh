@@ -3,6 +3,8 @@
 # Runs inside the VM: each named guest test with a timeout, then a dmesg
 # check, printing one "@@ result NAME STATUS [reason]" line per test.
 #   guest-run.sh STACK TEST...
+# Under bash in the amd64 guest, under busybox sh in the POWER guest
+# (VFIOSCOPE_SHELL=sh, MODDIR set by tests/vm/run): keep it POSIX.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 export VFIOSCOPE_ROOT=$root
@@ -10,7 +12,7 @@ export VFIOSCOPE_BUILD=$root/${O:-build}
 export VFIOSCOPE_STACK=$1
 shift
 export KVER=${KVER:-$(uname -r)}
-export MODDIR=$VFIOSCOPE_BUILD/kernel/$KVER/modules
+export MODDIR=${MODDIR:-$VFIOSCOPE_BUILD/kernel/$KVER/modules}
 export PATH=$VFIOSCOPE_BUILD/tools:$VFIOSCOPE_BUILD/tests:$PATH
 
 # Kernel lines that make any test fail, whatever its exit status.
@@ -28,11 +30,11 @@ for t in "$@"; do
 		continue
 	fi
 	limit=$(header vm-timeout "$script")
-	dmesg -C
+	dmesg -c >/dev/null
 	export VFIOSCOPE_SKIP_NOTE=/tmp/skip-note
 	rm -f "$VFIOSCOPE_SKIP_NOTE"
 	start=$(date +%s)
-	(cd /tmp && timeout -k 10 "${limit:-120}" bash "$script")
+	(cd /tmp && timeout -k 10 "${limit:-120}" "${VFIOSCOPE_SHELL:-bash}" "$script")
 	rc=$?
 	secs=$(($(date +%s) - start))
 	complaint=$(dmesg | grep -E "$kernel_complaints" | head -n 3)
