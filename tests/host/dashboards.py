@@ -23,6 +23,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+from suite import Suite  # noqa: E402
+
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,16 +46,9 @@ REQUIRED_ALERTS = {
     "VfioDmaErrorRateHigh", "VfioscopeLostEvents", "VfioscopeExporterDown",
 }
 
-failures = 0
 
-
-def report(case, ok, why=""):
-    global failures
-    if ok:
-        print("PASS: %s/%s" % (SUITE, case))
-    else:
-        failures += 1
-        print("FAIL: %s/%s (%s)" % (SUITE, case, why))
+suite = Suite(SUITE)
+report = suite.report
 
 
 def skip(case, why):
@@ -592,7 +588,7 @@ def main():
     grafana_cases(series)
     grafana_two_hosts()
     exprs_cases()
-    return 1 if failures else 0
+    return suite.status()
 
 
 if __name__ == "__main__":

@@ -36,19 +36,15 @@ import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+from suite import Suite  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 EXPORTER = ROOT / os.environ.get("O", "build") / "tools" / "vfio-exporter"
 SUITE = "host/exporter"
-failures = 0
 
-
-def report(case, ok, why=""):
-    global failures
-    if ok:
-        print("PASS: %s/%s" % (SUITE, case))
-    else:
-        failures += 1
-        print("FAIL: %s/%s (%s)" % (SUITE, case, why))
+suite = Suite(SUITE)
+report = suite.report
 
 
 def free_port(family=socket.AF_INET, host="127.0.0.1"):
@@ -428,7 +424,7 @@ def main():
     test_slow_clients()
     test_eviction()
     test_default_loopback()
-    return 1 if failures else 0
+    return suite.status()
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+from suite import Suite  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 PERF = ROOT / "tools" / "perf"
 FIXTURE = ROOT / "tests" / "host" / "vfio-perf-fixture.txt"
@@ -20,16 +23,9 @@ sys.path.insert(0, str(PERF))
 import vfio_perf  # noqa: E402
 
 SUITE = "host/perf_scripts"
-failures = 0
 
-
-def check(case, got, want):
-    global failures
-    if got == want:
-        print("PASS: %s/%s" % (SUITE, case))
-    else:
-        failures += 1
-        print("FAIL: %s/%s (got %r, want %r)" % (SUITE, case, got, want))
+suite = Suite(SUITE)
+check = suite.check
 
 
 def run(*args, stdin=None):
@@ -145,7 +141,7 @@ def main():
     p = subprocess.run(["bash", str(PERF / "vfio-record"), "-d", "x"], text=True,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     check("record_bad_duration", (p.returncode, "bad duration" in p.stderr), (2, True))
-    return 1 if failures else 0
+    return suite.status()
 
 
 if __name__ == "__main__":

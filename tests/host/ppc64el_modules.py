@@ -19,20 +19,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+from suite import Suite  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = "host/ppc64el_modules"
 CROSS_CC = "powerpc64le-linux-gnu-gcc"
 
-failures = 0
 
-
-def report(case, ok, why=""):
-    global failures
-    if ok:
-        print("PASS: %s/%s" % (SUITE, case))
-    else:
-        failures += 1
-        print("FAIL: %s/%s (%s)" % (SUITE, case, why))
+suite = Suite(SUITE)
+report = suite.report
 
 
 def run(*cmd):
@@ -159,7 +155,7 @@ def main():
         report("%s undefined symbols resolve" % name, not unresolved,
                "%d of %d not exported by the kernel or our modules: %s" %
                (len(unresolved), len(undef), " ".join(unresolved[:10])))
-    return 1 if failures else 0
+    return suite.status()
 
 
 if __name__ == "__main__":
