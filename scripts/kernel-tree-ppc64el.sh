@@ -38,15 +38,10 @@ abi=${kver%-powerpc64le}
 die() { echo "kernel-tree-ppc64el: $*" >&2; exit 1; }
 [ "$abi" != "$kver" ] || die "$kver is not a *-powerpc64le kernel"
 
-cache=$(KVER=$abi-amd64 "$here/ppc64el-debs.sh" --dir)
-version=$(dpkg-query -W -f='${Version}' "linux-headers-$abi-common" 2>/dev/null) ||
-	die "linux-headers-$abi-common is not installed (make deps)"
-image_deb=$cache/linux-image-${kver}_${version}_ppc64el.deb
-headers_deb=$cache/linux-headers-${kver}_${version}_ppc64el.deb
-dwarf=$cache/vmlinux-dbg
-for f in "$image_deb" "$headers_deb" "$dwarf"; do
-	[ -r "$f" ] || die "no $f (make deps)"
-done
+debs() { KVER=$abi-amd64 "$here/ppc64el-debs.sh" --path "$1"; }
+image_deb=$(debs image) || exit 1
+headers_deb=$(debs headers) || exit 1
+dwarf=$(debs dwarf) || exit 1
 
 mkdir -p "$out"
 tmp=$(mktemp -d "$out/.tmp.XXXXXX")

@@ -8,6 +8,9 @@
 #
 #   scripts/ppc64el-debs.sh          fetch what is missing (root)
 #   scripts/ppc64el-debs.sh --dir    print the cache folder of this ABI
+#   scripts/ppc64el-debs.sh --path image|headers|dwarf|busybox
+#                                    print that file's path, or say which
+#                                    is missing and exit 1
 #
 # The cache folder then holds
 #   linux-image-$ABI-powerpc64le_*.deb     the kernel (/boot/vmlinux-*) and modules
@@ -47,6 +50,19 @@ fi
 # the ppc64el packages must be the same build.
 version=$(dpkg-query -W -f='${Version}' "linux-headers-$abi-common" 2>/dev/null) ||
 	die "linux-headers-$abi-common is not installed (make deps)"
+
+if [ "${1:-}" = --path ]; then
+	case ${2:-} in
+	image) f=$dir/linux-image-$abi-powerpc64le_${version}_ppc64el.deb ;;
+	headers) f=$dir/linux-headers-$abi-powerpc64le_${version}_ppc64el.deb ;;
+	dwarf) f=$dir/vmlinux-dbg ;;
+	busybox) f=$(ls "$dir"/busybox-static_*_ppc64el.deb 2>/dev/null | tail -n 1) ;;
+	*) die "--path image|headers|dwarf|busybox, not '${2:-}'" ;;
+	esac
+	[ -n "$f" ] && [ -r "$f" ] || die "no ${f:-busybox-static ppc64el} in $dir (make deps)"
+	echo "$f"
+	exit 0
+fi
 debs=("linux-image-$abi-powerpc64le" "linux-headers-$abi-powerpc64le")
 dbg=linux-image-$abi-powerpc64le-dbg
 

@@ -27,13 +27,9 @@ abi=${kver%-powerpc64le}
 die() { echo "mkinitramfs-ppc64: $*" >&2; exit 1; }
 [ "$abi" != "$kver" ] || die "$kver is not a *-powerpc64le kernel"
 
-cache=$(KVER=$abi-amd64 "$root/scripts/ppc64el-debs.sh" --dir)
-version=$(dpkg-query -W -f='${Version}' "linux-headers-$abi-common" 2>/dev/null) ||
-	die "linux-headers-$abi-common is not installed (make deps)"
-image_deb=$cache/linux-image-${kver}_${version}_ppc64el.deb
-busybox_deb=$(ls "$cache"/busybox-static_*_ppc64el.deb 2>/dev/null | tail -n 1)
-[ -r "$image_deb" ] || die "no $image_deb (make deps)"
-[ -n "$busybox_deb" ] || die "no busybox-static ppc64el in $cache (make deps)"
+debs() { KVER=$abi-amd64 "$root/scripts/ppc64el-debs.sh" --path "$1"; }
+image_deb=$(debs image) || exit 1
+busybox_deb=$(debs busybox) || exit 1
 [ -n "$(find "$moddir" -name '*.ko' 2>/dev/null)" ] || die "no modules in $moddir (make modules-ppc64el)"
 
 tmp=$(mktemp -d)
