@@ -33,7 +33,7 @@
 #include <vfioscope/fault.h>
 #include <vfioscope/vfio.h>
 
-#include "vfio_trace.h"
+#include "vfio_dma_op.h"
 
 #define DRIVER_DESC "vfioscope Type1 IOMMU backend"
 
@@ -89,52 +89,6 @@ struct vfio_run_chunk {
  * chunk is small, so a MAP_DMA does not allocate a whole page for it.
  */
 #define VFIO_RUNS_FIRST_CHUNK	4
-
-/*
- * What one map, unmap or teardown did, for its trace event.  Times are
- * taken only while the event is on (timed), so an untraced map reads no
- * clock.  They are laps: each clock read ends one phase and starts the
- * next, so a map of one run reads four clocks (start, pin begins, pin
- * ends, map ends) and total_ns is the last lap.
- *
- * The container's levels are copied under iommu->lock (snapshot) and the
- * event is emitted after the lock is dropped, so a tool's handler never
- * lengthens the critical section.  seq orders the snapshots: the event
- * with the highest seq carries the container's current levels, whichever
- * CPU its tool saw it on.
- */
-struct vfio_dma_op {
-	bool timed;
-	u64 start_ns;
-	u64 lap_ns;			/* the last clock read */
-	u64 pin_ns;			/* pinning, or unpinning */
-	u64 iommu_ns;			/* iommu_map(), or unmap + IOTLB sync */
-	unsigned long npages;		/* pages pinned, or unpinned */
-	/* the container after the operation, from vfio_dma_op_snapshot() */
-	u64 seq;
-	u64 pinned;
-	u32 entries;
-};
-
-static inline void vfio_dma_op_start(struct vfio_dma_op *op, bool timed)
-{
-	op->timed = timed;
-	if (timed)
-		op->start_ns = op->lap_ns = ktime_get_ns();
-}
-
-/* Charge the time since the last clock read to @phase (NULL: to none). */
-static inline void vfio_dma_op_lap(struct vfio_dma_op *op, u64 *phase)
-{
-	u64 now;
-
-	if (!op || !op->timed)
-		return;
-	now = ktime_get_ns();
-	if (phase)
-		*phase += now - op->lap_ns;
-	op->lap_ns = now;
-}
 
 /* One MAP_DMA. */
 struct vfio_dma {
@@ -682,7 +636,7 @@ static void vfio_dma_remove(struct vfio_iommu *iommu, struct vfio_dma *dma,
 
 /*
  * The container as @op left it, taken before iommu->lock is dropped: the
- * event is emitted after, by vfio_iommu_trace_dma().
+ * event is emitted after, by vfio_dma_op_trace().
  */
 static void vfio_dma_op_snapshot(struct vfio_iommu *iommu,
 				 struct vfio_dma_op *op)
@@ -692,30 +646,6 @@ static void vfio_dma_op_snapshot(struct vfio_iommu *iommu,
 	op->seq = ++iommu->dma_seq;
 	op->pinned = iommu->pinned;
 	op->entries = iommu->dma_limit - iommu->dma_avail;
-}
-
-/* Emit @op's event; iommu->lock is not held. */
-static void vfio_iommu_trace_dma(u32 container_id, bool is_map, u64 iova,
-				 u64 size, u32 flags, int ret,
-				 struct vfio_dma_op *op)
-{
-	u64 total_ns;
-
-	if (is_map ? !trace_vfio_dma_map_enabled() :
-		     !trace_vfio_dma_unmap_enabled())
-		return;
-	/* A map refused before pinning took no lap yet. */
-	if (op->lap_ns == op->start_ns)
-		vfio_dma_op_lap(op, NULL);
-	total_ns = op->timed ? op->lap_ns - op->start_ns : 0;
-	if (is_map)
-		trace_vfio_dma_map(container_id, iova, size, flags, op->npages,
-				   op->entries, op->pinned, ret, total_ns,
-				   op->pin_ns, op->iommu_ns, op->seq);
-	else
-		trace_vfio_dma_unmap(container_id, iova, size, flags,
-				     op->npages, op->entries, op->pinned, ret,
-				     total_ns, op->pin_ns, op->iommu_ns, op->seq);
 }
 
 static int __vfio_iommu_map_dma(struct vfio_iommu *iommu,
@@ -799,7 +729,7 @@ static int vfio_iommu_ioctl_map_dma(struct vfio_iommu *iommu,
 		ret = __vfio_iommu_map_dma(iommu, &map, &op);
 	vfio_dma_op_snapshot(iommu, &op);
 	mutex_unlock(&iommu->lock);
-	vfio_iommu_trace_dma(iommu->container_id, true, map.iova, map.size,
+	vfio_dma_op_trace(iommu->container_id, true, map.iova, map.size,
 			     map.flags, ret, &op);
 	return ret;
 }
@@ -869,7 +799,7 @@ static int vfio_iommu_ioctl_unmap_dma(struct vfio_iommu *iommu,
 					  &op);
 	vfio_dma_op_snapshot(iommu, &op);
 	mutex_unlock(&iommu->lock);
-	vfio_iommu_trace_dma(iommu->container_id, false, unmap.iova,
+	vfio_dma_op_trace(iommu->container_id, false, unmap.iova,
 			     ret < 0 ? 0 : ret, unmap.flags, ret < 0 ? ret : 0,
 			     &op);
 	if (ret < 0)
@@ -1295,7 +1225,7 @@ static void vfio_iommu_type1_release(void *iommu_data)
 	mutex_unlock(&iommu->lock);
 
 	if (unmapped)
-		vfio_iommu_trace_dma(iommu->container_id, false, 0, unmapped,
+		vfio_dma_op_trace(iommu->container_id, false, 0, unmapped,
 				     VFIO_TRACE_UNMAP_TEARDOWN, 0, &op);
 	mutex_destroy(&iommu->lock);
 	kfree(iommu);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The one place the vfio trace events (tracepoints/vfio_trace.h) are
- * instantiated.  vfio_iommu_type1.ko emits the DMA events from its own
- * module, so those are exported.
+ * instantiated.  The IOMMU backends (type1, SPAPR TCE) emit the DMA events
+ * from their own modules, so those are exported.
  */
 #include <linux/module.h>
 

@@ -15,7 +15,8 @@
  * Failed operations emit their event too, with ret < 0 (a negative errno).
  *
  * Exactly one file of vfio.ko defines CREATE_TRACE_POINTS; the events used
- * by other modules (type1: vfio_dma_map/unmap) are exported from there.
+ * by other modules (the IOMMU backends: vfio_dma_map/unmap) are exported
+ * from there.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM vfio
@@ -204,7 +205,7 @@ DEFINE_EVENT(vfio_external_user_class, vfio_external_user_put,
 		 int ret),
 	TP_ARGS(group, container, users, caller, ret));
 
-/* ---- DMA mappings (vfio_iommu_type1) -------------------------------------------- */
+/* ---- DMA mappings (vfio_iommu_type1, vfio_iommu_spapr_tce) ------------------------ */
 
 DECLARE_EVENT_CLASS(vfio_dma_class,
 	TP_PROTO(u32 container, u64 iova, u64 size, u32 flags, u64 npages,

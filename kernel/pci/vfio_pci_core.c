@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "vfio_pci_eeh.h"
 #include "vfio_pci_priv.h"
 
 static char ids[1024] __initdata;
@@ -131,6 +132,7 @@ static int vfio_pci_open_device(struct vfio_device *vdev)
 	vfio_pci_mmap_probe(vpdev);
 	vpdev->irq_type = VFIO_PCI_IRQ_NONE;
 	vpdev->virq_disabled = false;
+	vfio_pci_eeh_open(pdev);
 	return 0;
 
 err_free_state:
@@ -145,6 +147,9 @@ static void vfio_pci_close_device(struct vfio_device *vdev)
 	struct vfio_pci_device *vpdev = to_vfio_pci(vdev);
 	struct pci_dev *pdev = vpdev->pdev;
 	bool restored;
+
+	/* The PE's errors are the platform's again from here, as in 6.1. */
+	vfio_pci_eeh_release(pdev);
 
 	/* No more DMA, no more interrupts, whatever user space left. */
 	pci_clear_master(pdev);
