@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The one place the vfio trace events (tracepoints/vfio_trace.h) are
- * instantiated.  The IOMMU backends (type1, SPAPR TCE) emit the DMA events
- * from their own modules, so those are exported.
+ * instantiated.  The IOMMU backends (type1, SPAPR TCE) emit the DMA and
+ * SPAPR events from their own modules, so those are exported.
  */
 #include <linux/module.h>
 
@@ -11,3 +11,5 @@
 
 EXPORT_TRACEPOINT_SYMBOL_GPL(vfio_dma_map);
 EXPORT_TRACEPOINT_SYMBOL_GPL(vfio_dma_unmap);
+EXPORT_TRACEPOINT_SYMBOL_GPL(vfio_spapr_prereg);
+EXPORT_TRACEPOINT_SYMBOL_GPL(vfio_spapr_window);

@@ -278,6 +278,81 @@ DEFINE_EVENT(vfio_dma_class, vfio_dma_unmap,
 	TP_ARGS(container, iova, size, flags, npages, entries, pinned, ret,
 		total_ns, pin_ns, iommu_ns, seq));
 
+/* ---- SPAPR TCE v2 (vfio_iommu_spapr_tce, IBM POWER) ---------------------------- */
+
+/*
+ * VFIO_IOMMU_SPAPR_REGISTER_MEMORY (reg = 1) or UNREGISTER_MEMORY
+ * (reg = 0): a user range pinned once for the container's TCEs.  pinned:
+ * the pages the container's registered regions hold after; total_ns: the
+ * whole operation (pinning, on register), 0 when the event was off at its
+ * start.  Emitted after the container's lock is dropped.
+ */
+TRACE_EVENT(vfio_spapr_prereg,
+	TP_PROTO(u32 container, u32 reg, u64 vaddr, u64 size, u64 pinned,
+		 int ret, u64 total_ns),
+	TP_ARGS(container, reg, vaddr, size, pinned, ret, total_ns),
+	TP_STRUCT__entry(
+		__field(u32, container)
+		__field(u32, reg)
+		__field(u64, vaddr)
+		__field(u64, size)
+		__field(u64, pinned)
+		__field(int, ret)
+		__field(u64, total_ns)
+	),
+	TP_fast_assign(
+		__entry->container = container;
+		__entry->reg = reg;
+		__entry->vaddr = vaddr;
+		__entry->size = size;
+		__entry->pinned = pinned;
+		__entry->ret = ret;
+		__entry->total_ns = total_ns;
+	),
+	TP_printk("container=%u reg=%u vaddr=0x%llx size=0x%llx pinned=%llu ret=%d total_ns=%llu",
+		  __entry->container, __entry->reg, __entry->vaddr,
+		  __entry->size, __entry->pinned, __entry->ret,
+		  __entry->total_ns)
+);
+
+/*
+ * VFIO_IOMMU_SPAPR_TCE_CREATE (create = 1) or _REMOVE (create = 0) of a
+ * DMA window.  start: its bus address (create: the one the platform
+ * chose, 0 on failure); size, page_shift, levels: as asked (remove: size
+ * and levels 0, page_shift the removed window's or 0); total_ns as for
+ * vfio_spapr_prereg.
+ */
+TRACE_EVENT(vfio_spapr_window,
+	TP_PROTO(u32 container, u32 create, u64 start, u64 size,
+		 u32 page_shift, u32 levels, int ret, u64 total_ns),
+	TP_ARGS(container, create, start, size, page_shift, levels, ret,
+		total_ns),
+	TP_STRUCT__entry(
+		__field(u32, container)
+		__field(u32, create)
+		__field(u64, start)
+		__field(u64, size)
+		__field(u32, page_shift)
+		__field(u32, levels)
+		__field(int, ret)
+		__field(u64, total_ns)
+	),
+	TP_fast_assign(
+		__entry->container = container;
+		__entry->create = create;
+		__entry->start = start;
+		__entry->size = size;
+		__entry->page_shift = page_shift;
+		__entry->levels = levels;
+		__entry->ret = ret;
+		__entry->total_ns = total_ns;
+	),
+	TP_printk("container=%u create=%u start=0x%llx size=0x%llx page_shift=%u levels=%u ret=%d total_ns=%llu",
+		  __entry->container, __entry->create, __entry->start,
+		  __entry->size, __entry->page_shift, __entry->levels,
+		  __entry->ret, __entry->total_ns)
+);
+
 /* ---- references ------------------------------------------------------------------ */
 
 DECLARE_EVENT_CLASS(vfio_ref_class,

@@ -68,8 +68,8 @@ def doc_events(text):
             current = m.group(1)
             events[current] = []
             continue
-        if line.startswith("## "):
-            current = None
+        if line.startswith("## ") or line.startswith("### "):
+            current = None  # a section that is not an event's
         if current and line.startswith("|"):
             cells = [c.strip() for c in line.strip("|").split("|")]
             if cells[0] in ("field", "") or set(cells[0]) <= set("-"):
