@@ -76,9 +76,9 @@ vpath %.c tests/host tests/bpf tests/vm/progs
 
 .PHONY: all deps modules bpf tools tests check demo bench clean distclean \
 	kernel-tree vm-image run-tests run-demo modules-notrace bench-progs run-bench \
-	fuzz race modules-ppc64el vm-image-ppc64el test-modules-ppc64el
+	fuzz race modules-ppc64el vm-image-ppc64el test-modules-ppc64el tests-ppc64el
 
-all: modules modules-ppc64el test-modules-ppc64el bpf tools tests \
+all: modules modules-ppc64el test-modules-ppc64el bpf tools tests tests-ppc64el \
 	bench-progs vm-image vm-image-ppc64el
 
 deps:
@@ -215,6 +215,20 @@ $(O)/tests/%: %.c $(SKELS) $(LIB) $(TESTLIB) $(wildcard tests/lib/*.h tools/lib/
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) $< $(TESTLIB) $(LIB) $(LDLIBS) -o $@
+
+# The POWER guest's test programs (tests/power/), static ppc64el binaries
+# with the C test library: the guest runs no host binary.  vfio_util.c
+# byte-swaps edu's registers there (big-endian on ppc64).
+PPC_CC := powerpc64le-linux-gnu-gcc
+PPC_TEST_OUT := $(O)/tests-ppc64el
+PPC_TESTLIB_SRCS := tests/lib/vfio_util.c tests/lib/check.c
+PPC_TEST_PROGS := $(patsubst tests/power/%.c,$(PPC_TEST_OUT)/%,$(wildcard tests/power/*.c))
+
+tests-ppc64el: $(PPC_TEST_PROGS)
+$(PPC_TEST_OUT)/%: tests/power/%.c $(PPC_TESTLIB_SRCS) $(wildcard tests/lib/*.h)
+	$(call msg,CC-PPC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(PPC_CC) -static $(CFLAGS) -Itests/lib $< $(PPC_TESTLIB_SRCS) -o $@
 
 $(O)/bench/%.bpf.o: bench/%.bpf.c $(VMLINUX_H)
 	$(call msg,BPF,$@)
