@@ -5,7 +5,9 @@
 #   make         build modules (amd64 and ppc64el), BPF objects, skeletons,
 #                tools and tests
 #   make modules-ppc64el   only the modules, cross-built for Debian's ppc64el kernel
-#   make vm-image-ppc64el  the POWER guest's kernel and initramfs (part of make)
+#   make vm-image-ppc64el  the POWER guest's kernel and initramfs (part of make),
+#                with the test-only shim (test-modules-ppc64el) and the static
+#                ppc64el test programs (tests-ppc64el)
 #   make check   deps + build + every test; ends with "N passed, N failed"
 #   make demo    deps + build + boot the VM and show the tools at work
 #   make bench   deps + build + the benchmarks (bench/run.sh), into docs/performance.md
@@ -249,14 +251,17 @@ $(O)/vm/$(KVER)/initramfs.cpio.gz: tests/vm/mkinitramfs.sh tests/vm/init
 
 # The POWER guest (tests/vm/boot-ppc64.sh): Debian's ppc64el kernel
 # (vmlinux, beside the initramfs), busybox-static ppc64el, our cross-built
-# modules and the Debian modules they need; no 9p, the guest cannot run
-# the host's binaries.
+# modules and the Debian modules they need, Debian's own VFIO modules (the
+# reference stack), the test-only shim and the test programs; no 9p, the
+# guest cannot run the host's binaries.
 PPC_VM := $(O)/vm/$(PPC_KVER)
 vm-image-ppc64el: $(PPC_VM)/initramfs.cpio.gz
 $(PPC_VM)/initramfs.cpio.gz: tests/vm/mkinitramfs-ppc64.sh tests/vm/init-ppc64 \
-		scripts/ppc64el-debs.sh $(PPC_MOD_OUT)/.built
+		scripts/ppc64el-debs.sh $(PPC_MOD_OUT)/.built $(PPC_TESTMOD_OUT)/.built \
+		$(PPC_TEST_PROGS)
 	$(call msg,INITRD,$@)
-	$(Q)tests/vm/mkinitramfs-ppc64.sh $(PPC_KVER) $(PPC_MOD_OUT) $@
+	$(Q)tests/vm/mkinitramfs-ppc64.sh $(PPC_KVER) $(PPC_MOD_OUT) $(PPC_TESTMOD_OUT) \
+		$(PPC_TEST_OUT) $@
 
 # --- entry points ----------------------------------------------------------------
 
