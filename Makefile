@@ -5,7 +5,9 @@
 #   make         build modules (amd64 and ppc64el), BPF objects, skeletons,
 #                tools and tests
 #   make modules-ppc64el   only the modules, cross-built for Debian's ppc64el kernel
-#   make vm-image-ppc64el  the POWER guest's kernel and initramfs (part of make)
+#   make vm-image-ppc64el  the POWER guest's kernel and initramfs (part of make),
+#                with the test-only shim (test-modules-ppc64el) and the static
+#                ppc64el test programs (tests-ppc64el)
 #   make check   deps + build + every test; ends with "N passed, N failed"
 #   make demo    deps + build + boot the VM and show the tools at work
 #   make bench   deps + build + the benchmarks (bench/run.sh), into docs/performance.md
@@ -76,9 +78,10 @@ vpath %.c tests/host tests/bpf tests/vm/progs
 
 .PHONY: all deps modules bpf tools tests check demo bench clean distclean \
 	kernel-tree vm-image run-tests run-demo modules-notrace bench-progs run-bench \
-	fuzz race modules-ppc64el vm-image-ppc64el
+	fuzz race modules-ppc64el vm-image-ppc64el test-modules-ppc64el tests-ppc64el
 
-all: modules modules-ppc64el bpf tools tests bench-progs vm-image vm-image-ppc64el
+all: modules modules-ppc64el test-modules-ppc64el bpf tools tests tests-ppc64el \
+	bench-progs vm-image vm-image-ppc64el
 
 deps:
 	$(Q)scripts/deps.sh
@@ -149,6 +152,24 @@ $(PPC_MOD_OUT)/.built: $(PPC_KOUT)/kver $(MOD_SRC)
 	$(Q)scripts/check-btf.sh $(PPC_MOD_OUT)
 	$(Q)touch $@
 
+# Test-only modules for the POWER guest (tests/kmod/: the iommu_ops shim
+# stock 6.1 needs before vfio-pci binds anything), in their own mirror and
+# output folder so nothing of them lands among the modules a user gets.
+# No module BTF: the ppc64el kernel loads none, and no tool reads theirs.
+PPC_TESTMOD_OUT := $(PPC_KOUT)/test-modules
+TESTMOD_SRC := $(wildcard tests/kmod/*)
+
+test-modules-ppc64el: $(PPC_TESTMOD_OUT)/.built
+$(PPC_TESTMOD_OUT)/.built: $(PPC_KOUT)/kver $(TESTMOD_SRC)
+	$(call msg,KBUILD,$(PPC_TESTMOD_OUT))
+	$(Q)command -v powerpc64le-linux-gnu-gcc >/dev/null || { echo "no powerpc64le-linux-gnu-gcc (make deps)" >&2; exit 1; }
+	$(Q)mkdir -p $(PPC_TESTMOD_OUT) && cp -rsf $(CURDIR)/tests/kmod/. $(PPC_TESTMOD_OUT)/
+	$(Q)find -L $(PPC_TESTMOD_OUT) -type l -delete
+	$(Q)$(MAKE) -C $(PPC_KOUT)/kdir M=$(CURDIR)/$(PPC_TESTMOD_OUT) ARCH=powerpc \
+		CROSS_COMPILE=powerpc64le-linux-gnu- CONFIG_DEBUG_INFO_BTF_MODULES= \
+		$(if $(filter 1,$(V)),V=1,-s) modules
+	$(Q)touch $@
+
 # --- BPF and user space -------------------------------------------------------
 
 bpf: $(SKELS)
@@ -197,6 +218,20 @@ $(O)/tests/%: %.c $(SKELS) $(LIB) $(TESTLIB) $(wildcard tests/lib/*.h tools/lib/
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) $< $(TESTLIB) $(LIB) $(LDLIBS) -o $@
 
+# The POWER guest's test programs (tests/power/), static ppc64el binaries
+# with the C test library: the guest runs no host binary.  vfio_util.c
+# byte-swaps edu's registers there (big-endian on ppc64).
+PPC_CC := powerpc64le-linux-gnu-gcc
+PPC_TEST_OUT := $(O)/tests-ppc64el
+PPC_TESTLIB_SRCS := tests/lib/vfio_util.c tests/lib/check.c
+PPC_TEST_PROGS := $(patsubst tests/power/%.c,$(PPC_TEST_OUT)/%,$(wildcard tests/power/*.c))
+
+tests-ppc64el: $(PPC_TEST_PROGS)
+$(PPC_TEST_OUT)/%: tests/power/%.c $(PPC_TESTLIB_SRCS) $(wildcard tests/lib/*.h)
+	$(call msg,CC-PPC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(PPC_CC) -static $(CFLAGS) -Itests/lib $< $(PPC_TESTLIB_SRCS) -o $@
+
 $(O)/bench/%.bpf.o: bench/%.bpf.c $(VMLINUX_H)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
@@ -216,14 +251,17 @@ $(O)/vm/$(KVER)/initramfs.cpio.gz: tests/vm/mkinitramfs.sh tests/vm/init
 
 # The POWER guest (tests/vm/boot-ppc64.sh): Debian's ppc64el kernel
 # (vmlinux, beside the initramfs), busybox-static ppc64el, our cross-built
-# modules and the Debian modules they need; no 9p, the guest cannot run
-# the host's binaries.
+# modules and the Debian modules they need, Debian's own VFIO modules (the
+# reference stack), the test-only shim and the test programs; no 9p, the
+# guest cannot run the host's binaries.
 PPC_VM := $(O)/vm/$(PPC_KVER)
 vm-image-ppc64el: $(PPC_VM)/initramfs.cpio.gz
 $(PPC_VM)/initramfs.cpio.gz: tests/vm/mkinitramfs-ppc64.sh tests/vm/init-ppc64 \
-		scripts/ppc64el-debs.sh $(PPC_MOD_OUT)/.built
+		scripts/ppc64el-debs.sh $(PPC_MOD_OUT)/.built $(PPC_TESTMOD_OUT)/.built \
+		$(PPC_TEST_PROGS)
 	$(call msg,INITRD,$@)
-	$(Q)tests/vm/mkinitramfs-ppc64.sh $(PPC_KVER) $(PPC_MOD_OUT) $@
+	$(Q)tests/vm/mkinitramfs-ppc64.sh $(PPC_KVER) $(PPC_MOD_OUT) $(PPC_TESTMOD_OUT) \
+		$(PPC_TEST_OUT) $@
 
 # --- entry points ----------------------------------------------------------------
 

@@ -545,24 +545,38 @@ static volatile uint32_t *edu_reg32(struct vfio_dev *d, uint32_t off)
 	return (volatile uint32_t *)((char *)d->bar0 + off);
 }
 
+/*
+ * edu's registers are DEVICE_NATIVE_ENDIAN in QEMU: little-endian on x86,
+ * big-endian on ppc64 (QEMU's target is big-endian there whatever the
+ * guest's mode), so a little-endian POWER guest swaps every access; its id
+ * register reads 0xed000001 otherwise.
+ */
+#if defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define edu_to_cpu32(v)	__builtin_bswap32(v)
+#define edu_to_cpu64(v)	__builtin_bswap64(v)
+#else
+#define edu_to_cpu32(v)	(v)
+#define edu_to_cpu64(v)	(v)
+#endif
+
 uint32_t edu_read32(struct vfio_dev *d, uint32_t off)
 {
-	return *edu_reg32(d, off);
+	return edu_to_cpu32(*edu_reg32(d, off));
 }
 
 void edu_write32(struct vfio_dev *d, uint32_t off, uint32_t val)
 {
-	*edu_reg32(d, off) = val;
+	*edu_reg32(d, off) = edu_to_cpu32(val);
 }
 
 uint64_t edu_read64(struct vfio_dev *d, uint32_t off)
 {
-	return *(volatile uint64_t *)edu_reg32(d, off);
+	return edu_to_cpu64(*(volatile uint64_t *)edu_reg32(d, off));
 }
 
 void edu_write64(struct vfio_dev *d, uint32_t off, uint64_t val)
 {
-	*(volatile uint64_t *)edu_reg32(d, off) = val;
+	*(volatile uint64_t *)edu_reg32(d, off) = edu_to_cpu64(val);
 }
 
 void edu_dma_start(struct vfio_dev *d, uint64_t iova, uint32_t devoff,

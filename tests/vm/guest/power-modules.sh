@@ -4,8 +4,8 @@
 # Debian ppc64el modules they need, load into Debian's own ppc64el kernel
 # on qemu's pseries machine, register their tracepoints, see QEMU's edu,
 # and unload.  A busybox-sh script: the POWER guest runs no host binary
-# (tests/vm/boot-ppc64.sh).  Binding edu to vfio-pci is not tested yet:
-# stock 6.1 has no powerpc iommu_ops, so that needs a test-only shim.
+# (tests/vm/boot-ppc64.sh).  Binding edu to vfio-pci and DMA through it
+# are power-spapr-v1's (with the test-only iommu_ops shim stock 6.1 needs).
 # guest-run.sh checks dmesg for WARNING/BUG/Oops afterwards.
 # vm-stack: pseries
 # vm-timeout: 60
