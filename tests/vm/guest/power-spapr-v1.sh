@@ -120,7 +120,7 @@ for stack in intree ours; do
 	esac
 	log "$stack: loaded $loaded"
 	bind "$stack"
-	"$prog" >"/tmp/spapr-$stack.out" 2>&1
+	"$prog" "$stack" >"/tmp/spapr-$stack.out" 2>&1
 	rc=$?
 	sed "s/^/[$stack] /" "/tmp/spapr-$stack.out"
 	[ $rc -eq 0 ] || { echo "FAIL: $stack: spapr_tce_v1 exit status $rc"; rc_all=1; }
