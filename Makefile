@@ -5,6 +5,8 @@
 #   make         build modules (amd64 and ppc64el), BPF objects, skeletons,
 #                tools and tests
 #   make modules-ppc64el   only the modules, cross-built for Debian's ppc64el kernel
+#   make tools-ppc64el     only vfio-top, vfio-lat and vfio-leak, cross-built
+#                          static for the POWER guest (part of make)
 #   make vm-image-ppc64el  the POWER guest's kernel and initramfs (part of make),
 #                with the test-only shim (test-modules-ppc64el) and the static
 #                ppc64el test programs (tests-ppc64el)
@@ -53,6 +55,10 @@ LDLIBS := -Wl,-Bstatic -lbpf -lelf -lz -Wl,-Bdynamic -lpthread -lm
 # into the host's root, sees the same library (a static one would bring
 # GnuTLS and p11-kit, which Debian ships no static archive of).
 $(O)/tools/vfio-exporter: LDLIBS += -lmicrohttpd
+# One BPF object set for amd64 and ppc64el (both little-endian): the
+# programs use no PT_REGS (the only thing __TARGET_ARCH_x86 selects), the
+# raw_tp and tp_btf ones read the events' u64 arguments, and their kernel
+# types are CO-RE relocated against the BTF of the kernel they load into.
 BPF_CFLAGS := -g -O2 -Wall -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
 	-I$(KOUT) -Ibpf -Itracepoints
 
@@ -78,10 +84,11 @@ vpath %.c tests/host tests/bpf tests/vm/progs
 
 .PHONY: all deps modules bpf tools tests check demo bench clean distclean \
 	kernel-tree vm-image run-tests run-demo modules-notrace bench-progs run-bench \
-	fuzz race modules-ppc64el vm-image-ppc64el test-modules-ppc64el tests-ppc64el
+	fuzz race modules-ppc64el vm-image-ppc64el test-modules-ppc64el tests-ppc64el \
+	tools-ppc64el
 
-all: modules modules-ppc64el test-modules-ppc64el bpf tools tests tests-ppc64el \
-	bench-progs vm-image vm-image-ppc64el
+all: modules modules-ppc64el test-modules-ppc64el bpf tools tools-ppc64el tests \
+	tests-ppc64el bench-progs vm-image vm-image-ppc64el
 
 deps:
 	$(Q)scripts/deps.sh
@@ -242,6 +249,59 @@ $(O)/bench/%: bench/%.c $(TESTLIB) $(LIB) $(wildcard tests/lib/*.h kernel/includ
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) $< $(TESTLIB) $(LIB) $(LDLIBS) -o $@
 
+# --- the tools for POWER -------------------------------------------------------
+
+# The same tools/ sources, BPF objects and skeletons, built for the POWER
+# guest (tests/vm/boot-ppc64.sh).  What differs, and why:
+#  - powerpc64le-linux-gnu-gcc, and -static for glibc too: the guest runs
+#    busybox and what its initramfs holds, no shared library;
+#  - libbpf, libelf and zlib are Debian's ppc64el -dev packages, extracted
+#    by `make deps` (scripts/ppc64el-debs.sh --path sysroot), never
+#    installed (TESTBED.md: a ppc64el dpkg architecture removes gcc);
+#  - no vfio-exporter: it links libmicrohttpd, whose static build would
+#    bring GnuTLS and p11-kit, of which Debian ships no static archive.
+PPC_CC := powerpc64le-linux-gnu-gcc
+PPC_O := $(O)/tools-ppc64el
+PPC_TOOLS := $(addprefix $(PPC_O)/,vfio-top vfio-lat vfio-leak)
+PPC_LIB := $(PPC_O)/lib/libvfioscope.a
+# Asked once, when first used; the script says what is missing.
+PPC_SYSROOT = $(eval PPC_SYSROOT := $(shell scripts/ppc64el-debs.sh --path sysroot))$(PPC_SYSROOT)
+PPC_CPPFLAGS = $(CPPFLAGS) -isystem $(PPC_SYSROOT)/usr/include
+PPC_LDLIBS = -static -L$(PPC_SYSROOT)/usr/lib/powerpc64le-linux-gnu -lbpf -lelf -lz -lpthread -lm
+# Never the host's /usr/include in its place.
+ppc_check = $(Q)test -n "$(PPC_SYSROOT)" && command -v $(PPC_CC) >/dev/null || \
+	{ echo "no ppc64el sysroot or $(PPC_CC) (make deps)" >&2; exit 1; }
+
+# The BTF the tools relocate against in that guest, whose kernel has
+# none (--btf): the ppc64el kernel's, cut down by bpftool to the types
+# our BPF objects' CO-RE relocations name (~0.5 KB instead of 3.7 MB).
+PPC_BTF := $(PPC_O)/vmlinux-min.btf
+TOOL_BPF_OBJS := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(wildcard bpf/*.bpf.c))
+
+tools-ppc64el: $(PPC_TOOLS) $(PPC_BTF)
+
+$(PPC_BTF): $(PPC_KOUT)/kver $(TOOL_BPF_OBJS)
+	$(call msg,BTFGEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) gen min_core_btf $(PPC_KOUT)/vmlinux.btf $@ $(TOOL_BPF_OBJS)
+
+$(PPC_O)/lib/%.o: tools/lib/%.c $(wildcard tools/lib/*.h)
+	$(call msg,CC-PPC,$@)
+	$(ppc_check)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(PPC_CC) $(CFLAGS) $(PPC_CPPFLAGS) -c $< -o $@
+
+$(PPC_O)/lib/collector.o: $(O)/bpf/vfio-collector.skel.h
+
+$(PPC_LIB): $(patsubst tools/lib/%.c,$(PPC_O)/lib/%.o,$(LIB_SRCS))
+	$(call msg,AR-PPC,$@)
+	$(Q)rm -f $@ && powerpc64le-linux-gnu-ar rcs $@ $^
+
+$(PPC_O)/%: tools/%.c $(SKELS) $(PPC_LIB) $(wildcard tools/*.h tools/lib/*.h bpf/*.h)
+	$(call msg,CC-PPC,$@)
+	$(ppc_check)
+	$(Q)$(PPC_CC) $(CFLAGS) $(PPC_CPPFLAGS) $< $(PPC_LIB) $(PPC_LDLIBS) -o $@
+
 # --- the VM test bench ---------------------------------------------------------
 
 vm-image: $(O)/vm/$(KVER)/initramfs.cpio.gz
@@ -252,16 +312,17 @@ $(O)/vm/$(KVER)/initramfs.cpio.gz: tests/vm/mkinitramfs.sh tests/vm/init
 # The POWER guest (tests/vm/boot-ppc64.sh): Debian's ppc64el kernel
 # (vmlinux, beside the initramfs), busybox-static ppc64el, our cross-built
 # modules and the Debian modules they need, Debian's own VFIO modules (the
-# reference stack), the test-only shim and the test programs; no 9p, the
-# guest cannot run the host's binaries.
+# reference stack), the test-only shim, the test programs, our cross-built
+# tools and the BTF they relocate against; no 9p, the guest cannot run the
+# host's binaries.
 PPC_VM := $(O)/vm/$(PPC_KVER)
 vm-image-ppc64el: $(PPC_VM)/initramfs.cpio.gz
 $(PPC_VM)/initramfs.cpio.gz: tests/vm/mkinitramfs-ppc64.sh tests/vm/init-ppc64 \
 		scripts/ppc64el-debs.sh $(PPC_MOD_OUT)/.built $(PPC_TESTMOD_OUT)/.built \
-		$(PPC_TEST_PROGS)
+		$(PPC_TEST_PROGS) $(PPC_TOOLS) $(PPC_BTF)
 	$(call msg,INITRD,$@)
 	$(Q)tests/vm/mkinitramfs-ppc64.sh $(PPC_KVER) $(PPC_MOD_OUT) $(PPC_TESTMOD_OUT) \
-		$(PPC_TEST_OUT) $@
+		$(PPC_TEST_OUT) $(PPC_O) $@
 
 # --- entry points ----------------------------------------------------------------
 

@@ -260,12 +260,28 @@ static __always_inline bool process_rows_wanted(struct coll_config *cfg, __u64 *
 }
 
 /*
+ * Whether the kernel has its own BTF (tools/lib/attach.h:
+ * attach_kernel_has_btf()).  Without it the verifier refuses
+ * bpf_get_current_task_btf(), whose return type it cannot name, even in
+ * a raw_tp program: Debian's ppc64el 6.1 kernel.  The branch not taken is
+ * never verified (the value is known at load).
+ */
+const volatile bool targ_task_btf = true;
+
+/*
  * Through the task's BTF pointer: two loads, where BPF_CORE_READ() makes
  * two bpf_probe_read_kernel() calls on every event of a process row.
+ * Without kernel BTF the probe reads it is, the offsets relocated against
+ * the BTF file the tool was given (--btf).
  */
 static __always_inline __u64 current_start(void)
 {
-	return bpf_get_current_task_btf()->group_leader->start_boottime;
+	struct task_struct *task;
+
+	if (targ_task_btf)
+		return bpf_get_current_task_btf()->group_leader->start_boottime;
+	task = (struct task_struct *)bpf_get_current_task();
+	return BPF_CORE_READ(task, group_leader, start_boottime);
 }
 
 /* Whether the current process started before process rows were asked for. */

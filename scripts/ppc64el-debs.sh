@@ -8,9 +8,9 @@
 #
 #   scripts/ppc64el-debs.sh          fetch what is missing (root)
 #   scripts/ppc64el-debs.sh --dir    print the cache folder of this ABI
-#   scripts/ppc64el-debs.sh --path image|headers|dwarf|busybox
-#                                    print that file's path, or say which
-#                                    is missing and exit 1
+#   scripts/ppc64el-debs.sh --path image|headers|dwarf|busybox|sysroot
+#                                    print that file's (folder's) path, or
+#                                    say which is missing and exit 1
 #
 # The cache folder then holds
 #   linux-image-$ABI-powerpc64le_*.deb     the kernel (/boot/vmlinux-*) and modules
@@ -18,6 +18,12 @@
 #   vmlinux-dbg                            the DWARF vmlinux of that build
 #   busybox-static_*_ppc64el.deb           the POWER guest's userland
 #                                          (tests/vm/mkinitramfs-ppc64.sh)
+#   sysroot/usr/{include,lib/powerpc64le-linux-gnu}
+#                                          libbpf, libelf and zlib, headers
+#                                          and static archives, from their
+#                                          -dev packages: the tools are
+#                                          cross-built statically against
+#                                          them (Makefile, tools-ppc64el)
 # The last one comes from linux-image-$ABI-powerpc64le-dbg (720 MB; only
 # that file of it is kept): Debian builds its ppc64el 6.1 kernel without
 # CONFIG_DEBUG_INFO_BTF, so its vmlinux has no .BTF to take, and the base
@@ -57,7 +63,11 @@ if [ "${1:-}" = --path ]; then
 	headers) f=$dir/linux-headers-$abi-powerpc64le_${version}_ppc64el.deb ;;
 	dwarf) f=$dir/vmlinux-dbg ;;
 	busybox) f=$(ls "$dir"/busybox-static_*_ppc64el.deb 2>/dev/null | tail -n 1) ;;
-	*) die "--path image|headers|dwarf|busybox, not '${2:-}'" ;;
+	sysroot)
+		f=$dir/sysroot
+		[ -r "$f/.complete" ] || die "no ppc64el libbpf/libelf/zlib in $f (make deps)"
+		;;
+	*) die "--path image|headers|dwarf|busybox|sysroot, not '${2:-}'" ;;
 	esac
 	[ -n "$f" ] && [ -r "$f" ] || die "no ${f:-busybox-static ppc64el} in $dir (make deps)"
 	echo "$f"
@@ -82,10 +92,20 @@ have_busybox() {
 	done
 	return 1
 }
-have_all() { have_debs && have_dbg && have_busybox; }
+# The -dev packages of what the tools link statically: not tied to the
+# kernel either, the archive's candidates.  Extracted only, never
+# installed; .complete lists the packages once every one is in.
+sysroot_debs=(libbpf-dev libelf-dev zlib1g-dev)
+have_sysroot() {
+	local p
+	for p in "${sysroot_debs[@]}"; do
+		grep -qx "$p" "$dir/sysroot/.complete" 2>/dev/null || return 1
+	done
+}
+have_all() { have_debs && have_dbg && have_busybox && have_sysroot; }
 have_all && exit 0
 
-[ "$(id -u)" -eq 0 ] || die "missing ppc64el kernel files in $dir; run 'make deps' as root"
+[ "$(id -u)" -eq 0 ] || die "missing ppc64el files in $dir; run 'make deps' as root"
 
 apt=$cache/ppc64el/apt
 mkdir -p "$apt/state/lists/partial" "$apt/cache/archives/partial" "$dir"
@@ -137,4 +157,18 @@ if ! have_busybox; then
 	download busybox-static ""
 	mv "$tmp"/busybox-static_*_ppc64el.deb "$dir/"
 	have_busybox || die "busybox-static for ppc64el did not arrive"
+fi
+if ! have_sysroot; then
+	rm -rf "$tmp/sysroot"
+	for p in "${sysroot_debs[@]}"; do
+		download "$p" ""
+		dpkg-deb -x "$tmp/${p}_"*_ppc64el.deb "$tmp/sysroot"
+	done
+	for a in libbpf.a libelf.a libz.a; do
+		[ -f "$tmp/sysroot/usr/lib/powerpc64le-linux-gnu/$a" ] ||
+			die "no $a in ${sysroot_debs[*]} for ppc64el"
+	done
+	printf '%s\n' "${sysroot_debs[@]}" >"$tmp/sysroot/.complete"
+	rm -rf "$dir/sysroot"
+	mv "$tmp/sysroot" "$dir/sysroot"
 fi

@@ -109,6 +109,7 @@ static const struct argp_option opts[] = {
 	{ "max-refs", 'm', "MAX", 0, "Remember at most MAX outstanding gets (default 65536)", 0 },
 	{ "verbose", 'v', NULL, 0, "Say how the exporter attached; libbpf debug output", 0 },
 	{ "attach", COMMON_OPT_ATTACH, "MODE", 0, "Force tp_btf, raw_tp or fentry (default: detect)", 0 },
+	COMMON_OPTION_BTF,
 	{ "no-attach", OPT_NO_ATTACH, NULL, 0,
 	  "Load no BPF: serve build info only (for testing the daemon without VFIO)", 0 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
@@ -202,6 +203,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (attach_parse_mode(arg, &env.c.attach))
 			argp_error(state, "unknown attach mode: %s (tp_btf, raw_tp, fentry, auto)", arg);
 		break;
+	case COMMON_OPT_BTF:
+		return common_parse_opt(key, arg, state, &env.c);
 	case OPT_NO_ATTACH:
 		env.no_attach = true;
 		break;

@@ -70,7 +70,8 @@ static const char doc[] =
 "    vfio-lat -o map -m    # maps only, in milliseconds\n"
 "    vfio-lat -s 2M -S 2M  # only 2 MiB operations\n"
 "    vfio-lat -p 1234 -j   # process 1234, JSON lines\n"
-"    vfio-lat -c 3         # container 3 only\n";
+"    vfio-lat -c 3         # container 3 only\n"
+"    vfio-lat --btf vmlinux.btf  # a kernel without BTF (Debian's ppc64el)\n";
 
 static const struct argp_option opts[] = {
 	COMMON_OPTIONS,
@@ -392,10 +393,11 @@ static int source_shared(struct source *src)
 
 static int source_own(struct source *src)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = env.c.btf);
 	struct intree_ids ids;
 	int err, mode;
 
-	src->skel = vfio_lat__open();
+	src->skel = vfio_lat__open_opts(&opts);
 	if (!src->skel) {
 		fprintf(stderr, "%s: failed to open the BPF skeleton: %s\n", TOOL, strerror(errno));
 		return -errno;
@@ -403,6 +405,9 @@ static int source_own(struct source *src)
 	mode = common_choose_attach(src->skel->obj, &env.c, TOOL);
 	if (mode < 0)
 		return mode;
+	err = common_check_core_btf(&env.c, TOOL);
+	if (err)
+		return err;
 	src->mode = mode;
 	src->skel->rodata->filter_op = env.filter_op;
 	src->skel->rodata->filter_pid = env.c.pid;

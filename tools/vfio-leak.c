@@ -463,9 +463,11 @@ fail:
 
 static int source_own(struct source *src, struct ctx *ctx)
 {
+	/* Its programs read no kernel type: --btf is passed on, never needed. */
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = env.c.btf);
 	int err, mode;
 
-	src->skel = vfio_leak__open();
+	src->skel = vfio_leak__open_opts(&opts);
 	if (!src->skel) {
 		fprintf(stderr, "%s: failed to open the BPF skeleton: %s\n", TOOL, strerror(errno));
 		return -errno;

@@ -60,7 +60,8 @@ static const char doc[] =
 "\n"
 "vfio-top reads the host's collector when one runs (vfio-exporter pins it\n"
 "under /sys/fs/bpf/vfioscope) and attaches nothing; otherwise, or with\n"
-"--attach, it loads the same programs for itself.\n"
+"--attach, it loads the same programs for itself.  On a kernel without\n"
+"BTF (no /sys/kernel/btf/vmlinux) they need its BTF as a file: --btf.\n"
 "Sort keys: ops (map+unmap per second), bytes, mapped, pinned, errors,\n"
 "maps (cumulative), id.\n"
 "\n"
@@ -69,7 +70,8 @@ static const char doc[] =
 "    vfio-top -s mapped    # biggest mappers first\n"
 "    vfio-top -b 5 3       # three plain-text reports, 5 s apart\n"
 "    vfio-top -j -r 5      # JSON lines, top 5 rows per table\n"
-"    vfio-top -p 1234      # one process\n";
+"    vfio-top -p 1234      # one process\n"
+"    vfio-top --btf vmlinux.btf -b  # a kernel without BTF (Debian's ppc64el)\n";
 
 static const struct argp_option opts[] = {
 	COMMON_OPTIONS,

@@ -369,6 +369,26 @@ static int test_process_rows_when_asked(void)
 	return TEST_PASS;
 }
 
+/*
+ * Where the kernel has no BTF (POWER) the process start is read through
+ * probe reads: the same start, the same row.
+ */
+static int test_process_start_without_task_btf(void)
+{
+	struct collector *c = NULL;
+	struct coll_process_row p;
+
+	CHECK_OK(collector_load_no_task_btf(&c, ATTACH_RAW_TP));
+	CHECK_OK(collector_want_processes(c, 10 * 1000000000ULL));
+	CHECK_OK(MAP(c, 3, KB64, 16, 1, 16, 0));
+	CHECK_OK(my_process(c, &p));
+	CHECK_EQ(p.v.ops[EXP_MAP], 1);
+	CHECK(p.key.start != 0);
+	CHECK(process_is(getpid(), p.key.start));
+	collector_free(c);
+	return TEST_PASS;
+}
+
 static int count_record(void *ctx, void *data, size_t size)
 {
 	(*(int *)ctx)++;
@@ -727,6 +747,7 @@ static const struct test tests[] = {
 	TEST(test_container_id_reused),
 	TEST(test_container_predates_collector),
 	TEST(test_process_rows_when_asked),
+	TEST(test_process_start_without_task_btf),
 	TEST(test_refs_when_asked),
 	TEST(test_stack_ring_when_claimed),
 	TEST(test_claim_taken_over),

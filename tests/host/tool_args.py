@@ -25,6 +25,8 @@ COMMON = [
     (["1", "0"], "invalid count: 0"),
     (["1", "2", "3"], "unexpected argument: 3"),
     (["--no-such-flag"], "unrecognized option '--no-such-flag'"),
+    (["--btf", "/nonexistent.btf"],
+     "cannot read BTF file /nonexistent.btf: No such file or directory"),
 ]
 CASES = {
     "vfio-top": COMMON + [

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Build the POWER guest's initramfs for Debian's ppc64el kernel $1
-# (6.1.0-NN-powerpc64le) into $5, with our modules cross-built in $2, the
-# test-only modules of tests/kmod/ built in $3 and the static test
-# programs of tests/power/ in $4.
+# (6.1.0-NN-powerpc64le) into $6, with our modules cross-built in $2, the
+# test-only modules of tests/kmod/ built in $3, the static test programs
+# of tests/power/ in $4 and our tools cross-built in $5 (make
+# tools-ppc64el).
 #
 # The guest cannot run this host's amd64 binaries, so unlike the amd64
 # guest it does not mount the host's / over 9p: everything it needs is in
@@ -22,16 +23,22 @@
 #                                dependencies, and /vfioscope/intree/order
 #   /vfioscope/test-modules/     the test-only modules (the iommu_ops shim)
 #   /vfioscope/tests/            the test programs
-# and beside $3, vmlinux: the image package's uncompressed kernel, which
+#   /vfioscope/tools/            vfio-top, vfio-lat, vfio-leak, static,
+#                                stripped (~1.2 MB each in the archive)
+#   /vfioscope/vmlinux-min.btf   the BTF they relocate against (--btf):
+#                                the kernel has none of its own
+# and beside $6, vmlinux: the image package's uncompressed kernel, which
 # is what qemu's pseries loads.
 # boot-ppc64.sh appends the job (and the test scripts) as a second archive.
 set -euo pipefail
-[ $# -eq 5 ] || { echo "usage: mkinitramfs-ppc64.sh KVER MODDIR TESTMODDIR TESTSDIR OUT" >&2; exit 2; }
+[ $# -eq 6 ] || { echo "usage: mkinitramfs-ppc64.sh KVER MODDIR TESTMODDIR TESTSDIR TOOLDIR OUT" >&2; exit 2; }
 kver=$1
 moddir=$2
 testmoddir=$3
 testsdir=$4
-out=$5
+tooldir=$5
+out=$6
+tools="vfio-top vfio-lat vfio-leak"
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 abi=${kver%-powerpc64le}
@@ -46,12 +53,15 @@ busybox_deb=$(debs busybox) || exit 1
 	die "no modules in $testmoddir (make test-modules-ppc64el)"
 [ -n "$(find "$testsdir" -maxdepth 1 -type f -executable 2>/dev/null)" ] ||
 	die "no test programs in $testsdir (make tests-ppc64el)"
+for f in $tools vmlinux-min.btf; do
+	[ -r "$tooldir/$f" ] || die "no $tooldir/$f (make tools-ppc64el)"
+done
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 img=$tmp/img
 mkdir -p "$img"/{bin,dev,proc,sys,tmp,lib/modules/"$kver"} \
-	"$img"/vfioscope/{modules,intree,test-modules,tests}
+	"$img"/vfioscope/{modules,intree,test-modules,tests,tools}
 
 dpkg-deb --fsys-tarfile "$busybox_deb" | tar -xO ./bin/busybox >"$img/bin/busybox"
 chmod 755 "$img/bin/busybox"
@@ -66,6 +76,15 @@ for t in "$testsdir"/*; do
 	file -b "$t" | grep -q 'PowerPC.*statically linked' || die "$t is not a static ppc64 program"
 	install -m 755 "$t" "$img/vfioscope/tests/"
 done
+
+# The debug info stays in the build folder: stripped, a tool is 2.8 MB
+# instead of 3.1-4 MB.
+for t in $tools; do
+	file -b "$tooldir/$t" | grep -q 'PowerPC.*statically linked' ||
+		die "$tooldir/$t is not a static ppc64 program"
+	powerpc64le-linux-gnu-strip -o "$img/vfioscope/tools/$t" "$tooldir/$t"
+done
+cp "$tooldir/vmlinux-min.btf" "$img/vfioscope/"
 
 # Debian's modules, each after everything it depends on, under a folder
 # of the image with its own load order file.  No modules.dep in the

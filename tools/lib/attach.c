@@ -29,6 +29,11 @@ bool attach_have_tracefs_event(const char *system, const char *event)
 	return false;
 }
 
+bool attach_kernel_has_btf(void)
+{
+	return !access("/sys/kernel/btf/vmlinux", R_OK);
+}
+
 /* Whether module's BTF (/sys/kernel/btf/<module>) has a type of that kind. */
 static bool module_btf_has(const char *module, const char *name, int kind)
 {

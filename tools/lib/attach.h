@@ -44,6 +44,14 @@ int attach_parse_mode(const char *s, enum vfio_attach_mode *mode);
  */
 int attach_select(struct bpf_object *obj, enum vfio_attach_mode mode);
 
+/*
+ * Whether the running kernel has its own BTF (/sys/kernel/btf/vmlinux).
+ * Debian's ppc64el 6.1 kernel has none (CONFIG_DEBUG_INFO_BTF off): no
+ * tp_btf or fentry there, no helper returning a BTF pointer, and CO-RE
+ * relocations need the BTF of that kernel as a file (--btf).
+ */
+bool attach_kernel_has_btf(void);
+
 /* Whether tracefs (or debugfs' tracing/) has events/<system>/<event>. */
 bool attach_have_tracefs_event(const char *system, const char *event);
 

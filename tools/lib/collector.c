@@ -155,20 +155,27 @@ static void take_fds(struct collector *c)
 		*map_fd_slot(c, i) = bpf_map__fd(maps[i]);
 }
 
-int collector_load_ids(struct collector **out, enum vfio_attach_mode mode, bool attach,
-		       enum intree_ids_use ids, const char *tool)
+/*
+ * btf: the BTF to relocate against, when the kernel has none (--btf), or
+ * NULL; task_btf: whether the programs may use the task's BTF pointer.
+ */
+static int load_ids_btf(struct collector **out, enum vfio_attach_mode mode, bool attach,
+			enum intree_ids_use ids, const char *tool, const char *btf,
+			bool task_btf)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = btf);
 	struct collector *c = collector_new();
 	int err;
 
 	if (!c)
 		return -ENOMEM;
-	c->skel = vfio_collector__open();
+	c->skel = vfio_collector__open_opts(&opts);
 	if (!c->skel) {
 		err = -errno;
 		goto fail;
 	}
 	attach_select(c->skel->obj, mode);
+	c->skel->rodata->targ_task_btf = task_btf;
 	if (mode == ATTACH_FENTRY)
 		c->skel->rodata->targ_dma_entry_limit = attach_intree_dma_entry_limit();
 	err = intree_ids_prepare(&c->ids, c->skel->obj, ids, tool);
@@ -199,6 +206,17 @@ int collector_load_ids(struct collector **out, enum vfio_attach_mode mode, bool 
 fail:
 	collector_free(c);
 	return err;
+}
+
+int collector_load_ids(struct collector **out, enum vfio_attach_mode mode, bool attach,
+		       enum intree_ids_use ids, const char *tool)
+{
+	return load_ids_btf(out, mode, attach, ids, tool, NULL, attach_kernel_has_btf());
+}
+
+int collector_load_no_task_btf(struct collector **out, enum vfio_attach_mode mode)
+{
+	return load_ids_btf(out, mode, false, INTREE_IDS_FRESH, NULL, NULL, false);
 }
 
 int collector_load_mode(struct collector **out, enum vfio_attach_mode mode, bool attach)
@@ -261,6 +279,9 @@ static int load_for(struct collector **out, const struct common_env *env, const 
 	vfio_collector__destroy(probe);
 	if (mode < 0)
 		return mode;
+	err = common_check_core_btf(env, tool);
+	if (err)
+		return err;
 	if (mode == ATTACH_FENTRY) {
 		ids = INTREE_IDS_COPY;
 		if (to_pin)
@@ -270,7 +291,7 @@ static int load_for(struct collector **out, const struct common_env *env, const 
 		else if (to_pin)
 			collector_free(live);
 	}
-	err = collector_load_ids(out, mode, true, ids, tool);
+	err = load_ids_btf(out, mode, true, ids, tool, env->btf, attach_kernel_has_btf());
 	if (err) {
 		fprintf(stderr, "%s: failed to load and attach the BPF programs: %s\n",
 			tool, strerror(-err));

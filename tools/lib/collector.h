@@ -89,6 +89,12 @@ int collector_load_pinnable(struct collector **out, const struct common_env *env
 int collector_load_mode(struct collector **out, enum vfio_attach_mode mode, bool attach);
 int collector_load_ids(struct collector **out, enum vfio_attach_mode mode, bool attach,
 		       enum intree_ids_use ids, const char *tool);
+/*
+ * collector_load_mode() as on a kernel without BTF (POWER), for the host
+ * tests: the process start read through probe reads, not the task's BTF
+ * pointer, relocated against the kernel's BTF.
+ */
+int collector_load_no_task_btf(struct collector **out, enum vfio_attach_mode mode);
 
 /*
  * Pin a loaded collector's maps and programs under COLLECTOR_PIN_DIR,

@@ -5,8 +5,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/utsname.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 
 #include "common.h"
 #include "unseen.h"
@@ -46,6 +48,12 @@ error_t common_parse_opt(int key, char *arg, struct argp_state *state,
 	case COMMON_OPT_ATTACH:
 		if (attach_parse_mode(arg, &env->attach))
 			argp_error(state, "unknown attach mode: %s (tp_btf, raw_tp, fentry, auto)", arg);
+		return 0;
+	case COMMON_OPT_BTF:
+		/* Read now: a bad path is a bad flag, refused before any BPF. */
+		if (access(arg, R_OK))
+			argp_error(state, "cannot read BTF file %s: %s", arg, strerror(errno));
+		env->btf = arg;
 		return 0;
 	case ARGP_KEY_ARG:
 		if (env->nr_positional == 0)
@@ -111,6 +119,36 @@ int common_choose_attach(struct bpf_object *obj, const struct common_env *env,
 		fprintf(stderr, "%s: attaching with %s: %s\n", tool,
 			attach_mode_name(mode), why);
 	return mode;
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	return 0;
+}
+
+int common_check_core_btf(const struct common_env *env, const char *tool)
+{
+	libbpf_print_fn_t print;
+	struct utsname u;
+	struct btf *btf;
+
+	if (env->btf || attach_kernel_has_btf())
+		return 0;
+	/*
+	 * libbpf's own search (/boot/vmlinux-RELEASE and the like), quietly:
+	 * what is missing is said once, below.
+	 */
+	print = libbpf_set_print(libbpf_quiet);
+	btf = btf__load_vmlinux_btf();
+	libbpf_set_print(print);
+	if (btf) {
+		btf__free(btf);
+		return 0;
+	}
+	uname(&u);
+	fprintf(stderr, "%s: the kernel has no BTF (no /sys/kernel/btf/vmlinux, none under /boot): "
+		"give it with --btf FILE (make writes build/kernel/%s/vmlinux.btf)\n", tool, u.release);
+	return -ENOENT;
 }
 
 int common_nr_cpus(void)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What every vfioscope tool does the same way: the options -p, -T, -v,
- * -j, --attach and [interval] [count]; the libbpf log; Ctrl-C; choosing
- * the programs to load (attach.h); and the lost-event counter.
+ * -j, --attach, --btf and [interval] [count]; the libbpf log; Ctrl-C;
+ * choosing the programs to load (attach.h) and the BTF to relocate them
+ * against; and the lost-event counter.
  */
 #ifndef __COMMON_H
 #define __COMMON_H
@@ -25,12 +26,14 @@ struct common_env {
 	bool verbose;			/* -v */
 	bool json;			/* -j */
 	enum vfio_attach_mode attach;	/* --attach, ATTACH_NONE = detect */
+	const char *btf;		/* --btf: the kernel's BTF as a file, or NULL */
 	long interval;			/* seconds, 0: only when leaving */
 	long count;			/* reports, 0: until Ctrl-C */
 	int nr_positional;
 };
 
 #define COMMON_OPT_ATTACH 0x1000
+#define COMMON_OPT_BTF 0x1001
 
 /* The entries of every tool's argp_option array (before its own). */
 #define COMMON_OPTIONS							\
@@ -39,7 +42,14 @@ struct common_env {
 	{ "json", 'j', NULL, 0, "JSON output, one object per line", 0 },	\
 	{ "verbose", 'v', NULL, 0, "Say how the tool attached; libbpf debug output", 0 }, \
 	{ "attach", COMMON_OPT_ATTACH, "MODE", 0,			\
-	  "Force tp_btf, raw_tp or fentry (default: detect)", 0 }
+	  "Force tp_btf, raw_tp or fentry (default: detect)", 0 },	\
+	COMMON_OPTION_BTF
+
+/* Also in vfio-exporter's own list. */
+#define COMMON_OPTION_BTF						\
+	{ "btf", COMMON_OPT_BTF, "FILE", 0,				\
+	  "The kernel's BTF, for a kernel without /sys/kernel/btf/vmlinux " \
+	  "(make writes build/kernel/RELEASE/vmlinux.btf)", 0 }
 
 /*
  * Handle a common option or an [interval] [count] positional; returns
@@ -62,6 +72,14 @@ void common_setup_signals(void);
  */
 int common_choose_attach(struct bpf_object *obj, const struct common_env *env,
 			 const char *tool);
+
+/*
+ * For an object with CO-RE relocations (the collector's, vfio-lat's):
+ * libbpf relocates them against the kernel's BTF, or --btf's file.  When
+ * there is neither (Debian's ppc64el 6.1 kernel has no BTF, and libbpf
+ * finds none under /boot either), say so in one line and return -ENOENT.
+ */
+int common_check_core_btf(const struct common_env *env, const char *tool);
 
 /* Sum the per-CPU lost map (bpf/lost.bpf.h) into n[LOST_NR_REASONS]. */
 int lost_read(int map_fd, __u64 *n);
