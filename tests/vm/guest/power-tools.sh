@@ -5,13 +5,12 @@
 # no BTF.  They pick raw_tp on our vfio:* tracepoints by themselves, take
 # the BTF to relocate against from --btf (the kernel's, cut down by make to
 # what our objects use), and report exactly what happened: here container
-# lifecycles a busybox shell can cause (opening /dev/vfio/vfio), with no DMA
-# at all.  Without --btf, vfio-top and vfio-lat say in one line what is
-# missing; vfio-leak, whose programs read no kernel type, needs none.
-#
-# A DMA workload (edu through the SPAPR TCE backend, once edu can bind to
-# vfio-pci here) plugs in through under_tools: run it under vfio-top and
-# vfio-lat, then compare lat_sum and top_container_field with what it did.
+# lifecycles a busybox shell can cause (opening /dev/vfio/vfio), then a
+# known DMA workload through our SPAPR TCE v1 backend with edu
+# (/vfioscope/tests/spapr_workload, under the test-only iommu_ops shim as in
+# power-spapr-v1.sh).  Without --btf, vfio-top and vfio-lat say in one
+# line what is missing; vfio-leak, whose programs read no kernel type,
+# needs none.
 # vm-stack: pseries
 # vm-timeout: 300
 set -u
@@ -20,6 +19,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 log() { echo "power-tools: $*"; }
 
 kver=$(uname -r)
+SHIM=/vfioscope/test-modules/power_iommu_shim.ko
+PROGS=/vfioscope/tests
 case $kver in *-powerpc64le) ;; *) fail "not the ppc64el kernel: $kver" ;; esac
 [ -d "$MODDIR" ] || fail "no module folder $MODDIR"
 for t in vfio-top vfio-lat vfio-leak; do
@@ -33,10 +34,10 @@ done
 for m in $(cat "/lib/modules/$kver/order"); do
 	insmod "/lib/modules/$kver/$m" || fail "insmod Debian's $m failed"
 done
-for ko in vfio.ko pci/vfio-pci.ko; do
+for ko in vfio.ko vfio_iommu_spapr_tce.ko pci/vfio-pci.ko; do
 	insmod "$MODDIR/$ko" || fail "insmod $ko failed"
 done
-trap 'stop_all; rmmod vfio_pci 2>/dev/null; rmmod vfio 2>/dev/null' EXIT
+trap 'stop_all; unbind_edu; for m in vfio_pci vfio_iommu_spapr_tce vfio; do rmmod $m 2>/dev/null; done' EXIT
 [ -c /dev/vfio/vfio ] || fail "/dev/vfio/vfio did not appear"
 
 # ---- running the tools ----------------------------------------------------------
@@ -129,11 +130,13 @@ top_container_field() {
 		grep "^{\"container\":$2," | tail -n 1 | sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p"
 }
 
-# lat_sum OP: OP's operations (map or unmap) in vfio-lat's reports since
-# under_tools started; each report counts those of its interval.
+# lat_sum OP [FIELD]: OP's (map or unmap) operations, or FIELD (ops,
+# failed, teardown, filtered), in vfio-lat's reports since under_tools
+# started; each report counts those of its interval.
 lat_sum() {
 	tail -n +"$first_lat" /tmp/lat.out |
-		sed -n "s/.*\"$1\":{\"ops\":\([0-9]*\),.*/\1/p" |
+		sed -n "s/.*\"$1\":{\(\"ops\":[^}]*\),\"total\".*/\1/p" |
+		sed -n "s/.*\"${2:-ops}\":\([0-9]*\).*/\1/p" |
 		awk '{ n += $1 } END { print n + 0 }'
 }
 
@@ -238,21 +241,67 @@ got=$(tail -n 1 /tmp/lat.out | sed 's/^{"time":[0-9]*,/{/')
 [ "$got" = "$want" ] || fail "vfio-lat's last report: $got -- want: $want"
 log "vfio-lat: 0 maps, 0 unmaps: $got"
 
-# ---- what every tool says when it leaves: nothing lost ---------------------------
+# ---- vfio-leak: the containers' lifecycles, nothing outstanding -----------------
 
-for t in top lat leak; do
-	stop $t
-done
-for t in top lat; do
-	grep -q '"lost":{"total":0,' "/tmp/$t.out" || fail "vfio-$t: no report with lost total 0"
-	! grep -q '"lost":{"total":[1-9]' "/tmp/$t.out" || fail "vfio-$t lost events: $(grep -o '"lost":{[^}]*}' "/tmp/$t.out" | tail -n 1)"
-done
+stop leak
 sed 's/^/  vfio-leak: /' /tmp/leak.out
 # Each container: open, its reference's get, close, put, release.
 want="vfio-leak: $((5 * N)) events, 0 gets outstanding (0 external users), overflow 0, reconciled 0 (restored 0), missed 0, attach raw_tp; lost events: 0"
 [ "$(head -n 1 /tmp/leak.out)" = "$want" ] || fail "vfio-leak's summary: $(head -n 1 /tmp/leak.out) -- want: $want"
 grep -qx 'Imbalances: 0' /tmp/leak.out || fail "vfio-leak found imbalances"
 grep -q 'lost events: 0$' /tmp/leak.out || fail "vfio-leak: no 'lost events: 0' line: $(tail -n 5 /tmp/leak.out)"
+
+# ---- DMA through our SPAPR TCE v1 backend, with edu ------------------------------
+
+edu=
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor" 2>/dev/null)" = 0x1234 ] &&
+		[ "$(cat "$d/device" 2>/dev/null)" = 0x11e8 ] && edu=${d##*/}
+done
+[ -n "$edu" ] || fail "no edu (1234:11e8) in /sys/bus/pci/devices"
+dev=/sys/bus/pci/devices/$edu
+unbind_edu() {
+	[ -n "${edu:-}" ] && [ -e "$dev/driver" ] && echo "$edu" >"$dev/driver/unbind"
+	return 0
+}
+# Stock 6.1 binds nothing to vfio-pci on POWER: the test-only shim first
+# (no isolation; power-spapr-v1.sh says more).  It stays loaded.
+[ -d /sys/module/power_iommu_shim ] || insmod "$SHIM" || fail "insmod $SHIM failed"
+echo vfio-pci >"$dev/driver_override"
+echo "$edu" >/sys/bus/pci/drivers_probe
+[ "$(basename "$(readlink "$dev/driver")")" = vfio-pci ] || fail "edu did not bind to vfio-pci"
+
+# Ground truth: N maps and unmaps of S bytes, then K maps the exit's
+# teardown clears (one unmap event, K*S bytes).
+W_N=20 W_K=3 W_S=65536
+under_tools "$PROGS/spapr_workload" $W_N $W_K $W_S
+top_row=$(tail -n +"$first_top" /tmp/top.out | containers | grep '"maps":[1-9]' | tail -n 1)
+echo "  workload row: $top_row"
+id=$(echo "$top_row" | sed -n 's/^{"container":\([0-9]*\),.*/\1/p')
+[ -n "$id" ] || fail "vfio-top showed no container with maps: $(tail -n 3 /tmp/top.out)"
+# A teardown is no unmap operation of the process, but its bytes count.
+for f in maps:$((W_N + W_K)) unmaps:$W_N map_bytes:$(((W_N + W_K) * W_S)) \
+	 unmap_bytes:$(((W_N + W_K) * W_S)) errors:0 entries:0 released:true; do
+	got=$(top_container_field "${f%%:*}" "$id")
+	[ "$got" = "${f#*:}" ] || fail "vfio-top container $id: ${f%%:*} $got, want ${f#*:}"
+done
+log "vfio-top: container $id: $((W_N + W_K)) maps, $W_N unmaps and a teardown, $(((W_N + W_K) * W_S)) bytes each way"
+got="$(lat_sum map) $(lat_sum map failed) $(lat_sum unmap) $(lat_sum unmap teardown) $(lat_sum unmap failed)"
+want="$((W_N + W_K)) 0 $W_N 1 0"
+[ "$got" = "$want" ] ||
+	fail "vfio-lat: maps, failed, unmaps, teardowns, failed: $got, want $want"
+log "vfio-lat: $((W_N + W_K)) maps, $W_N unmaps and 1 teardown, none failed"
+unbind_edu
+
+# ---- what every tool says when it leaves: nothing lost ---------------------------
+
+for t in top lat; do
+	stop $t
+done
+for t in top lat; do
+	grep -q '"lost":{"total":0,' "/tmp/$t.out" || fail "vfio-$t: no report with lost total 0"
+	! grep -q '"lost":{"total":[1-9]' "/tmp/$t.out" || fail "vfio-$t lost events: $(grep -o '"lost":{[^}]*}' "/tmp/$t.out" | tail -n 1)"
+done
 log "nothing lost"
 for t in top lat leak; do
 	grep -v '^libbpf: ' "/tmp/$t.err" | sed "s/^/  vfio-$t stderr: /"
