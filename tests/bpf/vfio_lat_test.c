@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -526,7 +527,28 @@ struct load {
 	struct vfio_lat *skel;
 	volatile unsigned int next;	/* operations run so far */
 	volatile int err;
+	volatile unsigned int ended;	/* intervals the main thread ended */
 };
+
+/*
+ * At a quarter, a half and three quarters of the run, the loader waits
+ * until the main thread has ended two more intervals, so at least three
+ * intervals end in the middle of the run however the two threads are
+ * scheduled: on a busy host (a VM on the other core) the loader could
+ * otherwise run all its operations before the main thread ends a second
+ * interval, and the test would prove nothing.  Between those points the
+ * two threads race freely.
+ */
+static void load_checkpoint(struct load *l, unsigned int i)
+{
+	unsigned int seen;
+
+	if (i == 0 || i % (LOAD_OPS / 4))
+		return;
+	seen = l->ended;
+	while (l->ended < seen + 2)
+		sched_yield();
+}
 
 static void *run_load(void *arg)
 {
@@ -534,6 +556,7 @@ static void *run_load(void *arg)
 	unsigned int i;
 
 	for (i = 0; i < LOAD_OPS; i++) {
+		load_checkpoint(l, i);
 		struct dma d = { .container = 1, .size = 4096, .npages = 1,
 				 .total_ns = load_ns(i) + 1, .pin_ns = load_ns(i) / 2,
 				 .iommu_ns = load_ns(i) - load_ns(i) / 2,
@@ -575,6 +598,7 @@ static int test_intervals_under_load(void)
 
 		last = l.next == LOAD_OPS || l.err;
 		CHECK_OK(lat_interval_end(&m, &iv));
+		l.ended++;
 		/* The run of this interval: as many as it counted, failures included. */
 		n = lat_hist_count(&iv.op[LAT_MAP].parts[LAT_TOTAL]) +
 		    iv.op[LAT_MAP].counters[LAT_CNT_FAILED];
