@@ -234,10 +234,10 @@ PPC_TESTLIB_SRCS := tests/lib/vfio_util.c tests/lib/check.c
 PPC_TEST_PROGS := $(patsubst tests/power/%.c,$(PPC_TEST_OUT)/%,$(wildcard tests/power/*.c))
 
 tests-ppc64el: $(PPC_TEST_PROGS)
-$(PPC_TEST_OUT)/%: tests/power/%.c $(PPC_TESTLIB_SRCS) $(wildcard tests/lib/*.h)
+$(PPC_TEST_OUT)/%: tests/power/%.c $(PPC_TESTLIB_SRCS) $(wildcard tests/lib/*.h kernel/include/uapi/vfioscope/*.h)
 	$(call msg,CC-PPC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(PPC_CC) -static $(CFLAGS) -Itests/lib $< $(PPC_TESTLIB_SRCS) -o $@
+	$(Q)$(PPC_CC) -static $(CFLAGS) -Itests/lib -Ikernel/include/uapi $< $(PPC_TESTLIB_SRCS) -o $@
 
 $(O)/bench/%.bpf.o: bench/%.bpf.c $(VMLINUX_H)
 	$(call msg,BPF,$@)
