@@ -244,6 +244,9 @@ static void check_device_and_group(void)
 	check_u64("check_extension_v2", "ret", ext, 1);
 	ext = ioctl(d.container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU);
 	check_u64("check_extension_type1v2", "ret", ext, 0);
+	/* qemu's pseries under TCG: no EEH for this PE, so 0. */
+	ext = ioctl(d.container, VFIO_CHECK_EXTENSION, VFIO_EEH);
+	check_u64("check_extension_eeh", "ret", ext, 0);
 
 	d.group = vfio_group_open(d.group_id);
 	if (__vfio_group_status(d.group, &flags))
@@ -270,6 +273,14 @@ static void check_set_iommu(void)
 }
 
 static struct vfio_iommu_spapr_tce_info info;
+
+/* Without EEH the group has no PE to operate on. */
+static void check_eeh(void)
+{
+	struct vfio_eeh_pe_op op = { .argsz = sizeof(op), .op = VFIO_EEH_PE_GET_STATE };
+
+	check_ret("eeh_pe_get_state", ioctl_ret(d.container, VFIO_EEH_PE_OP, &op), -ENODEV);
+}
 
 static void check_get_info(void)
 {
@@ -595,6 +606,7 @@ int main(int argc, char **argv)
 
 	check_device_and_group();
 	check_set_iommu();
+	check_eeh();
 	check_get_info();
 	check_before_enable(src);
 	check_enable();
