@@ -10,28 +10,18 @@
 # vm-stack: pseries
 # vm-timeout: 60
 set -u
+name=power-modules
+. "$VFIOSCOPE_ROOT/tests/vm/power-lib.sh"
 
-fail() { echo "FAIL: $*"; exit 1; }
-log() { echo "power-modules: $*"; }
-
-kver=$(uname -r)
 log "kernel $kver on $(uname -m), $(grep -m1 '^cpu' /proc/cpuinfo | tr -s '\t ' ' ')"
 case $kver in *-powerpc64le) ;; *) fail "not the ppc64el kernel: $kver" ;; esac
 [ -d "$MODDIR" ] || fail "no module folder $MODDIR"
 
 # The Debian modules ours need (mkinitramfs-ppc64.sh), in load order.
-deps=/lib/modules/$kver/order
-[ -f "$deps" ] || fail "no $deps"
-for m in $(cat "$deps"); do
-	insmod "/lib/modules/$kver/$m" || fail "insmod Debian's $m failed"
-	log "Debian's $m loaded"
-done
+load_debian_deps
 
 # The machine's own IOMMU backend must not be there to compete.
 [ ! -d /sys/module/vfio_iommu_spapr_tce ] || fail "Debian's vfio_iommu_spapr_tce is loaded"
-
-# modinfo of busybox wants a modules.dep: read the .ko's .modinfo instead.
-modfield() { tr '\000' '\n' <"$2" | sed -n "s/^$1=//p" | head -n 1; }
 
 for ko in vfio.ko pci/vfio-pci.ko; do
 	[ -f "$MODDIR/$ko" ] || fail "$MODDIR/$ko missing"
@@ -69,14 +59,7 @@ echo 0 >"$ev/enable"
 log "$n vfio tracepoints"
 
 # QEMU's edu: vendor 0x1234, device 0x11e8.
-edu=
-for d in /sys/bus/pci/devices/*; do
-	[ -e "$d" ] || continue
-	if [ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ]; then
-		edu=${d##*/}
-	fi
-done
-[ -n "$edu" ] || fail "no edu (1234:11e8) in /sys/bus/pci/devices: $(ls /sys/bus/pci/devices | tr '\n' ' ')"
+find_edu
 log "edu at $edu, iommu_group $(basename "$(readlink "/sys/bus/pci/devices/$edu/iommu_group" 2>/dev/null)" 2>/dev/null)"
 
 rmmod vfio_pci || fail "rmmod vfio_pci failed"

@@ -14,13 +14,9 @@
 # vm-stack: pseries
 # vm-timeout: 300
 set -u
+name=power-tools
+. "$VFIOSCOPE_ROOT/tests/vm/power-lib.sh"
 
-fail() { echo "FAIL: $*"; exit 1; }
-log() { echo "power-tools: $*"; }
-
-kver=$(uname -r)
-SHIM=/vfioscope/test-modules/power_iommu_shim.ko
-PROGS=/vfioscope/tests
 case $kver in *-powerpc64le) ;; *) fail "not the ppc64el kernel: $kver" ;; esac
 [ -d "$MODDIR" ] || fail "no module folder $MODDIR"
 for t in vfio-top vfio-lat vfio-leak; do
@@ -31,13 +27,8 @@ done
 
 # ---- the stack: Debian's modules ours need, then vfio.ko and vfio-pci.ko ----
 
-for m in $(cat "/lib/modules/$kver/order"); do
-	insmod "/lib/modules/$kver/$m" || fail "insmod Debian's $m failed"
-done
-for ko in vfio.ko vfio_iommu_spapr_tce.ko pci/vfio-pci.ko; do
-	insmod "$MODDIR/$ko" || fail "insmod $ko failed"
-done
-trap 'stop_all; unbind_edu; for m in vfio_pci vfio_iommu_spapr_tce vfio; do rmmod $m 2>/dev/null; done' EXIT
+load_ours vfio.ko vfio_iommu_spapr_tce.ko pci/vfio-pci.ko
+trap 'stop_all; [ -z "${dev:-}" ] || unbind_edu; unload_all' EXIT
 [ -c /dev/vfio/vfio ] || fail "/dev/vfio/vfio did not appear"
 
 # ---- running the tools ----------------------------------------------------------
@@ -253,23 +244,9 @@ grep -q 'lost events: 0$' /tmp/leak.out || fail "vfio-leak: no 'lost events: 0' 
 
 # ---- DMA through our SPAPR TCE v1 backend, with edu ------------------------------
 
-edu=
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor" 2>/dev/null)" = 0x1234 ] &&
-		[ "$(cat "$d/device" 2>/dev/null)" = 0x11e8 ] && edu=${d##*/}
-done
-[ -n "$edu" ] || fail "no edu (1234:11e8) in /sys/bus/pci/devices"
-dev=/sys/bus/pci/devices/$edu
-unbind_edu() {
-	[ -n "${edu:-}" ] && [ -e "$dev/driver" ] && echo "$edu" >"$dev/driver/unbind"
-	return 0
-}
-# Stock 6.1 binds nothing to vfio-pci on POWER: the test-only shim first
-# (no isolation; power-spapr-v1.sh says more).  It stays loaded.
-[ -d /sys/module/power_iommu_shim ] || insmod "$SHIM" || fail "insmod $SHIM failed"
-echo vfio-pci >"$dev/driver_override"
-echo "$edu" >/sys/bus/pci/drivers_probe
-[ "$(basename "$(readlink "$dev/driver")")" = vfio-pci ] || fail "edu did not bind to vfio-pci"
+find_edu
+load_shim
+bind_edu
 
 # Ground truth: N maps and unmaps of S bytes, then K maps the exit's
 # teardown clears (one unmap event, K*S bytes).
