@@ -399,6 +399,19 @@ static void check_set_iommu(void)
 	check_u64("edu_id", "id", edu_read32(&d, EDU_REG_ID), EDU_ID_VALUE);
 }
 
+/* EEH: powernv's is up, and edu's PE is in a normal state. */
+static void check_eeh(void)
+{
+	struct vfio_eeh_pe_op op = {
+		.argsz = sizeof(op), .op = VFIO_EEH_PE_GET_STATE,
+	};
+
+	check_u64("check_extension_eeh", "ret",
+		  ioctl(d.container, VFIO_CHECK_EXTENSION, VFIO_EEH), 1);
+	check_ret("eeh_get_state", ioctl_ret(d.container, VFIO_EEH_PE_OP, &op),
+		  VFIO_EEH_PE_STATE_NORMAL);
+}
+
 static void check_get_info(void)
 {
 	struct vfio_iommu_spapr_tce_info info, in;
@@ -755,6 +768,7 @@ int main(int argc, char **argv)
 
 	check_device_and_group();
 	check_set_iommu();
+	check_eeh();
 	check_get_info();
 	check_before_register();
 	check_register(busy);
