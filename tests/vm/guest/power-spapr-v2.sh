@@ -128,6 +128,35 @@ intree_dmesg() {
 	dmesg -c >/dev/null
 }
 
+# Ours runs with its vfio events on: v2's own (vfio_spapr_prereg,
+# vfio_spapr_window) and the DMA ones, emitted from every path the
+# program takes, errors included; their counts are the program's calls.
+tr=/sys/kernel/tracing
+trace_on() {
+	[ -d $tr/events/vfio ] || fail "ours: no vfio events in $tr"
+	echo 8192 >$tr/buffer_size_kb
+	echo >$tr/trace
+	echo 1 >$tr/events/vfio/enable || fail "ours: cannot enable the vfio events"
+}
+
+trace_check() {
+	echo 0 >$tr/events/vfio/enable
+	cat $tr/trace >/tmp/spapr-ours.trace
+	# The calls of spapr_tce_v2.c that get past the argument copy (the
+	# events' "ret" has the rest), and the release's teardown unmaps.
+	for want in vfio_spapr_prereg=18 vfio_spapr_window=19 vfio_dma_map=31 \
+		    vfio_dma_unmap=20; do
+		ev=${want%=*}
+		n=$(grep -c " $ev: " /tmp/spapr-ours.trace)
+		[ "$n" = "${want#*=}" ] || fail "ours: $n $ev events, want ${want#*=}"
+		log "ours: $ev: $n events"
+	done
+	grep -E ' vfio_spapr_(prereg|window): ' /tmp/spapr-ours.trace |
+		sed 's/.* \(vfio_spapr_[a-z]*: \)/\1/; s/ total_ns=.*//'
+	grep -q 'LOST\|entries-in-buffer.*overrun' /tmp/spapr-ours.trace &&
+		fail "ours: the trace buffer lost events"
+}
+
 rc_all=0
 for stack in intree ours; do
 	loaded=
@@ -141,8 +170,10 @@ for stack in intree ours; do
 	esac
 	log "$stack: loaded $loaded"
 	bind "$stack"
+	[ $stack = ours ] && trace_on
 	"$prog" "$stack" >"/tmp/spapr-$stack.out" 2>&1
 	rc=$?
+	[ $stack = ours ] && trace_check
 	sed "s/^/[$stack] /" "/tmp/spapr-$stack.out"
 	[ $rc -eq 0 ] || { echo "FAIL: $stack: spapr_tce_v2 exit status $rc"; rc_all=1; }
 	[ $stack = intree ] && intree_dmesg
