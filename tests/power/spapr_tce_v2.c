@@ -19,9 +19,7 @@
  * own answer, and the line printed is the same for both.
  * Exits 1 if any check failed; set-up failures exit 1 with one message.
  */
-#define _GNU_SOURCE	/* strerrorname_np() */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +28,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+#include "spapr_report.h"
 #include "vfio_util.h"
 
 #define TCE_4K		0x1000ULL	/* the default window's IOMMU page */
@@ -60,95 +59,7 @@
 #define PG_DDW		4	/* 4 pages mapped through the DDW window */
 
 static struct vfio_dev d;
-static bool ours;		/* argv[1]: "ours", or "intree" (Debian's 6.1) */
 static size_t page;		/* the kernel's PAGE_SIZE: 64 KiB */
-static int failures;
-
-static bool report(bool ok, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%-4s %s: ", ok ? "ok" : "FAIL", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!ok)
-		failures++;
-	return ok;
-}
-
-static const char *errname(int err)
-{
-	const char *s = err ? strerrorname_np(err) : "0";
-
-	return s ? s : "E?";
-}
-
-static const char *retname(long ret, char *buf, size_t len)
-{
-	if (ret < 0)
-		return errname((int)-ret);
-	snprintf(buf, len, "%ld", ret);
-	return buf;
-}
-
-static bool check_ret(const char *name, long ret, long want)
-{
-	char g[24], w[24];
-
-	if (ret == want)
-		return report(true, name, "%s", retname(ret, g, sizeof(g)));
-	return report(false, name, "%s, want %s", retname(ret, g, sizeof(g)),
-		      retname(want, w, sizeof(w)));
-}
-
-/* Where ours returns another value than 6.1 on purpose. */
-static bool check_ret_differs(const char *name, long ret, long want_intree,
-			      long want_ours)
-{
-	char g[24], wi[24], wo[24];
-	const char *si = retname(want_intree, wi, sizeof(wi));
-	const char *so = retname(want_ours, wo, sizeof(wo));
-
-	if (ret == (ours ? want_ours : want_intree))
-		return report(true, name, "6.1 %s, ours %s (on purpose)", si, so);
-	return report(false, name, "%s, want %s", retname(ret, g, sizeof(g)),
-		      ours ? so : si);
-}
-
-static bool check_u64(const char *name, const char *what, uint64_t got, uint64_t want)
-{
-	if (got == want)
-		return report(true, name, "%s=0x%llx", what, (unsigned long long)got);
-	return report(false, name, "%s=0x%llx, want 0x%llx", what,
-		      (unsigned long long)got, (unsigned long long)want);
-}
-
-static bool check_long(const char *name, const char *what, long got, long want)
-{
-	if (got == want)
-		return report(true, name, "%s=%ld", what, got);
-	return report(false, name, "%s=%ld, want %ld", what, got, want);
-}
-
-/* A count where ours differs from 6.1 on purpose (a leak of 6.1's). */
-static bool check_long_differs(const char *name, const char *what, long got,
-			       long want_intree, long want_ours)
-{
-	if (got == (ours ? want_ours : want_intree))
-		return report(true, name, "%s: 6.1 %ld, ours %ld (on purpose)", what,
-			      want_intree, want_ours);
-	return report(false, name, "%s=%ld, want %ld", what, got,
-		      ours ? want_ours : want_intree);
-}
-
-static long ioctl_ret(int fd, unsigned long cmd, void *arg)
-{
-	long r = ioctl(fd, cmd, arg);
-
-	return r < 0 ? -errno : r;
-}
 
 #define RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 
@@ -726,7 +637,7 @@ static void check_close(void)
 	vfio_dev_close(&d);
 	check_long_differs("close_vmlck", "VmLck_kB_delta", vmlck_delta(),
 			   page / 1024 + 2 * (512 + 3 * 64), 0);
-	check_long_differs("close_pins", "pins", pins_delta_settled(ours ? 0 : 1), 1, 0);
+	check_long_differs("close_pins", "pins", pins_delta_settled(report_ours ? 0 : 1), 1, 0);
 }
 
 /* --- phase 2: the default window removed before it exists ---------------- */
@@ -779,7 +690,7 @@ static void check_remove_pending(void)
 	check_long_differs("p2_close_vmlck", "VmLck_kB_delta", vmlck_delta(),
 			   (1 + REG_PAGES) * page / 1024 + 2 * (512 + 3 * 64), 0);
 	check_long_differs("p2_close_pins", "pins",
-			   pins_delta_settled(ours ? 0 : 1 + REG_PAGES), 1 + REG_PAGES, 0);
+			   pins_delta_settled(report_ours ? 0 : 1 + REG_PAGES), 1 + REG_PAGES, 0);
 }
 
 int main(int argc, char **argv)
@@ -790,7 +701,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: spapr_tce_v2 intree|ours\n");
 		return 2;
 	}
-	ours = !strcmp(argv[1], "ours");
+	report_ours = !strcmp(argv[1], "ours");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	page = sysconf(_SC_PAGESIZE);
 	printf("# spapr_tce_v2: page size %zu\n", page);
@@ -812,6 +723,6 @@ int main(int argc, char **argv)
 	check_close();
 	check_remove_pending();
 
-	printf("# spapr_tce_v2: %d check(s) failed\n", failures);
-	return failures ? EXIT_FAILURE : EXIT_SUCCESS;
+	printf("# spapr_tce_v2: %d check(s) failed\n", report_failures);
+	return report_failures ? EXIT_FAILURE : EXIT_SUCCESS;
 }
