@@ -648,7 +648,8 @@ static void check_remove_pending(void)
 	long before;
 
 	open_v2("p2");
-	check_ret("p2_remove_pending_no_mm_needed", remove_window(0), 0);
+	/* Before any REGISTER: REMOVE sets the mm itself. */
+	check_ret("p2_remove_pending_default", remove_window(0), 0);
 	before = vmlck_delta();
 	check_ret("p2_register", reg(region, REG_PAGES * page), 0);
 	check_long("p2_register_vmlck", "VmLck_kB_change", vmlck_delta() - before,
