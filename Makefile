@@ -230,7 +230,7 @@ $(O)/tests/%: %.c $(SKELS) $(LIB) $(TESTLIB) $(wildcard tests/lib/*.h tools/lib/
 # byte-swaps edu's registers there (big-endian on ppc64).
 PPC_CC := powerpc64le-linux-gnu-gcc
 PPC_TEST_OUT := $(O)/tests-ppc64el
-PPC_TESTLIB_SRCS := tests/lib/vfio_util.c tests/lib/check.c
+PPC_TESTLIB_SRCS := tests/lib/vfio_util.c tests/lib/check.c tests/lib/spapr_report.c
 PPC_TEST_PROGS := $(patsubst tests/power/%.c,$(PPC_TEST_OUT)/%,$(wildcard tests/power/*.c))
 
 tests-ppc64el: $(PPC_TEST_PROGS)

@@ -24,9 +24,10 @@
  * lock (6.1 takes none, so two threads could race on one TCE); pages are
  * pinned FOLL_LONGTERM (kept out of movable/CMA memory while a device can
  * reach them); a v1 container with a group never dereferences a missing
- * table-group ops when a second group is offered (6.1 can); the smaller
- * ones are with the code they concern (spapr_tce_map.c, _prereg.c,
- * _window.c).
+ * table-group ops when a second group is offered (6.1 can); a v2
+ * UNREGISTER_MEMORY of a region still mapped is EBUSY (6.1 returns 0 and
+ * loses the region, pinned until the process exits); the smaller ones
+ * are with the code they concern (spapr_tce_map.c, _prereg.c, _window.c).
  *
  * MAP_DMA and UNMAP_DMA emit vfio_dma_map/vfio_dma_unmap, the same events
  * as type1 (kernel/vfio_dma_op.h): npages counts TCEs written or cleared,

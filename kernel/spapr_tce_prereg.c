@@ -5,8 +5,18 @@
  * (the powerpc mm_iommu_* API, per mm, shared by every container of that
  * mm); MAP_DMA then only looks pages up there, which is what lets KVM
  * write TCEs in real mode.  A container remembers the regions it
- * registered so its release drops them.  UNREGISTER refuses a region that
- * TCEs still use (EBUSY, from mm_iommu_put()).
+ * registered so its release drops them.
+ *
+ * Deliberate differences from 6.1, measured on powernv
+ * (tests/power/spapr_tce_v2.c):
+ *  - UNREGISTER of a region this container's TCEs still use is EBUSY.
+ *    6.1 returns 0: its lookup (mm_iommu_get()) takes a use of its own,
+ *    so the mm_iommu_put() that should refuse is not the last one; the
+ *    container forgets the region, which stays pinned and charged until
+ *    the process exits, and destroy_context() WARNs then.
+ *  - REGISTER of size 0 is EINVAL.  6.1 passes 0 pages on to
+ *    mm_iommu_new(), whose vzalloc(0) WARNs before failing (ENOMEM): a
+ *    WARN any user of a container can trigger.
  */
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -51,9 +61,10 @@ static struct tce_prereg *tce_prereg_find(struct tce_container *c,
 	return NULL;
 }
 
+/* Page-aligned, not wrapping, and not empty (see the top of this file). */
 static bool tce_prereg_range_ok(u64 vaddr, u64 size)
 {
-	return !((vaddr | size) & ~PAGE_MASK) && vaddr + size >= vaddr;
+	return !((vaddr | size) & ~PAGE_MASK) && vaddr + size >= vaddr && size;
 }
 
 static long tce_register_pages(struct tce_container *c, u64 vaddr, u64 size)
@@ -112,7 +123,7 @@ static long tce_unregister_pages(struct tce_container *c, u64 vaddr, u64 size)
 	p = tce_prereg_find(c, mem);
 	if (!p)
 		ret = -ENOENT;
-	else if (p->mapped)	/* even if another container holds it too */
+	else if (p->mapped)	/* 6.1: 0, and the region lost (top of file) */
 		ret = -EBUSY;
 	else
 		ret = tce_prereg_free(c, p);

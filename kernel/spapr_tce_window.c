@@ -65,6 +65,11 @@ static long tce_new_table(struct tce_container *c,
 		return ret;
 	ret = tg->ops->create_table(tg, num, shift, size, levels, ptbl);
 	if (ret) {
+		/*
+		 * 6.1 keeps the charge here (until the process exits): IODA2
+		 * sizes tables it then refuses to build, e.g. four levels of
+		 * 4 KiB TCEs reach past its 55 bits.  Ours gives it back.
+		 */
 		account_locked_vm(c->mm, bytes >> PAGE_SHIFT, false);
 		return ret;
 	}

@@ -18,9 +18,7 @@
  * own answer, and the line printed is the same for both.
  * Exits 1 if any check failed; set-up failures exit 1 with one message.
  */
-#define _GNU_SOURCE	/* strerrorname_np() */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +27,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+#include "spapr_report.h"
 #include "vfio_util.h"
 
 #define TCE_PAGE	0x1000ULL	/* the window's IOMMU page size */
@@ -44,93 +43,7 @@
 #define IOVA_TWICE	0x700000ULL
 
 static struct vfio_dev d;
-static bool ours;		/* argv[1]: "ours", or "intree" (Debian's 6.1) */
 static size_t page;		/* the kernel's PAGE_SIZE: 64 KiB */
-static int failures;
-
-/* One line per check: "ok   name: what" or "FAIL name: what". */
-static bool report(bool ok, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%-4s %s: ", ok ? "ok" : "FAIL", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!ok)
-		failures++;
-	return ok;
-}
-
-static const char *errname(int err)
-{
-	const char *s = err ? strerrorname_np(err) : "0";
-
-	return s ? s : "E?";
-}
-
-/* "EINVAL" for -EINVAL, the number for a return value >= 0. */
-static const char *retname(long ret, char *buf, size_t len)
-{
-	if (ret < 0)
-		return errname((int)-ret);
-	snprintf(buf, len, "%ld", ret);
-	return buf;
-}
-
-/*
- * ret and want: what the ioctl returned, or -errno.  A positive return
- * is kept apart from 0: 6.1 returns 1 from some calls it refuses.
- */
-static bool check_ret(const char *name, long ret, long want)
-{
-	char g[24], w[24];
-
-	if (ret == want)
-		return report(true, name, "%s", retname(ret, g, sizeof(g)));
-	return report(false, name, "%s, want %s", retname(ret, g, sizeof(g)),
-		      retname(want, w, sizeof(w)));
-}
-
-/*
- * Where ours refuses a bad argument with another value than 6.1, on
- * purpose: each stack must return its own, and both print the same line.
- */
-static bool check_ret_differs(const char *name, long ret, long want_intree,
-			      long want_ours)
-{
-	char g[24], wi[24], wo[24];
-	const char *si = retname(want_intree, wi, sizeof(wi));
-	const char *so = retname(want_ours, wo, sizeof(wo));
-
-	if (ret == (ours ? want_ours : want_intree))
-		return report(true, name, "6.1 %s, ours %s (on purpose)", si, so);
-	return report(false, name, "%s, want %s", retname(ret, g, sizeof(g)),
-		      ours ? so : si);
-}
-
-static bool check_u64(const char *name, const char *what, uint64_t got, uint64_t want)
-{
-	if (got == want)
-		return report(true, name, "%s=0x%llx", what, (unsigned long long)got);
-	return report(false, name, "%s=0x%llx, want 0x%llx", what,
-		      (unsigned long long)got, (unsigned long long)want);
-}
-
-static bool check_long(const char *name, const char *what, long got, long want)
-{
-	if (got == want)
-		return report(true, name, "%s=%ld", what, got);
-	return report(false, name, "%s=%ld, want %ld", what, got, want);
-}
-
-static long ioctl_ret(int fd, unsigned long cmd, void *arg)
-{
-	long r = ioctl(fd, cmd, arg);
-
-	return r < 0 ? -errno : r;
-}
 
 /* Not __vfio_dma_map(): its caller cannot tell a positive return. */
 static long map(void *vaddr, uint64_t iova, uint64_t size, uint32_t flags)
@@ -594,7 +507,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: spapr_tce_v1 intree|ours\n");
 		return 2;
 	}
-	ours = !strcmp(argv[1], "ours");
+	report_ours = !strcmp(argv[1], "ours");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	page = sysconf(_SC_PAGESIZE);
 	printf("# spapr_tce_v1: page size %zu, TCE page %llu\n", page, TCE_PAGE);
@@ -619,6 +532,6 @@ int main(int argc, char **argv)
 	check_unmap_blocks(gone);
 	check_unmap_all_and_disable();
 
-	printf("# spapr_tce_v1: %d check(s) failed\n", failures);
-	return failures ? EXIT_FAILURE : EXIT_SUCCESS;
+	printf("# spapr_tce_v1: %d check(s) failed\n", report_failures);
+	return report_failures ? EXIT_FAILURE : EXIT_SUCCESS;
 }
