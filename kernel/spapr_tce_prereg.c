@@ -161,7 +161,7 @@ static long tce_ioctl_prereg(struct tce_container *c, unsigned long arg,
 		    tce_unregister_pages(c, param.vaddr, param.size);
 	pins = c->pins;
 	mutex_unlock(&c->lock);
-	trace_vfio_spapr_prereg(c->id, reg, param.vaddr, param.size, pins, ret,
+	trace_vfio_spapr_prereg(c->id, reg, param.size, pins, ret,
 				start_ns ? ktime_get_ns() - start_ns : 0);
 	return ret;
 }

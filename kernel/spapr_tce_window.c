@@ -202,6 +202,38 @@ int tce_create_default_window(struct tce_container *c)
 	return ret;
 }
 
+/*
+ * CREATE and REMOVE begin alike, in 6.1's order: the container becomes the
+ * caller's mm's, must have a group, then the argument (whose first two
+ * fields are argsz and flags in both) is copied and checked.
+ */
+struct tce_window_arg_head {
+	__u32 argsz;
+	__u32 flags;
+};
+static_assert(offsetof(struct vfio_iommu_spapr_tce_create, flags) ==
+	      offsetof(struct tce_window_arg_head, flags));
+static_assert(offsetof(struct vfio_iommu_spapr_tce_remove, flags) ==
+	      offsetof(struct tce_window_arg_head, flags));
+
+static long tce_window_args(struct tce_container *c, void *karg,
+			    unsigned long arg, unsigned long minsz)
+{
+	struct tce_window_arg_head *head = karg;
+	long ret;
+
+	ret = tce_mm_set(c);
+	if (ret)
+		return ret;
+	if (list_empty(&c->groups))
+		return -ENXIO;
+	if (copy_from_user(karg, (void __user *)arg, minsz))
+		return -EFAULT;
+	if (head->argsz < minsz || head->flags)
+		return -EINVAL;
+	return 0;
+}
+
 long tce_ioctl_create_window(struct tce_container *c, unsigned long arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_iommu_spapr_tce_create,
@@ -210,15 +242,9 @@ long tce_ioctl_create_window(struct tce_container *c, unsigned long arg)
 	u64 start_ns = 0;
 	long ret;
 
-	ret = tce_mm_set(c);
+	ret = tce_window_args(c, &create, arg, minsz);
 	if (ret)
 		return ret;
-	if (list_empty(&c->groups))
-		return -ENXIO;
-	if (copy_from_user(&create, (void __user *)arg, minsz))
-		return -EFAULT;
-	if (create.argsz < minsz || create.flags)
-		return -EINVAL;
 
 	if (trace_vfio_spapr_window_enabled())
 		start_ns = ktime_get_ns();
@@ -246,15 +272,9 @@ long tce_ioctl_remove_window(struct tce_container *c, unsigned long arg)
 	u32 shift = 0;
 	long ret;
 
-	ret = tce_mm_set(c);
+	ret = tce_window_args(c, &remove, arg, minsz);
 	if (ret)
 		return ret;
-	if (list_empty(&c->groups))
-		return -ENXIO;
-	if (copy_from_user(&remove, (void __user *)arg, minsz))
-		return -EFAULT;
-	if (remove.argsz < minsz || remove.flags)
-		return -EINVAL;
 
 	if (trace_vfio_spapr_window_enabled())
 		start_ns = ktime_get_ns();

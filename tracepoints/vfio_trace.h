@@ -282,19 +282,20 @@ DEFINE_EVENT(vfio_dma_class, vfio_dma_unmap,
 
 /*
  * VFIO_IOMMU_SPAPR_REGISTER_MEMORY (reg = 1) or UNREGISTER_MEMORY
- * (reg = 0): a user range pinned once for the container's TCEs.  pinned:
- * the pages the container's registered regions hold after; total_ns: the
- * whole operation (pinning, on register), 0 when the event was off at its
- * start.  Emitted after the container's lock is dropped.
+ * (reg = 0): a user range pinned once for the container's TCEs.  Its user
+ * address is not carried (no event exposes one: the size and the
+ * container say which region it was).  pinned: the pages the container's
+ * registered regions hold after; total_ns: the whole operation (pinning,
+ * on register), 0 when the event was off at its start.  Emitted after the
+ * container's lock is dropped.
  */
 TRACE_EVENT(vfio_spapr_prereg,
-	TP_PROTO(u32 container, u32 reg, u64 vaddr, u64 size, u64 pinned,
-		 int ret, u64 total_ns),
-	TP_ARGS(container, reg, vaddr, size, pinned, ret, total_ns),
+	TP_PROTO(u32 container, u32 reg, u64 size, u64 pinned, int ret,
+		 u64 total_ns),
+	TP_ARGS(container, reg, size, pinned, ret, total_ns),
 	TP_STRUCT__entry(
 		__field(u32, container)
 		__field(u32, reg)
-		__field(u64, vaddr)
 		__field(u64, size)
 		__field(u64, pinned)
 		__field(int, ret)
@@ -303,16 +304,14 @@ TRACE_EVENT(vfio_spapr_prereg,
 	TP_fast_assign(
 		__entry->container = container;
 		__entry->reg = reg;
-		__entry->vaddr = vaddr;
 		__entry->size = size;
 		__entry->pinned = pinned;
 		__entry->ret = ret;
 		__entry->total_ns = total_ns;
 	),
-	TP_printk("container=%u reg=%u vaddr=0x%llx size=0x%llx pinned=%llu ret=%d total_ns=%llu",
-		  __entry->container, __entry->reg, __entry->vaddr,
-		  __entry->size, __entry->pinned, __entry->ret,
-		  __entry->total_ns)
+	TP_printk("container=%u reg=%u size=0x%llx pinned=%llu ret=%d total_ns=%llu",
+		  __entry->container, __entry->reg, __entry->size,
+		  __entry->pinned, __entry->ret, __entry->total_ns)
 );
 
 /*

@@ -60,6 +60,14 @@ load_ours() {
 	done
 }
 
+# load_intree: Debian's own VFIO stack (the reference), in its order.
+load_intree() {
+	[ -f "$INTREE/order" ] || fail "no $INTREE/order in the image"
+	for ko in $(cat "$INTREE/order"); do
+		load "$INTREE/$ko"
+	done
+}
+
 # find_edu: QEMU's edu (1234:11e8); sets $edu (its address) and $dev.
 find_edu() {
 	edu=

@@ -25,13 +25,6 @@ find_edu
 load_shim
 log "edu $edu in iommu group $(edu_group), shim $(basename "$(readlink "$dev/iommu")")"
 
-load_intree() {
-	[ -f "$INTREE/order" ] || fail "no $INTREE/order in the image"
-	for ko in $(cat "$INTREE/order"); do
-		load "$INTREE/$ko"
-	done
-}
-
 rc_all=0
 for stack in intree ours; do
 	loaded=

@@ -18,97 +18,15 @@
 # vm-stack: powernv
 # vm-timeout: 150
 set -u
+name=power-spapr-v2
+. "$VFIOSCOPE_ROOT/tests/vm/power-lib.sh"
 
-fail() { echo "FAIL: $*"; exit 1; }
-log() { echo "power-spapr-v2: $*"; }
-
-kver=$(uname -r)
-prog=/vfioscope/tests/spapr_tce_v2
-shim=/vfioscope/test-modules/power_iommu_shim.ko
-intree=/vfioscope/intree
+prog=$PROGS/spapr_tce_v2
 [ -x "$prog" ] || fail "no test program $prog (make tests-ppc64el vm-image-ppc64el)"
 
-# modinfo of busybox wants a modules.dep: read the .ko's .modinfo instead.
-modfield() { tr '\000' '\n' <"$2" | sed -n "s/^$1=//p" | head -n 1; }
-modname() { basename "$1" .ko | tr - _; }
-
-# insmod FILE and check that /sys/module/NAME is that file's module.
-load() {
-	m=$(modname "$1")
-	[ ! -d "/sys/module/$m" ] || fail "$m is loaded already, before $1"
-	insmod "$1" || fail "insmod $1 failed"
-	[ -d "/sys/module/$m" ] || fail "/sys/module/$m missing after insmod $1"
-	if [ -f "/sys/module/$m/srcversion" ]; then
-		[ "$(cat "/sys/module/$m/srcversion")" = "$(modfield srcversion "$1")" ] ||
-			fail "/sys/module/$m is not the module in $1"
-	fi
-	loaded="$m $loaded"
-}
-
-unload_all() {
-	for m in $loaded; do
-		rmmod "$m" || fail "rmmod $m failed"
-		[ ! -d "/sys/module/$m" ] || fail "/sys/module/$m still there after rmmod"
-	done
-	loaded=
-}
-
-# QEMU's edu: vendor 0x1234, device 0x11e8.
-edu=
-for d in /sys/bus/pci/devices/*; do
-	[ -e "$d" ] || continue
-	if [ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ]; then
-		edu=${d##*/}
-	fi
-done
-[ -n "$edu" ] || fail "no edu (1234:11e8) in /sys/bus/pci/devices"
-dev=/sys/bus/pci/devices/$edu
-group_of() { basename "$(readlink "$dev/iommu_group")"; }
-group=$(group_of)
-[ -n "$group" ] || fail "edu $edu is in no iommu group: not the powernv platform's IODA2 PE?"
-
-# The shim: edu goes back into the same platform group, now with an IOMMU.
-if [ ! -d /sys/module/power_iommu_shim ]; then
-	loaded=
-	load "$shim"
-	loaded= # permanent: never unloaded
-fi
-[ "$(group_of)" = "$group" ] || fail "edu moved from iommu group $group to $(group_of) under the shim"
-[ -e "$dev/iommu" ] || fail "edu has no iommu link: the shim did not probe it"
-log "edu $edu in iommu group $group, shim $(basename "$(readlink "$dev/iommu")")"
-
-bind() {
-	echo vfio-pci >"$dev/driver_override" || fail "driver_override failed"
-	echo "$edu" >/sys/bus/pci/drivers_probe
-	[ "$(basename "$(readlink "$dev/driver")")" = vfio-pci ] ||
-		fail "$1: edu did not bind to vfio-pci (driver: $(basename "$(readlink "$dev/driver" 2>/dev/null)" 2>/dev/null)); dmesg: $(dmesg | tail -n 3 | tr '\n' ' ')"
-	[ -c "/dev/vfio/$group" ] || fail "$1: no /dev/vfio/$group"
-}
-
-unbind() {
-	echo "$edu" >/sys/bus/pci/drivers/vfio-pci/unbind || fail "$1: unbind failed"
-	echo >"$dev/driver_override"
-	[ ! -e "$dev/driver" ] || fail "$1: edu still bound after unbind"
-}
-
-load_intree() {
-	[ -f "$intree/order" ] || fail "no $intree/order in the image"
-	for ko in $(cat "$intree/order"); do
-		load "$intree/$ko"
-	done
-}
-
-# Ours, with the Debian modules ours need (mkinitramfs-ppc64.sh) first.
-load_ours() {
-	[ -f "$MODDIR/vfio_iommu_spapr_tce.ko" ] ||
-		fail "ours: our SPAPR TCE backend $MODDIR/vfio_iommu_spapr_tce.ko is missing (kernel/vfio_iommu_spapr_tce.c not built)"
-	for ko in $(cat "/lib/modules/$kver/order"); do
-		load "/lib/modules/$kver/$ko"
-	done
-	for ko in vfio.ko vfio_iommu_spapr_tce.ko pci/vfio-pci.ko; do
-		load "$MODDIR/$ko"
-	done
-}
+find_edu
+load_shim
+log "edu $edu in iommu group $(edu_group), shim $(basename "$(readlink "$dev/iommu")")"
 
 # 6.1 WARNs twice on what spapr_tce_v2 does, both its own bugs (see
 # spapr_tce_v2.c): vzalloc(0) for a REGISTER_MEMORY of size 0, and at the
@@ -162,14 +80,10 @@ for stack in intree ours; do
 	loaded=
 	case $stack in
 	intree) load_intree ;;
-	ours)
-		[ ! -d /sys/module/vfio_iommu_spapr_tce ] ||
-			fail "Debian's vfio_iommu_spapr_tce is still loaded"
-		load_ours
-		;;
+	ours) load_ours vfio.ko vfio_iommu_spapr_tce.ko pci/vfio-pci.ko ;;
 	esac
 	log "$stack: loaded $loaded"
-	bind "$stack"
+	bind_edu
 	[ $stack = ours ] && trace_on
 	"$prog" "$stack" >"/tmp/spapr-$stack.out" 2>&1
 	rc=$?
@@ -177,7 +91,7 @@ for stack in intree ours; do
 	sed "s/^/[$stack] /" "/tmp/spapr-$stack.out"
 	[ $rc -eq 0 ] || { echo "FAIL: $stack: spapr_tce_v2 exit status $rc"; rc_all=1; }
 	[ $stack = intree ] && intree_dmesg
-	unbind "$stack"
+	unbind_edu
 	unload_all
 	[ ! -e /dev/vfio/vfio ] || fail "$stack: /dev/vfio/vfio still there after unloading"
 	log "$stack: unloaded"
