@@ -58,16 +58,26 @@ static bool tce_groups_attached(const struct tce_container *c)
 	return !list_empty(&c->groups);
 }
 
-/* The container belongs to the first mm that needed one; others: EPERM. */
+/*
+ * The container belongs to the first mm that needed one; others: EPERM.
+ * Set once, without the container's lock (ENABLE calls this under it,
+ * REGISTER_MEMORY and the window ioctls before taking it), so two threads
+ * racing to set it must agree: 6.1 could take two references and keep one.
+ */
 int tce_mm_set(struct tce_container *c)
 {
-	if (c->mm)
-		return c->mm == current->mm ? 0 : -EPERM;
-	if (!current->mm)
-		return -ESRCH;
-	c->mm = current->mm;
-	mmgrab(c->mm);
-	return 0;
+	struct mm_struct *mm = READ_ONCE(c->mm);
+
+	if (!mm) {
+		if (!current->mm)
+			return -ESRCH;
+		mmgrab(current->mm);
+		mm = cmpxchg(&c->mm, NULL, current->mm);
+		if (!mm)
+			return 0;
+		mmdrop(current->mm);	/* another thread set it first */
+	}
+	return mm == current->mm ? 0 : -EPERM;
 }
 
 void tce_snapshot(struct tce_container *c, struct vfio_dma_op *op)
@@ -177,7 +187,7 @@ static long tce_ioctl(void *iommu_data, unsigned int cmd, unsigned long arg)
 	long ret;
 
 	/* One process's container is not another's to drive. */
-	if (c->mm && c->mm != current->mm)
+	if (READ_ONCE(c->mm) && READ_ONCE(c->mm) != current->mm)
 		return -EPERM;
 
 	switch (cmd) {
