@@ -14,6 +14,7 @@
 #define __SPAPR_REPORT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 extern bool report_ours;	/* the stack under test is ours, not 6.1 */
@@ -30,5 +31,9 @@ bool check_long_differs(const char *name, const char *what, long got,
 			long want_intree, long want_ours);
 /* ioctl() as a value: what it returned, or -errno. */
 long ioctl_ret(int fd, unsigned long cmd, void *arg);
+
+/* The DMA data of the tests: a pattern from seed, and a check for all v. */
+void fill_pattern(uint8_t *p, size_t n, unsigned int seed);
+bool all_bytes(const uint8_t *p, size_t n, uint8_t v);
 
 #endif /* __SPAPR_REPORT_H */

@@ -80,22 +80,6 @@ static long unmap(uint64_t iova, uint64_t size)
 	return unmap_raw(&u, iova, size, 0);
 }
 
-static void fill_pattern(uint8_t *p, size_t n, unsigned int seed)
-{
-	for (size_t i = 0; i < n; i++) {
-		seed = seed * 1103515245 + 12345;
-		p[i] = seed >> 16;
-	}
-}
-
-static bool all_bytes(const uint8_t *p, size_t n, uint8_t v)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != v)
-			return false;
-	return true;
-}
-
 /* The growth of VmLck since base, in KiB. */
 static long vmlck_delta(long base)
 {

@@ -145,22 +145,6 @@ static long remove_window(uint64_t start)
 	return remove_raw(sizeof(struct vfio_iommu_spapr_tce_remove), 0, start);
 }
 
-static void fill_pattern(uint8_t *p, size_t n, unsigned int seed)
-{
-	for (size_t i = 0; i < n; i++) {
-		seed = seed * 1103515245 + 12345;
-		p[i] = seed >> 16;
-	}
-}
-
-static bool all_bytes(const uint8_t *p, size_t n, uint8_t v)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != v)
-			return false;
-	return true;
-}
-
 static long vmlck_start, pins_start;
 
 static long vmlck_delta(void)
