@@ -259,21 +259,21 @@ static long vfio_group_ioctl_set_container(struct vfio_group *group,
 					   int __user *arg)
 {
 	struct vfio_container *container;
-	struct fd f;
+	struct file *file;
 	int fd, ret;
 
 	if (get_user(fd, arg))
 		return -EFAULT;
 
 	/* A negative fd is EBADF too, as in 6.1. */
-	f = fdget(fd);
-	if (!f.file) {
+	file = fget(fd);
+	if (!file) {
 		trace_vfio_group_attach(group->id, 0, -EBADF);
 		return -EBADF;
 	}
 
 	mutex_lock(&group->group_lock);
-	container = vfio_container_from_file(f.file);
+	container = vfio_container_from_file(file);
 	if (group->container || !container)
 		ret = -EINVAL;
 	else
@@ -281,7 +281,7 @@ static long vfio_group_ioctl_set_container(struct vfio_group *group,
 	trace_vfio_group_attach(group->id, container ? container->id : 0, ret);
 	mutex_unlock(&group->group_lock);
 
-	fdput(f);
+	fput(file);
 	return ret;
 }
 

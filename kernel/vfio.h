@@ -28,6 +28,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
+#include <vfioscope/compat.h>
 #include <vfioscope/fault.h>
 #include <vfioscope/vfio.h>
 

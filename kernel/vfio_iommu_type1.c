@@ -19,7 +19,6 @@
  */
 #include <linux/debugfs.h>
 #include <linux/iommu.h>
-#include <linux/irqdomain.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/mm.h>
@@ -30,6 +29,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include <vfioscope/compat.h>
 #include <vfioscope/fault.h>
 #include <vfioscope/vfio.h>
 
@@ -328,8 +328,8 @@ static int vfio_dma_map_run(struct vfio_iommu *iommu, struct vfio_dma *dma,
 	if (vfio_fault(VFIO_FAULT_IOMMU_MAP))
 		return -ENOMEM;
 	/* VFIO devices must be coherent: always IOMMU_CACHE, as in-tree. */
-	ret = iommu_map(iommu->domain, iova, PFN_PHYS(pfn),
-			npages << PAGE_SHIFT, dma->prot | IOMMU_CACHE);
+	ret = vfio_compat_iommu_map(iommu->domain, iova, PFN_PHYS(pfn),
+				    npages << PAGE_SHIFT, dma->prot | IOMMU_CACHE);
 	if (ret)
 		return ret;	/* an empty chunk stays: freed with the rest */
 
@@ -366,28 +366,21 @@ static bool vfio_pfn_unpinnable(unsigned long pfn)
 static int vfio_pfnmap_pfn(struct vm_area_struct *vma, unsigned long vaddr,
 			   bool write, bool fault, unsigned long *pfn)
 {
-	spinlock_t *ptl;
-	pte_t *ptep;
+	bool writable;
 	int ret;
 
-	ret = follow_pte(vma->vm_mm, vaddr, &ptep, &ptl);
+	ret = vfio_compat_follow_pfnmap(vma, vaddr, pfn, &writable);
 	if (ret && fault) {
 		/* Without "unlocked" the lock stays held, so @vma stays valid. */
 		ret = fixup_user_fault(vma->vm_mm, vaddr, FAULT_FLAG_REMOTE |
 				       (write ? FAULT_FLAG_WRITE : 0), NULL);
 		if (ret)
 			return ret;
-		ret = follow_pte(vma->vm_mm, vaddr, &ptep, &ptl);
+		ret = vfio_compat_follow_pfnmap(vma, vaddr, pfn, &writable);
 	}
 	if (ret)
 		return ret;
-
-	if (write && !pte_write(*ptep))
-		ret = -EFAULT;
-	else
-		*pfn = pte_pfn(*ptep);
-	pte_unmap_unlock(ptep, ptl);
-	return ret;
+	return write && !writable ? -EFAULT : 0;
 }
 
 /*
@@ -515,8 +508,8 @@ static int vfio_dma_pin_map(struct vfio_iommu *iommu, struct vfio_dma *dma,
 		if (n > 0)
 			goto pinned;
 		mmap_read_lock(mm);
-		n = pin_user_pages_remote(mm, vaddr, want, gup_flags, pages,
-					  NULL, NULL);
+		n = vfio_compat_pin_user_pages_remote(mm, vaddr, want,
+						      gup_flags, pages, NULL);
 		if (n <= 0) {
 			n = vfio_follow_pfnmap(mm, vaddr, want, dma->prot, &pfn);
 			mmap_read_unlock(mm);
@@ -964,11 +957,6 @@ static int vfio_iommu_type1_check_extension(void *iommu_data,
 
 /* ---- groups -------------------------------------------------------------- */
 
-static int vfio_iommu_dev_intr_remap(struct device *dev, void *unused)
-{
-	return device_iommu_capable(dev, IOMMU_CAP_INTR_REMAP);
-}
-
 /*
  * A device's MSI is a DMA write: without interrupt remapping (or an MSI
  * controller that isolates devices) the user could forge any interrupt
@@ -976,23 +964,20 @@ static int vfio_iommu_dev_intr_remap(struct device *dev, void *unused)
  */
 static int vfio_iommu_check_msi_isolation(struct iommu_group *iommu_group)
 {
-	if (irq_domain_check_msi_remap() ||
-	    iommu_group_for_each_dev(iommu_group, NULL,
-				     vfio_iommu_dev_intr_remap))
-		return 0;
-	if (allow_unsafe_interrupts)
+	if (vfio_compat_group_has_isolated_msi(iommu_group) ||
+	    allow_unsafe_interrupts)
 		return 0;
 	pr_warn("%s: No interrupt remapping support.  Use the module param \"allow_unsafe_interrupts\" to enable VFIO IOMMU support on this platform\n",
 		__func__);
 	return -EPERM;
 }
 
-static int vfio_iommu_group_bus(struct device *dev, void *data)
+static int vfio_iommu_group_first_dev(struct device *dev, void *data)
 {
-	struct bus_type **bus = data;
+	struct device **first = data;
 
-	*bus = dev->bus;
-	return 1;	/* the first device is enough */
+	*first = dev;
+	return 1;
 }
 
 static struct vfio_iommu_group *
@@ -1015,19 +1000,20 @@ static int __vfio_iommu_domain_create(struct vfio_iommu *iommu,
 {
 	const struct iommu_domain_ops *ops;
 	struct iommu_domain *domain;
-	struct bus_type *bus = NULL;
+	struct device *dev = NULL;
 	unsigned long pgsizes;
 	int ret;
 
 	lockdep_assert_held(&iommu->lock);
 
-	iommu_group_for_each_dev(iommu_group, &bus, vfio_iommu_group_bus);
-	if (!bus)
+	/* Any device of the group will do: they share one IOMMU. */
+	iommu_group_for_each_dev(iommu_group, &dev, vfio_iommu_group_first_dev);
+	if (!dev)
 		return -ENODEV;
 
-	domain = iommu_domain_alloc(bus);
-	if (!domain)
-		return -EIO;
+	domain = vfio_compat_paging_domain_alloc(dev);
+	if (IS_ERR(domain))
+		return PTR_ERR(domain);
 
 	ret = iommu_attach_group(domain, iommu_group);
 	if (ret)

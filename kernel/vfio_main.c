@@ -30,10 +30,17 @@ static struct miscdevice vfio_container_miscdev = {
 	.mode = 0666,	/* unprivileged: only a group grants access */
 };
 
-static char *vfio_group_devnode(struct device *dev, umode_t *mode)
+static char *vfio_group_devnode(VFIO_COMPAT_DEVNODE_CONST struct device *dev,
+				umode_t *mode)
 {
 	return kasprintf(GFP_KERNEL, "vfio/%s", dev_name(dev));
 }
+
+/* Registered, not class_create()d: the latter's signature changed in 6.4. */
+static struct class vfio_group_class = {
+	.name = "vfio",
+	.devnode = vfio_group_devnode,
+};
 
 static int __init vfio_init(void)
 {
@@ -50,12 +57,10 @@ static int __init vfio_init(void)
 		goto err_fault;
 	}
 
-	vfio.class = class_create(THIS_MODULE, "vfio");
-	if (IS_ERR(vfio.class)) {
-		ret = PTR_ERR(vfio.class);
+	ret = class_register(&vfio_group_class);
+	if (ret)
 		goto err_misc;
-	}
-	vfio.class->devnode = vfio_group_devnode;
+	vfio.class = &vfio_group_class;
 
 	ret = alloc_chrdev_region(&vfio.group_devt, 0, MINORMASK + 1, "vfio");
 	if (ret)
@@ -65,7 +70,7 @@ static int __init vfio_init(void)
 	return 0;
 
 err_class:
-	class_destroy(vfio.class);
+	class_unregister(&vfio_group_class);
 	vfio.class = NULL;
 err_misc:
 	misc_deregister(&vfio_container_miscdev);
@@ -85,7 +90,7 @@ static void __exit vfio_exit(void)
 	WARN_ON(!list_empty(&vfio.iommu_drivers_list));
 
 	unregister_chrdev_region(vfio.group_devt, MINORMASK + 1);
-	class_destroy(vfio.class);
+	class_unregister(&vfio_group_class);
 	misc_deregister(&vfio_container_miscdev);
 	vfio_fault_exit();
 	ida_destroy(&vfio.device_ida);

@@ -25,6 +25,7 @@
 #define __VFIO_TRACE_H
 
 #include <linux/tracepoint.h>
+#include <vfioscope/compat.h>
 #include "vfio_trace_abi.h"
 
 TRACE_DEFINE_ENUM(VFIO_TRACE_OBJ_CONTAINER);
@@ -78,7 +79,7 @@ TRACE_EVENT(vfio_iommu_set,
 	),
 	TP_fast_assign(
 		__entry->container = container;
-		__assign_str(driver, driver);
+		vfio_compat_assign_str(driver, driver);
 		__entry->type = type;
 		__entry->ret = ret;
 	),
@@ -151,7 +152,8 @@ DECLARE_EVENT_CLASS(vfio_device_class,
 	TP_fast_assign(
 		__entry->device = device;
 		__entry->group = group;
-		__assign_str_len(name, name, strnlen(name, VFIO_TRACE_NAME_MAX));
+		vfio_compat_assign_str_len(name, name,
+					   strnlen(name, VFIO_TRACE_NAME_MAX));
 		__entry->ret = ret;
 	),
 	TP_printk("device=%u group=%u name=%s ret=%d", __entry->device,

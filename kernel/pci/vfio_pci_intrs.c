@@ -52,7 +52,7 @@ static irqreturn_t vfio_pci_intx_handler(int irq, void *dev_id)
 
 	/* ctx[0] cannot change while the handler is installed. */
 	if (ret == IRQ_HANDLED)
-		eventfd_signal(vpdev->ctx[0].trigger, 1);
+		vfio_compat_eventfd_signal(vpdev->ctx[0].trigger);
 	return ret;
 }
 
@@ -101,7 +101,7 @@ static void __vfio_pci_intx_unmask(struct vfio_pci_device *vpdev)
 	spin_unlock_irqrestore(&vpdev->irqlock, flags);
 
 	if (trigger)
-		eventfd_signal(trigger, 1);
+		vfio_compat_eventfd_signal(trigger);
 }
 
 void vfio_pci_intx_set_virq_disabled(struct vfio_pci_device *vpdev, bool disabled)
@@ -303,7 +303,7 @@ static int vfio_pci_set_intx_trigger(struct vfio_pci_device *vpdev, unsigned int
 		return -EINVAL;
 	/* Loopback: fire the trigger from here. */
 	if (((flags & VFIO_IRQ_SET_DATA_NONE) || *(u8 *)data) && vpdev->ctx[0].trigger)
-		eventfd_signal(vpdev->ctx[0].trigger, 1);
+		vfio_compat_eventfd_signal(vpdev->ctx[0].trigger);
 	return 0;
 }
 
@@ -311,7 +311,7 @@ static int vfio_pci_set_intx_trigger(struct vfio_pci_device *vpdev, unsigned int
 
 static irqreturn_t vfio_pci_msi_handler(int irq, void *trigger)
 {
-	eventfd_signal(trigger, 1);
+	vfio_compat_eventfd_signal(trigger);
 	return IRQ_HANDLED;
 }
 
@@ -499,7 +499,7 @@ static int vfio_pci_set_msi_trigger(struct vfio_pci_device *vpdev, unsigned int 
 		if (!vpdev->ctx[i].trigger)
 			continue;
 		if ((flags & VFIO_IRQ_SET_DATA_NONE) || ((u8 *)data)[i - start])
-			eventfd_signal(vpdev->ctx[i].trigger, 1);
+			vfio_compat_eventfd_signal(vpdev->ctx[i].trigger);
 	}
 	return 0;
 }
@@ -517,7 +517,7 @@ static int vfio_pci_set_ctx_trigger_single(struct eventfd_ctx **ctx,
 		if (!*ctx)
 			return -EINVAL;
 		if (count) {
-			eventfd_signal(*ctx, 1);
+			vfio_compat_eventfd_signal(*ctx);
 		} else {
 			eventfd_ctx_put(*ctx);
 			*ctx = NULL;
@@ -529,7 +529,7 @@ static int vfio_pci_set_ctx_trigger_single(struct eventfd_ctx **ctx,
 
 	if (flags & VFIO_IRQ_SET_DATA_BOOL) {
 		if (*(u8 *)data && *ctx)
-			eventfd_signal(*ctx, 1);
+			vfio_compat_eventfd_signal(*ctx);
 		return 0;
 	}
 
@@ -554,7 +554,7 @@ void vfio_pci_irqs_signal_err(struct vfio_pci_device *vpdev)
 {
 	mutex_lock(&vpdev->igate);
 	if (vpdev->err_trigger)
-		eventfd_signal(vpdev->err_trigger, 1);
+		vfio_compat_eventfd_signal(vpdev->err_trigger);
 	mutex_unlock(&vpdev->igate);
 }
 
@@ -567,7 +567,7 @@ void vfio_pci_irqs_signal_req(struct vfio_pci_device *vpdev, unsigned int count)
 		if (!(count % 10))
 			pci_notice_ratelimited(pdev, "relaying device request to user (#%u)\n",
 					       count);
-		eventfd_signal(vpdev->req_trigger, 1);
+		vfio_compat_eventfd_signal(vpdev->req_trigger);
 	} else if (count == 0) {
 		pci_warn(pdev, "no device request channel registered, blocked until released by user\n");
 	}

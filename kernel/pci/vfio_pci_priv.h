@@ -33,6 +33,7 @@
 #include <linux/pci.h>
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
+#include <vfioscope/compat.h>
 #include <vfioscope/fault.h>
 #include <vfioscope/vfio.h>
 

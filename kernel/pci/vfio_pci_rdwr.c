@@ -474,7 +474,7 @@ int vfio_pci_bar_mmap(struct vfio_pci_device *vpdev, struct vm_area_struct *vma)
 	 * core dump or memory access from outside (IO, DONTDUMP), and no
 	 * growing past the BAR with mremap (DONTEXPAND).
 	 */
-	vma->vm_flags |= VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
+	vfio_compat_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
 	vma->vm_ops = &vfio_pci_mmap_ops;
 	/* From here, mmap's own failure paths undo this through ->close. */

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The kernel interfaces that changed between the two series we build for,
+ * Debian's 6.1 and 6.12, each behind one name with the reason beside it.
+ * The rest of the tree is written once, against these names; nothing else
+ * tests LINUX_VERSION_CODE.  Each shim names the first version with the
+ * new interface, so a third series is a matter of reading this file.
+ *
+ * Internal to vfioscope's modules: not part of the in-kernel API of
+ * vfioscope/vfio.h.
+ */
+#ifndef __VFIOSCOPE_COMPAT_H
+#define __VFIOSCOPE_COMPAT_H
+
+#include <linux/device.h>
+#include <linux/eventfd.h>
+#include <linux/iommu.h>
+#include <linux/irqdomain.h>
+#include <linux/mm.h>
+#include <linux/version.h>
+
+/* 6.2: a class's devnode() callback takes a const device. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define VFIO_COMPAT_DEVNODE_CONST const
+#else
+#define VFIO_COMPAT_DEVNODE_CONST
+#endif
+
+/* 6.3: vm_flags became read-only; changes go through vm_flags_set(). */
+static inline void vfio_compat_vm_flags_set(struct vm_area_struct *vma,
+					    vm_flags_t flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
+/*
+ * 6.3: iommu_map() takes the gfp of the page-table allocations it may
+ * make.  Ours map on behalf of the user, so they are charged to the user's
+ * memory cgroup, as 6.12's type1 does.
+ */
+static inline int vfio_compat_iommu_map(struct iommu_domain *domain,
+					unsigned long iova, phys_addr_t paddr,
+					size_t size, int prot)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	return iommu_map(domain, iova, paddr, size, prot, GFP_KERNEL_ACCOUNT);
+#else
+	return iommu_map(domain, iova, paddr, size, prot);
+#endif
+}
+
+/*
+ * 6.3: whether a group's MSIs are isolated (interrupt remapping, or an MSI
+ * controller that isolates devices) is one question to the IOMMU core;
+ * before, the caller asked the IRQ domains and each device's IOMMU.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+static inline int vfio_compat_dev_intr_remap(struct device *dev, void *unused)
+{
+	return device_iommu_capable(dev, IOMMU_CAP_INTR_REMAP);
+}
+#endif
+
+static inline bool vfio_compat_group_has_isolated_msi(struct iommu_group *group)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	return iommu_group_has_isolated_msi(group);
+#else
+	return irq_domain_check_msi_remap() ||
+	       iommu_group_for_each_dev(group, NULL, vfio_compat_dev_intr_remap);
+#endif
+}
+
+/* 6.5: pin_user_pages_remote() lost its vmas argument. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define vfio_compat_pin_user_pages_remote(mm, start, nr, flags, pages, locked) \
+	pin_user_pages_remote(mm, start, nr, flags, pages, locked)
+#else
+#define vfio_compat_pin_user_pages_remote(mm, start, nr, flags, pages, locked) \
+	pin_user_pages_remote(mm, start, nr, flags, pages, NULL, locked)
+#endif
+
+/* 6.8: eventfd_signal() always adds 1, and lost its count argument. */
+static inline void vfio_compat_eventfd_signal(struct eventfd_ctx *ctx)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+	eventfd_signal(ctx);
+#else
+	eventfd_signal(ctx, 1);
+#endif
+}
+
+/*
+ * 6.10: __string() and __string_len() record their source, so the assign
+ * in TP_fast_assign() takes the field alone; 6.1's takes the source again.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+#define vfio_compat_assign_str(dst, src) __assign_str(dst)
+#define vfio_compat_assign_str_len(dst, src, len) __assign_str(dst)
+#else
+#define vfio_compat_assign_str(dst, src) __assign_str(dst, src)
+#define vfio_compat_assign_str_len(dst, src, len) __assign_str_len(dst, src, len)
+#endif
+
+/*
+ * 6.11: a paging domain is allocated for a device, not a bus, and failure
+ * is an ERR_PTR.  6.1 returned NULL, which its type1 reported as EIO: so
+ * do we on 6.1, and on 6.12 the errno 6.12 gives.
+ */
+static inline struct iommu_domain *vfio_compat_paging_domain_alloc(struct device *dev)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	return iommu_paging_domain_alloc(dev);
+#else
+	return iommu_domain_alloc(dev->bus) ?: ERR_PTR(-EIO);
+#endif
+}
+
+/*
+ * 6.12: follow_pte() is gone; a VM_PFNMAP pfn is read between
+ * follow_pfnmap_start() and _end().  Both give the pfn and whether the
+ * mapping is writable, with mmap_lock held by the caller; nothing stays
+ * locked on return.
+ */
+static inline int vfio_compat_follow_pfnmap(struct vm_area_struct *vma,
+					    unsigned long addr,
+					    unsigned long *pfn, bool *writable)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+	struct follow_pfnmap_args args = { .vma = vma, .address = addr };
+	int ret = follow_pfnmap_start(&args);
+
+	if (ret)
+		return ret;
+	*pfn = args.pfn;
+	*writable = args.writable;
+	follow_pfnmap_end(&args);
+	return 0;
+#else
+	spinlock_t *ptl;
+	pte_t *ptep;
+	int ret = follow_pte(vma->vm_mm, addr, &ptep, &ptl);
+
+	if (ret)
+		return ret;
+	*pfn = pte_pfn(*ptep);
+	*writable = pte_write(*ptep);
+	pte_unmap_unlock(ptep, ptl);
+	return 0;
+#endif
+}
+
+#endif /* __VFIOSCOPE_COMPAT_H */
