@@ -15,8 +15,10 @@
 #   make bench   deps + build + the benchmarks (bench/run.sh), into docs/performance.md
 #   make fuzz    the uAPI fuzzer for 2,000,000 ops;  make race: one race for minutes
 #
-# KVER=<ver>      build against that Debian kernel (default: newest 6.1 *-amd64);
-#                 modules-ppc64el builds for the ppc64el kernel of the same ABI
+# KVER=<ver>      build and test for that Debian kernel alone (default: every
+#                 supported series installed, newest 6.1 and 6.12 *-amd64,
+#                 scripts/kver.sh); modules-ppc64el builds for the ppc64el
+#                 kernel of the 6.1 ABI
 # VM_TESTS="a b"  run only these VM tests (names under tests/vm/guest/)
 # V=1             show the commands
 
@@ -27,9 +29,18 @@ SHELL := /bin/bash
 O := build
 # Evaluated once; `make check` re-runs make after deps so a kernel installed
 # by deps is seen.
+# KVER is the kernel this make builds for: the BPF objects' vmlinux.h and
+# the ppc64el kernel come from it.  The other series (KVERS) get their
+# modules and VM image from a make of their own, with KVER set.
 ifeq ($(origin KVER),undefined)
 KVER := $(shell scripts/kver.sh 2>/dev/null)
+KVERS := $(shell scripts/kver.sh --all 2>/dev/null)
+else
+KVERS := $(KVER)
 endif
+OTHER_KVERS := $(filter-out $(KVER),$(KVERS))
+# $(call for_other_kernels,TARGETS)
+for_other_kernels = $(foreach k,$(OTHER_KVERS),$(MAKE) KVER=$(k) $(1) &&) true
 KOUT := $(O)/kernel/$(KVER)
 KDIR := $(KOUT)/kdir
 VMLINUX_H := $(KOUT)/vmlinux.h
@@ -117,6 +128,7 @@ define mirror
 endef
 
 modules: $(MOD_OUT)/.built
+	$(Q)$(call for_other_kernels,modules)
 $(MOD_OUT)/.built: $(KOUT)/kver $(MOD_SRC)
 	$(call msg,KBUILD,$(MOD_OUT))
 	$(call mirror,$(MOD_OUT))
@@ -130,6 +142,7 @@ $(MOD_OUT)/.built: $(KOUT)/kver $(MOD_SRC)
 NOTRACE_OUT := $(KOUT)/modules-notrace
 
 modules-notrace: $(NOTRACE_OUT)/.built
+	$(Q)$(call for_other_kernels,modules-notrace)
 $(NOTRACE_OUT)/.built: $(KOUT)/kver $(MOD_SRC)
 	$(call msg,KBUILD,$(NOTRACE_OUT) (NOTRACE))
 	$(call mirror,$(NOTRACE_OUT))
@@ -305,6 +318,7 @@ $(PPC_O)/%: tools/%.c $(SKELS) $(PPC_LIB) $(wildcard tools/*.h tools/lib/*.h bpf
 # --- the VM test bench ---------------------------------------------------------
 
 vm-image: $(O)/vm/$(KVER)/initramfs.cpio.gz
+	$(Q)$(call for_other_kernels,vm-image)
 $(O)/vm/$(KVER)/initramfs.cpio.gz: tests/vm/mkinitramfs.sh tests/vm/init
 	$(call msg,INITRD,$@)
 	$(Q)tests/vm/mkinitramfs.sh $(KVER) $@
@@ -350,7 +364,7 @@ race: all
 
 # Without deps or build: for iterating on tests.
 run-tests:
-	$(Q)KVER=$(KVER) O=$(O) VM_TESTS="$(VM_TESTS)" tests/run-all.sh
+	$(Q)KVER=$(KVER) VM_KVERS="$(KVERS)" O=$(O) VM_TESTS="$(VM_TESTS)" tests/run-all.sh
 run-demo:
 	$(Q)KVER=$(KVER) O=$(O) scripts/demo.sh
 # ROUNDS=N (default 5) alternating boots per stack; OBS_ROUNDS=N (default 4)

@@ -5,8 +5,12 @@
 set -euo pipefail
 
 packages=(
-	# build: modules with BTF, BPF objects, skeletons, static tools
-	linux-image-amd64 linux-headers-amd64 build-essential clang llvm
+	# build: modules with BTF, BPF objects, skeletons, static tools, for
+	# both kernel series Debian 12 users run: 6.1, and 6.12 from
+	# bookworm-security (the series Debian 13 runs)
+	linux-image-amd64 linux-headers-amd64
+	linux-image-6.12-amd64 linux-headers-6.12-amd64
+	build-essential clang llvm
 	libbpf-dev bpftool dwarves libelf-dev zlib1g-dev xz-utils binutils
 	# vfio-exporter's HTTP server (linked dynamically: Debian's security
 	# updates reach it without a rebuild)

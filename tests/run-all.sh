@@ -48,7 +48,7 @@ for src in tests/bpf/*_test.c; do
 done
 
 if [ "${VM_TESTS:-}" != none ]; then
-	echo "== VM tests (Debian $KVER under TCG; logs in $O/vm/logs/latest)"
+	echo "== VM tests (Debian ${VM_KVERS:-$KVER} under TCG; logs in $O/vm/logs/latest)"
 	# shellcheck disable=SC2086
 	run_suite vm tests/vm/run ${VM_TESTS:-}
 fi
