@@ -129,8 +129,9 @@ void vfio_container_detach_group(struct vfio_container *container,
 
 /* ---- ioctls -------------------------------------------------------------- */
 
-static long vfio_container_ioctl_check_extension(struct vfio_container *container,
-						 unsigned long arg)
+/* Also KVM's coherency question on 6.1 (kvm_file.c). */
+long vfio_container_ioctl_check_extension(struct vfio_container *container,
+					  unsigned long arg)
 {
 	long ret;
 

@@ -216,9 +216,12 @@ static int vfio_device_first_open(struct vfio_device *vdev)
 	/* The bus driver's module stays while one of its devices is open. */
 	if (!try_module_get(vdev->dev->driver->owner))
 		return -ENODEV;
+	/* Pairs with vfio_device_put_kvm() below or in last_close. */
+	vfio_device_get_kvm(vdev);
 	if (vdev->ops->open_device) {
 		ret = vdev->ops->open_device(vdev);
 		if (ret) {
+			vfio_device_put_kvm(vdev);
 			module_put(vdev->dev->driver->owner);
 			return ret;
 		}
@@ -232,6 +235,7 @@ static void vfio_device_last_close(struct vfio_device *vdev)
 
 	if (vdev->ops->close_device)
 		vdev->ops->close_device(vdev);
+	vfio_device_put_kvm(vdev);
 	/* Pairs with try_module_get() in vfio_device_first_open(). */
 	module_put(vdev->dev->driver->owner);
 }
@@ -310,6 +314,12 @@ static const struct file_operations vfio_device_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = vfio_device_fops_mmap,
 };
+
+/* The device behind a device file, or NULL for any other file. */
+struct vfio_device *vfio_device_from_file(struct file *file)
+{
+	return file->f_op == &vfio_device_fops ? file->private_data : NULL;
+}
 
 /*
  * A new file for @vdev; consumes the caller's device reference on success.

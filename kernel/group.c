@@ -114,6 +114,7 @@ static struct vfio_group *__vfio_group_create(struct iommu_group *iommu_group)
 	INIT_LIST_HEAD(&group->device_list);
 	mutex_init(&group->group_lock);
 	INIT_LIST_HEAD(&group->container_next);
+	spin_lock_init(&group->kvm_lock);
 
 	/* From here on, put_device() frees everything above. */
 	device_initialize(&group->dev);

@@ -17,6 +17,9 @@
  *   group->group_lock -> container->group_lock -> vfio.iommu_drivers_lock
  *   iommu core group mutex -> group->device_lock (viability walk)
  *   device->open_lock and group->group_lock are never nested.
+ *   device->open_lock -> group->kvm_lock (innermost, a spinlock: KVM sets
+ *   it from paths that may hold anything, and a VM's last put at device
+ *   close calls back into vfio_file_set_kvm())
  */
 #ifndef __VFIO_VFIO_H
 #define __VFIO_VFIO_H
@@ -83,6 +86,9 @@ struct vfio_group {
 	 * external user.  The group leaves the container when it drops to 0.
 	 */
 	unsigned int container_users;
+
+	spinlock_t kvm_lock;		/* protects kvm */
+	struct kvm *kvm;		/* vfio_file_set_kvm(); no reference */
 };
 
 /* vfio.ko's globals (vfio_main.c). */
@@ -116,6 +122,8 @@ int vfio_container_attach_group(struct vfio_container *container,
 				struct vfio_group *group);
 void vfio_container_detach_group(struct vfio_container *container,
 				 struct vfio_group *group);
+long vfio_container_ioctl_check_extension(struct vfio_container *container,
+					  unsigned long arg);
 
 /* group.c */
 extern const struct file_operations vfio_group_fops;
@@ -133,6 +141,11 @@ void vfio_device_put(struct vfio_device *vdev);
 struct vfio_device *vfio_group_device_get_by_name(struct vfio_group *group,
 						  char *buf);
 struct file *vfio_device_open_file(struct vfio_device *vdev);
+struct vfio_device *vfio_device_from_file(struct file *file);
+
+/* kvm_file.c */
+void vfio_device_get_kvm(struct vfio_device *vdev);
+void vfio_device_put_kvm(struct vfio_device *vdev);
 
 /* fault.c */
 void vfio_fault_init(void);

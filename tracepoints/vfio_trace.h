@@ -138,6 +138,25 @@ DEFINE_EVENT(vfio_group_container_class, vfio_group_detach,
 	TP_PROTO(u32 group, u32 container, int ret),
 	TP_ARGS(group, container, ret));
 
+/*
+ * KVM linked the group to a VM (vfio_file_set_kvm()), or unlinked it
+ * (vm_pid=0).  The VM is named as KVM's own uevents name it, by the pid
+ * of the task that created it, never by the address of its struct kvm.
+ */
+TRACE_EVENT(vfio_group_set_kvm,
+	TP_PROTO(u32 group, int vm_pid),
+	TP_ARGS(group, vm_pid),
+	TP_STRUCT__entry(
+		__field(u32, group)
+		__field(int, vm_pid)
+	),
+	TP_fast_assign(
+		__entry->group = group;
+		__entry->vm_pid = vm_pid;
+	),
+	TP_printk("group=%u vm_pid=%d", __entry->group, __entry->vm_pid)
+);
+
 /* ---- devices -------------------------------------------------------------- */
 
 DECLARE_EVENT_CLASS(vfio_device_class,

@@ -26,6 +26,27 @@
 #define VFIO_COMPAT_DEVNODE_CONST
 #endif
 
+/*
+ * 6.2: KVM's "is this VFIO file's DMA always cache coherent?" is answered
+ * from each device's IOMMU (IOMMU_CAP_ENFORCE_CACHE_COHERENCY, new in 6.2),
+ * no longer from the IOMMU backend of the group's container
+ * (VFIO_DMA_CC_IOMMU).  kernel/kvm_file.c has both answers and picks one
+ * by this; the per-device question only exists from 6.2.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define VFIO_COMPAT_KVM_COHERENT_BY_DEVICE 1
+static inline bool vfio_compat_dev_enforces_coherency(struct device *dev)
+{
+	return device_iommu_capable(dev, IOMMU_CAP_ENFORCE_CACHE_COHERENCY);
+}
+#else
+#define VFIO_COMPAT_KVM_COHERENT_BY_DEVICE 0
+static inline bool vfio_compat_dev_enforces_coherency(struct device *dev)
+{
+	return false;	/* never asked before 6.2 */
+}
+#endif
+
 /* 6.3: vm_flags became read-only; changes go through vm_flags_set(). */
 static inline void vfio_compat_vm_flags_set(struct vm_area_struct *vma,
 					    vm_flags_t flags)
@@ -82,6 +103,19 @@ static inline bool vfio_compat_group_has_isolated_msi(struct iommu_group *group)
 #else
 #define vfio_compat_pin_user_pages_remote(mm, start, nr, flags, pages, locked) \
 	pin_user_pages_remote(mm, start, nr, flags, pages, NULL, locked)
+#endif
+
+/*
+ * 6.5: KVM accepts VFIO device files as well as group files
+ * (vfio_file_is_valid() replaced vfio_file_is_group() in kvm.ko, for the
+ * device cdev).  The check is on the device file's fops, so a device fd
+ * from VFIO_GROUP_GET_DEVICE_FD is valid too, and its coherency is its
+ * device's.  Before, a device file was "not VFIO" to KVM.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define VFIO_COMPAT_KVM_TAKES_DEVICE_FILES 1
+#else
+#define VFIO_COMPAT_KVM_TAKES_DEVICE_FILES 0
 #endif
 
 /* 6.8: eventfd_signal() always adds 1, and lost its count argument. */

@@ -6,7 +6,8 @@
  *  - bus drivers (vfio-pci) that expose a device through a VFIO group,
  *  - IOMMU backends (vfio_iommu_type1) that a container is set to,
  *  - external users (a KVM-like module) that borrow a group and its
- *    container from a file descriptor user space handed them.
+ *    container from a file descriptor user space handed them,
+ *  - KVM itself, which finds the vfio_file_*() functions with symbol_get().
  *
  * The user-space ABI is Debian 6.1's <uapi/linux/vfio.h>, unchanged.
  * Out-of-tree users add kernel/include to their include path.
@@ -23,6 +24,7 @@
 #include <uapi/linux/vfio.h>
 
 struct file;
+struct kvm;
 struct vfio_device;
 struct vfio_group;
 
@@ -63,6 +65,14 @@ struct vfio_device_ops {
 struct vfio_device {
 	struct device *dev;
 	const struct vfio_device_ops *ops;
+	/*
+	 * The VM user space linked to the device's group through KVM
+	 * (vfio_file_set_kvm()) when the device was first opened, or NULL.
+	 * Valid from open_device() to close_device(): vfio.ko holds a
+	 * reference on the VM for that long.  A driver that keeps it longer
+	 * takes its own.
+	 */
+	struct kvm *kvm;
 
 	/* private to vfio.ko */
 	struct vfio_group *group;
@@ -72,6 +82,8 @@ struct vfio_device {
 	struct completion comp;		/* refcount reached zero */
 	struct mutex open_lock;		/* protects open_count */
 	unsigned int open_count;	/* open device fds */
+	/* kvm_put_kvm(), held with symbol_get() while kvm is set. */
+	void (*put_kvm)(struct kvm *kvm);
 };
 
 /* Zero the structure, then init; register makes it visible to user space. */
@@ -118,5 +130,19 @@ void vfio_unregister_iommu_driver(const struct vfio_iommu_driver_ops *ops);
 struct vfio_group *vfio_group_get_external_user(struct file *filep);
 int vfio_external_user_iommu_id(struct vfio_group *group);
 void vfio_group_put_external_user(struct vfio_group *group);
+
+/* ---- KVM (kernel/kvm_file.c) ----------------------------------------- */
+
+/*
+ * What KVM's kvm-vfio device asks of a file user space hands it, with the
+ * signatures of <linux/vfio.h>.  kvm.ko finds them with symbol_get(), so
+ * vfio.ko may be absent.  A VFIO file here is a group file (and, on 6.5
+ * and later, also a device file: see kernel/kvm_file.c).
+ */
+bool vfio_file_is_group(struct file *file);
+bool vfio_file_is_valid(struct file *file);
+bool vfio_file_enforced_coherent(struct file *file);
+void vfio_file_set_kvm(struct file *file, struct kvm *kvm);
+struct iommu_group *vfio_file_iommu_group(struct file *file);
 
 #endif /* __VFIOSCOPE_VFIO_H */
