@@ -30,17 +30,23 @@ mkdir -p "$out"
 tmp=$(mktemp -d "$out/.tmp.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-# The bzImage holds the ELF vmlinux xz-compressed; the magic can also occur
-# by chance, so try each hit until one decompresses to an ELF file.
-extract_vmlinux() {
-	local off
-	for off in $(LC_ALL=C grep -obUaP '\xFD7zXZ\x00' "$image" | cut -d: -f1); do
-		tail -c +$((off + 1)) "$image" | xz -dc 2>/dev/null >"$tmp/vmlinux.elf" || true
-		if readelf -h "$tmp/vmlinux.elf" >/dev/null 2>&1; then
-			return 0
-		fi
+# The bzImage holds the ELF vmlinux compressed: xz on 6.1, zstd on 6.12.
+# Either magic can also occur by chance, so try each hit until one
+# decompresses to an ELF file.
+try_decompress() {
+	local magic=$1 off
+	shift
+	for off in $(LC_ALL=C grep -obUaP "$magic" "$image" | cut -d: -f1); do
+		tail -c +$((off + 1)) "$image" | "$@" 2>/dev/null >"$tmp/vmlinux.elf" || true
+		readelf -h "$tmp/vmlinux.elf" >/dev/null 2>&1 && return 0
 	done
-	die "could not find an xz-compressed ELF in $image"
+	return 1
+}
+
+extract_vmlinux() {
+	try_decompress '\xFD7zXZ\x00' xz -dc && return 0
+	try_decompress '\x28\xB5\x2F\xFD' zstd -dcq && return 0
+	die "could not find an xz- or zstd-compressed ELF in $image"
 }
 
 # Copy the raw bytes of the .BTF section (readelf gives offset and size).
