@@ -16,7 +16,9 @@
 #   make fuzz    the uAPI fuzzer for 2,000,000 ops;  make race: one race for minutes
 #
 # KVER=<ver>      build against that Debian kernel (default: newest 6.1 *-amd64);
-#                 modules-ppc64el builds for the ppc64el kernel of the same ABI
+#                 modules-ppc64el builds for the ppc64el kernel of the same ABI.
+#                 The amd64 VM bench (vm-image, tests/vm/run) also boots 6.12
+#                 (KVER=6.12.N+debNN-amd64), for the in-tree stack only so far
 # VM_TESTS="a b"  run only these VM tests (names under tests/vm/guest/)
 # V=1             show the commands
 
@@ -304,8 +306,11 @@ $(PPC_O)/%: tools/%.c $(SKELS) $(PPC_LIB) $(wildcard tools/*.h tools/lib/*.h bpf
 
 # --- the VM test bench ---------------------------------------------------------
 
+# The module list comes from the kernel's modules.dep and modules.builtin
+# (6.1 and 6.12 differ): a kernel update under the same ABI name rebuilds it.
 vm-image: $(O)/vm/$(KVER)/initramfs.cpio.gz
-$(O)/vm/$(KVER)/initramfs.cpio.gz: tests/vm/mkinitramfs.sh tests/vm/init
+$(O)/vm/$(KVER)/initramfs.cpio.gz: tests/vm/mkinitramfs.sh tests/vm/init \
+		$(wildcard /lib/modules/$(KVER)/modules.dep /lib/modules/$(KVER)/modules.builtin)
 	$(call msg,INITRD,$@)
 	$(Q)tests/vm/mkinitramfs.sh $(KVER) $@
 
