@@ -84,7 +84,7 @@ BENCH_BPF := $(patsubst bench/%.bpf.c,$(O)/bench/%.bpf.o,$(wildcard bench/*.bpf.
 vpath %.bpf.c bpf tests/bpf
 vpath %.c tests/host tests/bpf tests/vm/progs
 
-.PHONY: all deps modules bpf tools tests check demo bench clean distclean \
+.PHONY: all deps modules bpf tools tests check demo bench clean distclean FORCE \
 	kernel-tree vm-image run-tests run-demo modules-notrace bench-progs run-bench \
 	fuzz race modules-ppc64el vm-image-ppc64el test-modules-ppc64el tests-ppc64el \
 	tools-ppc64el
@@ -183,7 +183,18 @@ $(PPC_TESTMOD_OUT)/.built: $(PPC_KOUT)/kver $(TESTMOD_SRC)
 
 bpf: $(SKELS)
 
-$(O)/bpf/%.bpf.o: %.bpf.c $(VMLINUX_H) $(wildcard bpf/*.h tracepoints/*.h)
+# The BPF objects live in $(O)/bpf whatever KVER is, but are compiled
+# against KVER's vmlinux.h, and make compares times only: after a build
+# for 6.1, `make KVER=6.12... bpf` would keep the 6.1 objects, 6.12's
+# vmlinux.h being older.  This stamp holds the KVER they were built for
+# and changes (so they rebuild) only when KVER does.
+BPF_KVER := $(O)/bpf/.kver
+$(BPF_KVER): FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)[ "$$(cat $@ 2>/dev/null)" = "$(KVER)" ] || echo "$(KVER)" >$@
+FORCE:
+
+$(O)/bpf/%.bpf.o: %.bpf.c $(VMLINUX_H) $(BPF_KVER) $(wildcard bpf/*.h tracepoints/*.h)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -241,7 +252,7 @@ $(PPC_TEST_OUT)/%: tests/power/%.c $(PPC_TESTLIB_SRCS) $(wildcard tests/lib/*.h 
 	$(Q)mkdir -p $(@D)
 	$(Q)$(PPC_CC) -static $(CFLAGS) -Itests/lib -Ikernel/include/uapi $< $(PPC_TESTLIB_SRCS) -o $@
 
-$(O)/bench/%.bpf.o: bench/%.bpf.c $(VMLINUX_H)
+$(O)/bench/%.bpf.o: bench/%.bpf.c $(VMLINUX_H) $(BPF_KVER)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
