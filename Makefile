@@ -93,7 +93,7 @@ BENCH_BPF := $(patsubst bench/%.bpf.c,$(O)/bench/%.bpf.o,$(wildcard bench/*.bpf.
 vpath %.bpf.c bpf tests/bpf
 vpath %.c tests/host tests/bpf tests/vm/progs
 
-.PHONY: all deps modules bpf tools tests check demo bench clean distclean \
+.PHONY: all deps modules bpf tools tests check demo bench clean distclean FORCE \
 	kernel-tree vm-image run-tests run-demo modules-notrace bench-progs run-bench \
 	fuzz race modules-ppc64el vm-image-ppc64el test-modules-ppc64el tests-ppc64el \
 	tools-ppc64el
@@ -194,7 +194,18 @@ $(PPC_TESTMOD_OUT)/.built: $(PPC_KOUT)/kver $(TESTMOD_SRC)
 
 bpf: $(SKELS)
 
-$(O)/bpf/%.bpf.o: %.bpf.c $(VMLINUX_H) $(wildcard bpf/*.h tracepoints/*.h)
+# The BPF objects live in $(O)/bpf whatever KVER is, but are compiled
+# against KVER's vmlinux.h, and make compares times only: after a build
+# for 6.1, `make KVER=6.12... bpf` would keep the 6.1 objects, 6.12's
+# vmlinux.h being older.  This stamp holds the KVER they were built for
+# and changes (so they rebuild) only when KVER does.
+BPF_KVER := $(O)/bpf/.kver
+$(BPF_KVER): FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)[ "$$(cat $@ 2>/dev/null)" = "$(KVER)" ] || echo "$(KVER)" >$@
+FORCE:
+
+$(O)/bpf/%.bpf.o: %.bpf.c $(VMLINUX_H) $(BPF_KVER) $(wildcard bpf/*.h tracepoints/*.h)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -252,7 +263,7 @@ $(PPC_TEST_OUT)/%: tests/power/%.c $(PPC_TESTLIB_SRCS) $(wildcard tests/lib/*.h 
 	$(Q)mkdir -p $(@D)
 	$(Q)$(PPC_CC) -static $(CFLAGS) -Itests/lib -Ikernel/include/uapi $< $(PPC_TESTLIB_SRCS) -o $@
 
-$(O)/bench/%.bpf.o: bench/%.bpf.c $(VMLINUX_H)
+$(O)/bench/%.bpf.o: bench/%.bpf.c $(VMLINUX_H) $(BPF_KVER)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -317,9 +328,12 @@ $(PPC_O)/%: tools/%.c $(SKELS) $(PPC_LIB) $(wildcard tools/*.h tools/lib/*.h bpf
 
 # --- the VM test bench ---------------------------------------------------------
 
+# The module list comes from the kernel's modules.dep and modules.builtin
+# (6.1 and 6.12 differ): a kernel update under the same ABI name rebuilds it.
 vm-image: $(O)/vm/$(KVER)/initramfs.cpio.gz
 	$(Q)$(call for_other_kernels,vm-image)
-$(O)/vm/$(KVER)/initramfs.cpio.gz: tests/vm/mkinitramfs.sh tests/vm/init
+$(O)/vm/$(KVER)/initramfs.cpio.gz: tests/vm/mkinitramfs.sh tests/vm/init \
+		$(wildcard /lib/modules/$(KVER)/modules.dep /lib/modules/$(KVER)/modules.builtin)
 	$(call msg,INITRD,$@)
 	$(Q)tests/vm/mkinitramfs.sh $(KVER) $@
 

@@ -6,8 +6,9 @@
 #   boot.sh [--timeout S] [--mem MB] [--log FILE] [--out FILE|-]
 #           [--export DIR] [--boot FLAVOUR] JOB
 #
-# The guest is Debian's 6.1 kernel under TCG on q35 with an emulated Intel
-# IOMMU, QEMU's edu device (DMA, MSI) and an e1000e (MSI-X), each in its
+# The guest is Debian's kernel $KVER (default: the newest 6.1; 6.12 boots
+# too, from the initramfs `make KVER=... vm-image` builds for it) under
+# TCG on q35 with an emulated Intel IOMMU, QEMU's edu device (DMA, MSI) and an e1000e (MSI-X), each in its
 # own IOMMU group, and behind a PCIe-to-PCI bridge a second edu sharing
 # its group with a virtio-rng that virtio_pci drives: a non-viable group.  It sees the
 # host's / read-only with a tmpfs overlay, so our build folder and every

@@ -58,6 +58,8 @@ load_stack() {
 		done
 		;;
 	intree)
+		# kmod's modprobe from the host's root, over 9p: it reads
+		# /lib/modules/$(uname -r) and decompresses 6.12's .ko.xz.
 		modprobe vfio-pci || fail "modprobe vfio-pci failed"
 		modprobe vfio_iommu_type1 || fail "modprobe vfio_iommu_type1 failed"
 		;;
@@ -66,8 +68,11 @@ load_stack() {
 }
 
 # Unload every VFIO module; fails if one will not go (a leaked reference).
-# The in-tree stack of 6.1 also pulls in vfio_virqfd and irqbypass; ours may
-# not have them, so each module is only removed when it is loaded.
+# What the in-tree stack pulls in depends on the kernel: 6.1's vfio-pci
+# brings vfio_pci_core, vfio_virqfd and irqbypass; 6.12's brings
+# vfio_pci_core and irqbypass (virqfd is built into its vfio.ko, and
+# Debian's 6.12 has no iommufd); ours may have none of them.  So each
+# module is only removed when it is loaded, dependants first.
 unload_stack() {
 	local m
 	for m in vfio_pci vfio_pci_core vfio_virqfd vfio_iommu_type1 vfio; do
@@ -79,7 +84,7 @@ unload_stack() {
 	if lsmod | grep -q '^irqbypass .* 0 *$'; then
 		rmmod irqbypass || fail "rmmod irqbypass failed: a reference is still held"
 	fi
-	for m in vfio_pci vfio_pci_core vfio_iommu_type1 vfio; do
+	for m in vfio_pci vfio_pci_core vfio_virqfd vfio_iommu_type1 vfio; do
 		! lsmod | grep -q "^$m " || fail "module $m is still loaded"
 	done
 	[ ! -e /dev/vfio/vfio ] || fail "/dev/vfio/vfio outlived the modules"
