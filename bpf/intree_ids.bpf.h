@@ -83,8 +83,9 @@ const volatile __u64 targ_vfio_device_fops = 0;	/* a device fd */
  * struct vfio_iommu that keys intree_containers; a group file's is its
  * struct vfio_group (vfio.h), whose container is NULL until
  * VFIO_GROUP_SET_CONTAINER; a device file's is its struct vfio_device
- * (<linux/vfio.h>), whose group holds the container for as long as the
- * device is open.
+ * (<linux/vfio.h>) on 6.1, and a struct vfio_device_file that points to
+ * it from 6.3 on (6.12: drivers/vfio/vfio.h); the device's group holds
+ * the container for as long as the device is open.
  */
 struct vfio_container___vfioscope {
 	void *iommu_data;
@@ -96,6 +97,10 @@ struct vfio_group___vfioscope {
 
 struct vfio_device___vfioscope {
 	struct vfio_group___vfioscope *group;
+} __attribute__((preserve_access_index));
+
+struct vfio_device_file___vfioscope {
+	struct vfio_device___vfioscope *device;
 } __attribute__((preserve_access_index));
 
 /*
@@ -126,6 +131,12 @@ int intree_live(struct bpf_iter__task_file *ctx)
 	} else if (fops == targ_vfio_device_fops) {
 		struct vfio_device___vfioscope *device = priv;
 
+		/* Resolved at load: 0 on 6.1, whose vfio.ko has no such type. */
+		if (bpf_core_type_exists(struct vfio_device_file___vfioscope)) {
+			struct vfio_device_file___vfioscope *df = priv;
+
+			device = BPF_CORE_READ(df, device);
+		}
 		group = BPF_CORE_READ(device, group);
 	}
 	if (group)

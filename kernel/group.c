@@ -275,8 +275,10 @@ static long vfio_group_ioctl_set_container(struct vfio_group *group,
 
 	mutex_lock(&group->group_lock);
 	container = vfio_container_from_file(file);
-	if (group->container || !container)
+	if (group->container)
 		ret = -EINVAL;
+	else if (!container)
+		ret = -VFIO_COMPAT_SET_CONTAINER_NOT_A_CONTAINER;
 	else
 		ret = vfio_container_attach_group(container, group);
 	trace_vfio_group_attach(group->id, container ? container->id : 0, ret);

@@ -878,17 +878,16 @@ static int vfio_iommu_ioctl_get_info(struct vfio_iommu *iommu,
 	struct vfio_caps caps = {};
 	int ret;
 
+	/* The padding too: 6.12 copies it back (compat.h). */
+	memset(&info, 0, sizeof(info));
 	if (copy_from_user(&info, (void __user *)arg, minsz))
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
-	/*
-	 * cap_offset only for user space that knows it, and never the tail
-	 * padding after it: those bytes are the caller's, and ours were
-	 * never initialised (6.1 stops at cap_offset too).
-	 */
-	if (info.argsz >= offsetofend(struct vfio_iommu_type1_info, cap_offset))
-		minsz = offsetofend(struct vfio_iommu_type1_info, cap_offset);
+	/* cap_offset only for user space that knows it; how much else, by series. */
+	minsz = vfio_compat_info_copy_size(info.argsz, minsz,
+			offsetofend(struct vfio_iommu_type1_info, cap_offset),
+			sizeof(info));
 
 	mutex_lock(&iommu->lock);
 	info.flags = VFIO_IOMMU_INFO_PGSIZES;

@@ -28,6 +28,22 @@ run_suite() {
 	rm -f "$out"
 }
 
+# The VM tests start first and stream; the host suites run meanwhile on the
+# other core (the VM's TCG is one thread), their output held back and shown
+# when they are done, so the two never interleave line by line.
+vm_results=$(mktemp) host_out=$(mktemp) vm_pid=
+trap 'rm -f "$results" "$vm_results" "$host_out"; [ -z "$vm_pid" ] || kill "$vm_pid" 2>/dev/null' EXIT
+if [ "${VM_TESTS:-}" != none ]; then
+	echo "== VM tests (Debian ${VM_KVERS:-$KVER} under TCG; logs in $O/vm/logs/latest)"
+	(
+		results=$vm_results
+		# shellcheck disable=SC2086
+		run_suite vm tests/vm/run ${VM_TESTS:-}
+	) &
+	vm_pid=$!
+fi
+
+host_suites() {
 echo "== host unit tests"
 for src in tests/host/*.c; do
 	t=$(basename "$src" .c)
@@ -46,11 +62,13 @@ for src in tests/bpf/*_test.c; do
 	fi
 	run_suite "bpf/$t" "$O/tests/$t"
 done
-
-if [ "${VM_TESTS:-}" != none ]; then
-	echo "== VM tests (Debian ${VM_KVERS:-$KVER} under TCG; logs in $O/vm/logs/latest)"
-	# shellcheck disable=SC2086
-	run_suite vm tests/vm/run ${VM_TESTS:-}
+}
+host_suites >"$host_out" 2>&1
+cat "$host_out"
+if [ -n "$vm_pid" ]; then
+	wait "$vm_pid"
+	vm_pid=
+	cat "$vm_results" >>"$results"
 fi
 
 passed=$(grep -c '^PASS: ' "$results")

@@ -192,16 +192,17 @@ static long vfio_pci_ioctl_get_info(struct vfio_pci_device *vpdev,
 	unsigned long minsz = offsetofend(struct vfio_device_info, num_irqs);
 	struct vfio_device_info info;
 
+	/* The padding too: 6.12 copies it back (compat.h). */
+	memset(&info, 0, sizeof(info));
 	if (copy_from_user(&info, arg, minsz))
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
 
-	/* We have no capabilities to chain: say so to callers that ask. */
-	if (info.argsz >= offsetofend(struct vfio_device_info, cap_offset)) {
-		minsz = offsetofend(struct vfio_device_info, cap_offset);
-		info.cap_offset = 0;
-	}
+	/* We have no capabilities to chain: cap_offset 0 to callers that ask. */
+	minsz = vfio_compat_info_copy_size(info.argsz, minsz,
+			offsetofend(struct vfio_device_info, cap_offset),
+			sizeof(info));
 
 	info.flags = VFIO_DEVICE_FLAGS_PCI;
 	if (vpdev->reset_works)

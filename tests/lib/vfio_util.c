@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 
 #include "vfio_util.h"
 
@@ -710,4 +711,16 @@ void *alloc_buffer(size_t size)
 	if (p == MAP_FAILED)
 		die(errno, "mmap of %zu bytes failed", size);
 	return p;
+}
+
+bool kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2) {
+		fprintf(stderr, "kernel_at_least: cannot read the kernel release\n");
+		exit(1);
+	}
+	return ma > major || (ma == major && mi >= minor);
 }

@@ -47,6 +47,17 @@ static inline bool vfio_compat_dev_enforces_coherency(struct device *dev)
 }
 #endif
 
+/*
+ * 6.2: VFIO_GROUP_SET_CONTAINER on an open file that is neither a container
+ * nor (from 6.2) an iommufd is EBADFD; 6.1 said EINVAL, as for a group
+ * already in a container, which stays EINVAL.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define VFIO_COMPAT_SET_CONTAINER_NOT_A_CONTAINER EBADFD
+#else
+#define VFIO_COMPAT_SET_CONTAINER_NOT_A_CONTAINER EINVAL
+#endif
+
 /* 6.3: vm_flags became read-only; changes go through vm_flags_set(). */
 static inline void vfio_compat_vm_flags_set(struct vm_area_struct *vma,
 					    vm_flags_t flags)
@@ -117,6 +128,24 @@ static inline bool vfio_compat_group_has_isolated_msi(struct iommu_group *group)
 #else
 #define VFIO_COMPAT_KVM_TAKES_DEVICE_FILES 0
 #endif
+
+/*
+ * 6.6 (the fix went in mid-2023; 6.12 has it, 6.1 has not): the GET_INFO
+ * ioctls of type1 and vfio-pci copy back min(argsz, sizeof(info)) bytes,
+ * the struct's padding zeroed, so the caller never keeps stale bytes in a
+ * struct it gave whole.  Before, they stopped at cap_offset, or at @minsz
+ * for a caller whose argsz does not reach it, and left the rest alone.
+ * Callers zero the whole struct before filling it.
+ */
+static inline size_t vfio_compat_info_copy_size(u32 argsz, size_t minsz,
+						size_t capsz, size_t size)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+	return min_t(size_t, argsz, size);
+#else
+	return argsz >= capsz ? capsz : minsz;
+#endif
+}
 
 /* 6.8: eventfd_signal() always adds 1, and lost its count argument. */
 static inline void vfio_compat_eventfd_signal(struct eventfd_ctx *ctx)

@@ -18,6 +18,8 @@
 #    serves, the other exits 1 naming it, and a container mapped then
 #    shows exactly its levels (the loser never took the shared id maps
 #    over, whose levels both would have added to).
+#  - a container that only an open device fd holds (its container and
+#    group fds closed) keeps its id over a restart.
 # Earlier tests of the boot may have left state: every load prunes it,
 # so the ids here are the same on a rerun.
 # vm-stack: intree
@@ -34,7 +36,7 @@ edu=$(edu_bdf)
 nic=$(e1000e_bdf)
 bind_vfio "$edu"
 bind_vfio "$nic"
-trap 'exec 7>&- 8>&- 9>&- 2>/dev/null; kill ${e1:-} ${e2:-} 2>/dev/null; umount /proc/kallsyms 2>/dev/null; tool_kill_all;
+trap 'exec 6>&- 7>&- 8>&- 9>&- 2>/dev/null; kill ${e1:-} ${e2:-} 2>/dev/null; umount /proc/kallsyms 2>/dev/null; tool_kill_all;
       unbind_vfio "$edu"; unbind_vfio "$nic"; unload_stack' EXIT
 
 scrape() { curl -s 127.0.0.1:9707/metrics >"$1" || fail "cannot scrape vfio-exporter"; }
@@ -194,5 +196,26 @@ exec 9>&-
 wait $dpid || fail "vfio_workload d failed"
 kill -INT $winner
 wait $winner || fail "the exporter that won exited with status $?"
+
+# ---- a container only a device fd holds: kept over a restart -------------------
+# Its container and group fds are closed; the open device keeps it.  The
+# prune finds it through the device file, whose private_data is the
+# struct vfio_device on 6.1 and a struct vfio_device_file from 6.3.
+tool_start exporter vfio-exporter
+start_workload e 6 -n 2 -s 4096 --keep --device-only
+epid=$!
+sleep 2.2
+scrape /tmp/m6.txt
+tool_stop exporter
+e_id=$(with_entries 2 /tmp/m6.txt)
+[ -n "$e_id" ] || fail "device-only: its entries: $(grep '^vfioscope_dma_entries' /tmp/m6.txt)"
+tool_start exporter vfio-exporter -v
+tool_stop exporter
+persisted | grep -q "^$e_id " ||
+	fail "device-only: container $e_id pruned while its device is open: $(persisted | tr '\n' ' ')"
+echo go >&6
+exec 6>&-
+wait $epid || fail "vfio_workload e failed"
+
 log "in-tree ids: X=$x kept over a restart, B's stale id 1 freed and reused, vfio-top agrees;" \
-	"two exporters at once: one collector, levels exact"
+	"two exporters at once: one collector, levels exact; a device-only container kept"

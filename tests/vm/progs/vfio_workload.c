@@ -6,7 +6,7 @@
  * unless --keep, timing every call itself.
  *
  *   vfio_workload [-n N] [-s SIZE] [--keep] [--hold SECS] [--then-unmap K] [--dma]
- *                 [--e1000e]
+ *                 [--e1000e] [--device-only]
  *
  * SIZE is bytes, or with a K, M or G suffix (64K, 2M).
  *
@@ -19,6 +19,9 @@
  * --dma     after each map, run an edu DMA round trip through it
  * --e1000e  use the bench's e1000e rather than edu: a second device, so a
  *           second container can live beside edu's (no --dma)
+ * --device-only  with --keep: after the maps, close the container and group
+ *           fds, print the line below, and wait for a line on stdin before
+ *           closing the device fd: a container only an open device holds
  *
  * Prints one line:  pid=P maps=N size=S map_ns_p50=X unmap_ns_p50=Y
  */
@@ -69,7 +72,7 @@ static void wait_line(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: vfio_workload [-n N] [-s SIZE] [--keep] [--hold SECS] [--then-unmap K] [--dma] [--e1000e]\n");
+	fprintf(stderr, "usage: vfio_workload [-n N] [-s SIZE] [--keep] [--hold SECS] [--then-unmap K] [--dma] [--e1000e] [--device-only]\n");
 	exit(2);
 }
 
@@ -97,11 +100,12 @@ int main(int argc, char **argv)
 		{ "then-unmap", required_argument, NULL, 'u' },
 		{ "dma", no_argument, NULL, 'd' },
 		{ "e1000e", no_argument, NULL, 'e' },
+		{ "device-only", no_argument, NULL, 'D' },
 		{ }
 	};
 	unsigned long n = 100, hold = 0, then_unmap = 0, i;
 	__u64 size = 4096;
-	int keep = 0, dma = 0, e1000e = 0, c;
+	int keep = 0, dma = 0, e1000e = 0, device_only = 0, c;
 	uint64_t *map_ns, *unmap_ns, t;
 	struct vfio_dev d;
 	uint8_t *buf;
@@ -119,6 +123,7 @@ int main(int argc, char **argv)
 		case 'u': then_unmap = strtoul(optarg, NULL, 0); break;
 		case 'd': dma = 1; break;
 		case 'e': e1000e = 1; break;
+		case 'D': device_only = 1; break;
 		default: usage();
 		}
 	}
@@ -126,6 +131,10 @@ int main(int argc, char **argv)
 		usage();
 	if (then_unmap && (!keep || then_unmap > n)) {
 		fprintf(stderr, "vfio_workload: --then-unmap K needs --keep and K <= N\n");
+		return 2;
+	}
+	if (device_only && (!keep || then_unmap)) {
+		fprintf(stderr, "vfio_workload: --device-only needs --keep, and no --then-unmap\n");
 		return 2;
 	}
 	if (dma && e1000e) {
@@ -169,12 +178,19 @@ int main(int argc, char **argv)
 		vfio_dma_unmap(d.container, iova, size);
 		unmap_ns[i] = now_ns() - t;
 	}
+	if (device_only) {
+		close(d.container);
+		close(d.group);
+		d.container = d.group = -1;
+	}
 	printf("pid=%d maps=%lu size=%llu map_ns_p50=%llu unmap_ns_p50=%llu\n",
 	       getpid(), n, (unsigned long long)size, (unsigned long long)median(map_ns, n),
 	       keep ? 0ULL : (unsigned long long)median(unmap_ns, n));
 	fflush(stdout);
 	if (hold)
 		sleep(hold);
+	if (device_only)
+		wait_line();
 	if (then_unmap) {
 		wait_line();
 		for (i = 0; i < then_unmap; i++)
