@@ -6,6 +6,7 @@
 # after closing fds in every order and after SIGKILL; dma_entry_limit and
 # RLIMIT_MEMLOCK give ENOSPC and ENOMEM.  Runs on the in-tree stack too, so
 # the reference behaviour is checked by the same program.
+# vm-kernel: 6.1 6.12
 # vm-stack: ours intree
 # vm-timeout: 240
 . "$VFIOSCOPE_ROOT/tests/vm/lib.sh"

@@ -8,6 +8,7 @@
 # (tests/vm/progs/kvm_file.c).  Every symbol_get() is put: the probe and
 # the stack unload.  On ours, set_kvm(NULL) on a group, and only on a
 # group, emits vfio_group_set_kvm with vm_pid=0.
+# vm-kernel: 6.1 6.12
 # vm-stack: ours intree
 # vm-timeout: 120
 . "$VFIOSCOPE_ROOT/tests/vm/lib.sh"

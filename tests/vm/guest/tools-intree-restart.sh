@@ -22,6 +22,7 @@
 #    group fds closed) keeps its id over a restart.
 # Earlier tests of the boot may have left state: every load prunes it,
 # so the ids here are the same on a rerun.
+# vm-kernel: 6.1 6.12
 # vm-stack: intree
 # vm-timeout: 360
 . "$VFIOSCOPE_ROOT/tests/vm/lib.sh"

@@ -4,6 +4,7 @@
 # vfio-lat and vfio-exporter must choose fentry by themselves (-v says so)
 # and count the workload's N maps and N unmaps of S bytes exactly; vfio-leak, which
 # needs reference events, must refuse with one clear line.
+# vm-kernel: 6.1 6.12
 # vm-stack: intree
 # vm-timeout: 240
 . "$VFIOSCOPE_ROOT/tests/vm/lib.sh"

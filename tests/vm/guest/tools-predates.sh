@@ -12,6 +12,7 @@
 #    unmap shows to be incomplete, so they are absent too;
 #  - never a wrapped value (the old bug: ~1.8e19 pinned pages) and no
 #    event lost.  After the teardown the container shows nothing mapped.
+# vm-kernel: 6.1 6.12
 # vm-stack: ours intree
 # vm-timeout: 240
 . "$VFIOSCOPE_ROOT/tests/vm/lib.sh"

@@ -16,6 +16,7 @@
 # mapped, pinned or entered once every container is released.  No scrape
 # sees a counter go back or a series go.  The storm runs at nice 10: under
 # TCG, at nice 0 its 12 threads leave the scraper next to no CPU.
+# vm-kernel: 6.1 6.12
 # vm-stack: ours intree
 # vm-timeout: 240
 . "$VFIOSCOPE_ROOT/tests/vm/lib.sh"

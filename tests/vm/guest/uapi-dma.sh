@@ -4,6 +4,7 @@
 # DMA to or from what is not mapped is blocked, the memory behind it is
 # unchanged (asserted by vfio_dma) and the IOMMU reports a DMAR fault for
 # each blocked IOVA (asserted here, from dmesg).
+# vm-kernel: 6.1 6.12
 # vm-stack: ours intree
 # vm-timeout: 120
 . "$VFIOSCOPE_ROOT/tests/vm/lib.sh"

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # VFIO uAPI, /dev/vfio/N: status, container, device fds, one open at a time.
 # See docs/vfio-uapi.md for the errnos asserted.
+# vm-kernel: 6.1 6.12
 # vm-stack: ours intree
 # vm-timeout: 120
 . "$VFIOSCOPE_ROOT/tests/vm/lib.sh"

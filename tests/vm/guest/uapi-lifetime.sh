@@ -3,6 +3,7 @@
 # VFIO uAPI, lifetimes: fds closed in every order, a BAR mmap outliving
 # its fds, a killed process's pins released, unbind while open; then
 # every module of the stack unloads (uapi_run's unload_stack).
+# vm-kernel: 6.1 6.12
 # vm-stack: ours intree
 # vm-timeout: 180
 . "$VFIOSCOPE_ROOT/tests/vm/lib.sh"

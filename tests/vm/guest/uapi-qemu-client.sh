@@ -6,6 +6,7 @@
 # (read through VFIO's config/region ioctls), the process holds the
 # container, group and device fds, and its locked_vm covers the guest RAM
 # it mapped with VFIO_IOMMU_MAP_DMA.  After QEMU quits, the stack unloads.
+# vm-kernel: 6.1 6.12
 # vm-stack: ours intree
 # vm-timeout: 120
 . "$VFIOSCOPE_ROOT/tests/vm/lib.sh"
