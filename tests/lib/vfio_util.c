@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 
 #include "vfio_util.h"
 
@@ -710,4 +711,20 @@ void *alloc_buffer(size_t size)
 	if (p == MAP_FAILED)
 		die(errno, "mmap of %zu bytes failed", size);
 	return p;
+}
+
+bool kernel_series_at_least(int major, int minor)
+{
+	static int running = -1;	/* major * 1000 + minor, once read */
+	int ma = 0, mi = 0;
+	struct utsname u;
+
+	if (running < 0) {
+		if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2) {
+			fprintf(stderr, "cannot tell the kernel series from uname\n");
+			exit(1);
+		}
+		running = ma * 1000 + mi;
+	}
+	return running >= major * 1000 + minor;
 }

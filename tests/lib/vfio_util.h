@@ -167,4 +167,11 @@ int drop_cap_ipc_lock(void);
 /* mmap an anonymous, populated, page-aligned buffer; exits on failure. */
 void *alloc_buffer(size_t size);
 
+/*
+ * Is the running kernel of series major.minor or later?  The in-tree VFIO
+ * a test compares against, and ours built for that series, behave by it
+ * (kernel/include/vfioscope/compat.h names the version of each change).
+ */
+bool kernel_series_at_least(int major, int minor);
+
 #endif /* __VFIO_UTIL_H */
