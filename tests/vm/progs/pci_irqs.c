@@ -279,6 +279,22 @@ static int test_e1000e_msix(void)
 	return TEST_PASS;
 }
 
+/*
+ * Messages of one device interrupt on a vector: 1, or 2 once QEMU 7.2's
+ * e1000e has throttled that vector in this boot (it then sends every
+ * message again 128 us later; docs/reliability.md, finding 7).  Waits for
+ * that echo too, so the eventfd is empty after.
+ */
+static int64_t e1000e_messages(int fd)
+{
+	int64_t n = eventfd_wait(fd, WAIT_MS), echo;
+
+	if (n <= 0)
+		return n;
+	echo = eventfd_wait(fd, QUIET_MS);
+	return echo < 0 ? echo : n + echo;
+}
+
 /* Fire vectors start..start+count-1 by hand (loopback). */
 static int msix_fire(uint32_t start, uint32_t count)
 {
@@ -333,7 +349,11 @@ static int test_e1000e_msix_resize(void)
 		CHECK_OK(e1000e_settle(bar));
 		bar[E1000E_IMS / 4] = e1000e_cause[0] | e1000e_cause[1] | e1000e_cause[2];
 		bar[E1000E_ICS / 4] = e1000e_cause[2];
-		CHECK_EQ(eventfd_wait(fds[2], WAIT_MS), 1);
+		{
+			int64_t n = e1000e_messages(fds[2]);
+
+			CHECK(n == 1 || n == 2);
+		}
 		CHECK_EQ(eventfd_wait(fds[0], 0), 0);
 		CHECK_EQ(eventfd_wait(fds[1], 0), 0);
 		bar[E1000E_ICR / 4] = e1000e_cause[2];
@@ -357,7 +377,11 @@ static int test_e1000e_msix_resize(void)
 		CHECK_EQ(eventfd_wait(fds[2], QUIET_MS), 0);
 		bar[E1000E_ICR / 4] = e1000e_cause[2];
 		bar[E1000E_ICS / 4] = e1000e_cause[0];
-		CHECK_EQ(eventfd_wait(fds[0], WAIT_MS), 1);
+		{
+			int64_t n = e1000e_messages(fds[0]);
+
+			CHECK(n == 1 || n == 2);
+		}
 		bar[E1000E_ICR / 4] = e1000e_cause[0];
 
 		/*
