@@ -68,6 +68,7 @@ static void vfio_pci_msix_probe(struct vfio_pci_device *vpdev)
 	u32 table;
 
 	vpdev->msix_bar = 0xff;
+	vpdev->msix_can_grow = false;
 	if (!pdev->msix_cap)
 		return;
 	pci_read_config_word(pdev, pdev->msix_cap + PCI_MSIX_FLAGS, &flags);
@@ -75,6 +76,7 @@ static void vfio_pci_msix_probe(struct vfio_pci_device *vpdev)
 	vpdev->msix_bar = table & PCI_MSIX_TABLE_BIR;
 	vpdev->msix_offset = table & PCI_MSIX_TABLE_OFFSET;
 	vpdev->msix_size = ((flags & PCI_MSIX_FLAGS_QSIZE) + 1) * PCI_MSIX_ENTRY_SIZE;
+	vpdev->msix_can_grow = vfio_compat_msix_can_grow(pdev);
 }
 
 /*

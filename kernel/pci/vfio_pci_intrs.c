@@ -7,7 +7,10 @@
  *          register's INTx disable when the device supports it (the line
  *          can then be shared), disable_irq otherwise.
  *  MSI,    N vectors allocated at once, each with its eventfd; the count
- *  MSI-X   cannot change while enabled (NORESIZE).
+ *  MSI-X   cannot change while enabled (NORESIZE), except that from 6.5
+ *          MSI-X grows where the MSI domain can allocate a vector at a
+ *          given table index (dynamic MSI-X, compat.h): wiring a vector
+ *          past the ones enabled allocates it there.
  *  ERR     AER error_detected() signals it (PCIe only).
  *  REQ     signalled when the driver is asked to release the device.
  *
@@ -363,6 +366,47 @@ bool vfio_pci_msi_enabled(struct vfio_pci_device *vpdev, u8 *qmax)
 	return on;
 }
 
+/*
+ * The Linux IRQ of a vector about to be wired.  A vector past the ones
+ * enabled has none, and is allocated here when MSI-X can grow.  Once
+ * allocated it stays so when unwired, for the next wiring, as in-tree:
+ * pci_free_irq_vectors() at disable frees it with the others.
+ */
+static int vfio_pci_msi_vector_irq(struct vfio_pci_device *vpdev,
+				   unsigned int vector, bool msix)
+{
+	struct pci_dev *pdev = vpdev->pdev;
+	int irq;
+	u16 cmd;
+
+	irq = pci_irq_vector(pdev, vector);
+	if (irq >= 0 || !msix || !vpdev->msix_can_grow)
+		return irq;
+
+	/* The allocation writes the vector's MSI-X table entry. */
+	cmd = vfio_pci_memory_lock_and_enable(vpdev);
+	irq = vfio_compat_msix_alloc_at(pdev, vector);
+	vfio_pci_memory_unlock_and_restore(vpdev, cmd);
+	return irq;
+}
+
+/* Make ctx[vector] exist: MSI-X grew past the vectors it was enabled with. */
+static int vfio_pci_msi_ctx_grow(struct vfio_pci_device *vpdev, unsigned int vector)
+{
+	struct vfio_pci_irq_ctx *ctx;
+
+	if (vector < vpdev->num_ctx)
+		return 0;
+	/* Handlers are given the trigger, not the ctx: the array may move. */
+	ctx = krealloc_array(vpdev->ctx, vector + 1, sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return -ENOMEM;
+	memset(ctx + vpdev->num_ctx, 0, (vector + 1 - vpdev->num_ctx) * sizeof(*ctx));
+	vpdev->ctx = ctx;
+	vpdev->num_ctx = vector + 1;
+	return 0;
+}
+
 /* Wire (fd >= 0) or unwire (fd < 0) one vector to an eventfd. */
 static int vfio_pci_msi_set_vector_signal(struct vfio_pci_device *vpdev,
 					  unsigned int vector, int fd, bool msix)
@@ -375,14 +419,17 @@ static int vfio_pci_msi_set_vector_signal(struct vfio_pci_device *vpdev,
 	int irq, ret;
 	u16 cmd;
 
-	if (vector >= vpdev->num_ctx)
-		return -EINVAL;
-	ctx = &vpdev->ctx[vector];
-	irq = pci_irq_vector(pdev, vector);
-	if (irq < 0)
+	/*
+	 * A vector past the ones enabled: 6.1 refuses it; from 6.5 it is
+	 * merely one never wired (compat.h), which unwires as a no-op and
+	 * wires if it gets an IRQ below.
+	 */
+	if (vector >= vpdev->num_ctx && !VFIO_COMPAT_SPARSE_MSI_VECTORS)
 		return -EINVAL;
 
-	if (ctx->trigger) {
+	ctx = vector < vpdev->num_ctx ? &vpdev->ctx[vector] : NULL;
+	if (ctx && ctx->trigger) {
+		irq = pci_irq_vector(pdev, vector);
 		cmd = vfio_pci_memory_lock_and_enable(vpdev);
 		free_irq(irq, ctx->trigger);
 		vfio_pci_memory_unlock_and_restore(vpdev, cmd);
@@ -393,6 +440,14 @@ static int vfio_pci_msi_set_vector_signal(struct vfio_pci_device *vpdev,
 	}
 	if (fd < 0)
 		return 0;
+
+	irq = vfio_pci_msi_vector_irq(vpdev, vector, msix);
+	if (irq < 0)
+		return irq;
+	ret = vfio_pci_msi_ctx_grow(vpdev, vector);
+	if (ret)
+		return ret;
+	ctx = &vpdev->ctx[vector];
 
 	name = kasprintf(GFP_KERNEL_ACCOUNT, "vfio-msi%s[%u](%s)",
 			 msix ? "x" : "", vector, pci_name(pdev));
@@ -469,7 +524,7 @@ static int vfio_pci_set_msi_trigger(struct vfio_pci_device *vpdev, unsigned int 
 {
 	bool msix = index == VFIO_PCI_MSIX_IRQ_INDEX;
 	bool is_this = vpdev->irq_type == index;
-	unsigned int i;
+	unsigned int i, end;
 	int ret;
 
 	if (is_this && !count && (flags & VFIO_IRQ_SET_DATA_NONE)) {
@@ -491,11 +546,18 @@ static int vfio_pci_set_msi_trigger(struct vfio_pci_device *vpdev, unsigned int 
 		return ret;
 	}
 
-	if (!is_this || start + count > vpdev->num_ctx)
+	if (!is_this)
 		return -EINVAL;
+	/* Past the vectors enabled: refused on 6.1, never wired from 6.5. */
+	end = start + count;
+	if (end > vpdev->num_ctx) {
+		if (!VFIO_COMPAT_SPARSE_MSI_VECTORS)
+			return -EINVAL;
+		end = max(start, vpdev->num_ctx);
+	}
 
 	/* Loopback: fire the triggers from here. */
-	for (i = start; i < start + count; i++) {
+	for (i = start; i < end; i++) {
 		if (!vpdev->ctx[i].trigger)
 			continue;
 		if ((flags & VFIO_IRQ_SET_DATA_NONE) || ((u8 *)data)[i - start])
@@ -623,8 +685,8 @@ long vfio_pci_ioctl_get_irq_info(struct vfio_pci_device *vpdev,
 	info.count = vfio_pci_irq_count(vpdev, info.index);
 	if (info.index == VFIO_PCI_INTX_IRQ_INDEX)
 		info.flags |= VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED;
-	else
-		info.flags |= VFIO_IRQ_INFO_NORESIZE;
+	else if (info.index != VFIO_PCI_MSIX_IRQ_INDEX || !vpdev->msix_can_grow)
+		info.flags |= VFIO_IRQ_INFO_NORESIZE;	/* MSI-X that grows is not */
 
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }

@@ -73,6 +73,7 @@ struct vfio_pci_device {
 	u8 msix_bar;			/* 0xff: no MSI-X */
 	u32 msix_offset;		/* MSI-X table in msix_bar */
 	u32 msix_size;
+	bool msix_can_grow;		/* MSI-X vectors can be added while enabled */
 
 	struct mutex cfg_lock;		/* protects vconfig, cfg_virt, cfg_write */
 	u8 *vconfig;			/* what user space sees of virtual bits */
@@ -102,6 +103,10 @@ struct vfio_pci_device {
 	struct mutex igate;		/* protects irq_type, num_ctx, ctx,
 					 * err_trigger, req_trigger */
 	unsigned int irq_type;		/* VFIO_PCI_*_IRQ_INDEX or _NONE */
+	/*
+	 * ctx[num_ctx]: one per vector enabled; grows when a vector past
+	 * them is wired (msix_can_grow), so a ctx may have no IRQ yet.
+	 */
 	unsigned int num_ctx;
 	struct vfio_pci_irq_ctx *ctx;
 	u8 msi_qmax;			/* log2 of the MSI vectors enabled */

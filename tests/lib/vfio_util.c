@@ -713,14 +713,18 @@ void *alloc_buffer(size_t size)
 	return p;
 }
 
-bool kernel_at_least(int major, int minor)
+bool kernel_series_at_least(int major, int minor)
 {
-	struct utsname u;
+	static int running = -1;	/* major * 1000 + minor, once read */
 	int ma = 0, mi = 0;
+	struct utsname u;
 
-	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2) {
-		fprintf(stderr, "kernel_at_least: cannot read the kernel release\n");
-		exit(1);
+	if (running < 0) {
+		if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2) {
+			fprintf(stderr, "cannot tell the kernel series from uname\n");
+			exit(1);
+		}
+		running = ma * 1000 + mi;
 	}
-	return ma > major || (ma == major && mi >= minor);
+	return running >= major * 1000 + minor;
 }

@@ -61,13 +61,6 @@ struct vfio_dev {
 };
 
 /* sysfs */
-/*
- * Whether the running kernel is at least MAJOR.MINOR: where Debian's 6.1
- * and 6.12 VFIO answer differently, a test asserts the running series'
- * answer, on both stacks (ours follows the series it was built for).
- */
-bool kernel_at_least(int major, int minor);
-
 int __vfio_pci_find(uint16_t vendor, uint16_t device, char *bdf, size_t len);
 void vfio_pci_find(uint16_t vendor, uint16_t device, char *bdf, size_t len);
 int __vfio_iommu_group_of(const char *bdf);
@@ -173,5 +166,12 @@ int drop_cap_ipc_lock(void);
 
 /* mmap an anonymous, populated, page-aligned buffer; exits on failure. */
 void *alloc_buffer(size_t size);
+
+/*
+ * Is the running kernel of series major.minor or later?  The in-tree VFIO
+ * a test compares against, and ours built for that series, behave by it
+ * (kernel/include/vfioscope/compat.h names the version of each change).
+ */
+bool kernel_series_at_least(int major, int minor);
 
 #endif /* __VFIO_UTIL_H */

@@ -17,6 +17,7 @@
 #include <linux/iommu.h>
 #include <linux/irqdomain.h>
 #include <linux/mm.h>
+#include <linux/pci.h>
 #include <linux/version.h>
 
 /* 6.2: a class's devnode() callback takes a const device. */
@@ -114,6 +115,55 @@ static inline bool vfio_compat_group_has_isolated_msi(struct iommu_group *group)
 #else
 #define vfio_compat_pin_user_pages_remote(mm, start, nr, flags, pages, locked) \
 	pin_user_pages_remote(mm, start, nr, flags, pages, NULL, locked)
+#endif
+
+/*
+ * 6.5: vfio-pci keeps its MSI/MSI-X interrupt contexts sparse (an xarray
+ * in-tree, "vfio/pci: Use xarray for interrupt context storage"), so a
+ * vector of the enabled type that was never wired is no longer an error
+ * to SET_IRQS: unwiring it (eventfd -1) or firing it by hand (DATA_NONE,
+ * DATA_BOOL) is a no-op, wherever it lies in the device's vectors.  6.1
+ * refused any vector past the ones enabled with EINVAL.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define VFIO_COMPAT_SPARSE_MSI_VECTORS 1
+#else
+#define VFIO_COMPAT_SPARSE_MSI_VECTORS 0
+#endif
+
+/*
+ * 6.5: vfio-pci grows MSI-X while it is enabled ("vfio/pci: Support
+ * dynamic MSI-X"): wiring a vector past the ones enabled allocates it with
+ * pci_msix_alloc_irq_at(), where the device's MSI domain can
+ * (pci_msix_can_alloc_dyn(); both PCI interfaces are from 6.2), and
+ * GET_IRQ_INFO then leaves NORESIZE off MSI-X.  6.1 has neither: MSI-X
+ * stays the size it was enabled with.  The vector is returned as a Linux
+ * IRQ number, or -errno.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+static inline bool vfio_compat_msix_can_grow(struct pci_dev *pdev)
+{
+	return pci_msix_can_alloc_dyn(pdev);
+}
+
+static inline int vfio_compat_msix_alloc_at(struct pci_dev *pdev,
+					    unsigned int vector)
+{
+	struct msi_map map = pci_msix_alloc_irq_at(pdev, vector, NULL);
+
+	return map.index < 0 ? map.index : map.virq;
+}
+#else
+static inline bool vfio_compat_msix_can_grow(struct pci_dev *pdev)
+{
+	return false;
+}
+
+static inline int vfio_compat_msix_alloc_at(struct pci_dev *pdev,
+					    unsigned int vector)
+{
+	return -EINVAL;	/* never called: nothing can grow before 6.5 */
+}
 #endif
 
 /*

@@ -108,7 +108,7 @@ static int test_set_container_bad_fd(void)
 	 * 6.2 (where it could also have been an iommufd).  A group is not a
 	 * container either.
 	 */
-	not_container = kernel_at_least(6, 2) ? EBADFD : EINVAL;
+	not_container = kernel_series_at_least(6, 2) ? EBADFD : EINVAL;
 	CHECK_ERRNO(ioctl(g, VFIO_GROUP_SET_CONTAINER, &null), not_container);
 	CHECK_ERRNO(ioctl(g, VFIO_GROUP_SET_CONTAINER, &g), not_container);
 	CHECK_ERRNO(ioctl(g, VFIO_GROUP_SET_CONTAINER, NULL), EFAULT);

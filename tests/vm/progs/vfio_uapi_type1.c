@@ -105,7 +105,7 @@ static size_t type1_info_copied(uint32_t argsz)
 {
 	const size_t capsz = offsetofend(struct vfio_iommu_type1_info, cap_offset);
 
-	if (kernel_at_least(6, 6))
+	if (kernel_series_at_least(6, 6))
 		return argsz < sizeof(struct vfio_iommu_type1_info) ?
 		       argsz : sizeof(struct vfio_iommu_type1_info);
 	return argsz >= capsz ? capsz :
