@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The kernel interfaces that changed between the two series we build for,
- * Debian's 6.1 and 6.12, each behind one name with the reason beside it.
- * The rest of the tree is written once, against these names; nothing else
- * tests LINUX_VERSION_CODE.  Each shim names the first version with the
- * new interface, so a third series is a matter of reading this file.
+ * What changed between the two series we build for, Debian's 6.1 and
+ * 6.12: kernel interfaces our code calls, and what the in-tree VFIO of each
+ * series answers user space or KVM where the two differ (ours answers as
+ * the series it is built for).  Each change is behind one name with the
+ * reason beside it.  The rest of the tree is written once, against these
+ * names; nothing else tests LINUX_VERSION_CODE.  Each shim names the
+ * first version with the change (one says where that is inferred), so a
+ * third series is a matter of reading this file.
  *
  * Internal to vfioscope's modules: not part of the in-kernel API of
  * vfioscope/vfio.h.
