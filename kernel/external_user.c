@@ -12,14 +12,13 @@
 
 struct vfio_group *vfio_group_get_external_user(struct file *filep)
 {
-	struct vfio_group *group;
+	struct vfio_group *group = filep ? vfio_group_from_file(filep) : NULL;
 	int ret;
 
-	if (!filep || filep->f_op != &vfio_group_fops) {
+	if (!group) {
 		trace_vfio_external_user_get(0, 0, 0, _RET_IP_, -EINVAL);
 		return ERR_PTR(-EINVAL);
 	}
-	group = filep->private_data;
 
 	mutex_lock(&group->group_lock);
 	/* Pairs with the put in vfio_group_put_external_user(). */

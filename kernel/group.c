@@ -428,6 +428,12 @@ static int vfio_group_fops_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* The group behind a group file, or NULL for any other file. */
+struct vfio_group *vfio_group_from_file(struct file *file)
+{
+	return file->f_op == &vfio_group_fops ? file->private_data : NULL;
+}
+
 const struct file_operations vfio_group_fops = {
 	.owner = THIS_MODULE,
 	.open = vfio_group_fops_open,

@@ -24,12 +24,6 @@
 
 #include "vfio.h"
 
-/* The group behind a group file, or NULL for any other file. */
-static struct vfio_group *vfio_group_from_file(struct file *file)
-{
-	return file->f_op == &vfio_group_fops ? file->private_data : NULL;
-}
-
 /* A device file, when KVM takes device files at all. */
 static struct vfio_device *vfio_kvm_device_from_file(struct file *file)
 {

@@ -127,6 +127,7 @@ long vfio_container_ioctl_check_extension(struct vfio_container *container,
 
 /* group.c */
 extern const struct file_operations vfio_group_fops;
+struct vfio_group *vfio_group_from_file(struct file *file);
 struct vfio_group *vfio_group_find_or_create(struct iommu_group *iommu_group);
 void vfio_group_get(struct vfio_group *group);
 void vfio_group_put(struct vfio_group *group);

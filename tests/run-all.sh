@@ -12,7 +12,6 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 O=${O:-build}
 results=$(mktemp)
-trap 'rm -f "$results"' EXIT
 
 # run_suite NAME CMD...: run a test binary or runner, keep its verdict lines.
 run_suite() {
