@@ -128,7 +128,7 @@ define mirror
 endef
 
 modules: $(MOD_OUT)/.built
-	$(Q)$(call for_other_kernels,modules)
+	+$(Q)$(call for_other_kernels,modules)
 $(MOD_OUT)/.built: $(KOUT)/kver $(MOD_SRC)
 	$(call msg,KBUILD,$(MOD_OUT))
 	$(call mirror,$(MOD_OUT))
@@ -142,7 +142,7 @@ $(MOD_OUT)/.built: $(KOUT)/kver $(MOD_SRC)
 NOTRACE_OUT := $(KOUT)/modules-notrace
 
 modules-notrace: $(NOTRACE_OUT)/.built
-	$(Q)$(call for_other_kernels,modules-notrace)
+	+$(Q)$(call for_other_kernels,modules-notrace)
 $(NOTRACE_OUT)/.built: $(KOUT)/kver $(MOD_SRC)
 	$(call msg,KBUILD,$(NOTRACE_OUT) (NOTRACE))
 	$(call mirror,$(NOTRACE_OUT))
@@ -331,7 +331,7 @@ $(PPC_O)/%: tools/%.c $(SKELS) $(PPC_LIB) $(wildcard tools/*.h tools/lib/*.h bpf
 # The module list comes from the kernel's modules.dep and modules.builtin
 # (6.1 and 6.12 differ): a kernel update under the same ABI name rebuilds it.
 vm-image: $(O)/vm/$(KVER)/initramfs.cpio.gz
-	$(Q)$(call for_other_kernels,vm-image)
+	+$(Q)$(call for_other_kernels,vm-image)
 $(O)/vm/$(KVER)/initramfs.cpio.gz: tests/vm/mkinitramfs.sh tests/vm/init \
 		$(wildcard /lib/modules/$(KVER)/modules.dep /lib/modules/$(KVER)/modules.builtin)
 	$(call msg,INITRD,$@)
@@ -354,16 +354,19 @@ $(PPC_VM)/initramfs.cpio.gz: tests/vm/mkinitramfs-ppc64.sh tests/vm/init-ppc64 \
 
 # --- entry points ----------------------------------------------------------------
 
+# The build uses every core: it comes before the VM, which then runs alone.
+BUILD_JOBS := -j$(shell nproc)
+
 check: deps
-	$(Q)$(MAKE) all
+	$(Q)$(MAKE) $(BUILD_JOBS) all
 	$(Q)$(MAKE) run-tests
 
 demo: deps
-	$(Q)$(MAKE) all
+	$(Q)$(MAKE) $(BUILD_JOBS) all
 	$(Q)$(MAKE) run-demo
 
 bench: deps
-	$(Q)$(MAKE) all modules-notrace
+	$(Q)$(MAKE) $(BUILD_JOBS) all modules-notrace
 	$(Q)$(MAKE) run-bench
 
 # The uAPI fuzzer in the VM, >= 1,000,000 ops (FUZZ_OPS, FUZZ_SEED,
@@ -381,11 +384,12 @@ run-tests:
 	$(Q)KVER=$(KVER) VM_KVERS="$(KVERS)" O=$(O) VM_TESTS="$(VM_TESTS)" tests/run-all.sh
 run-demo:
 	$(Q)KVER=$(KVER) O=$(O) scripts/demo.sh
-# ROUNDS=N (default 5) alternating boots per stack; OBS_ROUNDS=N (default 4)
+# Every supported kernel installed (KVER= picks one), each against its own
+# in-tree VFIO; ROUNDS=N (default 5) alternating boots per stack; OBS_ROUNDS=N (default 4)
 # rounds of the observability variants in each boot of ours; OBS_CALLS,
 # OBS_REPEAT, BENCH_PARTS: see bench/run.sh.
 run-bench:
-	$(Q)KVER=$(KVER) O=$(O) ROUNDS=$(ROUNDS) OBS_ROUNDS=$(OBS_ROUNDS) OBS_CALLS="$(OBS_CALLS)" \
+	$(Q)BENCH_KVERS="$(KVERS)" O=$(O) ROUNDS=$(ROUNDS) OBS_ROUNDS=$(OBS_ROUNDS) OBS_CALLS="$(OBS_CALLS)" \
 		OBS_REPEAT=$(OBS_REPEAT) BENCH_PARTS="$(BENCH_PARTS)" bench/run.sh
 
 clean:

@@ -121,7 +121,7 @@ def pct_cell(vals):
     return s + " (%+.1f..%+.1f) {%d}" % (min(vals), max(vals), len(vals))
 
 
-def observability(obs, obs_cpu, w):
+def observability(obs, obs_cpu, w, of):
     """Section 3: each round's variants against its own `disabled` run."""
     keys = sorted({(r["round"], r["obs"]) for r in obs}, key=lambda k: (int(k[0]), int(k[1])))
     calls = {r["name"]: r["n"] for r in obs}
@@ -142,7 +142,7 @@ def observability(obs, obs_cpu, w):
             runs.setdefault((r["round"], r["obs"]), []).append(quiet_pair(r))
         return {k: statistics.mean(v) for k, v in runs.items()}
 
-    w("### 3. Cost of observability (ours; MAP+UNMAP pair time against tracepoints disabled)")
+    w("### 3. Cost of observability (ours; MAP+UNMAP pair time against tracepoints disabled)" + of)
     w("")
     w("%d rounds in %d boot%s; each round runs every variant once, in the order of a "
       "Williams design (`bench/guest.sh`), and each variant %d workload run%s per size of "
@@ -214,11 +214,11 @@ def observability(obs, obs_cpu, w):
     w("")
 
 
-def main():
-    rows = load(sys.argv[1])
-    rounds = sorted({r["round"] for r in rows if r["round"] != "native"}, key=int)
-    out = []
-    w = out.append
+def guest_tables(rows, w, kernel):
+    """Tables 1 to 4, from the boots of one guest kernel (KERNEL: its
+    series, named in each table's title when the run has several)."""
+    of = " (%s)" % kernel if kernel else ""
+    rounds = sorted({r["round"] for r in rows}, key=int)
     if rounds:
         w("Rounds: %d (ours and in-tree booted alternately, the first stack of a "
           "round alternating too).  Each cell of tables 1, 2 and 4: min / median / max "
@@ -227,7 +227,7 @@ def main():
 
     # 1. ours vs in-tree
     if pick(rows, stack="intree", variant="default"):
-        w("### 1. MAP + UNMAP, ours vs. Debian's in-tree VFIO")
+        w("### 1. MAP + UNMAP, ours vs. Debian's in-tree VFIO" + of)
         w("")
         w("Throughput is MAP+UNMAP pairs per second (from the p50 latencies); GiB/s is "
           "bytes pinned and mapped per second of MAP (median round). Ratio = ours / in-tree "
@@ -259,7 +259,7 @@ def main():
 
     # 2. distance from the limit
     if pick(rows, variant="pin"):
-        w("### 2. Distance from the limit: MAP time / pin-only time (ours)")
+        w("### 2. Distance from the limit: MAP time / pin-only time (ours)" + of)
         w("")
         w("Pin-only: `kernel/testing/vfio_pin_bench.c`, `pin_user_pages_fast(FOLL_LONGTERM | "
           "FOLL_WRITE)` 512 pages a call, timed from user space around its ioctl like MAP is.")
@@ -284,11 +284,11 @@ def main():
     obs = [r for r in rows if "obs" in r and r.get("name") != "cpu"]
     obs_cpu = [r for r in rows if "obs" in r and r.get("name") == "cpu"]
     if obs:
-        observability(obs, obs_cpu, w)
+        observability(obs, obs_cpu, w, of)
 
     # 4. start-up and footprint
     if pick(rows, variant="startup") or pick(rows, variant="startup-exporter"):
-        w("### 4. Tool start-up and footprint (ours loaded, nothing mapping)")
+        w("### 4. Tool start-up and footprint (ours loaded, nothing mapping)" + of)
         w("")
         w("Attached: from before fork+exec to the tool's `... Ctrl-C to end` line.  RSS: "
           "VmHWM 1.5 s after attaching.  BPF maps: `bpftool map show` bytes_memlock of the "
@@ -320,8 +320,10 @@ def main():
                 verdict(max(rss) < 16) if ours else "(reference)", faster))
         w("")
 
-    # 5. native
-    native = pick(rows, variant="native")
+
+
+def native_table(native, w):
+    """Table 5: the handlers timed on the host, whatever the guest kernels."""
     if native:
         w("### 5. Native cost per DMA event (host CPU, no VM)")
         w("")
@@ -347,6 +349,19 @@ def main():
                 r.get("quiet", "all"), int(r["loads"]) * int(r["batches"]), int(r["calls"]),
                 "on" if r.get("jit") == "1" else "**off**"))
         w("")
+
+
+def main():
+    rows = load(sys.argv[1])
+    guest = [r for r in rows if r["round"] != "native"]
+    # Each guest kernel's boots apart, in the order they ran (bench/run.sh
+    # tags them kernel=SERIES; a run of one kernel may not).
+    kernels = list(dict.fromkeys(r.get("kernel", "") for r in guest))
+    out = []
+    for kernel in kernels:
+        guest_tables([r for r in guest if r.get("kernel", "") == kernel], out.append,
+                     kernel if len(kernels) > 1 else "")
+    native_table(pick(rows, variant="native"), out.append)
     print("\n".join(out))
 
 

@@ -2,17 +2,20 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make bench`: measure the DMA handler's cost per event on the host
-# (bench/native_cost), then boot the VM once per stack per round, ours and
-# Debian's in-tree VFIO alternating (ROUNDS rounds, default 5; the stack
-# that goes first alternates too), run bench/guest.sh in each boot, collect
+# (bench/native_cost), then, for each guest kernel of BENCH_KVERS (default:
+# every supported series installed, scripts/kver.sh --all), boot the VM
+# once per stack per round, ours and that kernel's in-tree VFIO
+# alternating (ROUNDS rounds, default 5; the stack that goes first
+# alternates too), run bench/guest.sh in each boot, collect
 # its "@@ bench" lines, print the tables (bench/report.py) and write them
 # into docs/performance.md between its "bench:begin" and "bench:end"
 # markers (when every part ran).  Each boot of ours also runs OBS_ROUNDS
 # rounds (default 4) of the observability variants, so a run has
 # ROUNDS x OBS_ROUNDS of them.
 #
-#   bench/run.sh    (O, KVER, ROUNDS, OBS_ROUNDS, OBS_CALLS, OBS_REPEAT,
-#                    BENCH_PARTS, NATIVE_OBJECTS from the environment)
+#   bench/run.sh    (O, BENCH_KVERS, ROUNDS, OBS_ROUNDS, OBS_CALLS,
+#                    OBS_REPEAT, BENCH_PARTS, NATIVE_OBJECTS from the
+#                    environment)
 #
 # OBS_CALLS: MAP+UNMAP pairs per workload run ("4k:N 64k:N"), OBS_REPEAT
 # runs per variant and size (default 2).  BENCH_PARTS:
@@ -27,7 +30,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 export O=${O:-build}
-export KVER=${KVER:-$("$root/scripts/kver.sh")}
+BENCH_KVERS=${BENCH_KVERS:-$("$root/scripts/kver.sh" --all)}
+[ -n "$BENCH_KVERS" ] || { echo "bench: no supported kernel installed (make deps)" >&2; exit 2; }
 # The guest's clock source: the TSC, as on the hosts the tools are for.
 # Under TCG the guest marks its TSC unstable (no invariant-TSC flag, so
 # "TSCs unsynchronized") and falls back to the HPET, where every clock read
@@ -104,11 +108,13 @@ fi
 
 vm_rounds=$ROUNDS
 part sizes || part obs || part startup || part pin || vm_rounds=0
+for KVER in $BENCH_KVERS; do
+series=$(echo "$KVER" | cut -d. -f1,2)
 for r in $(seq "$vm_rounds"); do
 	if ! part sizes; then order=ours
 	elif [ $((r % 2)) -eq 1 ]; then order="ours intree"; else order="intree ours"; fi
 	for stack in $order; do
-		job=$dir/r$r-$stack.sh
+		job=$dir/$series-r$r-$stack.sh
 		cat >"$job" <<-JOB
 		#!/bin/bash
 		export O=$O KVER=$KVER VFIOSCOPE_ROOT=$root VFIOSCOPE_BUILD=$root/$O
@@ -117,23 +123,25 @@ for r in $(seq "$vm_rounds"); do
 		bash $root/bench/guest.sh $stack 2>&1 | tee /dev/ttyS1
 		exit \${PIPESTATUS[0]}
 		JOB
-		echo "# bench: round $r/$ROUNDS, $stack stack ($(($(date +%s) - start))s so far)" >&2
+		echo "# bench: $KVER, round $r/$ROUNDS, $stack stack ($(($(date +%s) - start))s so far)" >&2
 		rc=0
-		"$root/tests/vm/boot.sh" --timeout $((900 + 300 * OBS_ROUNDS)) --log "$dir/r$r-$stack.log" \
-			--out "$dir/r$r-$stack.out" "$job" || rc=$?
+		KVER=$KVER "$root/tests/vm/boot.sh" --timeout $((900 + 300 * OBS_ROUNDS)) \
+			--log "${job%.sh}.log" --out "${job%.sh}.out" "$job" || rc=$?
 		if [ $rc -ne 0 ]; then
-			echo "bench: round $r ($stack) failed with status $rc; its output:" >&2
-			tail -n 30 "$dir/r$r-$stack.out" >&2 || true
-			echo "console log: $dir/r$r-$stack.log" >&2
+			echo "bench: $KVER round $r ($stack) failed with status $rc; its output:" >&2
+			tail -n 30 "${job%.sh}.out" >&2 || true
+			echo "console log: ${job%.sh}.log" >&2
 			exit 1
 		fi
-		grep -a '^@@ bench ' "$dir/r$r-$stack.out" | sed "s/^@@ bench /round=$r /" >>"$results"
+		grep -a '^@@ bench ' "${job%.sh}.out" | sed "s/^@@ bench /kernel=$series round=$r /" >>"$results"
 	done
+done
 done
 
 table=$dir/table.md
 {
-	echo "From \`make bench\` on $(date -u +%Y-%m-%d), Debian $KVER guest under qemu TCG" \
+	echo "From \`make bench\` on $(date -u +%Y-%m-%d), Debian $(echo $BENCH_KVERS | sed 's/ / and /g')" \
+		"guest$([ "$(echo $BENCH_KVERS | wc -w)" = 1 ] || echo s) under qemu TCG" \
 		"($(nproc) host cores), $(($(date +%s) - start)) s for the whole run" \
 		"(ROUNDS=$ROUNDS OBS_ROUNDS=$OBS_ROUNDS OBS_CALLS=\"$OBS_CALLS\" OBS_REPEAT=$OBS_REPEAT" \
 		"BENCH_PARTS=\"$BENCH_PARTS\")."

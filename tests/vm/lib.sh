@@ -24,9 +24,10 @@ assert_eq() {
 # Print the BDF of the first PCI device with vendor:device ($1 $2), or fail:
 # a test that cannot find its device fails, it does not pass.
 pci_find() {
-	local d
+	local d vendor device
 	for d in /sys/bus/pci/devices/*; do
-		if [ "$(cat "$d/vendor")" = "$1" ] && [ "$(cat "$d/device")" = "$2" ]; then
+		read -r vendor <"$d/vendor" && read -r device <"$d/device" || continue
+		if [ "$vendor" = "$1" ] && [ "$device" = "$2" ]; then
 			echo "${d##*/}"
 			return 0
 		fi
@@ -42,6 +43,14 @@ iommu_group_of() {
 	echo "${g##*/}"
 }
 
+# module_loaded NAME: whether loadable module NAME is loaded (initstate is
+# there for a loadable module only).  The helpers below read sysfs with
+# shell builtins: under TCG every fork+exec costs 30-60 ms, and every test
+# loads and unloads the stack.
+module_loaded() { [ -e "/sys/module/$1/initstate" ]; }
+# module_refcnt NAME: its reference count.
+module_refcnt() { local n; read -r n <"/sys/module/$1/refcnt" && echo "$n"; }
+
 # Load the VFIO stack under test.  Ours comes from $MODDIR by insmod (never
 # modprobe: depmod would rewire in-tree dependants to our vfio.ko).
 load_stack() {
@@ -53,7 +62,7 @@ load_stack() {
 			ko=$MODDIR/$m.ko
 			m=${m##*/}
 			[ -f "$ko" ] || fail "module $ko not built"
-			lsmod | grep -q "^${m//-/_} " || insmod "$ko" ||
+			module_loaded "${m//-/_}" || insmod "$ko" ||
 				fail "insmod $m.ko failed"
 		done
 		;;
@@ -76,16 +85,16 @@ load_stack() {
 unload_stack() {
 	local m
 	for m in vfio_pci vfio_pci_core vfio_virqfd vfio_iommu_type1 vfio; do
-		if lsmod | grep -q "^$m "; then
+		if module_loaded "$m"; then
 			rmmod "$m" || fail "rmmod $m failed: a reference is still held"
 		fi
 	done
 	# irqbypass is shared (kvm uses it too): only ours to remove when idle.
-	if lsmod | grep -q '^irqbypass .* 0 *$'; then
+	if module_loaded irqbypass && [ "$(module_refcnt irqbypass)" = 0 ]; then
 		rmmod irqbypass || fail "rmmod irqbypass failed: a reference is still held"
 	fi
 	for m in vfio_pci vfio_pci_core vfio_virqfd vfio_iommu_type1 vfio; do
-		! lsmod | grep -q "^$m " || fail "module $m is still loaded"
+		! module_loaded "$m" || fail "module $m is still loaded"
 	done
 	[ ! -e /dev/vfio/vfio ] || fail "/dev/vfio/vfio outlived the modules"
 }
@@ -96,12 +105,12 @@ bind_vfio() {
 	[ -e "$dev/driver" ] && echo "$1" >"$dev/driver/unbind"
 	echo vfio-pci >"$dev/driver_override"
 	echo "$1" >/sys/bus/pci/drivers_probe
-	[ "$(basename "$(readlink "$dev/driver")")" = vfio-pci ] ||
+	[ "$dev/driver" -ef /sys/bus/pci/drivers/vfio-pci ] ||
 		fail "$1 did not bind to vfio-pci"
 	local g
 	g=$(iommu_group_of "$1")
 	local i
-	for i in $(seq 50); do
+	for ((i = 0; i < 50; i++)); do
 		[ -c "/dev/vfio/$g" ] && return 0
 		sleep 0.1
 	done
@@ -119,6 +128,10 @@ unbind_vfio() {
 }
 
 # The process's locked_vm in KiB (what type1 charges for pinned pages).
+# file_has FILE TEXT: whether FILE contains TEXT, for polling loops: bash
+# reads $(<FILE) itself, without a fork.
+file_has() { [[ -r $1 && $(<"$1") == *"$2"* ]]; }
+
 locked_vm_kb() { awk '/^VmLck:/ { print $2 }' "/proc/${1:-self}/status"; }
 
 # Succeed when PCI device $1 has capability id $2 (0x05 MSI, 0x11 MSI-X)

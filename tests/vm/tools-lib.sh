@@ -15,8 +15,8 @@ tool_start() {
 	"$@" >"/tmp/$name.out" 2>"/tmp/$name.err" &
 	pid=$!
 	eval "TOOL_PID_${name//-/_}=$pid"
-	for i in $(seq 600); do
-		grep -q 'Ctrl-C to end' "/tmp/$name.err" 2>/dev/null && return 0
+	for ((i = 0; i < 600; i++)); do
+		file_has "/tmp/$name.err" 'Ctrl-C to end' && return 0
 		if ! kill -0 "$pid" 2>/dev/null; then
 			grep -v '^libbpf: \|^;\|^[0-9]*: (' "/tmp/$name.err" | tail -n 20 >&2
 			tail -n 30 "/tmp/$name.err" >&2
