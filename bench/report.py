@@ -220,9 +220,10 @@ def guest_tables(rows, w, kernel):
     of = " (%s)" % kernel if kernel else ""
     rounds = sorted({r["round"] for r in rows}, key=int)
     if rounds:
-        w("Rounds: %d (ours and in-tree booted alternately, the first stack of a "
+        w("%s: %d (ours and in-tree booted alternately, the first stack of a "
           "round alternating too).  Each cell of tables 1, 2 and 4: min / median / max "
-          "over the rounds." % len(rounds))
+          "over the rounds." % ("Rounds on the %s guest" % kernel if kernel else "Rounds",
+                                len(rounds)))
         w("")
 
     # 1. ours vs in-tree
