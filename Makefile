@@ -57,10 +57,24 @@ endif
 CC := gcc
 CLANG := clang
 BPFTOOL := bpftool
-CFLAGS := -g -O2 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
-CPPFLAGS := -I$(O)/bpf -Itools/lib -Itests/lib -Ibpf -Ikernel/include/uapi -Itracepoints
+# EXTRA_CFLAGS, EXTRA_LDFLAGS: added to the user-space programs' own (debian/rules
+# passes Debian's hardening flags, from dpkg-buildflags, through them).
+CFLAGS := -g -O2 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+	$(EXTRA_CFLAGS)
+# The release, from one file: the tools' --version, the man pages, the
+# DKMS package and debian/changelog (tests/host/packaging.py) all say it.
+VERSION := $(shell cat VERSION)
+CPPFLAGS := -I$(O)/bpf -Itools/lib -Itests/lib -Ibpf -Ikernel/include/uapi -Itracepoints \
+	-DVFIOSCOPE_VERSION='"$(VERSION)"'
 # libbpf, libelf and zlib statically: one binary runs on host and guest.
-LDLIBS := -Wl,-Bstatic -lbpf -lelf -lz -Wl,-Bdynamic -lpthread -lm
+# The Debian packages link them dynamically (STATIC_LIBS=0, debian/rules):
+# there Debian's security updates of each library reach the tools.
+STATIC_LIBS ?= 1
+ifeq ($(STATIC_LIBS),1)
+LDLIBS := $(EXTRA_LDFLAGS) -Wl,-Bstatic -lbpf -lelf -lz -Wl,-Bdynamic -lpthread -lm
+else
+LDLIBS := $(EXTRA_LDFLAGS) -lbpf -lelf -lz -lpthread -lm
+endif
 # libmicrohttpd dynamically, and only in the exporter: its HTTP parser then
 # gets Debian's security updates without a rebuild, and the guest, chrooted
 # into the host's root, sees the same library (a static one would bring
@@ -95,7 +109,7 @@ vpath %.c tests/host tests/bpf tests/vm/progs
 
 .PHONY: all deps modules bpf tools tests check demo bench clean distclean FORCE \
 	kernel-tree vm-image run-tests run-demo modules-notrace bench-progs run-bench \
-	fuzz race modules-ppc64el vm-image-ppc64el test-modules-ppc64el tests-ppc64el \
+	fuzz race install install-dkms deb modules-ppc64el vm-image-ppc64el test-modules-ppc64el tests-ppc64el \
 	tools-ppc64el
 
 all: modules modules-ppc64el test-modules-ppc64el bpf tools tools-ppc64el tests \
@@ -230,7 +244,7 @@ tools: $(TOOLS)
 tests: $(TEST_PROGS)
 bench-progs: $(BENCH_PROGS) $(BENCH_BPF)
 
-$(O)/tools/%: tools/%.c $(SKELS) $(LIB) $(wildcard tools/*.h tools/lib/*.h bpf/*.h)
+$(O)/tools/%: tools/%.c $(SKELS) $(LIB) $(wildcard tools/*.h tools/lib/*.h bpf/*.h) VERSION
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) $< $(LIB) $(LDLIBS) -o $@
@@ -321,7 +335,7 @@ $(PPC_LIB): $(patsubst tools/lib/%.c,$(PPC_O)/lib/%.o,$(LIB_SRCS))
 	$(call msg,AR-PPC,$@)
 	$(Q)rm -f $@ && powerpc64le-linux-gnu-ar rcs $@ $^
 
-$(PPC_O)/%: tools/%.c $(SKELS) $(PPC_LIB) $(wildcard tools/*.h tools/lib/*.h bpf/*.h)
+$(PPC_O)/%: tools/%.c $(SKELS) $(PPC_LIB) $(wildcard tools/*.h tools/lib/*.h bpf/*.h) VERSION
 	$(call msg,CC-PPC,$@)
 	$(ppc_check)
 	$(Q)$(PPC_CC) $(CFLAGS) $(PPC_CPPFLAGS) $< $(PPC_LIB) $(PPC_LDLIBS) -o $@
@@ -359,6 +373,7 @@ BUILD_JOBS := -j$(shell nproc)
 
 check: deps
 	$(Q)$(MAKE) $(BUILD_JOBS) all
+	$(Q)$(MAKE) deb
 	$(Q)$(MAKE) run-tests
 
 demo: deps
@@ -391,6 +406,70 @@ run-demo:
 run-bench:
 	$(Q)BENCH_KVERS="$(KVERS)" O=$(O) ROUNDS=$(ROUNDS) OBS_ROUNDS=$(OBS_ROUNDS) OBS_CALLS="$(OBS_CALLS)" \
 		OBS_REPEAT=$(OBS_REPEAT) BENCH_PARTS="$(BENCH_PARTS)" bench/run.sh
+
+# --- installing on a host (docs/packaging.md) -----------------------------------
+
+# make install [DESTDIR=] [PREFIX=/usr/local]: the tools, the exporter's
+# unit and user, the perf scripts, the dashboards and rules, the man pages.
+# make install-dkms: the modules' source for DKMS, in /usr/src.
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+SBINDIR := $(PREFIX)/sbin
+MANDIR := $(PREFIX)/share/man
+PKGDATADIR := $(PREFIX)/share/vfioscope
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+DKMSDIR := /usr/src/vfioscope-$(VERSION)
+PERF_SCRIPTS := vfio-record vfio-report vfio-plot
+INSTALL := install
+
+install: tools
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(PKGDATADIR)/perf $(DESTDIR)$(PKGDATADIR)/grafana \
+		$(DESTDIR)$(PKGDATADIR)/prometheus $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/default
+	$(Q)$(INSTALL) -m 0755 $(TOOLS) $(DESTDIR)$(SBINDIR)/
+	$(Q)$(INSTALL) -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	$(Q)$(INSTALL) -m 0755 $(addprefix tools/perf/,$(PERF_SCRIPTS)) $(DESTDIR)$(PKGDATADIR)/perf/
+	$(Q)$(INSTALL) -m 0644 tools/perf/vfio_perf.py $(DESTDIR)$(PKGDATADIR)/perf/
+	$(Q)$(INSTALL) -m 0644 dashboards/grafana/*.json $(DESTDIR)$(PKGDATADIR)/grafana/
+	$(Q)$(INSTALL) -m 0644 dashboards/prometheus.yml dashboards/vfioscope-rules.yml \
+		dashboards/vfioscope-rules.test.yml $(DESTDIR)$(PKGDATADIR)/prometheus/
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		dist/systemd/vfio-exporter.service.in >$(DESTDIR)$(UNITDIR)/vfio-exporter.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/vfio-exporter.service
+	$(Q)$(INSTALL) -m 0644 dist/systemd/vfio-exporter.sysusers \
+		$(DESTDIR)$(SYSUSERSDIR)/vfioscope-exporter.conf
+	$(Q)$(INSTALL) -m 0644 dist/systemd/vfio-exporter.default $(DESTDIR)$(SYSCONFDIR)/default/vfio-exporter
+
+# The modules' sources as DKMS builds them: kernel/ without the test
+# bench's testing/ and the uAPI headers only its modules and programs
+# include, the trace ABI beside it as the mirror has it, and the build
+# script with the kdir.sh it sources.
+install-dkms:
+	$(call msg,INSTALL,$(DESTDIR)$(DKMSDIR))
+	$(Q)rm -rf $(DESTDIR)$(DKMSDIR)
+	$(Q)$(INSTALL) -d $(DESTDIR)$(DKMSDIR)/tracepoints
+	$(Q)cp -r kernel/. $(DESTDIR)$(DKMSDIR)/
+	$(Q)rm -rf $(DESTDIR)$(DKMSDIR)/testing $(DESTDIR)$(DKMSDIR)/include/uapi
+	$(Q)cp -r tracepoints/. $(DESTDIR)$(DKMSDIR)/tracepoints/
+	$(Q)$(INSTALL) -m 0755 dist/dkms/build.sh $(DESTDIR)$(DKMSDIR)/
+	$(Q)$(INSTALL) -m 0644 scripts/kdir.sh $(DESTDIR)$(DKMSDIR)/
+	$(Q)sed 's|@VERSION@|$(VERSION)|g' dist/dkms/dkms.conf.in >$(DESTDIR)$(DKMSDIR)/dkms.conf
+	$(Q)chmod -R u=rwX,go=rX $(DESTDIR)$(DKMSDIR)
+
+# make deb: the Debian packages (debian/), built from the tracked files
+# in $(O)/deb/vfioscope-$(VERSION); the .debs land in $(O)/deb.
+DEB_DIR := $(O)/deb
+deb:
+	$(call msg,DEB,$(DEB_DIR))
+	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/vfioscope-$(VERSION)
+	$(Q)git ls-files -z | xargs -0 cp --parents -P -t $(DEB_DIR)/vfioscope-$(VERSION)
+	$(Q)cd $(DEB_DIR)/vfioscope-$(VERSION) && \
+		dpkg-buildpackage -us -uc -b $(BUILD_JOBS) >../build.log 2>&1 || \
+		{ tail -n 40 ../build.log >&2; echo "make deb: failed, see $(DEB_DIR)/build.log" >&2; exit 1; }
+	$(Q)ls $(DEB_DIR)/*.deb
 
 clean:
 	$(Q)rm -rf $(O)

@@ -11,7 +11,11 @@ packages=(
 	linux-image-amd64 linux-headers-amd64
 	linux-image-6.12-amd64 linux-headers-6.12-amd64
 	build-essential clang llvm
-	libbpf-dev bpftool dwarves libelf-dev zlib1g-dev xz-utils binutils
+	libbpf-dev bpftool dwarves libelf-dev zlib1g-dev xz-utils zstd binutils
+	# make deb, and the guest test that installs its packages
+	# (tests/vm/guest/packages.sh: DKMS builds there, strace watches the
+	# exporter's system calls)
+	debhelper dh-dkms dkms lintian strace
 	# vfio-exporter's HTTP server (linked dynamically: Debian's security
 	# updates reach it without a rebuild)
 	libmicrohttpd-dev

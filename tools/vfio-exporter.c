@@ -44,9 +44,6 @@
 #include "vfio_tools.h"
 
 #define TOOL "vfio-exporter"
-#ifndef VFIOSCOPE_VERSION
-#define VFIOSCOPE_VERSION "0.1.0"
-#endif
 
 enum { OPT_NO_ATTACH = 0x2000 };
 

@@ -46,7 +46,7 @@ static struct env {
 	.unit_ns = 1000, .unit = "usecs", .unit_short = "us",
 };
 
-const char *argp_program_version = "vfio-lat (vfioscope)";
+const char *argp_program_version = "vfio-lat (vfioscope) " VFIOSCOPE_VERSION;
 static const char doc[] =
 "Summarize VFIO DMA map and unmap latency as log2 histograms.\n"
 "\n"

@@ -36,7 +36,7 @@ static struct env {
 	.stack_depth = 8,
 };
 
-const char *argp_program_version = "vfio-leak (vfioscope)";
+const char *argp_program_version = "vfio-leak (vfioscope) " VFIOSCOPE_VERSION;
 static const char doc[] =
 "Track VFIO reference gets and puts and report leaks.\n"
 "\n"

@@ -42,7 +42,7 @@ static struct env {
 	.rows = 20,
 };
 
-const char *argp_program_version = "vfio-top (vfioscope)";
+const char *argp_program_version = "vfio-top (vfioscope) " VFIOSCOPE_VERSION;
 static const char doc[] =
 "Show VFIO DMA activity per process, container and group, like top.\n"
 "\n"

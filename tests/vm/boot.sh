@@ -20,8 +20,10 @@
 # the guest read-write at the same path: what the job writes there (plots,
 # results) is on the host afterwards.  --boot picks a variant of the
 # machine: intremap-off gives the IOMMU no interrupt remapping (what type1's
-# allow_unsafe_interrupts is about).  Exit status: the job's, or
-# 124 on timeout, 125 when the guest died before the job finished.
+# allow_unsafe_interrupts is about); private-root is the default machine in
+# a boot of its own, for a test that changes the guest's root.  Exit
+# status: the job's, or 124 on timeout, 125 when the guest died before the
+# job finished.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -39,6 +41,10 @@ while [ $# -gt 0 ]; do
 	--boot)
 		case $2 in
 		intremap-off) intremap=off ;;
+		# The default machine, in a boot of its own: the test installs
+		# packages into the guest's root (its tmpfs overlay), which
+		# no other test should see.
+		private-root) ;;
 		*) echo "boot.sh: unknown boot flavour $2" >&2; exit 2 ;;
 		esac
 		shift 2
