@@ -108,7 +108,7 @@ static const struct argp_option opts[] = {
 	{ "attach", COMMON_OPT_ATTACH, "MODE", 0, "Force tp_btf, raw_tp or fentry (default: detect)", 0 },
 	COMMON_OPTION_BTF,
 	{ "no-attach", OPT_NO_ATTACH, NULL, 0,
-	  "Load no BPF: serve build info only (for testing the daemon without VFIO)", 0 },
+	  "Load no BPF: serve build info, settings and the unseen gauge only (for testing the daemon without VFIO)", 0 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
 	{},
 };

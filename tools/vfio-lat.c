@@ -417,7 +417,7 @@ static int source_own(struct source *src)
 	src->skel->rodata->targ_teardown = env.teardown;
 	if (mode == ATTACH_FENTRY)
 		src->skel->rodata->targ_dma_entry_limit = attach_intree_dma_entry_limit();
-	/* -C takes the ids the other front ends show: the exporter's, copied. */
+	/* -c takes the ids the other front ends show: the exporter's, copied. */
 	err = intree_ids_prepare(&ids, src->skel->obj,
 				 mode == ATTACH_FENTRY ? INTREE_IDS_COPY : INTREE_IDS_FRESH, TOOL);
 	if (err) {

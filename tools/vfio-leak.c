@@ -217,10 +217,13 @@ static void print_orphan_text(const struct ctx *ctx, const struct ref_obj *o, __
 			print_holder_text(ctx, ext, &ext->held[i], now);
 		break;
 	case VFIO_TRACE_OBJ_GROUP:
-		printf("  group %u: fds closed %.3fs ago, still %s%u; %zu tracked references\n",
-		       o->id, o->closed_ts ? (now - o->closed_ts) / 1e9 : 0.0,
-		       o->container ? "in container " : "in no container", o->container,
-		       o->nr_held);
+		printf("  group %u: fds closed %.3fs ago, still ", o->id,
+		       o->closed_ts ? (now - o->closed_ts) / 1e9 : 0.0);
+		if (o->container)
+			printf("in container %u", o->container);
+		else
+			printf("in no container");
+		printf("; %zu tracked references\n", o->nr_held);
 		break;
 	default:
 		printf("  %s %u: fds closed %.3fs ago; %zu tracked references\n",

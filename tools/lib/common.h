@@ -37,7 +37,7 @@ struct common_env {
 
 /* The entries of every tool's argp_option array (before its own). */
 #define COMMON_OPTIONS							\
-	{ "pid", 'p', "PID", 0, "Trace this process only", 0 },		\
+	{ "pid", 'p', "PID", 0, "Show this process only", 0 },		\
 	{ "timestamp", 'T', NULL, 0, "Print a timestamp with each report", 0 }, \
 	{ "json", 'j', NULL, 0, "JSON output, one object per line", 0 },	\
 	{ "verbose", 'v', NULL, 0, "Say how the tool attached; libbpf debug output", 0 }, \
