@@ -464,6 +464,8 @@ install-dkms:
 DEB_DIR := $(O)/deb
 deb:
 	$(call msg,DEB,$(DEB_DIR))
+	$(Q)git rev-parse --git-dir >/dev/null 2>&1 || \
+		{ echo "make deb: needs a git checkout (it packages the tracked files)" >&2; exit 1; }
 	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/vfioscope-$(VERSION)
 	$(Q)git ls-files -z | xargs -0 cp --parents -P -t $(DEB_DIR)/vfioscope-$(VERSION)
 	$(Q)cd $(DEB_DIR)/vfioscope-$(VERSION) && \
