@@ -11,6 +11,8 @@
 #                with the test-only shim (test-modules-ppc64el) and the static
 #                ppc64el test programs (tests-ppc64el)
 #   make check   deps + build + every test; ends with "N passed, N failed"
+#   make check-packages   the Debian packages installed in the 6.12 guest (~8 min)
+#   make deb     the Debian packages, into build/deb;  make install: see below
 #   make demo    deps + build + boot the VM and show the tools at work
 #   make bench   deps + build + the benchmarks (bench/run.sh), into docs/performance.md
 #   make fuzz    the uAPI fuzzer for 2,000,000 ops;  make race: one race for minutes
@@ -109,7 +111,7 @@ vpath %.c tests/host tests/bpf tests/vm/progs
 
 .PHONY: all deps modules bpf tools tests check demo bench clean distclean FORCE \
 	kernel-tree vm-image run-tests run-demo modules-notrace bench-progs run-bench \
-	fuzz race install install-dkms deb modules-ppc64el vm-image-ppc64el test-modules-ppc64el tests-ppc64el \
+	fuzz race install install-dkms deb check-packages modules-ppc64el vm-image-ppc64el test-modules-ppc64el tests-ppc64el \
 	tools-ppc64el
 
 all: modules modules-ppc64el test-modules-ppc64el bpf tools tools-ppc64el tests \
@@ -130,7 +132,7 @@ kernel-tree: $(KOUT)/kver
 
 # Kbuild writes objects next to the sources of an external module, so we
 # build a mirror of symlinks under build/ and point M= at it.
-MOD_SRC := $(shell find kernel tracepoints -type f 2>/dev/null)
+MOD_SRC := $(shell find kernel tracepoints -type f 2>/dev/null) VERSION
 MOD_OUT := $(KOUT)/modules
 
 # $(call mirror,DIR): refresh the mirror in DIR; drops links to sources
@@ -138,6 +140,7 @@ MOD_OUT := $(KOUT)/modules
 define mirror
 	$(Q)mkdir -p $(1)/tracepoints && cp -rsf $(CURDIR)/kernel/. $(1)/
 	$(Q)! test -d tracepoints || cp -rsf $(CURDIR)/tracepoints/. $(1)/tracepoints/
+	$(Q)ln -sf $(CURDIR)/VERSION $(1)/VERSION
 	$(Q)find -L $(1) -type l -delete
 endef
 
@@ -376,6 +379,17 @@ check: deps
 	$(Q)$(MAKE) deb
 	$(Q)$(MAKE) run-tests
 
+# The packages installed in the 6.12 guest (tests/vm/guest/packages.sh):
+# DKMS compiles there under TCG, ~7 min, so it is not part of make check
+# (whose host suite tests/host/packaging.py checks the packages, and runs
+# the same DKMS build natively).
+check-packages: deps
+	$(Q)$(MAKE) $(BUILD_JOBS) all
+	$(Q)$(MAKE) deb
+	$(Q)k=$$(scripts/kver.sh --series 6.12); test -n "$$k" || \
+		{ echo "check-packages: no Debian 6.12 kernel installed (make deps)" >&2; exit 1; }; \
+		O=$(O) VM_KVERS=$$k VM_STACKS=ours tests/vm/run packages
+
 demo: deps
 	$(Q)$(MAKE) $(BUILD_JOBS) all
 	$(Q)$(MAKE) run-demo
@@ -455,7 +469,7 @@ install-dkms:
 	$(Q)rm -rf $(DESTDIR)$(DKMSDIR)/testing $(DESTDIR)$(DKMSDIR)/include/uapi
 	$(Q)cp -r tracepoints/. $(DESTDIR)$(DKMSDIR)/tracepoints/
 	$(Q)$(INSTALL) -m 0755 dist/dkms/build.sh $(DESTDIR)$(DKMSDIR)/
-	$(Q)$(INSTALL) -m 0644 scripts/kdir.sh $(DESTDIR)$(DKMSDIR)/
+	$(Q)$(INSTALL) -m 0644 scripts/kdir.sh VERSION $(DESTDIR)$(DKMSDIR)/
 	$(Q)sed 's|@VERSION@|$(VERSION)|g' dist/dkms/dkms.conf.in >$(DESTDIR)$(DKMSDIR)/dkms.conf
 	$(Q)chmod -R u=rwX,go=rX $(DESTDIR)$(DKMSDIR)
 

@@ -47,6 +47,7 @@
 #include <linux/uaccess.h>
 
 #include <vfioscope/vfio.h>
+#include <vfioscope/version.h>
 
 #include "spapr_tce.h"
 #include "vfio_dma_op.h"
@@ -452,4 +453,5 @@ module_init(tce_iommu_init);
 module_exit(tce_iommu_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VFIOSCOPE_MODULE_VERSION("0.1"));
 MODULE_DESCRIPTION(DRIVER_DESC);

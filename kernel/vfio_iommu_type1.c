@@ -32,6 +32,7 @@
 #include <vfioscope/compat.h>
 #include <vfioscope/fault.h>
 #include <vfioscope/vfio.h>
+#include <vfioscope/version.h>
 
 #include "vfio_dma_op.h"
 
@@ -1261,4 +1262,5 @@ module_init(vfio_iommu_type1_init);
 module_exit(vfio_iommu_type1_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VFIOSCOPE_MODULE_VERSION("0.2"));
 MODULE_DESCRIPTION(DRIVER_DESC);

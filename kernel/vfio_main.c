@@ -10,6 +10,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <vfioscope/version.h>
 
 #include "vfio.h"
 
@@ -102,6 +103,7 @@ module_init(vfio_init);
 module_exit(vfio_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VFIOSCOPE_MODULE_VERSION("0.3"));
 MODULE_DESCRIPTION(DRIVER_DESC);
 MODULE_ALIAS_MISCDEV(VFIO_MINOR);
 MODULE_ALIAS("devname:vfio/vfio");

@@ -10,6 +10,7 @@
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <vfioscope/version.h>
 
 #include "vfio_pci_eeh.h"
 #include "vfio_pci_priv.h"
@@ -526,4 +527,5 @@ module_init(vfio_pci_init);
 module_exit(vfio_pci_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VFIOSCOPE_MODULE_VERSION("0"));
 MODULE_DESCRIPTION("vfioscope VFIO PCI bus driver");
