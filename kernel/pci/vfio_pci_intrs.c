@@ -335,12 +335,15 @@ static int vfio_pci_msi_enable(struct vfio_pci_device *vpdev, unsigned int nvec,
 	/* Programming the MSI-X table needs memory decode. */
 	cmd = vfio_pci_memory_lock_and_enable(vpdev);
 	ret = pci_alloc_irq_vectors(pdev, 1, nvec, msix ? PCI_IRQ_MSIX : PCI_IRQ_MSI);
-	if (ret > 0 && ret < nvec) {
+	/*
+	 * Fewer vectors than asked for: none are kept, and SET_IRQS returns
+	 * how many there are, a positive count, as 6.1's and 6.12's vfio-pci
+	 * do.  QEMU takes that count and asks again for as many.
+	 */
+	if (ret > 0 && ret < nvec)
 		pci_free_irq_vectors(pdev);
-		ret = -ENOSPC;
-	}
 	vfio_pci_memory_unlock_and_restore(vpdev, cmd);
-	if (ret < 0) {
+	if (ret < (int)nvec) {
 		kfree(vpdev->ctx);
 		vpdev->ctx = NULL;
 		return ret;

@@ -85,8 +85,8 @@ def install_checks(version, tmp):
     text = unit.read_text() if unit.exists() else ""
     check("the installed unit runs the installed exporter",
           "\nExecStart=/usr/local/sbin/vfio-exporter $VFIO_EXPORTER_OPTS\n" in text
-          and "\nEnvironmentFile=-/etc/default/vfio-exporter\n" in text and "@" not in
-          "".join(l for l in text.splitlines() if not l.startswith("#")),
+          and "\nEnvironmentFile=-/etc/default/vfio-exporter\n" in text
+          and not re.search(r"@[A-Z]+@", text),
           "ExecStart/EnvironmentFile not substituted")
     for t in TOOLS:
         mode = (dest / "usr/local/sbin" / t).stat().st_mode & 0o777 if (dest / "usr/local/sbin" / t).exists() else 0
@@ -95,7 +95,7 @@ def install_checks(version, tmp):
     m = re.search(r"Overall exposure level for vfio-exporter.service: ([0-9.]+)", sec.stdout)
     level = m.group(1) if m else None
     doc = (ROOT / "docs/packaging.md").read_text()
-    d = re.search(r"exposure level \*\*([0-9.]+)\*\*", doc)
+    d = re.search(r"exposure level\s+\*\*([0-9.]+)\*\*", doc)
     check("systemd-analyze security: the level docs/packaging.md gives",
           level and d and level == d.group(1),
           "systemd-analyze says %s, docs/packaging.md %s" % (level, d and d.group(1)))
