@@ -133,11 +133,14 @@ eval "set -- $(key ExecStart)"
 exporter=$1
 [ "$exporter" = /usr/sbin/vfio-exporter ] || fail "ExecStart runs $exporter"
 
+# setpriv's options for the unit's User=, Group=, capabilities and
+# NoNewPrivileges: the exporter runs with them, and so does the probe of
+# what capabilities they give.
+as_unit=(--reuid="$user" --regid="$group" --clear-groups
+	--inh-caps="$(capspec "$ambient")" --ambient-caps="$(capspec "$ambient")"
+	--bounding-set="$(capspec "$bounding")" --no-new-privs)
 umask "$(key UMask)"
-tool_start exporter strace -f -qq -o /tmp/exporter.strace \
-	setpriv --reuid="$user" --regid="$group" --clear-groups \
-	--inh-caps="$(capspec "$ambient")" --ambient-caps="$(capspec "$ambient")" \
-	--bounding-set="$(capspec "$bounding")" --no-new-privs -- "$@" -v
+tool_start exporter strace -f -qq -o /tmp/exporter.strace setpriv "${as_unit[@]}" -- "$@" -v
 umask 022
 epid=$(pgrep -x vfio-exporter) || fail "no vfio-exporter process"
 grep -q '^vfio-exporter: attaching with tp_btf: ' /tmp/exporter.err ||
@@ -153,10 +156,8 @@ while read -r k v; do
 done <"/proc/$epid/status"
 assert_eq "${uid%%[[:space:]]*}" "$(id -u "$user")" "the exporter's uid"
 assert_eq "$nnp" 1 "the exporter's NoNewPrivs"
-want_caps=$(setpriv --reuid="$user" --regid="$group" --clear-groups \
-	--inh-caps="$(capspec "$ambient")" --ambient-caps="$(capspec "$ambient")" \
-	--bounding-set="$(capspec "$bounding")" -- awk '/^CapEff:/ { print $2 }' /proc/self/status)
-assert_eq "$capeff" "$want_caps" "the exporter's effective capabilities (the unit's four)"
+want_caps=$(setpriv "${as_unit[@]}" -- awk '/^CapEff:/ { print $2 }' /proc/self/status)
+assert_eq "$capeff" "$want_caps" "the exporter's effective capabilities (the unit's)"
 log "exporter pid $epid: uid $uid, CapEff $capeff, NoNewPrivs $nnp"
 
 vfio_workload -n $N -s $S >/tmp/work.txt || fail "vfio_workload failed"
