@@ -374,9 +374,9 @@ $(PPC_VM)/initramfs.cpio.gz: tests/vm/mkinitramfs-ppc64.sh tests/vm/init-ppc64 \
 # The build uses every core: it comes before the VM, which then runs alone.
 BUILD_JOBS := -j$(shell nproc)
 
+# run-tests builds the packages (make deb) beside the VM, niced.
 check: deps
 	$(Q)$(MAKE) $(BUILD_JOBS) all
-	$(Q)$(MAKE) deb
 	$(Q)$(MAKE) run-tests
 
 # The packages installed in the 6.12 guest (tests/vm/guest/packages.sh):

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Every test of the project: host unit tests, host BPF tests (through
-# bpf_prog_test_run), then the VM tests.  Each runner prints one
+# Every test of the project: the VM tests, and beside them the Debian
+# packages (make deb), host unit tests and host BPF tests (through
+# bpf_prog_test_run).  Each runner prints one
 # PASS:/FAIL:/SKIP: line per test; this script shows them, and ends with
 #   N passed, N failed[, N skipped]
 # exiting non-zero on any failure.  VM_TESTS="a b" picks VM tests;
@@ -43,6 +44,9 @@ if [ "${VM_TESTS:-}" != none ]; then
 fi
 
 host_suites() {
+# The packages first: tests/host/packaging.py inspects them.
+echo "== packages (make deb)"
+run_suite host/deb make --no-print-directory O="$O" deb
 echo "== host unit tests"
 for src in tests/host/*.c; do
 	t=$(basename "$src" .c)
@@ -62,7 +66,11 @@ for src in tests/bpf/*_test.c; do
 	run_suite "bpf/$t" "$O/tests/$t"
 done
 }
-host_suites >"$host_out" 2>&1
+# Niced: the VM is the longer path, and TCG needs its core whole.
+(
+	renice -n 10 -p "$BASHPID" >/dev/null
+	host_suites
+) >"$host_out" 2>&1
 cat "$host_out"
 if [ -n "$vm_pid" ]; then
 	wait "$vm_pid"
