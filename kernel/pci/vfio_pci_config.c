@@ -16,7 +16,11 @@
  *   capabilities header virtual (so hidden ones can be unlinked), body
  *                read-only pass-through, plus the capability's own table.
  *                The driver owns MSI and MSI-X (SET_IRQS enables them): MSI
- *                is all virtual, MSI-X control reads the device's state
+ *                is all virtual, MSI-X control reads the device's state;
+ *                and power states (PMCSR writes become transitions)
+ *                Vendor-specific capabilities are read-write pass-through.
+ *   AER          the masks, severities and status bits user space may
+ *                write, as in-tree (vfio_pci_err_fields)
  *   other bytes  below 0x100: read-write pass-through (devices hide
  *                registers there); 0x100 and up: read-only pass-through
  */
@@ -92,6 +96,49 @@ static const struct vfio_pci_cfg_field vfio_pci_exp_fields[] = {
 				   PCI_EXP_DEVCTL_FERE | PCI_EXP_DEVCTL_URRE |
 				   PCI_EXP_DEVCTL_RELAX_EN | PCI_EXP_DEVCTL_NOSNOOP_EN |
 				   PCI_EXP_DEVCTL_BCR_FLR },
+	{ }
+};
+
+/*
+ * Power management is the function's own: user space asks for a state
+ * through PMCSR and we make the transition (vfio_pci_pm_write()), so the
+ * state bits read the device and are not written through.  PMEs are
+ * handled by the host, never by user space: PME_Support, PME_En and
+ * PME_Status are virtual, and read 0.
+ */
+static const struct vfio_pci_cfg_field vfio_pci_pm_fields[] = {
+	{ PCI_PM_PMC,	2, PCI_PM_CAP_PME_MASK, 0 },
+	{ PCI_PM_CTRL,	4, PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS,
+			   ~(PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS |
+			     PCI_PM_CTRL_STATE_MASK) },
+	{ }
+};
+
+/*
+ * AER: the function's own error masks, severities and W1C status bits are
+ * user space's to manage, as in-tree; the header dword is virtual.
+ */
+#define VFIO_PCI_ERR_UNC	(PCI_ERR_UNC_UND | PCI_ERR_UNC_DLP | PCI_ERR_UNC_SURPDN | \
+				 PCI_ERR_UNC_POISON_TLP | PCI_ERR_UNC_FCP | \
+				 PCI_ERR_UNC_COMP_TIME | PCI_ERR_UNC_COMP_ABORT | \
+				 PCI_ERR_UNC_UNX_COMP | PCI_ERR_UNC_RX_OVER | \
+				 PCI_ERR_UNC_MALF_TLP | PCI_ERR_UNC_ECRC | \
+				 PCI_ERR_UNC_UNSUP | PCI_ERR_UNC_ACSV | PCI_ERR_UNC_INTN | \
+				 PCI_ERR_UNC_MCBTLP | PCI_ERR_UNC_ATOMEG | \
+				 PCI_ERR_UNC_TLPPRE)
+#define VFIO_PCI_ERR_COR	(PCI_ERR_COR_RCVR | PCI_ERR_COR_BAD_TLP | \
+				 PCI_ERR_COR_BAD_DLLP | PCI_ERR_COR_REP_ROLL | \
+				 PCI_ERR_COR_REP_TIMER | PCI_ERR_COR_ADV_NFAT | \
+				 PCI_ERR_COR_INTERNAL | PCI_ERR_COR_LOG_OVER)
+
+static const struct vfio_pci_cfg_field vfio_pci_err_fields[] = {
+	{ 0,			4, ALL, 0 },
+	{ PCI_ERR_UNCOR_STATUS,	4, 0, VFIO_PCI_ERR_UNC },
+	{ PCI_ERR_UNCOR_MASK,	4, 0, VFIO_PCI_ERR_UNC },
+	{ PCI_ERR_UNCOR_SEVER,	4, 0, VFIO_PCI_ERR_UNC },
+	{ PCI_ERR_COR_STATUS,	4, 0, VFIO_PCI_ERR_COR },
+	{ PCI_ERR_COR_MASK,	4, 0, VFIO_PCI_ERR_COR },
+	{ PCI_ERR_CAP,		4, 0, PCI_ERR_CAP_ECRC_GENE | PCI_ERR_CAP_ECRC_CHKE },
 	{ }
 };
 
@@ -270,6 +317,16 @@ static void vfio_pci_cap_init(struct vfio_pci_device *vpdev, u8 id, int pos,
 	 * MSI-X stays read-only pass-through, as in-tree: enable and mask-all
 	 * show what SET_IRQS did to the device; writes are dropped.
 	 */
+	/* The vendor's own registers: read-write pass-through, as in-tree. */
+	case PCI_CAP_ID_VNDR:
+		vfio_pci_cfg_range_set(vpdev, pos + 2, len - 2, 0, 0xff);
+		break;
+	case PCI_CAP_ID_PM:
+		vpdev->pm_cap = pos;
+		vfio_pci_cfg_fields_apply(vpdev, pos, vfio_pci_pm_fields, len);
+		vfio_pci_cfg_put(vpdev->vconfig, pos + PCI_PM_PMC, 2, 0);
+		vfio_pci_cfg_put(vpdev->vconfig, pos + PCI_PM_CTRL, 2, 0);
+		break;
 	case PCI_CAP_ID_EXP:
 		vpdev->exp_cap = pos;
 		vfio_pci_cfg_fields_apply(vpdev, pos, vfio_pci_exp_fields, len);
@@ -326,6 +383,7 @@ int vfio_pci_config_init(struct vfio_pci_device *vpdev)
 	vpdev->cfg_write = buf + 2 * size;
 	vpdev->msi_cap = 0;
 	vpdev->exp_cap = 0;
+	vpdev->pm_cap = 0;
 
 	for (pos = 0; pos < size; pos += 4) {
 		u32 v;
@@ -344,6 +402,10 @@ int vfio_pci_config_init(struct vfio_pci_device *vpdev)
 	vfio_pci_cfg_fields_apply(vpdev, 0, vfio_pci_hdr_fields,
 				  PCI_STD_HEADER_SIZEOF);
 	vfio_pci_caps_init(vpdev);
+	pos = pci_find_ext_capability(pdev, PCI_EXT_CAP_ID_ERR);
+	if (pos && pos + PCI_ERR_ROOT_COMMAND <= size)
+		vfio_pci_cfg_fields_apply(vpdev, pos, vfio_pci_err_fields,
+					  PCI_ERR_ROOT_COMMAND);
 
 	vfio_pci_bar_masks_init(vpdev);
 	for (i = 0; i <= VFIO_PCI_ROM_SLOT; i++)
@@ -603,6 +665,25 @@ static void vfio_pci_bars_restore_if_lost(struct vfio_pci_device *vpdev,
 				    vpdev->rbar[VFIO_PCI_ROM_SLOT]);
 }
 
+/*
+ * A write that starts at PMCSR asks for the power state in its low bits,
+ * as in-tree reads it.  Entering D3hot stops BAR access: mappings are
+ * zapped first, as for memory decode off.
+ */
+static void vfio_pci_pm_write(struct vfio_pci_device *vpdev, u32 val)
+{
+	static const pci_power_t states[] = { PCI_D0, PCI_D1, PCI_D2, PCI_D3hot };
+	pci_power_t state = states[val & PCI_PM_CTRL_STATE_MASK];
+
+	if (state >= PCI_D3hot)
+		vfio_pci_memory_lock_and_zap(vpdev);
+	else
+		down_write(&vpdev->memory_lock);
+	/* A state the device does not support is left, as on hardware. */
+	vfio_pci_set_power_state(vpdev, state);
+	up_write(&vpdev->memory_lock);
+}
+
 /* Caller holds cfg_lock. */
 static int __vfio_pci_config_write(struct vfio_pci_device *vpdev, int pos,
 				   int size, u32 val)
@@ -646,6 +727,8 @@ static int __vfio_pci_config_write(struct vfio_pci_device *vpdev, int pos,
 		return ret;
 
 	vfio_pci_config_write_fixup(vpdev, pos, size);
+	if (vpdev->pm_cap && pos == vpdev->pm_cap + PCI_PM_CTRL)
+		vfio_pci_pm_write(vpdev, val);
 	return 0;
 }
 

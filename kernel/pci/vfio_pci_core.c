@@ -34,7 +34,8 @@ MODULE_PARM_DESC(nointxmask, "Never mask INTx through the PCI 2.3 COMMAND bit: r
 bool __vfio_pci_memory_enabled(struct vfio_pci_device *vpdev)
 {
 	lockdep_assert_held(&vpdev->memory_lock);
-	return vpdev->vconfig[PCI_COMMAND] & PCI_COMMAND_MEMORY;
+	return vpdev->pdev->current_state < PCI_D3hot &&
+	       (vpdev->vconfig[PCI_COMMAND] & PCI_COMMAND_MEMORY);
 }
 
 /*
@@ -99,6 +100,55 @@ static void vfio_pci_mmap_probe(struct vfio_pci_device *vpdev)
 	}
 }
 
+/* ---- power state ----------------------------------------------------------- */
+
+/*
+ * Put the device in @state for user space (a PMCSR write) or for close.
+ * A function without No_Soft_Reset comes back from D3hot reset, its config
+ * lost: keep it across, as in-tree does.  Caller holds memory_lock for
+ * write, taken through vfio_pci_memory_lock_and_zap() when @state stops
+ * BAR access (D3hot).
+ */
+int vfio_pci_set_power_state(struct vfio_pci_device *vpdev, pci_power_t state)
+{
+	struct pci_dev *pdev = vpdev->pdev;
+	bool save = false, restore = false;
+	int ret;
+
+	lockdep_assert_held_write(&vpdev->memory_lock);
+
+	if (vpdev->needs_pm_restore) {
+		save = pdev->current_state < PCI_D3hot && state >= PCI_D3hot;
+		restore = pdev->current_state >= PCI_D3hot && state == PCI_D0;
+	}
+	if (save)
+		pci_save_state(pdev);
+	ret = pci_set_power_state(pdev, state);
+	if (ret)
+		return ret;
+	/* A quirk may keep the device out of D3hot: then nothing to keep. */
+	if (save && pdev->current_state >= PCI_D3hot) {
+		kfree(vpdev->pm_save);
+		vpdev->pm_save = pci_store_saved_state(pdev);
+	} else if (restore) {
+		pci_load_and_free_saved_state(pdev, &vpdev->pm_save);
+		pci_restore_state(pdev);
+	}
+	return 0;
+}
+
+static void vfio_pci_probe_power_state(struct vfio_pci_device *vpdev)
+{
+	struct pci_dev *pdev = vpdev->pdev;
+	u16 pmcsr;
+
+	vpdev->needs_pm_restore = false;
+	if (!pdev->pm_cap)
+		return;
+	pci_read_config_word(pdev, pdev->pm_cap + PCI_PM_CTRL, &pmcsr);
+	vpdev->needs_pm_restore = !(pmcsr & PCI_PM_CTRL_NO_SOFT_RESET);
+}
+
 static int vfio_pci_open_device(struct vfio_device *vdev)
 {
 	struct vfio_pci_device *vpdev = to_vfio_pci(vdev);
@@ -106,9 +156,10 @@ static int vfio_pci_open_device(struct vfio_device *vdev)
 	u16 cmd;
 	int ret;
 
-	ret = pci_enable_device(pdev);
+	ret = pci_enable_device(pdev);	/* in D0 from here */
 	if (ret)
 		return ret;
+	vfio_pci_probe_power_state(vpdev);
 
 	/* Start from a clean device; EAGAIN means someone holds its lock. */
 	ret = pci_try_reset_function(pdev);
@@ -162,6 +213,10 @@ static void vfio_pci_close_device(struct vfio_device *vdev)
 	 * off here, and that is never done with a BAR page mapped.
 	 */
 	vfio_pci_memory_lock_and_zap(vpdev);
+	/* User space may have left it in D3hot, where no reset works. */
+	vfio_pci_set_power_state(vpdev, PCI_D0);
+	kfree(vpdev->pm_save);
+	vpdev->pm_save = NULL;
 	pci_write_config_word(pdev, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE);
 	up_write(&vpdev->memory_lock);
 

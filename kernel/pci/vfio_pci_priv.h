@@ -84,6 +84,11 @@ struct vfio_pci_device {
 	u32 rbar[PCI_STD_NUM_BARS + 1];	/* the device's BARs and ROM BAR at open */
 	u8 msi_cap;			/* 0: none; visible MSI capability */
 	u8 exp_cap;			/* 0: none; visible PCIe capability */
+	u8 pm_cap;			/* 0: none; visible PM capability */
+
+	/* Under memory_lock (write): the config kept across D3hot, if lost there. */
+	bool needs_pm_restore;		/* PMCSR without No_Soft_Reset */
+	struct pci_saved_state *pm_save;
 
 	struct mutex barmap_lock;	/* protects barmap */
 	void __iomem *barmap[PCI_STD_NUM_BARS];	/* regions requested + mapped */
@@ -126,6 +131,7 @@ static inline struct vfio_pci_device *to_vfio_pci(struct vfio_device *vdev)
 }
 
 /* vfio_pci_core.c */
+int vfio_pci_set_power_state(struct vfio_pci_device *vpdev, pci_power_t state);
 u16 vfio_pci_memory_lock_and_enable(struct vfio_pci_device *vpdev);
 void vfio_pci_memory_unlock_and_restore(struct vfio_pci_device *vpdev, u16 cmd);
 bool __vfio_pci_memory_enabled(struct vfio_pci_device *vpdev);

@@ -20,6 +20,8 @@
 #define EDU_DEVICE	0x11e8
 #define E1000E_VENDOR	0x8086
 #define E1000E_DEVICE	0x10d3
+#define VIRTIO_VENDOR		0x1af4
+#define VIRTIO_RNG_DEVICE	0x1005	/* transitional: behind the bench's PCI bridge */
 
 /* edu BAR0 registers (QEMU hw/misc/edu.c). */
 #define EDU_REG_ID		0x00	/* reads 0x010000ed */

@@ -2,9 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # vfio-pci, the device side: edu BAR0 by pread and mmap, config space
 # virtualization (BAR/ROM sizing, virtual BARs, memory decode, MSI owned by
-# the driver), reset of e1000e.
+# the driver, power states through PMCSR, AER, vendor capabilities), reset
+# of e1000e.
+# vm-kernel: 6.1 6.12
 # vm-stack: ours intree
 # vm-timeout: 120
 . "$VFIOSCOPE_ROOT/tests/vm/lib.sh"
 
-uapi_run "edu e1000e" pci_device
+# virtio-rng shares its group with the second edu: both go to vfio-pci.
+virtio_rng_bdf() { pci_find 0x1af4 0x1005; }
+uapi_run "edu e1000e edu_nonviable virtio_rng" pci_device

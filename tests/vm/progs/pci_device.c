@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -614,6 +615,164 @@ static int test_reset_mmap(void)
 	return TEST_PASS;
 }
 
+/* The device's power state as the PCI core holds it ("D0", "D3hot"). */
+static const char *power_state(const char *bdf)
+{
+	static char state[16];
+	char path[PATH_MAX];
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/power_state", bdf);
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		n = read(fd, state, sizeof(state) - 1);
+		close(fd);
+	}
+	if (n <= 0)
+		return "?";
+	state[n] = '\0';
+	state[strcspn(state, "\n")] = '\0';
+	return state;
+}
+
+/*
+ * Power management, e1000e (a PM capability): a PMCSR write asks for the
+ * state and the driver makes the transition.  In D3hot BAR access fails
+ * as with decode off (EIO, SIGBUS); D0 brings the device back with its
+ * BARs.  PME_Support, PME_En and PME_Status read 0 and stay off in the
+ * device.  A device closed in D3hot opens in D0.
+ */
+static int test_config_pm_d3hot(void)
+{
+	volatile uint32_t *status;
+	uint32_t v, bar0;
+	int pm;
+
+	open_dev(E1000E_VENDOR, E1000E_DEVICE);
+	pm = vfio_cfg_find_cap(d.device, 0x01);
+	CHECK(pm > 0);
+	vfio_dev_map_bar0(&d);
+	status = (volatile uint32_t *)d.bar0 + 0x08 / 4;
+	bar0 = vfio_cfg_read32(d.device, 0x10);
+	fprintf(stderr, "# PMC device 0x%04x user 0x%04x, PMCSR device 0x%04x user 0x%04x\n",
+		hw_cfg_read(d.bdf, pm + 2, 2), vfio_cfg_read16(d.device, pm + 2),
+		hw_cfg_read(d.bdf, pm + 4, 2), vfio_cfg_read16(d.device, pm + 4));
+	CHECK_EQ(vfio_cfg_read16(d.device, pm + 2) & 0xf800, 0);	/* PME_Support */
+	CHECK_EQ(vfio_cfg_read16(d.device, pm + 4) & 0x8103, 0);	/* D0, no PME */
+	CHECK_EQ(strcmp(power_state(d.bdf), "D0"), 0);
+
+	vfio_cfg_write16(d.device, pm + 4, 0x0103);	/* D3hot, PME_En */
+	fprintf(stderr, "# D3hot asked: %s, PMCSR device 0x%04x user 0x%04x\n",
+		power_state(d.bdf), hw_cfg_read(d.bdf, pm + 4, 2),
+		vfio_cfg_read16(d.device, pm + 4));
+	CHECK_EQ(strcmp(power_state(d.bdf), "D3hot"), 0);
+	CHECK_EQ(vfio_cfg_read16(d.device, pm + 4) & 0x8103, 3);
+	CHECK_EQ(hw_cfg_read(d.bdf, pm + 4, 2) & 0x8103, 3);
+	CHECK_ERRNO(pread(d.device, &v, 4, BAR0 + 0x08), EIO);
+	CHECK(!mmio_read(status, &v));
+
+	vfio_cfg_write16(d.device, pm + 4, 0);
+	CHECK_EQ(strcmp(power_state(d.bdf), "D0"), 0);
+	CHECK_EQ(vfio_cfg_read16(d.device, pm + 4) & 0x8103, 0);
+	CHECK_EQ(vfio_cfg_read32(d.device, 0x10), bar0);
+	CHECK_EQ(pread(d.device, &v, 4, BAR0 + 0x08), 4);
+	CHECK(v != 0xffffffff);
+	CHECK(mmio_read(status, &v));
+	CHECK(v != 0xffffffff);
+
+	vfio_cfg_write16(d.device, pm + 4, 3);
+	CHECK_EQ(strcmp(power_state(d.bdf), "D3hot"), 0);
+	vfio_dev_close(&d);
+	open_dev(E1000E_VENDOR, E1000E_DEVICE);
+	CHECK_EQ(strcmp(power_state(d.bdf), "D0"), 0);
+	CHECK_EQ(vfio_cfg_read16(d.device, pm + 4) & 3, 0);
+	CHECK_EQ(pread(d.device, &v, 4, BAR0 + 0x08), 4);
+	CHECK(v != 0xffffffff);
+	vfio_dev_close(&d);
+	return TEST_PASS;
+}
+
+/*
+ * AER (e1000e's extended capability at 0x100 or later): the uncorrectable
+ * severity and the correctable mask are user space's to write, and reach
+ * the device; Device Serial Number stays read-only.
+ */
+static int test_config_aer(void)
+{
+	uint32_t hdr, mask, sever, cmask, dsn;
+	int pos = 0x100, aer = 0, dsn_pos = 0, hops;
+
+	open_dev(E1000E_VENDOR, E1000E_DEVICE);
+	for (hops = 0; pos >= 0x100 && hops < 64; hops++) {
+		hdr = vfio_cfg_read32(d.device, pos);
+		if ((hdr & 0xffff) == 0x01)
+			aer = pos;
+		if ((hdr & 0xffff) == 0x03)
+			dsn_pos = pos;
+		pos = hdr >> 20;
+	}
+	fprintf(stderr, "# AER at 0x%x, DSN at 0x%x\n", aer, dsn_pos);
+	CHECK(aer >= 0x100);
+	mask = vfio_cfg_read32(d.device, aer + 0x08);
+	sever = vfio_cfg_read32(d.device, aer + 0x0c);
+	cmask = vfio_cfg_read32(d.device, aer + 0x14);
+
+	/* QEMU 7.2's AER leaves the uncorrectable mask read-only. */
+	cfg_write32(d.device, aer + 0x08, mask ^ 0x00100000);	/* UNSUP */
+	CHECK_EQ(vfio_cfg_read32(d.device, aer + 0x08), hw_cfg_read(d.bdf, aer + 0x08, 4));
+	cfg_write32(d.device, aer + 0x0c, sever ^ 0x00040000);	/* MALF_TLP */
+	CHECK_EQ(vfio_cfg_read32(d.device, aer + 0x0c), sever ^ 0x00040000);
+	CHECK_EQ(hw_cfg_read(d.bdf, aer + 0x0c, 4), sever ^ 0x00040000);
+	cfg_write32(d.device, aer + 0x14, cmask ^ 0x00002000);	/* ADV_NFAT */
+	CHECK_EQ(vfio_cfg_read32(d.device, aer + 0x14), cmask ^ 0x00002000);
+	CHECK_EQ(hw_cfg_read(d.bdf, aer + 0x14, 4), cmask ^ 0x00002000);
+	cfg_write32(d.device, aer + 0x08, mask);
+	cfg_write32(d.device, aer + 0x0c, sever);
+	cfg_write32(d.device, aer + 0x14, cmask);
+	CHECK_EQ(hw_cfg_read(d.bdf, aer + 0x08, 4), mask);
+
+	if (dsn_pos) {
+		dsn = vfio_cfg_read32(d.device, dsn_pos + 4);
+		cfg_write32(d.device, dsn_pos + 4, ~dsn);
+		CHECK_EQ(vfio_cfg_read32(d.device, dsn_pos + 4), dsn);
+	}
+	vfio_dev_close(&d);
+	return TEST_PASS;
+}
+
+/*
+ * A vendor-specific capability is the vendor's registers: read-write
+ * pass-through.  virtio-rng's VIRTIO_PCI_CAP_PCI_CFG (cfg_type 5) has a
+ * writable window offset at +8.
+ */
+static int test_config_vendor_cap(void)
+{
+	int pos, hops, cfg = 0;
+	uint32_t off;
+
+	open_dev(VIRTIO_VENDOR, VIRTIO_RNG_DEVICE);
+	pos = vfio_cfg_read16(d.device, 0x34) & 0xfc;
+	for (hops = 0; pos >= 0x40 && hops < 48; hops++) {
+		uint16_t idnext = vfio_cfg_read16(d.device, pos);
+
+		if ((idnext & 0xff) == 0x09 &&
+		    (vfio_cfg_read16(d.device, pos + 2) >> 8) == 5)
+			cfg = pos;
+		pos = (idnext >> 8) & 0xfc;
+	}
+	fprintf(stderr, "# virtio PCI_CFG capability at 0x%x\n", cfg);
+	CHECK(cfg >= 0x40);
+	off = vfio_cfg_read32(d.device, cfg + 8);
+	cfg_write32(d.device, cfg + 8, off + 0x10);
+	CHECK_EQ(vfio_cfg_read32(d.device, cfg + 8), off + 0x10);
+	CHECK_EQ(hw_cfg_read(d.bdf, cfg + 8, 4), off + 0x10);
+	cfg_write32(d.device, cfg + 8, off);
+	CHECK_EQ(hw_cfg_read(d.bdf, cfg + 8, 4), off);
+	vfio_dev_close(&d);
+	return TEST_PASS;
+}
+
 static const struct test tests[] = {
 	TEST(test_bar0_pread),
 	TEST(test_bar0_mmap),
@@ -629,6 +788,9 @@ static const struct test tests[] = {
 	TEST(test_config_msi_owned),
 	TEST(test_reset),
 	TEST(test_reset_mmap),
+	TEST(test_config_pm_d3hot),
+	TEST(test_config_aer),
+	TEST(test_config_vendor_cap),
 };
 
 int main(int argc, char **argv)
