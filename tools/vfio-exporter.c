@@ -109,7 +109,7 @@ static const struct argp_option opts[] = {
 	COMMON_OPTION_BTF,
 	{ "no-attach", OPT_NO_ATTACH, NULL, 0,
 	  "Load no BPF: serve build info, settings and the unseen gauge only (for testing the daemon without VFIO)", 0 },
-	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
+	COMMON_OPTION_HELP,
 	{},
 };
 
@@ -168,9 +168,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 	errno = 0;
 	switch (key) {
-	case 'h':
-		argp_state_help(state, stderr, ARGP_HELP_STD_HELP);
-		break;
 	case 'l':
 		if (parse_listen(arg, &env.addr, &env.addr_len))
 			argp_error(state, "invalid listen address: %s (want IPV4:PORT or [IPV6]:PORT)", arg);
@@ -200,6 +197,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (attach_parse_mode(arg, &env.c.attach))
 			argp_error(state, "unknown attach mode: %s (tp_btf, raw_tp, fentry, auto)", arg);
 		break;
+	case 'h':
 	case COMMON_OPT_BTF:
 		return common_parse_opt(key, arg, state, &env.c);
 	case OPT_NO_ATTACH:

@@ -82,7 +82,7 @@ static const struct argp_option opts[] = {
 	{ "milliseconds", 'm', NULL, 0, "Histograms in milliseconds", 0 },
 	{ "nanoseconds", 'n', NULL, 0, "Histograms in nanoseconds", 0 },
 	{ "teardown", OPT_TEARDOWN, NULL, 0, "Count container teardown unmaps too", 0 },
-	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
+	COMMON_OPTION_HELP,
 	{},
 };
 
@@ -94,9 +94,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	if (err != ARGP_ERR_UNKNOWN)
 		return err;
 	switch (key) {
-	case 'h':
-		argp_state_help(state, stderr, ARGP_HELP_STD_HELP);
-		break;
 	case 'c':
 		errno = 0;
 		env.filter_container = strtoul(arg, &end, 10);

@@ -67,7 +67,7 @@ static const struct argp_option opts[] = {
 	{ "age", 'a', "AGE", 0, "Report references held at least AGE seconds (default 0)", 0 },
 	{ "max-refs", 'm', "MAX", 0, "Remember at most MAX outstanding gets (default 65536)", 0 },
 	{ "stack-depth", OPT_STACK_DEPTH, "N", 0, "Print N frames of each stack (default 8, 0: none)", 0 },
-	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
+	COMMON_OPTION_HELP,
 	{},
 };
 
@@ -80,9 +80,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return err;
 	errno = 0;
 	switch (key) {
-	case 'h':
-		argp_state_help(state, stderr, ARGP_HELP_STD_HELP);
-		break;
 	case 'a':
 		env.min_age = strtod(arg, &end);
 		if (errno || *end || env.min_age < 0)

@@ -78,7 +78,7 @@ static const struct argp_option opts[] = {
 	{ "sort", 's', "SORT", 0, "Sort rows by ops, bytes, mapped, pinned, errors, maps or id", 0 },
 	{ "rows", 'r', "ROWS", 0, "At most ROWS rows per table (default 20)", 0 },
 	{ "batch", 'b', NULL, 0, "Plain text, no screen control", 0 },
-	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
+	COMMON_OPTION_HELP,
 	{},
 };
 
@@ -91,9 +91,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	if (err != ARGP_ERR_UNKNOWN)
 		return err;
 	switch (key) {
-	case 'h':
-		argp_state_help(state, stderr, ARGP_HELP_STD_HELP);
-		break;
 	case 's':
 		for (i = 0; i < sizeof(sort_names) / sizeof(sort_names[0]); i++)
 			if (!strcmp(arg, sort_names[i]))

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """The man pages (man/TOOL.8) against the tools' own --help, for each tool:
 
-  - options: every option --help names (its option list, and the USAGE
-    lines of its text, which name the hidden -h) is a .TP tag of the page's
+  - options: every option --help names (its option list, -h included,
+    and the USAGE lines of its text) is a .TP tag of the page's
     OPTIONS section, as roff \\-x or \\-\\-name; argp's own --usage and -?
     may be left out.  And every option the page names (the OPTIONS tags,
     the long options in that section's text, the SYNOPSIS, and the tool's

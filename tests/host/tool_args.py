@@ -3,11 +3,13 @@
 """Bad flags: every tool exits non-zero before touching BPF, saying on its
 first stderr line, prefixed with its name, which value it refused (argp
 then adds its usual "Try --help" hint), and printing nothing on stdout.
---help still works and exits 0.
+--help still works and exits 0; -h is the same: the same text, on
+standard output, exit 0 (vfio-exporter's too).
 
 Prints PASS:/FAIL: lines like the C tests; exits 1 on a failure.
 """
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / os.environ.get("O", "build") / "tools"
 SUITE = "host/tool_args"
+HELP_TOOLS = ["vfio-top", "vfio-leak", "vfio-lat", "vfio-exporter"]
 
 COMMON = [
     (["-p", "-3"], "invalid PID: -3"),
@@ -80,7 +83,32 @@ def main():
         else:
             print("FAIL: %s" % name)
             failed += 1
+    for tool in HELP_TOOLS:
+        failed += check_h(tool)
     return 1 if failed else 0
+
+
+def check_h(tool):
+    """-h: --help's text on stdout, nothing on stderr, exit 0."""
+    name = "%s/%s -h" % (SUITE, tool)
+    path = TOOLS / tool
+    if not path.exists():
+        print("FAIL: %s (%s not built)" % (name, path))
+        return 1
+    want = subprocess.run([str(path), "--help"], capture_output=True, text=True,
+                          timeout=10).stdout
+    r = subprocess.run([str(path), "-h"], capture_output=True, text=True, timeout=10)
+    why = None
+    if r.returncode != 0:
+        why = "exit status %d" % r.returncode
+    elif r.stderr:
+        why = "printed on stderr: %r" % r.stderr[:80]
+    elif r.stdout != want:
+        why = "stdout is not --help's"
+    elif not re.search(r"^  -h +\S", want, re.M):
+        why = "--help does not list -h"
+    print("FAIL: %s (%s)" % (name, why) if why else "PASS: %s" % name)
+    return 1 if why else 0
 
 
 if __name__ == "__main__":

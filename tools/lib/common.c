@@ -45,6 +45,9 @@ error_t common_parse_opt(int key, char *arg, struct argp_state *state,
 	case 'v':
 		env->verbose = true;
 		return 0;
+	case 'h':
+		argp_state_help(state, state->out_stream, ARGP_HELP_STD_HELP);
+		return 0;
 	case COMMON_OPT_ATTACH:
 		if (attach_parse_mode(arg, &env->attach))
 			argp_error(state, "unknown attach mode: %s (tp_btf, raw_tp, fentry, auto)", arg);

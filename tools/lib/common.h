@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What every vfioscope tool does the same way: the options -p, -T, -v,
- * -j, --attach, --btf and [interval] [count]; the libbpf log; Ctrl-C;
+ * -j, --attach, --btf, -h and [interval] [count]; the libbpf log; Ctrl-C;
  * choosing the programs to load (attach.h) and the BTF to relocate them
  * against; and the lost-event counter.
  */
@@ -44,6 +44,15 @@ struct common_env {
 	{ "attach", COMMON_OPT_ATTACH, "MODE", 0,			\
 	  "Force tp_btf, raw_tp or fentry (default: detect)", 0 },	\
 	COMMON_OPTION_BTF
+
+/*
+ * -h: the same as argp's own -? and --help (the help on standard output,
+ * exit 0), listed on a line of its own just under them: argp cannot give
+ * its --help another short name.  Last in every tool's list, the
+ * exporter's too.
+ */
+#define COMMON_OPTION_HELP						\
+	{ NULL, 'h', NULL, 0, "Give this help list (as -?, --help)", -1 }
 
 /* Also in vfio-exporter's own list. */
 #define COMMON_OPTION_BTF						\
