@@ -26,6 +26,10 @@
 
 enum { OPT_STACK_DEPTH = 0x2000 };
 
+/* MAX_STACK_DEPTH in the --help text, so that it says what parse_opt takes. */
+#define STR(x) #x
+#define XSTR(x) STR(x)
+
 static struct env {
 	struct common_env c;
 	double min_age;		/* -a, seconds */
@@ -40,8 +44,8 @@ const char *argp_program_version = "vfio-leak (vfioscope) " VFIOSCOPE_VERSION;
 static const char doc[] =
 "Track VFIO reference gets and puts and report leaks.\n"
 "\n"
-"USAGE: vfio-leak [-h] [-a AGE] [-p PID] [-m MAX] [--stack-depth N] [-T] [-j] [-v]\n"
-"                 [interval] [count]\n"
+"USAGE: vfio-leak [-h] [-a AGE] [-p PID] [-m MAX] [--stack-depth N] [-T] [-j]\n"
+"                 [-v] [interval] [count]\n"
 "\n"
 "Reports, every interval or when leaving:\n"
 "  - references held longer than AGE, with the holder and the kernel stack\n"
@@ -66,7 +70,8 @@ static const struct argp_option opts[] = {
 	COMMON_OPTIONS,
 	{ "age", 'a', "AGE", 0, "Report references held at least AGE seconds (default 0)", 0 },
 	{ "max-refs", 'm', "MAX", 0, "Remember at most MAX outstanding gets (default 65536)", 0 },
-	{ "stack-depth", OPT_STACK_DEPTH, "N", 0, "Print N frames of each stack (default 8, 0: none)", 0 },
+	{ "stack-depth", OPT_STACK_DEPTH, "N", 0,
+	  "Print N frames of each stack, 0 to " XSTR(MAX_STACK_DEPTH) " (default 8; 0: none)", 0 },
 	COMMON_OPTION_HELP,
 	{},
 };
@@ -75,6 +80,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	error_t err = common_parse_opt(key, arg, state, &env.c);
 	char *end;
+	long depth;
 
 	if (err != ARGP_ERR_UNKNOWN)
 		return err;
@@ -91,9 +97,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid max: %s", arg);
 		break;
 	case OPT_STACK_DEPTH:
-		env.stack_depth = strtol(arg, &end, 10);
-		if (errno || *end || env.stack_depth < 0 || env.stack_depth > MAX_STACK_DEPTH)
+		/* In a long: an int would take 4294967304 for 8. */
+		depth = strtol(arg, &end, 10);
+		if (errno || end == arg || *end || depth < 0 || depth > MAX_STACK_DEPTH)
 			argp_error(state, "invalid stack depth: %s (0 to %d)", arg, MAX_STACK_DEPTH);
+		env.stack_depth = depth;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

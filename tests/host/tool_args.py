@@ -46,6 +46,25 @@ CASES = {
         (["-a", "-1"], "invalid age: -1"),
         (["-m", "0"], "invalid max: 0"),
         (["--stack-depth", "99"], "invalid stack depth: 99"),
+        (["--stack-depth", "33"], "invalid stack depth: 33 (0 to 32)"),
+        (["--stack-depth", "-1"], "invalid stack depth: -1 (0 to 32)"),
+        (["--stack-depth", ""], "invalid stack depth:  (0 to 32)"),
+        # 8 in an int: the range is checked on what was written.
+        (["--stack-depth", "4294967304"], "invalid stack depth: 4294967304"),
+    ],
+}
+# Values a tool takes: followed by --usage, which ends the tool (exit 0)
+# before any BPF, so only a refusal (exit 64) would show.
+ACCEPTED = {
+    "vfio-leak": [
+        ["--stack-depth", "0"],
+        ["--stack-depth", "32"],
+    ],
+}
+# What --help says, whitespace folded (argp wraps the option lines).
+HELP_SAYS = {
+    "vfio-leak": [
+        "--stack-depth=N Print N frames of each stack, 0 to 32 (default 8; 0: none)",
     ],
 }
 
@@ -85,7 +104,44 @@ def main():
             failed += 1
     for tool in HELP_TOOLS:
         failed += check_h(tool)
+    for tool, cases in ACCEPTED.items():
+        for args in cases:
+            failed += check_accepted(tool, args)
+    for tool, says in HELP_SAYS.items():
+        failed += check_help_says(tool, says)
     return 1 if failed else 0
+
+
+def check_accepted(tool, args):
+    name = "%s/%s %s accepted" % (SUITE, tool, " ".join(repr(a) if not a else a for a in args))
+    path = TOOLS / tool
+    if not path.exists():
+        print("FAIL: %s (%s not built)" % (name, path))
+        return 1
+    r = subprocess.run([str(path)] + args + ["--usage"], capture_output=True, text=True,
+                       timeout=10)
+    if r.returncode != 0 or r.stderr:
+        print("FAIL: %s (exit %d, stderr %r)" % (name, r.returncode, r.stderr[:120]))
+        return 1
+    print("PASS: %s" % name)
+    return 0
+
+
+def check_help_says(tool, says):
+    path = TOOLS / tool
+    failed = 0
+    text = ""
+    if path.exists():
+        r = subprocess.run([str(path), "--help"], capture_output=True, text=True, timeout=10)
+        text = " ".join(r.stdout.split())
+    for want in says:
+        name = "%s/%s --help says %r" % (SUITE, tool, want[:40])
+        if " ".join(want.split()) in text:
+            print("PASS: %s" % name)
+        else:
+            print("FAIL: %s (not in --help%s)" % (name, "" if text else ": not built"))
+            failed += 1
+    return failed
 
 
 def check_h(tool):
