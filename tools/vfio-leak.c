@@ -5,6 +5,7 @@
  */
 #include <argp.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -48,8 +49,8 @@ static const char doc[] =
 "                 [-v] [interval] [count]\n"
 "\n"
 "Reports, every interval or when leaving:\n"
-"  - references held longer than AGE, with the holder and the kernel stack\n"
-"    of the get (references are counted, not named: which get a put took\n"
+"  - references held for AGE seconds or more, with the holder and the kernel\n"
+"    stack of the get (references are counted, not named: which get a put took\n"
 "    back is a guess; the kernel's counts in each event bound the number\n"
 "    left, so a lost put's get is dropped (\"reconciled\") once an event\n"
 "    of its object shows it gone: tools/lib/reftrack.h has the rule);\n"
@@ -62,13 +63,13 @@ static const char doc[] =
 "\n"
 "EXAMPLES:\n"
 "    vfio-leak             # report when Ctrl-C is hit\n"
-"    vfio-leak -a 60 10    # every 10 s, references older than a minute\n"
+"    vfio-leak -a 60 10    # every 10 s, references held a minute or more\n"
 "    vfio-leak -j 5 1      # one JSON report after 5 s\n"
 "    vfio-leak -p 1234     # holders in process 1234 only\n";
 
 static const struct argp_option opts[] = {
 	COMMON_OPTIONS,
-	{ "age", 'a', "AGE", 0, "Report references held at least AGE seconds (default 0)", 0 },
+	{ "age", 'a', "AGE", 0, "Report references held for AGE seconds or more (default 0: all)", 0 },
 	{ "max-refs", 'm', "MAX", 0, "Remember at most MAX outstanding gets (default 65536)", 0 },
 	{ "stack-depth", OPT_STACK_DEPTH, "N", 0,
 	  "Print N frames of each stack, 0 to " XSTR(MAX_STACK_DEPTH) " (default 8; 0: none)", 0 },
@@ -88,7 +89,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'a':
 		env.min_age = strtod(arg, &end);
-		if (errno || *end || env.min_age < 0)
+		if (errno || end == arg || *end || !isfinite(env.min_age) || env.min_age < 0)
 			argp_error(state, "invalid age: %s", arg);
 		break;
 	case 'm':

@@ -44,6 +44,9 @@ CASES = {
     ],
     "vfio-leak": COMMON + [
         (["-a", "-1"], "invalid age: -1"),
+        (["-a", "nan"], "invalid age: nan"),
+        (["-a", "inf"], "invalid age: inf"),
+        (["-a", ""], "invalid age: "),
         (["-m", "0"], "invalid max: 0"),
         (["--stack-depth", "99"], "invalid stack depth: 99"),
         (["--stack-depth", "33"], "invalid stack depth: 33 (0 to 32)"),
@@ -57,6 +60,8 @@ CASES = {
 # before any BPF, so only a refusal (exit 64) would show.
 ACCEPTED = {
     "vfio-leak": [
+        ["-a", "0"],
+        ["-a", "0.5"],
         ["--stack-depth", "0"],
         ["--stack-depth", "32"],
     ],
@@ -65,7 +70,19 @@ ACCEPTED = {
 HELP_SAYS = {
     "vfio-leak": [
         "--stack-depth=N Print N frames of each stack, 0 to 32 (default 8; 0: none)",
+        # -a shows a reference of age >= AGE (holder_shown()).
+        "-a, --age=AGE Report references held for AGE seconds or more (default 0: all)",
+        "references held for AGE seconds or more, with the holder",
     ],
+    "vfio-exporter": [
+        # Stale from age >= --stale-after (tools/lib/exporter.c).
+        "references held for --stale-after seconds or more",
+    ],
+}
+# What it must not say: an age threshold is "or more", never "longer than".
+HELP_NEVER = {
+    "vfio-leak": ["longer than"],
+    "vfio-exporter": ["longer than"],
 }
 
 
@@ -109,6 +126,8 @@ def main():
             failed += check_accepted(tool, args)
     for tool, says in HELP_SAYS.items():
         failed += check_help_says(tool, says)
+    for tool, never in HELP_NEVER.items():
+        failed += check_help_says(tool, never, absent=True)
     return 1 if failed else 0
 
 
@@ -127,7 +146,7 @@ def check_accepted(tool, args):
     return 0
 
 
-def check_help_says(tool, says):
+def check_help_says(tool, says, absent=False):
     path = TOOLS / tool
     failed = 0
     text = ""
@@ -135,11 +154,13 @@ def check_help_says(tool, says):
         r = subprocess.run([str(path), "--help"], capture_output=True, text=True, timeout=10)
         text = " ".join(r.stdout.split())
     for want in says:
-        name = "%s/%s --help says %r" % (SUITE, tool, want[:40])
-        if " ".join(want.split()) in text:
+        name = "%s/%s --help %s %r" % (SUITE, tool, "never says" if absent else "says",
+                                       want[:40])
+        if text and (" ".join(want.split()) in text) != absent:
             print("PASS: %s" % name)
         else:
-            print("FAIL: %s (not in --help%s)" % (name, "" if text else ": not built"))
+            print("FAIL: %s (%s)" % (name, "not built" if not text else
+                                     "in --help" if absent else "not in --help"))
             failed += 1
     return failed
 
