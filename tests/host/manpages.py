@@ -17,7 +17,9 @@
     first line of --help's text (its first letter in lower case, without
     the full stop);
   - version: .TH names "vfioscope VERSION", VERSION being the top-level
-    VERSION file's; a --version that prints a version number prints that one.
+    VERSION file's; a --version that prints a version number prints that one;
+  - attach: the page's --attach entry names every mode the tool takes (the
+    ones its refusal of a bad mode lists), auto included.
 
 The tools are $O/tools/TOOL (O defaults to build): a tool not built fails
 the checks that need its --help, never skipped.
@@ -159,6 +161,28 @@ def example_options(secs, tool):
     return found
 
 
+def option_entry(secs, option):
+    """The text of the OPTIONS entry whose tag names option, as one line."""
+    opts = secs.get("OPTIONS", [])
+    for i, line in enumerate(opts):
+        if line.startswith(".TP") and i + 1 < len(opts) and \
+                option in split_options(plain(opts[i + 1])):
+            body = []
+            for more in opts[i + 2:]:
+                if more.startswith((".TP", ".SH", ".SS")):
+                    break
+                body.append(plain(more))
+            return " ".join(" ".join(body).split())
+    return None
+
+
+def attach_modes(path):
+    """The --attach values the tool takes, as its refusal lists them."""
+    r = run([str(path), "--attach", "kprobe"])
+    m = re.search(r"unknown attach mode: kprobe \(([^)]*)\)", r.stderr)
+    return [w.strip() for w in m.group(1).split(",")] if m else []
+
+
 def groff_warnings(path):
     """What groff (and man, when there) says on stderr about the page."""
     said = []
@@ -264,6 +288,21 @@ def main():
             elif m and m.group(0) != version:
                 why = "--version prints %s, VERSION says %s" % (m.group(0), version)
         report(tool, "version", why)
+
+        # attach
+        if not binary.exists():
+            report(tool, "attach", "%s not built" % binary)
+        else:
+            modes = attach_modes(binary)
+            entry = option_entry(secs, "--attach")
+            if not modes:
+                why = "--attach kprobe lists no mode"
+            elif entry is None:
+                why = "no --attach entry in OPTIONS"
+            else:
+                why = "; ".join("the --attach entry does not name %s" % m for m in modes
+                                if not re.search(r"\b%s\b" % m, entry))
+            report(tool, "attach", why)
 
     if not TOOLS.is_dir():
         print("FAIL: %s (%s does not exist: build the tools first)" % (SUITE, TOOLS))

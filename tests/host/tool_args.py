@@ -128,7 +128,43 @@ def main():
         failed += check_help_says(tool, says)
     for tool, never in HELP_NEVER.items():
         failed += check_help_says(tool, never, absent=True)
+    for tool in HELP_TOOLS:
+        failed += check_attach_modes(tool)
     return 1 if failed else 0
+
+
+def attach_modes(path):
+    """The --attach values the tool takes, as its refusal lists them."""
+    r = subprocess.run([str(path), "--attach", "kprobe"], capture_output=True, text=True,
+                       timeout=10)
+    m = re.search(r"unknown attach mode: kprobe \(([^)]*)\)", r.stderr)
+    return [w.strip() for w in m.group(1).split(",")] if m else []
+
+
+def check_attach_modes(tool):
+    """Every mode the refusal lists is taken, and named by --help's --attach."""
+    name = "%s/%s --attach values" % (SUITE, tool)
+    path = TOOLS / tool
+    if not path.exists():
+        print("FAIL: %s (%s not built)" % (name, path))
+        return 1
+    modes = attach_modes(path)
+    help_text = subprocess.run([str(path), "--help"], capture_output=True, text=True,
+                               timeout=10).stdout
+    m = re.search(r"^ +--attach=MODE +(.*?)\n(?= +-)", help_text, re.M | re.S)
+    line = " ".join(m.group(1).split()) if m else ""
+    why = []
+    if sorted(modes) != ["auto", "fentry", "raw_tp", "tp_btf"]:
+        why.append("the refusal lists %r" % modes)
+    for mode in modes:
+        r = subprocess.run([str(path), "--attach", mode, "--usage"], capture_output=True,
+                           text=True, timeout=10)
+        if r.returncode != 0:
+            why.append("--attach %s: exit %d" % (mode, r.returncode))
+        if not re.search(r"\b%s\b" % mode, line):
+            why.append("--help's --attach line does not name %s" % mode)
+    print("FAIL: %s (%s)" % (name, "; ".join(why)) if why else "PASS: %s" % name)
+    return 1 if why else 0
 
 
 def check_accepted(tool, args):

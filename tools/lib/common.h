@@ -42,7 +42,8 @@ struct common_env {
 	{ "json", 'j', NULL, 0, "JSON output, one object per line", 0 },	\
 	{ "verbose", 'v', NULL, 0, "Say how the tool attached; libbpf debug output", 0 }, \
 	{ "attach", COMMON_OPT_ATTACH, "MODE", 0,			\
-	  "Force tp_btf, raw_tp or fentry (default: detect)", 0 },	\
+	  "Load our own programs in MODE, tp_btf, raw_tp or fentry; or auto " \
+	  "(the default): the exporter's collector if it runs, else detect", 0 }, \
 	COMMON_OPTION_BTF
 
 /*
