@@ -39,7 +39,20 @@ CASES = {
     "vfio-lat": COMMON + [
         (["-o", "read"], "invalid operation: read"),
         (["-s", "12Q"], "invalid size: 12Q"),
-        (["-S", "0"], "invalid size: 0"),
+        (["-S", "0"], "invalid size: 0 (-S takes 1 or more; without it, no maximum)"),
+        # Decimal only: no octal, no hexadecimal, no sign or blank.
+        (["-s", "abc"], "invalid size: abc (bytes in decimal, K, M or G after it)"),
+        (["-s", "0x10"], "invalid size: 0x10 (bytes in decimal"),
+        (["-s", "-1"], "invalid size: -1 (bytes in decimal"),
+        (["-s", " 1"], "invalid size:  1 (bytes in decimal"),
+        (["-s", ""], "invalid size:  (bytes in decimal"),
+        (["-S", "1KB"], "invalid size: 1KB (bytes in decimal"),
+        (["-s", "17179869184G"], "invalid size: 17179869184G (2^64 bytes or more)"),
+        (["-s", "18446744073709551616"], "invalid size: 18446744073709551616 (2^64"),
+        # 010 is 10, not 8: refused beside -S 9, in either order.
+        (["-s", "010", "-S", "9"], "invalid sizes: -s 10 is above -S 9"),
+        (["-S", "9", "-s", "010"], "invalid sizes: -s 10 is above -S 9"),
+        (["-s", "2K", "-S", "2047"], "invalid sizes: -s 2048 is above -S 2047"),
         (["-c", "0"], "invalid container id: 0"),
     ],
     "vfio-leak": COMMON + [
@@ -59,6 +72,13 @@ CASES = {
 # Values a tool takes: followed by --usage, which ends the tool (exit 0)
 # before any BPF, so only a refusal (exit 64) would show.
 ACCEPTED = {
+    "vfio-lat": [
+        ["-s", "0"],
+        ["-s", "010", "-S", "10"],
+        ["-s", "2m", "-S", "2M"],
+        ["-s", "17179869183G"],
+        ["-S", "1"],
+    ],
     "vfio-leak": [
         ["-a", "0"],
         ["-a", "0.5"],
@@ -68,6 +88,11 @@ ACCEPTED = {
 }
 # What --help says, whitespace folded (argp wraps the option lines).
 HELP_SAYS = {
+    "vfio-lat": [
+        "Only operations of at least SIZE bytes, in decimal, K, M or G after it"
+        " (default 0: any size)",
+        "Only operations of at most SIZE bytes, as -s, from 1 (default: no maximum)",
+    ],
     "vfio-leak": [
         "--stack-depth=N Print N frames of each stack, 0 to 32 (default 8; 0: none)",
         # -a shows a reference of age >= AGE (holder_shown()).

@@ -124,7 +124,10 @@ int prog_add_skipped_runs(int prog_fd, __u64 *n);
  */
 int map_keys(int fd, size_t key_size, size_t max, void **keys, size_t *nr);
 
-/* "4096", "64K", "2M", "1G" (powers of 1024); -EINVAL if malformed. */
+/*
+ * "4096", "64K", "2M", "1G" (powers of 1024), in decimal only: "010" is 10,
+ * "0x10" malformed.  -EINVAL if malformed, -ERANGE past 2^64 - 1 bytes.
+ */
 int parse_size(const char *s, __u64 *size);
 
 /* "HH:MM:SS " for -T. */
