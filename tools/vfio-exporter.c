@@ -90,6 +90,9 @@ static const char doc[] =
 "exporter per host, a second one exits (status 1) naming the first.  Its\n"
 "counters start at 0 when it starts.\n"
 "\n"
+"Exit status: 0 when SIGTERM or SIGINT stopped it, 1 when it failed (a line\n"
+"on standard error says why), 64 for a bad option or argument.\n"
+"\n"
 "EXAMPLES:\n"
 "    vfio-exporter                      # on 127.0.0.1:9707\n"
 "    vfio-exporter -l [::1]:9707        # IPv6 loopback\n"
@@ -663,9 +666,10 @@ int main(int argc, char **argv)
 	int err, mode = ATTACH_NONE;
 
 	parse_listen(env.listen, &env.addr, &env.addr_len);
+	/* A bad flag exits 64 (EX_USAGE) in there; an error returned is argp's own. */
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
-		return err;
+		return 1;
 	common_set_libbpf_print(&env.c);
 
 	/* Before any BPF work: a busy port is the most likely failure. */

@@ -64,6 +64,9 @@ static const char doc[] =
 "of its slot, at most the maximum; avg is rounded to the nearest ns.\n"
 "Each report covers the operations since the previous one.\n"
 "\n"
+"Exit status: 0 when done (count reached, SIGINT or SIGTERM), 1 when it\n"
+"failed (a line on standard error says why), 64 for a bad option or argument.\n"
+"\n"
 "EXAMPLES:\n"
 "    vfio-lat              # summarize until Ctrl-C\n"
 "    vfio-lat 1 10         # ten 1-second reports\n"
@@ -510,9 +513,10 @@ int main(int argc, char **argv)
 	long reports = 0;
 	int err;
 
+	/* A bad flag exits 64 (EX_USAGE) in there; an error returned is argp's own. */
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
-		return err;
+		return 1;
 	common_set_libbpf_print(&env.c);
 
 	if (filtered() || env.c.attach || source_shared(&src))

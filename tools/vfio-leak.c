@@ -61,6 +61,9 @@ static const char doc[] =
 "  - imbalances: a put without a get, a count below zero.\n"
 "Needs the vfio:* events of the vfioscope stack (tp_btf or raw_tp).\n"
 "\n"
+"Exit status: 0 when done (count reached, SIGINT or SIGTERM), 1 when it\n"
+"failed (a line on standard error says why), 64 for a bad option or argument.\n"
+"\n"
 "EXAMPLES:\n"
 "    vfio-leak             # report when Ctrl-C is hit\n"
 "    vfio-leak -a 60 10    # every 10 s, references held a minute or more\n"
@@ -583,9 +586,10 @@ int main(int argc, char **argv)
 	long reports = 0;
 	int err;
 
+	/* A bad flag exits 64 (EX_USAGE) in there; an error returned is argp's own. */
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
-		return err;
+		return 1;
 	common_set_libbpf_print(&env.c);
 
 	ctx.rt = reftrack__new(env.max_refs);

@@ -66,6 +66,9 @@ static const char doc[] =
 "Sort keys: ops (map+unmap per second), bytes, mapped, pinned, errors,\n"
 "maps (cumulative), id.\n"
 "\n"
+"Exit status: 0 when done (count reached, SIGINT or SIGTERM), 1 when it\n"
+"failed (a line on standard error says why), 64 for a bad option or argument.\n"
+"\n"
 "EXAMPLES:\n"
 "    vfio-top              # refresh every second\n"
 "    vfio-top -s mapped    # biggest mappers first\n"
@@ -682,9 +685,10 @@ int main(int argc, char **argv)
 	double last;
 	int err;
 
+	/* A bad flag exits 64 (EX_USAGE) in there; an error returned is argp's own. */
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
-		return err;
+		return 1;
 	common_set_libbpf_print(&env.c);
 
 	err = collector_start(&c);

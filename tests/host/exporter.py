@@ -4,7 +4,7 @@
 loads no BPF and serves build info only; the metrics themselves are
 tests/bpf/vfio_exporter_test.c's and the VM test's):
 
-  - bad flags: non-zero exit, the first stderr line names the value refused,
+  - bad flags: exit 64, the first stderr line names the value refused,
     nothing on stdout;
   - a busy port: exactly one stderr line, "vfio-exporter: cannot listen on
     ADDR: Address already in use", non-zero exit;
@@ -133,7 +133,7 @@ def test_bad_flags():
         r = subprocess.run([str(EXPORTER)] + args, capture_output=True, text=True, timeout=10)
         first = r.stderr.splitlines()[0] if r.stderr else ""
         # argp names the program as invoked for getopt's own errors.
-        ok = (r.returncode != 0 and not r.stdout and want in first and
+        ok = (r.returncode == 64 and not r.stdout and want in first and
               first.split(": ")[0].endswith("vfio-exporter"))
         report("bad flag %s" % " ".join(args), ok,
                "exit %d, stdout %r, first stderr line %r, want %r" % (r.returncode, r.stdout[:60], first, want))

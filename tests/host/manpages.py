@@ -19,7 +19,9 @@
   - version: .TH names "vfioscope VERSION", VERSION being the top-level
     VERSION file's; a --version that prints a version number prints that one;
   - attach: the page's --attach entry names every mode the tool takes (the
-    ones its refusal of a bad mode lists), auto included.
+    ones its refusal of a bad mode lists), auto included;
+  - exit status: the page's EXIT STATUS tags are the statuses the "Exit
+    status:" paragraph of --help names, 0, 1 and 64.
 
 The tools are $O/tools/TOOL (O defaults to build): a tool not built fails
 the checks that need its --help, never skipped.
@@ -176,6 +178,20 @@ def option_entry(secs, option):
     return None
 
 
+def help_exit_statuses(path):
+    """The numbers of --help's "Exit status:" paragraph."""
+    text = run([str(path), "--help"]).stdout
+    m = re.search(r"^Exit status:(.*?)(?:\n\s*\n|\Z)", text, re.M | re.S)
+    return set(re.findall(r"\b\d+\b", m.group(1))) if m else set()
+
+
+def page_exit_statuses(secs):
+    """The .TP tags of the page's EXIT STATUS section."""
+    lines = secs.get("EXIT STATUS", [])
+    return {plain(lines[i + 1]).strip() for i, line in enumerate(lines)
+            if line.startswith(".TP") and i + 1 < len(lines)}
+
+
 def attach_modes(path):
     """The --attach values the tool takes, as its refusal lists them."""
     r = run([str(path), "--attach", "kprobe"])
@@ -303,6 +319,19 @@ def main():
                 why = "; ".join("the --attach entry does not name %s" % m for m in modes
                                 if not re.search(r"\b%s\b" % m, entry))
             report(tool, "attach", why)
+
+        # exit status
+        if not binary.exists():
+            report(tool, "exit status", "%s not built" % binary)
+        else:
+            helped_st = help_exit_statuses(binary)
+            paged_st = page_exit_statuses(secs)
+            why = ""
+            if helped_st != {"0", "1", "64"}:
+                why = "--help's Exit status names %s" % sorted(helped_st)
+            elif paged_st != helped_st:
+                why = "EXIT STATUS tags %s, --help %s" % (sorted(paged_st), sorted(helped_st))
+            report(tool, "exit status", why)
 
     if not TOOLS.is_dir():
         print("FAIL: %s (%s does not exist: build the tools first)" % (SUITE, TOOLS))

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Bad flags: every tool exits non-zero before touching BPF, saying on its
+"""Bad flags: every tool exits 64 (EX_USAGE) before touching BPF, saying on its
 first stderr line, prefixed with its name, which value it refused (argp
 then adds its usual "Try --help" hint), and printing nothing on stdout.
 --help still works and exits 0; -h is the same: the same text, on
@@ -125,8 +125,8 @@ def main():
                                text=True, timeout=10)
             first = r.stderr.splitlines()[0] if r.stderr else ""
             why = None
-            if r.returncode == 0:
-                why = "exit status 0"
+            if r.returncode != 64:
+                why = "exit status %d, not 64" % r.returncode
             elif r.stdout:
                 why = "printed on stdout: %r" % r.stdout[:80]
             elif want not in first or not first.split(": ")[0].endswith(tool):
