@@ -686,7 +686,8 @@ int main(int argc, char **argv)
 			goto cleanup;
 		mode = coll->mode;
 	} else if (env.c.verbose) {
-		fprintf(stderr, "%s: --no-attach: no BPF, serving build info only\n", TOOL);
+		fprintf(stderr, "%s: --no-attach: no BPF, serving build info, settings and the "
+			"unseen gauge only\n", TOOL);
 	}
 	eo.coll = coll;
 	eo.stale_after_ns = env.stale_after * 1e9;
