@@ -72,9 +72,9 @@ static const char doc[] =
 "\n"
 "DMA operations, bytes and latency histograms by container and outcome,\n"
 "bytes mapped, pages pinned and DMA entries per container, live objects,\n"
-"external users per group, references held longer than --stale-after, and\n"
-"lost events; the names are docs/metrics.md's.  Listens on loopback by\n"
-"default.  SIGTERM or SIGINT stop it (exit 0).\n"
+"external users per group, references held for --stale-after seconds or\n"
+"more, and lost events; the names are docs/metrics.md's.  Listens on\n"
+"loopback by default.  SIGTERM or SIGINT stop it (exit 0).\n"
 "\n"
 "Counters never go back while served.  A released container's series stay,\n"
 "with their final values, for --retain seconds after its release (a\n"
@@ -89,6 +89,9 @@ static const char doc[] =
 "and pins it under " COLLECTOR_PIN_DIR ", where vfio-top finds it: one\n"
 "exporter per host, a second one exits (status 1) naming the first.  Its\n"
 "counters start at 0 when it starts.\n"
+"\n"
+"Exit status: 0 when SIGTERM or SIGINT stopped it, 1 when it failed (a line\n"
+"on standard error says why), 64 for a bad option or argument.\n"
 "\n"
 "EXAMPLES:\n"
 "    vfio-exporter                      # on 127.0.0.1:9707\n"
@@ -105,11 +108,12 @@ static const struct argp_option opts[] = {
 	  "Serve a released container's series this long after its release (default 300)", 0 },
 	{ "max-refs", 'm', "MAX", 0, "Remember at most MAX outstanding gets (default 65536)", 0 },
 	{ "verbose", 'v', NULL, 0, "Say how the exporter attached; libbpf debug output", 0 },
-	{ "attach", COMMON_OPT_ATTACH, "MODE", 0, "Force tp_btf, raw_tp or fentry (default: detect)", 0 },
+	{ "attach", COMMON_OPT_ATTACH, "MODE", 0,
+	  "Attach in MODE, tp_btf, raw_tp or fentry; or auto (the default): detect", 0 },
 	COMMON_OPTION_BTF,
 	{ "no-attach", OPT_NO_ATTACH, NULL, 0,
 	  "Load no BPF: serve build info, settings and the unseen gauge only (for testing the daemon without VFIO)", 0 },
-	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
+	COMMON_OPTION_HELP,
 	{},
 };
 
@@ -168,9 +172,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 	errno = 0;
 	switch (key) {
-	case 'h':
-		argp_state_help(state, stderr, ARGP_HELP_STD_HELP);
-		break;
 	case 'l':
 		if (parse_listen(arg, &env.addr, &env.addr_len))
 			argp_error(state, "invalid listen address: %s (want IPV4:PORT or [IPV6]:PORT)", arg);
@@ -200,6 +201,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (attach_parse_mode(arg, &env.c.attach))
 			argp_error(state, "unknown attach mode: %s (tp_btf, raw_tp, fentry, auto)", arg);
 		break;
+	case 'h':
 	case COMMON_OPT_BTF:
 		return common_parse_opt(key, arg, state, &env.c);
 	case OPT_NO_ATTACH:
@@ -664,9 +666,10 @@ int main(int argc, char **argv)
 	int err, mode = ATTACH_NONE;
 
 	parse_listen(env.listen, &env.addr, &env.addr_len);
+	/* A bad flag exits 64 (EX_USAGE) in there; an error returned is argp's own. */
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
-		return err;
+		return 1;
 	common_set_libbpf_print(&env.c);
 
 	/* Before any BPF work: a busy port is the most likely failure. */
@@ -683,7 +686,8 @@ int main(int argc, char **argv)
 			goto cleanup;
 		mode = coll->mode;
 	} else if (env.c.verbose) {
-		fprintf(stderr, "%s: --no-attach: no BPF, serving build info only\n", TOOL);
+		fprintf(stderr, "%s: --no-attach: no BPF, serving build info, settings and the "
+			"unseen gauge only\n", TOOL);
 	}
 	eo.coll = coll;
 	eo.stale_after_ns = env.stale_after * 1e9;

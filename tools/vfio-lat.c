@@ -64,6 +64,9 @@ static const char doc[] =
 "of its slot, at most the maximum; avg is rounded to the nearest ns.\n"
 "Each report covers the operations since the previous one.\n"
 "\n"
+"Exit status: 0 when done (count reached, SIGINT or SIGTERM), 1 when it\n"
+"failed (a line on standard error says why), 64 for a bad option or argument.\n"
+"\n"
 "EXAMPLES:\n"
 "    vfio-lat              # summarize until Ctrl-C\n"
 "    vfio-lat 1 10         # ten 1-second reports\n"
@@ -77,26 +80,27 @@ static const struct argp_option opts[] = {
 	COMMON_OPTIONS,
 	{ "container", 'c', "ID", 0, "Only this container", 0 },
 	{ "op", 'o', "OP", 0, "Only map or unmap", 0 },
-	{ "min-size", 's', "SIZE", 0, "Only operations of at least SIZE bytes (K, M, G)", 0 },
-	{ "max-size", 'S', "SIZE", 0, "Only operations of at most SIZE bytes", 0 },
+	{ "min-size", 's', "SIZE", 0,
+	  "Only operations of at least SIZE bytes, in decimal, K, M or G after it "
+	  "(default 0: any size)", 0 },
+	{ "max-size", 'S', "SIZE", 0,
+	  "Only operations of at most SIZE bytes, as -s, from 1 (default: no maximum)", 0 },
 	{ "milliseconds", 'm', NULL, 0, "Histograms in milliseconds", 0 },
 	{ "nanoseconds", 'n', NULL, 0, "Histograms in nanoseconds", 0 },
 	{ "teardown", OPT_TEARDOWN, NULL, 0, "Count container teardown unmaps too", 0 },
-	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
+	COMMON_OPTION_HELP,
 	{},
 };
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	error_t err = common_parse_opt(key, arg, state, &env.c);
+	__u64 *size;
 	char *end;
 
 	if (err != ARGP_ERR_UNKNOWN)
 		return err;
 	switch (key) {
-	case 'h':
-		argp_state_help(state, stderr, ARGP_HELP_STD_HELP);
-		break;
 	case 'c':
 		errno = 0;
 		env.filter_container = strtoul(arg, &end, 10);
@@ -112,12 +116,21 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid operation: %s (map or unmap)", arg);
 		break;
 	case 's':
-		if (parse_size(arg, &env.filter_min_size))
-			argp_error(state, "invalid size: %s", arg);
-		break;
 	case 'S':
-		if (parse_size(arg, &env.filter_max_size) || !env.filter_max_size)
-			argp_error(state, "invalid size: %s", arg);
+		size = key == 's' ? &env.filter_min_size : &env.filter_max_size;
+		err = parse_size(arg, size);
+		if (err)
+			argp_error(state, "invalid size: %s (%s)", arg, err == -ERANGE ?
+				   "2^64 bytes or more" : "bytes in decimal, K, M or G after it");
+		/* 0 is no maximum to the BPF side: never what -S 0 asks. */
+		if (key == 'S' && !*size)
+			argp_error(state, "invalid size: %s (-S takes 1 or more; without it, no maximum)",
+				   arg);
+		/* In either order: a filter that lets nothing through is a mistake. */
+		if (env.filter_max_size && env.filter_min_size > env.filter_max_size)
+			argp_error(state, "invalid sizes: -s %llu is above -S %llu",
+				   (unsigned long long)env.filter_min_size,
+				   (unsigned long long)env.filter_max_size);
 		break;
 	case 'm':
 		env.unit_ns = 1000000;
@@ -500,9 +513,10 @@ int main(int argc, char **argv)
 	long reports = 0;
 	int err;
 
+	/* A bad flag exits 64 (EX_USAGE) in there; an error returned is argp's own. */
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
-		return err;
+		return 1;
 	common_set_libbpf_print(&env.c);
 
 	if (filtered() || env.c.attach || source_shared(&src))

@@ -5,6 +5,7 @@
  */
 #include <argp.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +27,10 @@
 
 enum { OPT_STACK_DEPTH = 0x2000 };
 
+/* MAX_STACK_DEPTH in the --help text, so that it says what parse_opt takes. */
+#define STR(x) #x
+#define XSTR(x) STR(x)
+
 static struct env {
 	struct common_env c;
 	double min_age;		/* -a, seconds */
@@ -40,12 +45,12 @@ const char *argp_program_version = "vfio-leak (vfioscope) " VFIOSCOPE_VERSION;
 static const char doc[] =
 "Track VFIO reference gets and puts and report leaks.\n"
 "\n"
-"USAGE: vfio-leak [-h] [-a AGE] [-p PID] [-m MAX] [--stack-depth N] [-T] [-j] [-v]\n"
-"                 [interval] [count]\n"
+"USAGE: vfio-leak [-h] [-a AGE] [-p PID] [-m MAX] [--stack-depth N] [-T] [-j]\n"
+"                 [-v] [interval] [count]\n"
 "\n"
 "Reports, every interval or when leaving:\n"
-"  - references held longer than AGE, with the holder and the kernel stack\n"
-"    of the get (references are counted, not named: which get a put took\n"
+"  - references held for AGE seconds or more, with the holder and the kernel\n"
+"    stack of the get (references are counted, not named: which get a put took\n"
 "    back is a guess; the kernel's counts in each event bound the number\n"
 "    left, so a lost put's get is dropped (\"reconciled\") once an event\n"
 "    of its object shows it gone: tools/lib/reftrack.h has the rule);\n"
@@ -56,18 +61,22 @@ static const char doc[] =
 "  - imbalances: a put without a get, a count below zero.\n"
 "Needs the vfio:* events of the vfioscope stack (tp_btf or raw_tp).\n"
 "\n"
+"Exit status: 0 when done (count reached, SIGINT or SIGTERM), 1 when it\n"
+"failed (a line on standard error says why), 64 for a bad option or argument.\n"
+"\n"
 "EXAMPLES:\n"
 "    vfio-leak             # report when Ctrl-C is hit\n"
-"    vfio-leak -a 60 10    # every 10 s, references older than a minute\n"
+"    vfio-leak -a 60 10    # every 10 s, references held a minute or more\n"
 "    vfio-leak -j 5 1      # one JSON report after 5 s\n"
 "    vfio-leak -p 1234     # holders in process 1234 only\n";
 
 static const struct argp_option opts[] = {
 	COMMON_OPTIONS,
-	{ "age", 'a', "AGE", 0, "Report references held at least AGE seconds (default 0)", 0 },
+	{ "age", 'a', "AGE", 0, "Report references held for AGE seconds or more (default 0: all)", 0 },
 	{ "max-refs", 'm', "MAX", 0, "Remember at most MAX outstanding gets (default 65536)", 0 },
-	{ "stack-depth", OPT_STACK_DEPTH, "N", 0, "Print N frames of each stack (default 8, 0: none)", 0 },
-	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
+	{ "stack-depth", OPT_STACK_DEPTH, "N", 0,
+	  "Print N frames of each stack, 0 to " XSTR(MAX_STACK_DEPTH) " (default 8; 0: none)", 0 },
+	COMMON_OPTION_HELP,
 	{},
 };
 
@@ -75,17 +84,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	error_t err = common_parse_opt(key, arg, state, &env.c);
 	char *end;
+	long depth;
 
 	if (err != ARGP_ERR_UNKNOWN)
 		return err;
 	errno = 0;
 	switch (key) {
-	case 'h':
-		argp_state_help(state, stderr, ARGP_HELP_STD_HELP);
-		break;
 	case 'a':
 		env.min_age = strtod(arg, &end);
-		if (errno || *end || env.min_age < 0)
+		if (errno || end == arg || *end || !isfinite(env.min_age) || env.min_age < 0)
 			argp_error(state, "invalid age: %s", arg);
 		break;
 	case 'm':
@@ -94,9 +101,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid max: %s", arg);
 		break;
 	case OPT_STACK_DEPTH:
-		env.stack_depth = strtol(arg, &end, 10);
-		if (errno || *end || env.stack_depth < 0 || env.stack_depth > MAX_STACK_DEPTH)
+		/* In a long: an int would take 4294967304 for 8. */
+		depth = strtol(arg, &end, 10);
+		if (errno || end == arg || *end || depth < 0 || depth > MAX_STACK_DEPTH)
 			argp_error(state, "invalid stack depth: %s (0 to %d)", arg, MAX_STACK_DEPTH);
+		env.stack_depth = depth;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -577,9 +586,10 @@ int main(int argc, char **argv)
 	long reports = 0;
 	int err;
 
+	/* A bad flag exits 64 (EX_USAGE) in there; an error returned is argp's own. */
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
-		return err;
+		return 1;
 	common_set_libbpf_print(&env.c);
 
 	ctx.rt = reftrack__new(env.max_refs);

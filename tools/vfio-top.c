@@ -59,11 +59,15 @@ static const char doc[] =
 "process, the container it last used and that container's groups.\n"
 "\n"
 "vfio-top reads the host's collector when one runs (vfio-exporter pins it\n"
-"under /sys/fs/bpf/vfioscope) and attaches nothing; otherwise, or with\n"
-"--attach, it loads the same programs for itself.  On a kernel without\n"
-"BTF (no /sys/kernel/btf/vmlinux) they need its BTF as a file: --btf.\n"
+"under /sys/fs/bpf/vfioscope) and attaches nothing; otherwise, or when\n"
+"--attach names a mode (not auto), it loads the same programs for itself.\n"
+"On a kernel without BTF (no /sys/kernel/btf/vmlinux) they need its BTF as\n"
+"a file: --btf.\n"
 "Sort keys: ops (map+unmap per second), bytes, mapped, pinned, errors,\n"
 "maps (cumulative), id.\n"
+"\n"
+"Exit status: 0 when done (count reached, SIGINT or SIGTERM), 1 when it\n"
+"failed (a line on standard error says why), 64 for a bad option or argument.\n"
 "\n"
 "EXAMPLES:\n"
 "    vfio-top              # refresh every second\n"
@@ -78,7 +82,7 @@ static const struct argp_option opts[] = {
 	{ "sort", 's', "SORT", 0, "Sort rows by ops, bytes, mapped, pinned, errors, maps or id", 0 },
 	{ "rows", 'r', "ROWS", 0, "At most ROWS rows per table (default 20)", 0 },
 	{ "batch", 'b', NULL, 0, "Plain text, no screen control", 0 },
-	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
+	COMMON_OPTION_HELP,
 	{},
 };
 
@@ -91,9 +95,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	if (err != ARGP_ERR_UNKNOWN)
 		return err;
 	switch (key) {
-	case 'h':
-		argp_state_help(state, stderr, ARGP_HELP_STD_HELP);
-		break;
 	case 's':
 		for (i = 0; i < sizeof(sort_names) / sizeof(sort_names[0]); i++)
 			if (!strcmp(arg, sort_names[i]))
@@ -684,9 +685,10 @@ int main(int argc, char **argv)
 	double last;
 	int err;
 
+	/* A bad flag exits 64 (EX_USAGE) in there; an error returned is argp's own. */
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
-		return err;
+		return 1;
 	common_set_libbpf_print(&env.c);
 
 	err = collector_start(&c);

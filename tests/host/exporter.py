@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """vfio-exporter as a daemon, on the host (no VFIO here: --no-attach, which
-loads no BPF and serves build info only; the metrics themselves are
-tests/bpf/vfio_exporter_test.c's and the VM test's):
+loads no BPF; the metrics themselves are tests/bpf/vfio_exporter_test.c's
+and the VM test's):
 
-  - bad flags: non-zero exit, the first stderr line names the value refused,
+  - --no-attach serves exactly the families docs/metrics.md's --no-attach
+    entry names (build info, the two settings, the unseen gauge with every
+    via), and -v says so;
+
+  - bad flags: exit 64, the first stderr line names the value refused,
     nothing on stdout;
   - a busy port: exactly one stderr line, "vfio-exporter: cannot listen on
     ADDR: Address already in use", non-zero exit;
@@ -26,6 +30,7 @@ tests/bpf/vfio_exporter_test.c's and the VM test's):
 Prints PASS:/FAIL: lines like the C tests; exits 1 on a failure.
 """
 import os
+import re
 import select
 import shutil
 import signal
@@ -133,7 +138,7 @@ def test_bad_flags():
         r = subprocess.run([str(EXPORTER)] + args, capture_output=True, text=True, timeout=10)
         first = r.stderr.splitlines()[0] if r.stderr else ""
         # argp names the program as invoked for getopt's own errors.
-        ok = (r.returncode != 0 and not r.stdout and want in first and
+        ok = (r.returncode == 64 and not r.stdout and want in first and
               first.split(": ")[0].endswith("vfio-exporter"))
         report("bad flag %s" % " ".join(args), ok,
                "exit %d, stdout %r, first stderr line %r, want %r" % (r.returncode, r.stdout[:60], first, want))
@@ -141,6 +146,32 @@ def test_bad_flags():
     report("--help", r.returncode == 0 and "EXAMPLES" in r.stdout and "--no-attach" in r.stdout and
            "--retain=SECONDS" in r.stdout and 'container="released"' in r.stdout,
            "exit %d" % r.returncode)
+
+
+def no_attach_doc_families():
+    """The metric names docs/metrics.md's --no-attach entry lists."""
+    text = (ROOT / "docs" / "metrics.md").read_text()
+    m = re.search(r"^- \*\*`--no-attach`\*\*(.*?)(?=^- |^#|\Z)", text, re.M | re.S)
+    return set(re.findall(r"`(vfioscope_\w+)`", m.group(1))) if m else set()
+
+
+def test_no_attach_families():
+    want = no_attach_doc_families()
+    d = Daemon("-v")
+    try:
+        st, _, body, _ = scrape(d.addr())
+        served = set(re.findall(r"^# TYPE (\S+) ", body, re.M))
+        vias = set(re.findall(r'^vfioscope_unseen_vfio_processes\{via="(\w+)"\} \d+$', body, re.M))
+        report("--no-attach serves the families docs/metrics.md names",
+               st == 200 and want and served == want,
+               "status %r, served %s, docs/metrics.md %s" % (st, sorted(served), sorted(want)))
+        report("--no-attach serves the unseen gauge for every via",
+               vias == {"iommufd", "cdev", "iommufd_container"}, "vias %s" % sorted(vias))
+    finally:
+        rc, err = d.stop()
+    report("-v says what --no-attach serves",
+           "--no-attach: no BPF, serving build info, settings and the unseen gauge only" in err,
+           "stderr %r" % err[:200])
 
 
 def test_busy_port():
@@ -418,6 +449,7 @@ def main():
     test_bad_flags()
     test_busy_port()
     test_serve()
+    test_no_attach_families()
     test_verbose_log()
     test_two_scrapers()
     test_ipv6()

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """The man pages (man/TOOL.8) against the tools' own --help, for each tool:
 
-  - options: every option --help names (its option list, and the USAGE
-    lines of its text, which name the hidden -h) is a .TP tag of the page's
+  - options: every option --help names (its option list, -h included,
+    and the USAGE lines of its text) is a .TP tag of the page's
     OPTIONS section, as roff \\-x or \\-\\-name; argp's own --usage and -?
     may be left out.  And every option the page names (the OPTIONS tags,
     the long options in that section's text, the SYNOPSIS, and the tool's
@@ -17,7 +17,11 @@
     first line of --help's text (its first letter in lower case, without
     the full stop);
   - version: .TH names "vfioscope VERSION", VERSION being the top-level
-    VERSION file's; a --version that prints a version number prints that one.
+    VERSION file's; a --version that prints a version number prints that one;
+  - attach: the page's --attach entry names every mode the tool takes (the
+    ones its refusal of a bad mode lists), auto included;
+  - exit status: the page's EXIT STATUS tags are the statuses the "Exit
+    status:" paragraph of --help names, 0, 1 and 64.
 
 The tools are $O/tools/TOOL (O defaults to build): a tool not built fails
 the checks that need its --help, never skipped.
@@ -159,6 +163,42 @@ def example_options(secs, tool):
     return found
 
 
+def option_entry(secs, option):
+    """The text of the OPTIONS entry whose tag names option, as one line."""
+    opts = secs.get("OPTIONS", [])
+    for i, line in enumerate(opts):
+        if line.startswith(".TP") and i + 1 < len(opts) and \
+                option in split_options(plain(opts[i + 1])):
+            body = []
+            for more in opts[i + 2:]:
+                if more.startswith((".TP", ".SH", ".SS")):
+                    break
+                body.append(plain(more))
+            return " ".join(" ".join(body).split())
+    return None
+
+
+def help_exit_statuses(path):
+    """The numbers of --help's "Exit status:" paragraph."""
+    text = run([str(path), "--help"]).stdout
+    m = re.search(r"^Exit status:(.*?)(?:\n\s*\n|\Z)", text, re.M | re.S)
+    return set(re.findall(r"\b\d+\b", m.group(1))) if m else set()
+
+
+def page_exit_statuses(secs):
+    """The .TP tags of the page's EXIT STATUS section."""
+    lines = secs.get("EXIT STATUS", [])
+    return {plain(lines[i + 1]).strip() for i, line in enumerate(lines)
+            if line.startswith(".TP") and i + 1 < len(lines)}
+
+
+def attach_modes(path):
+    """The --attach values the tool takes, as its refusal lists them."""
+    r = run([str(path), "--attach", "kprobe"])
+    m = re.search(r"unknown attach mode: kprobe \(([^)]*)\)", r.stderr)
+    return [w.strip() for w in m.group(1).split(",")] if m else []
+
+
 def groff_warnings(path):
     """What groff (and man, when there) says on stderr about the page."""
     said = []
@@ -264,6 +304,34 @@ def main():
             elif m and m.group(0) != version:
                 why = "--version prints %s, VERSION says %s" % (m.group(0), version)
         report(tool, "version", why)
+
+        # attach
+        if not binary.exists():
+            report(tool, "attach", "%s not built" % binary)
+        else:
+            modes = attach_modes(binary)
+            entry = option_entry(secs, "--attach")
+            if not modes:
+                why = "--attach kprobe lists no mode"
+            elif entry is None:
+                why = "no --attach entry in OPTIONS"
+            else:
+                why = "; ".join("the --attach entry does not name %s" % m for m in modes
+                                if not re.search(r"\b%s\b" % m, entry))
+            report(tool, "attach", why)
+
+        # exit status
+        if not binary.exists():
+            report(tool, "exit status", "%s not built" % binary)
+        else:
+            helped_st = help_exit_statuses(binary)
+            paged_st = page_exit_statuses(secs)
+            why = ""
+            if helped_st != {"0", "1", "64"}:
+                why = "--help's Exit status names %s" % sorted(helped_st)
+            elif paged_st != helped_st:
+                why = "EXIT STATUS tags %s, --help %s" % (sorted(paged_st), sorted(helped_st))
+            report(tool, "exit status", why)
 
     if not TOOLS.is_dir():
         print("FAIL: %s (%s does not exist: build the tools first)" % (SUITE, TOOLS))

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,9 @@ error_t common_parse_opt(int key, char *arg, struct argp_state *state,
 		return 0;
 	case 'v':
 		env->verbose = true;
+		return 0;
+	case 'h':
+		argp_state_help(state, state->out_stream, ARGP_HELP_STD_HELP);
 		return 0;
 	case COMMON_OPT_ATTACH:
 		if (attach_parse_mode(arg, &env->attach))
@@ -296,22 +300,26 @@ int skipped_runs(struct bpf_object *obj, __u64 *n)
 int parse_size(const char *s, __u64 *size)
 {
 	unsigned long long v;
+	unsigned int shift = 0;
 	char *end;
 
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || *s == '-')
+	/* strtoull() would skip blanks and take a sign: "-1" as 2^64 - 1. */
+	if (*s < '0' || *s > '9')
 		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -ERANGE;
 	switch (*end) {
-	case 'G': case 'g': v <<= 10; /* fall through */
-	case 'M': case 'm': v <<= 10; /* fall through */
-	case 'K': case 'k': v <<= 10; end++; break;
-	case '\0': break;
-	default: return -EINVAL;
+	case 'G': case 'g': shift = 30; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'K': case 'k': shift = 10; end++; break;
 	}
 	if (*end)
 		return -EINVAL;
-	*size = v;
+	if (v > ULLONG_MAX >> shift)
+		return -ERANGE;
+	*size = v << shift;
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What every vfioscope tool does the same way: the options -p, -T, -v,
- * -j, --attach, --btf and [interval] [count]; the libbpf log; Ctrl-C;
+ * -j, --attach, --btf, -h and [interval] [count]; the libbpf log; Ctrl-C;
  * choosing the programs to load (attach.h) and the BTF to relocate them
  * against; and the lost-event counter.
  */
@@ -42,8 +42,18 @@ struct common_env {
 	{ "json", 'j', NULL, 0, "JSON output, one object per line", 0 },	\
 	{ "verbose", 'v', NULL, 0, "Say how the tool attached; libbpf debug output", 0 }, \
 	{ "attach", COMMON_OPT_ATTACH, "MODE", 0,			\
-	  "Force tp_btf, raw_tp or fentry (default: detect)", 0 },	\
+	  "Load our own programs in MODE, tp_btf, raw_tp or fentry; or auto " \
+	  "(the default): the exporter's collector if it runs, else detect", 0 }, \
 	COMMON_OPTION_BTF
+
+/*
+ * -h: the same as argp's own -? and --help (the help on standard output,
+ * exit 0), listed on a line of its own just under them: argp cannot give
+ * its --help another short name.  Last in every tool's list, the
+ * exporter's too.
+ */
+#define COMMON_OPTION_HELP						\
+	{ NULL, 'h', NULL, 0, "Give this help list (as -?, --help)", -1 }
 
 /* Also in vfio-exporter's own list. */
 #define COMMON_OPTION_BTF						\
@@ -114,7 +124,10 @@ int prog_add_skipped_runs(int prog_fd, __u64 *n);
  */
 int map_keys(int fd, size_t key_size, size_t max, void **keys, size_t *nr);
 
-/* "4096", "64K", "2M", "1G" (powers of 1024); -EINVAL if malformed. */
+/*
+ * "4096", "64K", "2M", "1G" (powers of 1024), in decimal only: "010" is 10,
+ * "0x10" malformed.  -EINVAL if malformed, -ERANGE past 2^64 - 1 bytes.
+ */
 int parse_size(const char *s, __u64 *size);
 
 /* "HH:MM:SS " for -T. */

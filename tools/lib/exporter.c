@@ -603,7 +603,7 @@ static int render_refs(struct exporter *ex, struct strbuf *b, uint64_t now_ns)
 	free(groups);
 
 	family(b, "vfioscope_stale_references", "gauge",
-	       "References the exporter saw taken, not yet dropped, held longer than --stale-after.");
+	       "References the exporter saw taken, not yet dropped, held for --stale-after seconds or more.");
 	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		__u64 n = 0;
 
