@@ -22,6 +22,7 @@ HELP_TOOLS = ["vfio-top", "vfio-leak", "vfio-lat", "vfio-exporter"]
 COMMON = [
     (["-p", "-3"], "invalid PID: -3"),
     (["-p", "abc"], "invalid PID: abc"),
+    (["-p", "4294967297"], "invalid PID: 4294967297"),
     (["--attach", "kprobe"], "unknown attach mode: kprobe"),
     (["0"], "invalid interval: 0"),
     (["x"], "invalid interval: x"),

@@ -18,14 +18,14 @@ volatile sig_atomic_t common_exiting;
 static bool libbpf_verbose;
 
 static long parse_long(const char *s, const char *what, struct argp_state *state,
-		       long min)
+		       long min, long max)
 {
 	char *end;
 	long v;
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min)
+	if (errno || end == s || *end || v < min || v > max)
 		argp_error(state, "invalid %s: %s", what, s);
 	return v;
 }
@@ -35,7 +35,7 @@ error_t common_parse_opt(int key, char *arg, struct argp_state *state,
 {
 	switch (key) {
 	case 'p':
-		env->pid = parse_long(arg, "PID", state, 1);
+		env->pid = parse_long(arg, "PID", state, 1, INT_MAX);	/* a pid_t */
 		return 0;
 	case 'T':
 		env->timestamp = true;
@@ -61,9 +61,9 @@ error_t common_parse_opt(int key, char *arg, struct argp_state *state,
 		return 0;
 	case ARGP_KEY_ARG:
 		if (env->nr_positional == 0)
-			env->interval = parse_long(arg, "interval", state, 1);
+			env->interval = parse_long(arg, "interval", state, 1, LONG_MAX);
 		else if (env->nr_positional == 1)
-			env->count = parse_long(arg, "count", state, 1);
+			env->count = parse_long(arg, "count", state, 1, LONG_MAX);
 		else
 			argp_error(state, "unexpected argument: %s", arg);
 		env->nr_positional++;
