@@ -5,7 +5,11 @@
 # side: QMP query-pci shows the device with edu's IDs and its 1 MiB BAR0
 # (read through VFIO's config/region ioctls), the process holds the
 # container, group and device fds, and its locked_vm covers the guest RAM
-# it mapped with VFIO_IOMMU_MAP_DMA.  After QEMU quits, the stack unloads.
+# it mapped with VFIO_IOMMU_MAP_DMA.  QEMU wires edu's INTx through VFIO
+# (a vfio-intx line in /proc/interrupts); a guest reset (QMP system_reset)
+# makes it take the device's interrupts down, try a reset, and wire INTx
+# again, and the device still answers QMP as before.  After QEMU quits,
+# the stack unloads.
 # vm-kernel: 6.1 6.12
 # vm-stack: ours intree
 # vm-timeout: 120
@@ -34,10 +38,10 @@ done
 [ -S "$qmp" ] || { kill $qpid; fail "no QMP socket from qemu"; }
 
 # QEMU's view of the device, from QMP.
-/usr/bin/python3 - "$qmp" "$qpid" "$group" "$mem_mb" <<'PY' || { kill $qpid; fail "QMP checks failed"; }
-import json, os, socket, sys
+/usr/bin/python3 - "$qmp" "$qpid" "$group" "$mem_mb" "$edu" "$qlog" <<'PY' || { kill $qpid; fail "QMP checks failed"; }
+import json, os, socket, sys, time
 
-qmp, qpid, group, mem_mb = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+qmp, qpid, group, mem_mb, bdf, qlog = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6]
 
 s = socket.socket(socket.AF_UNIX)
 s.connect(qmp)
@@ -90,6 +94,34 @@ check(sorted(bars) == [0], "vfio0 has BAR0 only (%s)" % sorted(bars))
 check(d.get("irq_pin") == 1, "vfio0 INTx pin A")
 tree = cmd("human-monitor-command", **{"command-line": "info qtree"})
 check('dev: vfio-pci, id "vfio0"' in tree, "info qtree shows vfio-pci vfio0")
+
+def intx_lines():
+    with open("/proc/interrupts") as f:
+        return [l.split()[0] for l in f if "vfio-intx(%s)" % bdf in l]
+
+def log_lines():
+    with open(qlog) as f:
+        return f.read().splitlines()
+
+before = intx_lines()
+check(len(before) == 1, "edu's INTx is wired through VFIO (%s)" % before)
+logged = len(log_lines())
+# The reset runs in QEMU's main loop, soon after the command returns.
+cmd("system_reset")
+# edu has no reset method: QEMU's vfio-pci says so when the reset reaches it.
+for _ in range(100):
+    if any("no available reset mechanism" in l for l in log_lines()[logged:]):
+        break
+    time.sleep(0.1)
+for l in log_lines()[logged:]:
+    print("# qemu after system_reset: %s" % l)
+check(any("Cannot reset device %s" % bdf in l for l in log_lines()[logged:]),
+      "system_reset reached vfio-pci's reset of %s" % bdf)
+after = intx_lines()
+check(len(after) == 1, "edu's INTx is wired again after system_reset (%s)" % after)
+devs = [d for b in cmd("query-pci") for d in b["devices"] if d.get("qdev_id") == "vfio0"]
+check(len(devs) == 1 and devs[0]["id"]["device"] == 0x11e8 and
+      devs[0]["regions"][0]["size"] == 1 << 20, "vfio0 unchanged after system_reset")
 cmd("quit")
 PY
 wait $qpid
