@@ -15,8 +15,8 @@
  * Failed operations emit their event too, with ret < 0 (a negative errno).
  *
  * Exactly one file of vfio.ko defines CREATE_TRACE_POINTS; the events used
- * by other modules (the IOMMU backends: vfio_dma_map/unmap) are exported
- * from there.
+ * by other modules (the IOMMU backends: vfio_dma_map/unmap; vfio-pci:
+ * vfio_device_reset) are exported from there.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM vfio
@@ -188,6 +188,38 @@ DEFINE_EVENT(vfio_device_class, vfio_device_open,
 DEFINE_EVENT(vfio_device_class, vfio_device_release,
 	TP_PROTO(u32 device, u32 group, const char *name, int ret),
 	TP_ARGS(device, group, name, ret));
+
+/*
+ * vfio-pci reset the device, or tried to: kind says why (enum
+ * vfio_trace_reset), ret is the reset's result (0, or a negative errno:
+ * -ENOTTY when the device has no reset method, -EAGAIN when its lock was
+ * busy; for VFIO_DEVICE_RESET, what the ioctl returned).
+ */
+TRACE_EVENT(vfio_device_reset,
+	TP_PROTO(u32 device, const char *name, u32 kind, int ret),
+	TP_ARGS(device, name, kind, ret),
+	TP_STRUCT__entry(
+		__field(u32, device)
+		__string_len(name, name, strnlen(name, VFIO_TRACE_NAME_MAX))
+		__field(u32, kind)
+		__field(int, ret)
+	),
+	TP_fast_assign(
+		__entry->device = device;
+		vfio_compat_assign_str_len(name, name,
+					   strnlen(name, VFIO_TRACE_NAME_MAX));
+		__entry->kind = kind;
+		__entry->ret = ret;
+	),
+	TP_printk("device=%u name=%s kind=%s ret=%d", __entry->device,
+		  __get_str(name),
+		  __print_symbolic(__entry->kind,
+				   { VFIO_TRACE_RESET_OPEN, "open" },
+				   { VFIO_TRACE_RESET_IOCTL, "ioctl" },
+				   { VFIO_TRACE_RESET_FLR, "flr" },
+				   { VFIO_TRACE_RESET_CLOSE, "close" }),
+		  __entry->ret)
+);
 
 /* ---- external users --------------------------------------------------------- */
 

@@ -21,6 +21,14 @@ enum vfio_trace_obj {
  */
 #define VFIO_TRACE_UNMAP_TEARDOWN (1U << 31)
 
+/* vfio_device_reset: what asked for the reset. */
+enum vfio_trace_reset {
+	VFIO_TRACE_RESET_OPEN = 1,	/* the first open: a clean device */
+	VFIO_TRACE_RESET_IOCTL = 2,	/* VFIO_DEVICE_RESET */
+	VFIO_TRACE_RESET_FLR = 3,	/* user space wrote the PCIe FLR bit */
+	VFIO_TRACE_RESET_CLOSE = 4,	/* the last close: back to the open state */
+};
+
 /*
  * vfio_device_open/release: the longest name an event carries, NUL not
  * counted.  A longer one (GET_DEVICE_FD takes up to a page from user

@@ -29,6 +29,7 @@
 #include <linux/uaccess.h>
 
 #include "vfio_pci_priv.h"
+#include "vfio_trace_abi.h"
 
 #define ALL	0xffffffffU
 
@@ -585,9 +586,12 @@ static void vfio_pci_config_write_fixup(struct vfio_pci_device *vpdev, int pos,
 			pci_read_config_dword(vpdev->pdev,
 					      vpdev->exp_cap + PCI_EXP_DEVCAP, &cap);
 			if (cap & PCI_EXP_DEVCAP_FLR) {
+				int ret;
+
 				vfio_pci_memory_lock_and_zap(vpdev);
-				pci_try_reset_function(vpdev->pdev);
+				ret = pci_try_reset_function(vpdev->pdev);
 				up_write(&vpdev->memory_lock);
+				vfio_pci_trace_reset(vpdev, VFIO_TRACE_RESET_FLR, ret);
 			}
 		}
 	}

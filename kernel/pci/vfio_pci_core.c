@@ -14,6 +14,7 @@
 
 #include "vfio_pci_eeh.h"
 #include "vfio_pci_priv.h"
+#include "vfio_trace.h"
 
 static char ids[1024] __initdata;
 module_param_string(ids, ids, sizeof(ids), 0);
@@ -100,6 +101,14 @@ static void vfio_pci_mmap_probe(struct vfio_pci_device *vpdev)
 	}
 }
 
+/* ---- resets ------------------------------------------------------------------ */
+
+/* Every reset vfio-pci does or tries, for the vfio_device_reset event. */
+void vfio_pci_trace_reset(struct vfio_pci_device *vpdev, u32 kind, int ret)
+{
+	trace_vfio_device_reset(vpdev->vdev.id, pci_name(vpdev->pdev), kind, ret);
+}
+
 /* ---- power state ----------------------------------------------------------- */
 
 /*
@@ -163,6 +172,7 @@ static int vfio_pci_open_device(struct vfio_device *vdev)
 
 	/* Start from a clean device; EAGAIN means someone holds its lock. */
 	ret = pci_try_reset_function(pdev);
+	vfio_pci_trace_reset(vpdev, VFIO_TRACE_RESET_OPEN, ret);
 	if (ret == -EAGAIN)
 		goto err_disable;
 	vpdev->reset_works = !ret;
@@ -233,9 +243,14 @@ static void vfio_pci_close_device(struct vfio_device *vdev)
 		if (!restored)
 			pci_save_state(pdev);
 		pci_write_config_word(pdev, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE);
-		if (vpdev->reset_works && pci_dev_trylock(pdev)) {
-			__pci_reset_function_locked(pdev);
-			pci_dev_unlock(pdev);
+		if (vpdev->reset_works) {
+			int ret = -EAGAIN;
+
+			if (pci_dev_trylock(pdev)) {
+				ret = __pci_reset_function_locked(pdev);
+				pci_dev_unlock(pdev);
+			}
+			vfio_pci_trace_reset(vpdev, VFIO_TRACE_RESET_CLOSE, ret);
 		}
 		pci_restore_state(pdev);
 	}
@@ -371,13 +386,15 @@ static long vfio_pci_ioctl_reset(struct vfio_pci_device *vpdev)
 {
 	int ret;
 
-	if (!vpdev->reset_works)
-		return -EINVAL;
-
-	/* No BAR access from user space while the device is in reset. */
-	vfio_pci_memory_lock_and_zap(vpdev);
-	ret = pci_try_reset_function(vpdev->pdev);
-	up_write(&vpdev->memory_lock);
+	if (!vpdev->reset_works) {
+		ret = -EINVAL;
+	} else {
+		/* No BAR access from user space while the device is in reset. */
+		vfio_pci_memory_lock_and_zap(vpdev);
+		ret = pci_try_reset_function(vpdev->pdev);
+		up_write(&vpdev->memory_lock);
+	}
+	vfio_pci_trace_reset(vpdev, VFIO_TRACE_RESET_IOCTL, ret);
 	return ret;
 }
 

@@ -131,6 +131,7 @@ static inline struct vfio_pci_device *to_vfio_pci(struct vfio_device *vdev)
 }
 
 /* vfio_pci_core.c */
+void vfio_pci_trace_reset(struct vfio_pci_device *vpdev, u32 kind, int ret);
 int vfio_pci_set_power_state(struct vfio_pci_device *vpdev, pci_power_t state);
 u16 vfio_pci_memory_lock_and_enable(struct vfio_pci_device *vpdev);
 void vfio_pci_memory_unlock_and_restore(struct vfio_pci_device *vpdev, u16 cmd);

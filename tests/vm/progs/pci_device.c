@@ -615,6 +615,32 @@ static int test_reset_mmap(void)
 	return TEST_PASS;
 }
 
+/*
+ * Function-level reset written to the PCIe capability (e1000e): the bit
+ * reads back 0, and the device answers afterwards, its BAR in place.
+ */
+static int test_config_flr(void)
+{
+	uint32_t devcap, bar0, v;
+	int exp;
+
+	open_dev(E1000E_VENDOR, E1000E_DEVICE);
+	exp = vfio_cfg_find_cap(d.device, 0x10);
+	CHECK(exp > 0);
+	devcap = vfio_cfg_read32(d.device, exp + 0x04);
+	fprintf(stderr, "# e1000e DEVCAP 0x%08x: %s\n", devcap,
+		devcap & 0x10000000 ? "FLR" : "no FLR");
+	bar0 = vfio_cfg_read32(d.device, 0x10);
+	vfio_cfg_write16(d.device, exp + 0x08,
+			 vfio_cfg_read16(d.device, exp + 0x08) | 0x8000);
+	CHECK_EQ(vfio_cfg_read16(d.device, exp + 0x08) & 0x8000, 0);
+	CHECK_EQ(vfio_cfg_read32(d.device, 0x10), bar0);
+	CHECK_EQ(pread(d.device, &v, 4, BAR0 + 0x08), 4);
+	CHECK(v != 0xffffffff);
+	vfio_dev_close(&d);
+	return TEST_PASS;
+}
+
 /* The device's power state as the PCI core holds it ("D0", "D3hot"). */
 static const char *power_state(const char *bdf)
 {
@@ -788,6 +814,7 @@ static const struct test tests[] = {
 	TEST(test_config_msi_owned),
 	TEST(test_reset),
 	TEST(test_reset_mmap),
+	TEST(test_config_flr),
 	TEST(test_config_pm_d3hot),
 	TEST(test_config_aer),
 	TEST(test_config_vendor_cap),
