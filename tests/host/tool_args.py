@@ -159,6 +159,15 @@ def main():
     return 1 if failed else 0
 
 
+def built(tool, name):
+    """The tool's path, or None after a FAIL line for test name."""
+    path = TOOLS / tool
+    if not path.exists():
+        print("FAIL: %s (%s not built)" % (name, path))
+        return None
+    return path
+
+
 def attach_modes(path):
     """The --attach values the tool takes, as its refusal lists them."""
     r = subprocess.run([str(path), "--attach", "kprobe"], capture_output=True, text=True,
@@ -170,9 +179,8 @@ def attach_modes(path):
 def check_attach_modes(tool):
     """Every mode the refusal lists is taken, and named by --help's --attach."""
     name = "%s/%s --attach values" % (SUITE, tool)
-    path = TOOLS / tool
-    if not path.exists():
-        print("FAIL: %s (%s not built)" % (name, path))
+    path = built(tool, name)
+    if not path:
         return 1
     modes = attach_modes(path)
     help_text = subprocess.run([str(path), "--help"], capture_output=True, text=True,
@@ -195,9 +203,8 @@ def check_attach_modes(tool):
 
 def check_accepted(tool, args):
     name = "%s/%s %s accepted" % (SUITE, tool, " ".join(repr(a) if not a else a for a in args))
-    path = TOOLS / tool
-    if not path.exists():
-        print("FAIL: %s (%s not built)" % (name, path))
+    path = built(tool, name)
+    if not path:
         return 1
     r = subprocess.run([str(path)] + args + ["--usage"], capture_output=True, text=True,
                        timeout=10)
@@ -230,9 +237,8 @@ def check_help_says(tool, says, absent=False):
 def check_h(tool):
     """-h: --help's text on stdout, nothing on stderr, exit 0."""
     name = "%s/%s -h" % (SUITE, tool)
-    path = TOOLS / tool
-    if not path.exists():
-        print("FAIL: %s (%s not built)" % (name, path))
+    path = built(tool, name)
+    if not path:
         return 1
     want = subprocess.run([str(path), "--help"], capture_output=True, text=True,
                           timeout=10).stdout
