@@ -286,11 +286,55 @@ static ssize_t vfio_device_fops_write(struct file *file, const char __user *buf,
 	return vdev->ops->write(vdev, buf, count, ppos);
 }
 
+/*
+ * VFIO_DEVICE_FEATURE: the header is checked here, before any feature is
+ * asked for, as 6.1's vfio.ko does.  Migration and DMA logging are for
+ * drivers with migration ops, which none of ours has.
+ */
+static long vfio_device_feature(struct vfio_device *vdev,
+				struct vfio_device_feature __user *arg)
+{
+	size_t minsz = offsetofend(struct vfio_device_feature, flags);
+	struct vfio_device_feature feature;
+
+	if (copy_from_user(&feature, arg, minsz))
+		return -EFAULT;
+	if (feature.argsz < minsz)
+		return -EINVAL;
+	if (feature.flags & ~(VFIO_DEVICE_FEATURE_MASK | VFIO_DEVICE_FEATURE_SET |
+			      VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_PROBE))
+		return -EINVAL;
+	/* GET and SET together only to probe for both. */
+	if (!(feature.flags & VFIO_DEVICE_FEATURE_PROBE) &&
+	    (feature.flags & VFIO_DEVICE_FEATURE_SET) &&
+	    (feature.flags & VFIO_DEVICE_FEATURE_GET))
+		return -EINVAL;
+
+	switch (feature.flags & VFIO_DEVICE_FEATURE_MASK) {
+	case VFIO_DEVICE_FEATURE_MIGRATION:
+	case VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE:
+	case VFIO_DEVICE_FEATURE_DMA_LOGGING_START:
+	case VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP:
+	case VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT:
+#ifdef VFIO_DEVICE_FEATURE_MIG_DATA_SIZE	/* 6.2 */
+	case VFIO_DEVICE_FEATURE_MIG_DATA_SIZE:
+#endif
+		return -ENOTTY;
+	default:
+		if (!vdev->ops->device_feature)
+			return -EINVAL;
+		return vdev->ops->device_feature(vdev, feature.flags, arg->data,
+						 feature.argsz - minsz);
+	}
+}
+
 static long vfio_device_fops_unl_ioctl(struct file *file, unsigned int cmd,
 				       unsigned long arg)
 {
 	struct vfio_device *vdev = file->private_data;
 
+	if (cmd == VFIO_DEVICE_FEATURE)
+		return vfio_device_feature(vdev, (void __user *)arg);
 	if (!vdev->ops->ioctl)
 		return -EINVAL;
 	return vdev->ops->ioctl(vdev, cmd, arg);

@@ -466,6 +466,18 @@ static void vfio_pci_request(struct vfio_device *vdev, unsigned int count)
 	vfio_pci_irqs_signal_req(to_vfio_pci(vdev), count);
 }
 
+/*
+ * The device features 6.1's vfio-pci has are not served: PCI_VF_TOKEN is
+ * for an SR-IOV PF (ours enables no VFs), and the LOW_POWER_* features
+ * build on runtime PM, which ours does not do.  -ENOTTY, as 6.1 answers a
+ * feature its device does not have.
+ */
+static int vfio_pci_device_feature(struct vfio_device *vdev, u32 flags,
+				   void __user *arg, size_t argsz)
+{
+	return -ENOTTY;
+}
+
 static const struct vfio_device_ops vfio_pci_ops = {
 	.name		= "vfio-pci",
 	.open_device	= vfio_pci_open_device,
@@ -473,6 +485,7 @@ static const struct vfio_device_ops vfio_pci_ops = {
 	.read		= vfio_pci_read,
 	.write		= vfio_pci_write,
 	.ioctl		= vfio_pci_ioctl,
+	.device_feature	= vfio_pci_device_feature,
 	.mmap		= vfio_pci_mmap,
 	.request	= vfio_pci_request,
 };

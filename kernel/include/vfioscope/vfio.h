@@ -56,6 +56,13 @@ struct vfio_device_ops {
 	 * does for a device that is neither an SR-IOV PF nor a VF.
 	 */
 	int (*match)(struct vfio_device *vdev, char *buf);
+	/*
+	 * Optional: a VFIO_DEVICE_FEATURE the core does not serve, its header
+	 * checked; @arg is the data after it, @argsz its size.  Without it
+	 * the core answers -EINVAL, as 6.1's for such a driver.
+	 */
+	int (*device_feature)(struct vfio_device *vdev, u32 flags,
+			      void __user *arg, size_t argsz);
 };
 
 /*

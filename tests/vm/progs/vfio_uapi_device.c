@@ -536,6 +536,46 @@ static int test_unknown_ioctl(void)
 	return TEST_PASS;
 }
 
+/*
+ * VFIO_DEVICE_FEATURE: vfio.ko checks the header (argsz, unknown flags,
+ * GET with SET unless probing) before asking for the feature; edu has
+ * none of the features, migration included.
+ */
+static int test_device_feature_bad_input(void)
+{
+	struct {
+		struct vfio_device_feature hdr;
+		uint8_t data[16];
+	} f;
+	const uint32_t min = offsetof(struct vfio_device_feature, data);
+
+	open_edu();
+	memset(&f, 0, sizeof(f));
+	f.hdr.argsz = 0;
+	f.hdr.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION;
+	CHECK_ERRNO(ioctl(d.device, VFIO_DEVICE_FEATURE, &f), EINVAL);
+	f.hdr.argsz = min - 1;
+	CHECK_ERRNO(ioctl(d.device, VFIO_DEVICE_FEATURE, &f), EINVAL);
+	f.hdr.argsz = sizeof(f);
+	f.hdr.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION | (1u << 19);
+	CHECK_ERRNO(ioctl(d.device, VFIO_DEVICE_FEATURE, &f), EINVAL);
+	f.hdr.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET |
+		      VFIO_DEVICE_FEATURE_MIGRATION;
+	CHECK_ERRNO(ioctl(d.device, VFIO_DEVICE_FEATURE, &f), EINVAL);
+	/* Well formed, but no such feature: what QEMU's migration probe gets. */
+	f.hdr.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION;
+	CHECK_ERRNO(ioctl(d.device, VFIO_DEVICE_FEATURE, &f), ENOTTY);
+	f.hdr.flags = VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET |
+		      VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
+	CHECK_ERRNO(ioctl(d.device, VFIO_DEVICE_FEATURE, &f), ENOTTY);
+	f.hdr.flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_PCI_VF_TOKEN;
+	CHECK_ERRNO(ioctl(d.device, VFIO_DEVICE_FEATURE, &f), ENOTTY);
+	f.hdr.flags = VFIO_DEVICE_FEATURE_GET | 0x1234;
+	CHECK_ERRNO(ioctl(d.device, VFIO_DEVICE_FEATURE, &f), ENOTTY);
+	CHECK_ERRNO(ioctl(d.device, VFIO_DEVICE_FEATURE, NULL), EFAULT);
+	return TEST_PASS;
+}
+
 static const struct test tests[] = {
 	TEST(test_device_info_edu),
 	TEST(test_device_info_e1000e),
@@ -553,6 +593,7 @@ static const struct test tests[] = {
 	TEST(test_set_irqs_bad_input),
 	TEST(test_reset),
 	TEST(test_unknown_ioctl),
+	TEST(test_device_feature_bad_input),
 };
 
 int main(int argc, char **argv)
