@@ -16,9 +16,9 @@
  *   capabilities header virtual (so hidden ones can be unlinked), body
  *                read-only pass-through, plus the capability's own table.
  *                The driver owns MSI and MSI-X (SET_IRQS enables them): MSI
- *                is all virtual, MSI-X control reads the device's state;
- *                and power states (PMCSR writes become transitions)
- *                Vendor-specific capabilities are read-write pass-through.
+ *                is all virtual, MSI-X control reads the device's state.
+ *                PMCSR writes become power state transitions.  Vendor-
+ *                specific capabilities are read-write pass-through.
  *   AER          the masks, severities and status bits user space may
  *                write, as in-tree (vfio_pci_err_fields)
  *   other bytes  below 0x100: read-write pass-through (devices hide
@@ -314,20 +314,21 @@ static void vfio_pci_cap_init(struct vfio_pci_device *vpdev, u8 id, int pos,
 		flags &= ~(PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE);
 		vfio_pci_cfg_put(vpdev->vconfig, pos + PCI_MSI_FLAGS, 2, flags);
 		break;
-	/*
-	 * MSI-X stays read-only pass-through, as in-tree: enable and mask-all
-	 * show what SET_IRQS did to the device; writes are dropped.
-	 */
 	/* The vendor's own registers: read-write pass-through, as in-tree. */
 	case PCI_CAP_ID_VNDR:
 		vfio_pci_cfg_range_set(vpdev, pos + 2, len - 2, 0, 0xff);
 		break;
+	/* PME bits virtual and 0; the state is set by vfio_pci_pm_write(). */
 	case PCI_CAP_ID_PM:
 		vpdev->pm_cap = pos;
 		vfio_pci_cfg_fields_apply(vpdev, pos, vfio_pci_pm_fields, len);
 		vfio_pci_cfg_put(vpdev->vconfig, pos + PCI_PM_PMC, 2, 0);
 		vfio_pci_cfg_put(vpdev->vconfig, pos + PCI_PM_CTRL, 2, 0);
 		break;
+	/*
+	 * MSI-X stays read-only pass-through, as in-tree: enable and mask-all
+	 * show what SET_IRQS did to the device; writes are dropped.
+	 */
 	case PCI_CAP_ID_EXP:
 		vpdev->exp_cap = pos;
 		vfio_pci_cfg_fields_apply(vpdev, pos, vfio_pci_exp_fields, len);
