@@ -112,6 +112,12 @@ struct vfio_pci_device {
 	u8 msi_qmax;			/* log2 of the MSI vectors enabled */
 	struct eventfd_ctx *err_trigger;
 	struct eventfd_ctx *req_trigger;
+	/*
+	 * INTx's unmask eventfd (ACTION_UNMASK | DATA_EVENTFD, KVM's
+	 * resampler); set and cleared under igate and vfio.ko's virqfd
+	 * lock, also cleared by the eventfd's close.
+	 */
+	struct virqfd *intx_unmask;
 
 	spinlock_t irqlock;		/* protects the intx_* fields, virq_disabled */
 	bool intx_active;		/* irq_type is INTx */
