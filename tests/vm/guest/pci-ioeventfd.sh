@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # VFIO_DEVICE_IOEVENTFD (tests/vm/progs/pci_ioeventfd.c): edu's liveness
 # register written on an eventfd's signal, every errno, 1000 per device,
-# e1000e's MSI-X table refused, the device's close releasing them.  On
+# e1000e's MSI-X table refused, the device's close releasing them, the
+# teardown races (with the INTx unmask eventfd's too).  On
 # ours, with the vfio_ioeventfd event on: every successful registration
 # has its removal (fd -1 or the close), and the first is the one asked.
 # vm-kernel: 6.1 6.12

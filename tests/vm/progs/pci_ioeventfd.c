@@ -7,6 +7,8 @@
  * on both, asserted on both stacks): docs/vfio-uapi.md.
  */
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -285,11 +287,124 @@ static int test_e1000e_msix_table(void)
 	return TEST_PASS;
 }
 
+/*
+ * An ioeventfd whose eventfd was closed no longer writes, but stays
+ * registered: the same four are EEXIST until removed with fd -1.
+ */
+static int test_edu_eventfd_closed(void)
+{
+	int efd = eventfd_new(), efd2 = eventfd_new();
+
+	vfio_dev_open(&d, EDU_VENDOR, EDU_DEVICE, VFIO_TYPE1v2_IOMMU);
+	CHECK_OK(ioeventfd(0, EDU_REG_LIVE, 4, 0x77, efd));
+	close(efd);
+	CHECK_EQ(ioeventfd(0, EDU_REG_LIVE, 4, 0x77, efd2), -EEXIST);
+	CHECK_OK(ioeventfd(0, EDU_REG_LIVE, 4, 0x77, -1));
+	CHECK_OK(ioeventfd(0, EDU_REG_LIVE, 4, 0x77, efd2));
+	live_write(0);
+	kick(efd2);
+	CHECK(live_wait(~0x77u, TIMEOUT_MS));
+	return TEST_PASS;
+}
+
+static atomic_int racing;
+static int race_fds[4], race_ufd;
+
+/* Memory decode off and on, over and over (memory_lock for write). */
+static void *race_decode(void *unused)
+{
+	for (int on = 0; atomic_load(&racing); on = !on)
+		memory_decode(on);
+	memory_decode(1);
+	return NULL;
+}
+
+/* Signal every eventfd and raise edu's INTx, over and over. */
+static void *race_kick(void *unused)
+{
+	uint32_t raise = 1;
+
+	while (atomic_load(&racing)) {
+		for (int i = 0; i < 4; i++)
+			kick(race_fds[i]);
+		kick(race_ufd);
+		/* EIO while decode is off: fine. */
+		if (pwrite(d.device, &raise, 4, VFIO_PCI_OFFSET(0) + EDU_REG_IRQ_RAISE) == 4)
+			pwrite(d.device, &raise, 4, VFIO_PCI_OFFSET(0) + EDU_REG_IRQ_ACK);
+	}
+	return NULL;
+}
+
+/*
+ * Registration, removal and the eventfd's close racing its signals and
+ * memory decode changes; the INTx unmask eventfd racing INTx's disable
+ * and its trigger's replacement.  Nothing may crash, warn or hang (the
+ * runner checks dmesg), and the device works afterwards.
+ */
+static int test_edu_races(void)
+{
+	pthread_t decode, kicker;
+	int efd = eventfd_new();
+
+	vfio_dev_open(&d, EDU_VENDOR, EDU_DEVICE, VFIO_TYPE1v2_IOMMU);
+	vfio_dev_map_bar0(&d);
+	for (int i = 0; i < 4; i++)
+		race_fds[i] = eventfd_new();
+	race_ufd = eventfd_new();
+	CHECK_OK(__vfio_irq_enable_eventfds(d.device, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &efd));
+	atomic_store(&racing, 1);
+	CHECK_EQ(pthread_create(&decode, NULL, race_decode, NULL), 0);
+	CHECK_EQ(pthread_create(&kicker, NULL, race_kick, NULL), 0);
+	for (int i = 0; i < 1000; i++) {
+		int32_t ufd = race_ufd;
+		int tmp = eventfd_new();
+
+		CHECK_OK(ioeventfd(0, EDU_REG_LIVE, 4, i, race_fds[i % 4]));
+		CHECK_OK(ioeventfd(0, EDU_REG_LIVE, 4, i + 1000, tmp));
+		kick(tmp);
+		close(tmp);		/* EPOLLHUP tears its virqfd down */
+		CHECK_OK(ioeventfd(0, EDU_REG_LIVE, 4, i, -1));
+		CHECK_OK(ioeventfd(0, EDU_REG_LIVE, 4, i + 1000, -1));
+		switch (i % 3) {
+		case 0:
+			CHECK_OK(__vfio_irq_set(d.device, VFIO_PCI_INTX_IRQ_INDEX,
+						VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK,
+						0, 1, &ufd, sizeof(ufd)));
+			break;
+		case 1:
+			/* A new trigger while the unmask eventfd's thread may run. */
+			CHECK_OK(__vfio_irq_enable_eventfds(d.device, VFIO_PCI_INTX_IRQ_INDEX,
+							    0, 1, &efd));
+			break;
+		case 2:
+			CHECK_OK(__vfio_irq_disable(d.device, VFIO_PCI_INTX_IRQ_INDEX));
+			CHECK_OK(__vfio_irq_enable_eventfds(d.device, VFIO_PCI_INTX_IRQ_INDEX,
+							    0, 1, &efd));
+			break;
+		}
+	}
+	atomic_store(&racing, 0);
+	pthread_join(kicker, NULL);
+	pthread_join(decode, NULL);
+	CHECK_OK(__vfio_irq_disable(d.device, VFIO_PCI_INTX_IRQ_INDEX));
+	edu_write32(&d, EDU_REG_IRQ_ACK, 0xffffffff);
+
+	/* Still works. */
+	CHECK_OK(ioeventfd(0, EDU_REG_LIVE, 4, 0x600d, race_fds[0]));
+	eventfd_wait(race_fds[0], 0);
+	live_write(0);
+	kick(race_fds[0]);
+	CHECK(live_wait(~0x600du, TIMEOUT_MS));
+	return TEST_PASS;
+}
+
 static const struct test tests[] = {
 	TEST(test_edu_write),
 	TEST(test_edu_bad_input),
 	TEST(test_edu_max),
 	TEST(test_e1000e_msix_table),
+	TEST(test_edu_eventfd_closed),
+	TEST(test_edu_races),
 };
 
 int main(int argc, char **argv)
