@@ -229,6 +229,7 @@ EXPORT_SYMBOL_GPL(vfio_virqfd_enable);
 
 /**
  * vfio_virqfd_disable - tear down the virqfd at *@pvirqfd, if any
+ * @pvirqfd: as given to vfio_virqfd_enable(); NULL on return
  *
  * Returns once no handler or thread of it runs any more, also when an
  * EPOLLHUP had already queued its teardown.  Sleeps.
@@ -251,6 +252,7 @@ EXPORT_SYMBOL_GPL(vfio_virqfd_disable);
 
 /**
  * vfio_virqfd_flush_thread - wait for a thread of *@pvirqfd already scheduled
+ * @pvirqfd: as given to vfio_virqfd_enable()
  *
  * For an owner about to free what the thread uses while the virqfd stays
  * (vfio-pci replacing the INTx trigger).  The virqfd may be torn down by
