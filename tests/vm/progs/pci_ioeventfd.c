@@ -181,6 +181,7 @@ static int test_edu_bad_input(void)
 
 	vfio_dev_open(&d, EDU_VENDOR, EDU_DEVICE, VFIO_TYPE1v2_IOMMU);
 	close(closed);
+	CHECK_ERRNO(ioctl(d.device, VFIO_DEVICE_IOEVENTFD, NULL), EFAULT);
 	/* argsz up to fd; the struct's tail padding is not required. */
 	CHECK_EQ(ioeventfd_argsz(minsz - 1, 4, EDU_REG_LIVE, 1, efd), -EINVAL);
 	CHECK_EQ(ioeventfd_argsz(0, 4, EDU_REG_LIVE, 1, efd), -EINVAL);
