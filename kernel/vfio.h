@@ -152,6 +152,10 @@ void vfio_device_put_kvm(struct vfio_device *vdev);
 void vfio_fault_init(void);
 void vfio_fault_exit(void);
 
+/* virqfd.c */
+int vfio_virqfd_init(void);
+void vfio_virqfd_exit(void);
+
 /* iommu_drivers.c */
 int vfio_iommu_drivers_check_extension(unsigned long arg);
 int vfio_iommu_drivers_open(struct vfio_container *container,

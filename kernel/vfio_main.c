@@ -52,10 +52,14 @@ static int __init vfio_init(void)
 	ida_init(&vfio.device_ida);
 	vfio_fault_init();
 
+	ret = vfio_virqfd_init();
+	if (ret)
+		goto err_fault;
+
 	ret = misc_register(&vfio_container_miscdev);
 	if (ret) {
 		pr_err("vfio: cannot register misc device: %d\n", ret);
-		goto err_fault;
+		goto err_virqfd;
 	}
 
 	ret = class_register(&vfio_group_class);
@@ -75,6 +79,8 @@ err_class:
 	vfio.class = NULL;
 err_misc:
 	misc_deregister(&vfio_container_miscdev);
+err_virqfd:
+	vfio_virqfd_exit();
 err_fault:
 	vfio_fault_exit();
 	return ret;
@@ -93,6 +99,7 @@ static void __exit vfio_exit(void)
 	unregister_chrdev_region(vfio.group_devt, MINORMASK + 1);
 	class_unregister(&vfio_group_class);
 	misc_deregister(&vfio_container_miscdev);
+	vfio_virqfd_exit();
 	vfio_fault_exit();
 	ida_destroy(&vfio.device_ida);
 	ida_destroy(&vfio.container_ida);

@@ -16,7 +16,7 @@
  *
  * Exactly one file of vfio.ko defines CREATE_TRACE_POINTS; the events used
  * by other modules (the IOMMU backends: vfio_dma_map/unmap; vfio-pci:
- * vfio_device_reset) are exported from there.
+ * vfio_device_reset, vfio_ioeventfd) are exported from there.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM vfio
@@ -218,6 +218,47 @@ TRACE_EVENT(vfio_device_reset,
 				   { VFIO_TRACE_RESET_IOCTL, "ioctl" },
 				   { VFIO_TRACE_RESET_FLR, "flr" },
 				   { VFIO_TRACE_RESET_CLOSE, "close" }),
+		  __entry->ret)
+);
+
+/* ---- vfio-pci ioeventfds ------------------------------------------------------ */
+
+/*
+ * VFIO_DEVICE_IOEVENTFD registered (add = 1) or removed (add = 0, fd -1)
+ * an ioeventfd: a write of data, size bytes wide, at offset in BAR bar,
+ * each time its eventfd is signalled.  The device's last close removes
+ * those left, one event each (add = 0, ret = 0).  bar, offset, size and
+ * data are as user space asked, also when the ioctl fails (ret < 0; one
+ * whose argument could not be read emits nothing).
+ */
+TRACE_EVENT(vfio_ioeventfd,
+	TP_PROTO(u32 device, const char *name, u32 bar, u64 offset, u32 size,
+		 u64 data, u32 add, int ret),
+	TP_ARGS(device, name, bar, offset, size, data, add, ret),
+	TP_STRUCT__entry(
+		__field(u32, device)
+		__string_len(name, name, strnlen(name, VFIO_TRACE_NAME_MAX))
+		__field(u32, bar)
+		__field(u64, offset)
+		__field(u32, size)
+		__field(u64, data)
+		__field(u32, add)
+		__field(int, ret)
+	),
+	TP_fast_assign(
+		__entry->device = device;
+		vfio_compat_assign_str_len(name, name,
+					   strnlen(name, VFIO_TRACE_NAME_MAX));
+		__entry->bar = bar;
+		__entry->offset = offset;
+		__entry->size = size;
+		__entry->data = data;
+		__entry->add = add;
+		__entry->ret = ret;
+	),
+	TP_printk("device=%u name=%s bar=%u offset=0x%llx size=%u data=0x%llx add=%u ret=%d",
+		  __entry->device, __get_str(name), __entry->bar,
+		  __entry->offset, __entry->size, __entry->data, __entry->add,
 		  __entry->ret)
 );
 

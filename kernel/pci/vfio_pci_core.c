@@ -218,6 +218,8 @@ static void vfio_pci_close_device(struct vfio_device *vdev)
 	/* No more DMA, no more interrupts, whatever user space left. */
 	pci_clear_master(pdev);
 	vfio_pci_irqs_teardown(vpdev);
+	/* Their writes go through the BAR maps released below. */
+	vfio_pci_ioeventfds_release(vpdev);
 	/*
 	 * Every vma holds the file, so none should be left; but decode goes
 	 * off here, and that is never done with a BAR page mapped.
@@ -415,6 +417,8 @@ static long vfio_pci_ioctl(struct vfio_device *vdev, unsigned int cmd,
 		return vfio_pci_ioctl_set_irqs(vpdev, uarg);
 	case VFIO_DEVICE_RESET:
 		return vfio_pci_ioctl_reset(vpdev);
+	case VFIO_DEVICE_IOEVENTFD:
+		return vfio_pci_ioctl_ioeventfd(vpdev, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -515,6 +519,8 @@ static int vfio_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	INIT_LIST_HEAD(&vpdev->vma_list);
 	mutex_init(&vpdev->igate);
 	spin_lock_init(&vpdev->irqlock);
+	mutex_init(&vpdev->ioeventfds_lock);
+	INIT_LIST_HEAD(&vpdev->ioeventfds);
 	dev_set_drvdata(&pdev->dev, vpdev);
 
 	ret = vfio_register_group_dev(&vpdev->vdev);

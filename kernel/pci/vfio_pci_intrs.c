@@ -3,9 +3,11 @@
  * vfio-pci: interrupts, delivered to user space through eventfds.
  *
  *  INTx    one trigger; the handler masks the line (automask) until user
- *          space unmasks it with ACTION_UNMASK.  Masking uses the COMMAND
- *          register's INTx disable when the device supports it (the line
- *          can then be shared), disable_irq otherwise.
+ *          space unmasks it with ACTION_UNMASK, or by signalling the unmask
+ *          eventfd it registered (a virqfd: KVM's resampler).  Masking
+ *          uses the COMMAND register's INTx disable when the device
+ *          supports it (the line can then be shared), disable_irq
+ *          otherwise.
  *  MSI,    N vectors allocated at once, each with its eventfd; the count
  *  MSI-X   cannot change while enabled (NORESIZE), except that from 6.5
  *          MSI-X grows where the MSI domain can allocate a vector at a
@@ -78,29 +80,59 @@ static void __vfio_pci_intx_mask(struct vfio_pci_device *vpdev)
 }
 
 /*
- * Unmask our INTx, unless user space disabled it in COMMAND.  An interrupt
- * still pending is signalled again, and the line stays masked.  Caller
- * holds igate.
+ * Unmask our INTx, unless user space disabled it in COMMAND.  Returns
+ * whether the interrupt is still pending: the line then stays masked, and
+ * the caller signals the trigger again.  Takes irqlock alone: the unmask
+ * eventfd calls it in atomic context, without igate.
  */
-static void __vfio_pci_intx_unmask(struct vfio_pci_device *vpdev)
+static bool vfio_pci_intx_unmask_pending(struct vfio_pci_device *vpdev)
 {
-	struct eventfd_ctx *trigger = NULL;
+	bool pending = false;
 	unsigned long flags;
-
-	lockdep_assert_held(&vpdev->igate);
 
 	spin_lock_irqsave(&vpdev->irqlock, flags);
 	if (vpdev->intx_active && vpdev->intx_masked && !vpdev->virq_disabled) {
-		bool pending = false;
-
 		if (vpdev->pci_2_3)
 			pending = !pci_check_and_unmask_intx(vpdev->pdev);
 		else if (vpdev->intx_requested)
 			enable_irq(vpdev->pdev->irq);
 		vpdev->intx_masked = pending;
-		if (pending)
-			trigger = vpdev->ctx[0].trigger;
 	}
+	spin_unlock_irqrestore(&vpdev->irqlock, flags);
+	return pending;
+}
+
+/* Unmask, or signal the trigger again if still pending.  Caller holds igate. */
+static void __vfio_pci_intx_unmask(struct vfio_pci_device *vpdev)
+{
+	lockdep_assert_held(&vpdev->igate);
+
+	if (vfio_pci_intx_unmask_pending(vpdev) && vpdev->ctx[0].trigger)
+		vfio_compat_eventfd_signal(vpdev->ctx[0].trigger);
+}
+
+/* The unmask eventfd fired (virqfd handler: atomic context). */
+static int vfio_pci_intx_unmask_handler(void *opaque, void *unused)
+{
+	return vfio_pci_intx_unmask_pending(opaque);
+}
+
+/*
+ * The unmask eventfd found the interrupt still pending (virqfd thread: a
+ * workqueue, without igate).  The trigger is read under irqlock, and
+ * whoever replaces it waits for this to finish before the old one goes
+ * (vfio_pci_intx_set_signal()); ctx stays while the virqfd does, which
+ * INTx's disable tears down first.
+ */
+static void vfio_pci_intx_unmask_thread(void *opaque, void *unused)
+{
+	struct vfio_pci_device *vpdev = opaque;
+	struct eventfd_ctx *trigger = NULL;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vpdev->irqlock, flags);
+	if (vpdev->intx_active && !vpdev->virq_disabled)
+		trigger = READ_ONCE(vpdev->ctx[0].trigger);
 	spin_unlock_irqrestore(&vpdev->irqlock, flags);
 
 	if (trigger)
@@ -165,11 +197,14 @@ static int vfio_pci_intx_set_signal(struct vfio_pci_device *vpdev, int fd)
 		free_irq(pdev->irq, vpdev);
 		spin_lock_irqsave(&vpdev->irqlock, flags);
 		vpdev->intx_requested = false;
+		trigger = ctx->trigger;
+		WRITE_ONCE(ctx->trigger, NULL);
 		spin_unlock_irqrestore(&vpdev->irqlock, flags);
+		/* The unmask eventfd's thread may still hold the old one. */
+		vfio_virqfd_flush_thread(&vpdev->intx_unmask);
+		eventfd_ctx_put(trigger);
 		kfree(ctx->name);
-		eventfd_ctx_put(ctx->trigger);
 		ctx->name = NULL;
-		ctx->trigger = NULL;
 	}
 	if (fd < 0)
 		return 0;
@@ -198,7 +233,7 @@ static int vfio_pci_intx_set_signal(struct vfio_pci_device *vpdev, int fd)
 		irqflags = vpdev->intx_masked ? IRQF_NO_AUTOEN : 0;
 
 	/* The handler reads the trigger: set it before installing. */
-	ctx->trigger = trigger;
+	WRITE_ONCE(ctx->trigger, trigger);
 	ctx->name = name;
 	ret = request_irq(pdev->irq, vfio_pci_intx_handler, irqflags, name, vpdev);
 	if (ret)
@@ -211,8 +246,9 @@ static int vfio_pci_intx_set_signal(struct vfio_pci_device *vpdev, int fd)
 	return 0;
 
 err_put:
-	ctx->trigger = NULL;
+	WRITE_ONCE(ctx->trigger, NULL);
 	ctx->name = NULL;
+	vfio_virqfd_flush_thread(&vpdev->intx_unmask);
 	eventfd_ctx_put(trigger);
 err_free_name:
 	kfree(name);
@@ -223,6 +259,8 @@ static void vfio_pci_intx_disable(struct vfio_pci_device *vpdev)
 {
 	unsigned long flags;
 
+	/* First: its thread reads ctx[0]. */
+	vfio_virqfd_disable(&vpdev->intx_unmask);
 	vfio_pci_intx_set_signal(vpdev, -1);
 	spin_lock_irqsave(&vpdev->irqlock, flags);
 	vpdev->intx_active = false;
@@ -238,9 +276,8 @@ static void vfio_pci_intx_disable(struct vfio_pci_device *vpdev)
 
 /*
  * ACTION_MASK and ACTION_UNMASK on INTx: the same checks, then @act when
- * asked to (DATA_NONE always, DATA_BOOL when true).  Neither takes an
- * eventfd: a mask eventfd is not in-tree either, and the unmask eventfd
- * (KVM's resampler) is not implemented.
+ * asked to (DATA_NONE always, DATA_BOOL when true).  A mask eventfd is
+ * ENOTTY, as in-tree; the unmask eventfd is handled by the caller.
  */
 static int vfio_pci_set_intx_action(struct vfio_pci_device *vpdev, unsigned int start,
 				    unsigned int count, u32 flags, void *data,
@@ -267,11 +304,29 @@ static int vfio_pci_set_intx_mask(struct vfio_pci_device *vpdev, unsigned int st
 					__vfio_pci_intx_mask);
 }
 
+/*
+ * DATA_EVENTFD: fd >= 0 registers the unmask eventfd (EBUSY when one is
+ * registered already), any negative fd unregisters it (none registered is
+ * fine), as 6.1 and 6.12 do.  A signal then unmasks as ACTION_UNMASK does.
+ */
 static int vfio_pci_set_intx_unmask(struct vfio_pci_device *vpdev, unsigned int start,
 				    unsigned int count, u32 flags, void *data)
 {
-	return vfio_pci_set_intx_action(vpdev, start, count, flags, data,
-					__vfio_pci_intx_unmask);
+	int fd;
+
+	if (!(flags & VFIO_IRQ_SET_DATA_EVENTFD))
+		return vfio_pci_set_intx_action(vpdev, start, count, flags, data,
+						__vfio_pci_intx_unmask);
+	if (vpdev->irq_type != VFIO_PCI_INTX_IRQ_INDEX || start != 0 || count != 1)
+		return -EINVAL;
+
+	fd = *(s32 *)data;
+	if (fd >= 0)
+		return vfio_virqfd_enable(vpdev, vfio_pci_intx_unmask_handler,
+					  vfio_pci_intx_unmask_thread, NULL,
+					  &vpdev->intx_unmask, fd);
+	vfio_virqfd_disable(&vpdev->intx_unmask);
+	return 0;
 }
 
 static int vfio_pci_set_intx_trigger(struct vfio_pci_device *vpdev, unsigned int start,

@@ -5,9 +5,15 @@
  *   vfio_pci_config.c  config space virtualization
  *   vfio_pci_rdwr.c    BAR and ROM access, BAR mmap
  *   vfio_pci_intrs.c   INTx, MSI, MSI-X, ERR and REQ through eventfds
+ *   vfio_pci_ioeventfd.c  BAR writes on an eventfd's signal (IOEVENTFD)
  *
  * Lock order: cfg_lock -> igate -> memory_lock -> irqlock;
- * cfg_lock -> memory_lock; barmap_lock is a leaf.
+ * cfg_lock -> memory_lock; barmap_lock is a leaf;
+ * ioeventfds_lock -> barmap_lock.  An ioeventfd's write takes memory_lock
+ * (read) from a virqfd's handler (trylock) or thread, under none of ours.
+ * Tearing a virqfd down (igate, ioeventfds_lock held) waits for its
+ * thread, so nothing may hold memory_lock while waiting for igate or
+ * ioeventfds_lock.
  *
  * BAR mmaps add the mm's mmap_lock:
  *   mmap_lock -> memory_lock (read)   the fault handler
@@ -117,12 +123,22 @@ struct vfio_pci_device {
 	u8 msi_qmax;			/* log2 of the MSI vectors enabled */
 	struct eventfd_ctx *err_trigger;
 	struct eventfd_ctx *req_trigger;
+	/*
+	 * INTx's unmask eventfd (ACTION_UNMASK | DATA_EVENTFD, KVM's
+	 * resampler); set and cleared under igate and vfio.ko's virqfd
+	 * lock, also cleared by the eventfd's close.
+	 */
+	struct virqfd *intx_unmask;
 
 	spinlock_t irqlock;		/* protects the intx_* fields, virq_disabled */
 	bool intx_active;		/* irq_type is INTx */
 	bool intx_requested;		/* the INTx handler is installed */
 	bool intx_masked;		/* user space must unmask before the next one */
 	bool virq_disabled;		/* COMMAND.INTX_DISABLE set by user space */
+
+	struct mutex ioeventfds_lock;	/* protects ioeventfds, ioeventfds_nr */
+	struct list_head ioeventfds;	/* struct vfio_pci_ioeventfd.node */
+	unsigned int ioeventfds_nr;
 };
 
 static inline struct vfio_pci_device *to_vfio_pci(struct vfio_device *vdev)
@@ -149,6 +165,12 @@ ssize_t vfio_pci_bar_rw(struct vfio_pci_device *vpdev, char __user *buf,
 int vfio_pci_bar_mmap(struct vfio_pci_device *vpdev, struct vm_area_struct *vma);
 void vfio_pci_memory_lock_and_zap(struct vfio_pci_device *vpdev);
 void vfio_pci_barmap_release_all(struct vfio_pci_device *vpdev);
+void __iomem *vfio_pci_barmap_get(struct vfio_pci_device *vpdev, int bar);
+
+/* vfio_pci_ioeventfd.c */
+long vfio_pci_ioctl_ioeventfd(struct vfio_pci_device *vpdev,
+			      struct vfio_device_ioeventfd __user *arg);
+void vfio_pci_ioeventfds_release(struct vfio_pci_device *vpdev);
 
 /* vfio_pci_intrs.c */
 long vfio_pci_ioctl_get_irq_info(struct vfio_pci_device *vpdev,

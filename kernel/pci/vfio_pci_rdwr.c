@@ -20,7 +20,7 @@
 #include "vfio_pci_priv.h"
 
 /* Request and map the BAR on first use; undone at close. */
-static void __iomem *vfio_pci_barmap_get(struct vfio_pci_device *vpdev, int bar)
+void __iomem *vfio_pci_barmap_get(struct vfio_pci_device *vpdev, int bar)
 {
 	struct pci_dev *pdev = vpdev->pdev;
 	void __iomem *io;

@@ -9,6 +9,8 @@
  *    container from a file descriptor user space handed them,
  *  - KVM itself, which finds the vfio_file_*() functions with symbol_get().
  *
+ * Bus drivers also get virqfd: their functions run when an eventfd fires.
+ *
  * The user-space ABI is Debian 6.1's <uapi/linux/vfio.h>, unchanged.
  * Out-of-tree users add kernel/include to their include path.
  */
@@ -27,6 +29,7 @@ struct file;
 struct kvm;
 struct vfio_device;
 struct vfio_group;
+struct virqfd;
 
 /* ---- bus drivers ------------------------------------------------------ */
 
@@ -99,6 +102,22 @@ void vfio_init_group_dev(struct vfio_device *vdev, struct device *dev,
 int vfio_register_group_dev(struct vfio_device *vdev);
 /* Waits, calling ops->request, until every fd of the device is closed. */
 void vfio_unregister_group_dev(struct vfio_device *vdev);
+
+/* ---- virqfd (kernel/virqfd.c) ----------------------------------------- */
+
+/*
+ * Run handler(opaque, data) in atomic context when the eventfd @fd is
+ * signalled (its count consumed), and thread(opaque, data) from a
+ * workqueue when the handler returns non-zero or is NULL; the eventfd's
+ * close tears it down.  *pvirqfd holds it, and must be NULL to enable
+ * (-EBUSY).  disable returns once neither function runs any more.  The
+ * in-tree names and signatures (<linux/vfio.h>), exported GPL.
+ */
+int vfio_virqfd_enable(void *opaque, int (*handler)(void *, void *),
+		       void (*thread)(void *, void *), void *data,
+		       struct virqfd **pvirqfd, int fd);
+void vfio_virqfd_disable(struct virqfd **pvirqfd);
+void vfio_virqfd_flush_thread(struct virqfd **pvirqfd);
 
 /* ---- IOMMU backends --------------------------------------------------- */
 

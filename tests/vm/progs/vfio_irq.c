@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Interrupts through VFIO_DEVICE_SET_IRQS eventfds, raised by the devices
- * themselves: edu's INTx (with mask/unmask) and MSI, e1000e's MSI-X, and
- * the software trigger (DATA_NONE / DATA_BOOL) loopback.
+ * themselves: edu's INTx (with mask/unmask, also through an unmask
+ * eventfd) and MSI, e1000e's MSI-X, and the software trigger (DATA_NONE /
+ * DATA_BOOL) loopback.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -143,6 +145,138 @@ static int test_edu_dma_msi(void)
 	return TEST_PASS;
 }
 
+/* ACTION_UNMASK with an eventfd (or -1, or any fd) on INTx. */
+static int intx_unmask_fd(int32_t fd)
+{
+	return __vfio_irq_set(d.device, VFIO_PCI_INTX_IRQ_INDEX,
+			      VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK,
+			      0, 1, &fd, sizeof(fd));
+}
+
+static void eventfd_kick(int fd)
+{
+	uint64_t one = 1;
+
+	if (write(fd, &one, sizeof(one)) != sizeof(one))
+		perror("eventfd write");
+}
+
+/* The count an eventfd holds, without waiting: 0 when none. */
+static int64_t eventfd_count(int fd)
+{
+	return eventfd_wait(fd, 0);
+}
+
+/*
+ * INTx unmasked through an eventfd (KVM's resampler path): a signal
+ * unmasks as ACTION_UNMASK does, and fires the trigger again when the
+ * line is still asserted.  Errors and registration as 6.1 and 6.12.
+ */
+static int test_edu_intx_unmask_eventfd(void)
+{
+	int efd = eventfd_new(), ufd = eventfd_new(), ufd2 = eventfd_new();
+	int null = open("/dev/null", O_RDWR);
+	int32_t fd;
+
+	vfio_dev_open(&d, EDU_VENDOR, EDU_DEVICE, VFIO_TYPE1v2_IOMMU);
+	vfio_dev_map_bar0(&d);
+	/* INTx not on: EINVAL, also to unregister. */
+	CHECK_EQ(intx_unmask_fd(ufd), -EINVAL);
+	CHECK_EQ(intx_unmask_fd(-1), -EINVAL);
+	CHECK_OK(__vfio_irq_enable_eventfds(d.device, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &efd));
+	/* start 0 count 1 only; count 0 passes the header and fails here. */
+	CHECK_EQ(__vfio_irq_set(d.device, VFIO_PCI_INTX_IRQ_INDEX,
+				VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK,
+				0, 0, NULL, 0), -EINVAL);
+	fd = ufd;
+	CHECK_EQ(__vfio_irq_set(d.device, VFIO_PCI_INTX_IRQ_INDEX,
+				VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK,
+				1, 1, &fd, sizeof(fd)), -EINVAL);
+	/* Not a file, not an eventfd. */
+	CHECK_EQ(intx_unmask_fd(1000), -EBADF);
+	CHECK_EQ(intx_unmask_fd(null), -EINVAL);
+	/* None registered: unregistering is fine. */
+	CHECK_OK(intx_unmask_fd(-1));
+	/* A mask eventfd is not implemented, in-tree either. */
+	CHECK_EQ(__vfio_irq_set(d.device, VFIO_PCI_INTX_IRQ_INDEX,
+				VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_MASK,
+				0, 1, &fd, sizeof(fd)), -ENOTTY);
+
+	CHECK_OK(intx_unmask_fd(ufd));
+	/* One at a time. */
+	CHECK_EQ(intx_unmask_fd(ufd2), -EBUSY);
+	CHECK_EQ(intx_unmask_fd(ufd), -EBUSY);
+
+	/* Raised, automasked; acked in the device; the eventfd unmasks. */
+	edu_write32(&d, EDU_REG_IRQ_RAISE, 0x1);
+	CHECK_EQ(eventfd_wait(efd, TIMEOUT_MS), 1);
+	CHECK_EQ(eventfd_wait(efd, QUIET_MS), 0);
+	edu_write32(&d, EDU_REG_IRQ_ACK, 0x1);
+	eventfd_kick(ufd);
+	CHECK_EQ(eventfd_wait(efd, QUIET_MS), 0);
+	/* The unmask consumed the count. */
+	CHECK_EQ(eventfd_count(ufd), 0);
+	edu_write32(&d, EDU_REG_IRQ_RAISE, 0x2);
+	CHECK_EQ(eventfd_wait(efd, TIMEOUT_MS), 1);
+	CHECK_EQ(eventfd_wait(efd, QUIET_MS), 0);
+
+	/* Not acked: the unmask finds the line asserted and fires again. */
+	eventfd_kick(ufd);
+	CHECK_EQ(eventfd_wait(efd, TIMEOUT_MS), 1);
+	CHECK_EQ(eventfd_wait(efd, QUIET_MS), 0);
+	edu_write32(&d, EDU_REG_IRQ_ACK, 0x2);
+	eventfd_kick(ufd);
+	CHECK_EQ(eventfd_wait(efd, QUIET_MS), 0);
+	edu_write32(&d, EDU_REG_IRQ_RAISE, 0x4);
+	CHECK_EQ(eventfd_wait(efd, TIMEOUT_MS), 1);
+	edu_write32(&d, EDU_REG_IRQ_ACK, 0x4);
+
+	/* Any negative fd unregisters: the eventfd no longer unmasks. */
+	CHECK_OK(intx_unmask_fd(-2));
+	eventfd_kick(ufd);
+	CHECK_EQ(eventfd_count(ufd), 1);
+	edu_write32(&d, EDU_REG_IRQ_RAISE, 0x8);
+	CHECK_EQ(eventfd_wait(efd, QUIET_MS), 0);
+	CHECK_OK(irq_action(VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK));
+	CHECK_EQ(eventfd_wait(efd, TIMEOUT_MS), 1);
+	edu_write32(&d, EDU_REG_IRQ_ACK, 0x8);
+
+	/*
+	 * Signalled before it is registered: it unmasks at once, and the
+	 * count stays in the eventfd.
+	 */
+	eventfd_kick(ufd2);
+	CHECK_OK(intx_unmask_fd(ufd2));
+	CHECK_EQ(eventfd_count(ufd2), 1);
+	edu_write32(&d, EDU_REG_IRQ_RAISE, 0x10);
+	CHECK_EQ(eventfd_wait(efd, TIMEOUT_MS), 1);
+	edu_write32(&d, EDU_REG_IRQ_ACK, 0x10);
+
+	/* Closing the eventfd unregisters it: another one registers. */
+	close(ufd2);
+	CHECK_OK(intx_unmask_fd(ufd));
+	eventfd_kick(ufd);
+	CHECK_EQ(eventfd_wait(efd, QUIET_MS), 0);
+	edu_write32(&d, EDU_REG_IRQ_RAISE, 0x20);
+	CHECK_EQ(eventfd_wait(efd, TIMEOUT_MS), 1);
+	edu_write32(&d, EDU_REG_IRQ_ACK, 0x20);
+
+	/* Disabling INTx unregisters it too. */
+	CHECK_OK(__vfio_irq_disable(d.device, VFIO_PCI_INTX_IRQ_INDEX));
+	CHECK_OK(__vfio_irq_enable_eventfds(d.device, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &efd));
+	CHECK_OK(intx_unmask_fd(ufd));
+	edu_write32(&d, EDU_REG_IRQ_RAISE, 0x40);
+	CHECK_EQ(eventfd_wait(efd, TIMEOUT_MS), 1);
+	edu_write32(&d, EDU_REG_IRQ_ACK, 0x40);
+	eventfd_kick(ufd);
+	edu_write32(&d, EDU_REG_IRQ_RAISE, 0x80);
+	CHECK_EQ(eventfd_wait(efd, TIMEOUT_MS), 1);
+	edu_write32(&d, EDU_REG_IRQ_ACK, 0x80);
+	/* The device closes (the process exits) with it still registered. */
+	close(null);
+	return TEST_PASS;
+}
+
 /* SET_IRQS can fire an enabled vector by hand: DATA_NONE, DATA_BOOL. */
 static int test_msi_software_trigger(void)
 {
@@ -254,6 +388,7 @@ static int test_e1000e_msix(void)
 
 static const struct test tests[] = {
 	TEST(test_edu_intx),
+	TEST(test_edu_intx_unmask_eventfd),
 	TEST(test_edu_msi),
 	TEST(test_edu_dma_msi),
 	TEST(test_msi_software_trigger),
