@@ -14,13 +14,7 @@
 uapi_run "edu e1000e" pci_safety || exit 1
 
 # vfio-pci again, with nointxmask=1 (read at module load on both stacks).
-load_stack
-rmmod vfio_pci || fail "rmmod vfio_pci failed"
-case $VFIOSCOPE_STACK in
-ours) insmod "$MODDIR/pci/vfio-pci.ko" nointxmask=1 || fail "insmod vfio-pci nointxmask=1 failed" ;;
-intree) modprobe vfio-pci nointxmask=1 || fail "modprobe vfio-pci nointxmask=1 failed" ;;
-esac
-assert_eq "$(cat /sys/module/vfio_pci/parameters/nointxmask)" Y "vfio_pci nointxmask"
+load_stack_nointxmask
 bdf=$(edu_bdf)
 bind_vfio "$bdf"
 rc=0

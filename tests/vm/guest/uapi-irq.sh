@@ -12,12 +12,7 @@
 
 uapi_run "edu e1000e" vfio_irq || exit 1
 
-load_stack
-rmmod vfio_pci || fail "rmmod vfio_pci failed"
-case $VFIOSCOPE_STACK in
-ours) insmod "$MODDIR/pci/vfio-pci.ko" nointxmask=1 || fail "insmod vfio-pci nointxmask=1 failed" ;;
-intree) modprobe vfio-pci nointxmask=1 || fail "modprobe vfio-pci nointxmask=1 failed" ;;
-esac
+load_stack_nointxmask
 bdf=$(edu_bdf)
 bind_vfio "$bdf"
 rc=0
