@@ -20,9 +20,9 @@
 #include <linux/io.h>
 /*
  * iowrite64() where the architecture has none of its own: on x86-64
- * iowrite64_lo_hi(), the function Debian's vfio-pci-core.ko calls too.  An
- * MMIO write through it is one 8-byte access there (edu's 64-bit DMA
- * source register takes it whole, on both stacks).
+ * iowrite64_lo_hi(), the function Debian's vfio-pci-core.ko calls too:
+ * two 4-byte writes, the low half first, not one 8-byte access (edu's
+ * 64-bit DMA source register ends up with all 8 bytes, on both stacks).
  */
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/list.h>
