@@ -82,7 +82,9 @@ have_debs() {
 		dpkg-deb -f "$dir/${p}_${version}_ppc64el.deb" Package >/dev/null 2>&1 || return 1
 	done
 }
-have_dbg() { readelf -S -W "$dir/vmlinux-dbg" 2>/dev/null | grep -q ' \.debug_info '; }
+# Not readelf | grep -q: grep leaving at the match would kill readelf
+# with SIGPIPE, which pipefail counts as a failure.
+have_dbg() { local s; s=$(readelf -S -W "$dir/vmlinux-dbg" 2>/dev/null) && [[ $s == *' .debug_info '* ]]; }
 # busybox-static is not tied to the kernel's version: whichever the
 # archive has, fetched once.
 have_busybox() {
