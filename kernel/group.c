@@ -434,6 +434,19 @@ struct vfio_group *vfio_group_from_file(struct file *file)
 	return file->f_op == &vfio_group_fops ? file->private_data : NULL;
 }
 
+/*
+ * Whether @file is the group file of @device's group: how vfio-pci's hot
+ * reset checks that user space owns every device the reset touches.  The
+ * caller holds a reference on the file and keeps @device registered.
+ */
+bool vfio_file_has_dev(struct file *file, struct vfio_device *device)
+{
+	struct vfio_group *group = vfio_group_from_file(file);
+
+	return group && group == device->group;
+}
+EXPORT_SYMBOL_GPL(vfio_file_has_dev);
+
 const struct file_operations vfio_group_fops = {
 	.owner = THIS_MODULE,
 	.open = vfio_group_fops_open,

@@ -217,7 +217,9 @@ TRACE_EVENT(vfio_device_reset,
 				   { VFIO_TRACE_RESET_OPEN, "open" },
 				   { VFIO_TRACE_RESET_IOCTL, "ioctl" },
 				   { VFIO_TRACE_RESET_FLR, "flr" },
-				   { VFIO_TRACE_RESET_CLOSE, "close" }),
+				   { VFIO_TRACE_RESET_CLOSE, "close" },
+				   { VFIO_TRACE_RESET_HOT, "hot" },
+				   { VFIO_TRACE_RESET_BUS, "bus" }),
 		  __entry->ret)
 );
 

@@ -27,6 +27,9 @@ enum vfio_trace_reset {
 	VFIO_TRACE_RESET_IOCTL = 2,	/* VFIO_DEVICE_RESET */
 	VFIO_TRACE_RESET_FLR = 3,	/* user space wrote the PCIe FLR bit */
 	VFIO_TRACE_RESET_CLOSE = 4,	/* the last close: back to the open state */
+	VFIO_TRACE_RESET_HOT = 5,	/* VFIO_DEVICE_PCI_HOT_RESET: slot or bus */
+	VFIO_TRACE_RESET_BUS = 6,	/* slot or bus, after the last close of all
+					 * it touches, for a device left unreset */
 };
 
 /*

@@ -158,9 +158,8 @@ static void vfio_pci_probe_power_state(struct vfio_pci_device *vpdev)
 	vpdev->needs_pm_restore = !(pmcsr & PCI_PM_CTRL_NO_SOFT_RESET);
 }
 
-static int vfio_pci_open_device(struct vfio_device *vdev)
+static int vfio_pci_enable(struct vfio_pci_device *vpdev)
 {
-	struct vfio_pci_device *vpdev = to_vfio_pci(vdev);
 	struct pci_dev *pdev = vpdev->pdev;
 	u16 cmd;
 	int ret;
@@ -206,11 +205,11 @@ err_disable:
 	return ret;
 }
 
-static void vfio_pci_close_device(struct vfio_device *vdev)
+/* Returns whether the device was reset, so that nothing of the user's is left. */
+static bool vfio_pci_disable(struct vfio_pci_device *vpdev)
 {
-	struct vfio_pci_device *vpdev = to_vfio_pci(vdev);
 	struct pci_dev *pdev = vpdev->pdev;
-	bool restored;
+	bool restored, reset = false;
 
 	/* The PE's errors are the platform's again from here, as in 6.1. */
 	vfio_pci_eeh_release(pdev);
@@ -253,10 +252,36 @@ static void vfio_pci_close_device(struct vfio_device *vdev)
 				pci_dev_unlock(pdev);
 			}
 			vfio_pci_trace_reset(vpdev, VFIO_TRACE_RESET_CLOSE, ret);
+			reset = !ret;
 		}
 		pci_restore_state(pdev);
 	}
 	pci_disable_device(pdev);
+	return reset;
+}
+
+/* Opens and closes wait for, and hold off, a slot or bus reset of the set. */
+static int vfio_pci_open_device(struct vfio_device *vdev)
+{
+	struct vfio_pci_device *vpdev = to_vfio_pci(vdev);
+	int ret;
+
+	mutex_lock(&vpdev->reset_set->lock);
+	ret = vfio_pci_enable(vpdev);
+	vpdev->opened = !ret;
+	mutex_unlock(&vpdev->reset_set->lock);
+	return ret;
+}
+
+static void vfio_pci_close_device(struct vfio_device *vdev)
+{
+	struct vfio_pci_device *vpdev = to_vfio_pci(vdev);
+
+	mutex_lock(&vpdev->reset_set->lock);
+	vpdev->needs_reset = !vfio_pci_disable(vpdev);
+	vpdev->opened = false;
+	vfio_pci_reset_set_closed(vpdev);
+	mutex_unlock(&vpdev->reset_set->lock);
 }
 
 /* ---- ioctls -------------------------------------------------------------------- */
@@ -419,6 +444,10 @@ static long vfio_pci_ioctl(struct vfio_device *vdev, unsigned int cmd,
 		return vfio_pci_ioctl_reset(vpdev);
 	case VFIO_DEVICE_IOEVENTFD:
 		return vfio_pci_ioctl_ioeventfd(vpdev, uarg);
+	case VFIO_DEVICE_GET_PCI_HOT_RESET_INFO:
+		return vfio_pci_ioctl_get_hot_reset_info(vpdev, uarg);
+	case VFIO_DEVICE_PCI_HOT_RESET:
+		return vfio_pci_ioctl_hot_reset(vpdev, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -523,11 +552,16 @@ static int vfio_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	INIT_LIST_HEAD(&vpdev->ioeventfds);
 	dev_set_drvdata(&pdev->dev, vpdev);
 
-	ret = vfio_register_group_dev(&vpdev->vdev);
+	ret = vfio_pci_reset_set_join(vpdev);
 	if (ret)
 		goto err_free;
+	ret = vfio_register_group_dev(&vpdev->vdev);
+	if (ret)
+		goto err_leave;
 	return 0;
 
+err_leave:
+	vfio_pci_reset_set_leave(vpdev);
 err_free:
 	dev_set_drvdata(&pdev->dev, NULL);
 	kfree(vpdev);
@@ -540,6 +574,7 @@ static void vfio_pci_remove(struct pci_dev *pdev)
 
 	/* Blocks, asking through ops->request, until every fd is closed. */
 	vfio_unregister_group_dev(&vpdev->vdev);
+	vfio_pci_reset_set_leave(vpdev);
 	dev_set_drvdata(&pdev->dev, NULL);
 	kfree(vpdev);
 }

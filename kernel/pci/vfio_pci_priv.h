@@ -6,8 +6,11 @@
  *   vfio_pci_rdwr.c    BAR and ROM access, BAR mmap
  *   vfio_pci_intrs.c   INTx, MSI, MSI-X, ERR and REQ through eventfds
  *   vfio_pci_ioeventfd.c  BAR writes on an eventfd's signal (IOEVENTFD)
+ *   vfio_pci_reset.c   slot and bus resets: reset sets, hot reset
  *
- * Lock order: cfg_lock -> igate -> memory_lock -> irqlock;
+ * Lock order: reset set lock -> cfg_lock -> igate -> memory_lock -> irqlock;
+ * a hot reset takes the memory_lock of every device of its set, under the
+ * set's lock (vfio_pci_reset_set_lock_and_zap());
  * cfg_lock -> memory_lock; barmap_lock is a leaf;
  * ioeventfds_lock -> barmap_lock.  An ioeventfd's write takes memory_lock
  * (read) from a virqfd's handler (trylock) or thread, under none of ours.
@@ -67,9 +70,27 @@ struct vfio_pci_mmap {
 	struct vfio_pci_device *vpdev;
 };
 
+/*
+ * The vfio-pci devices one slot or bus reset touches (vfio_pci_reset.c),
+ * joined at probe, left at remove.
+ */
+struct vfio_pci_reset_set {
+	struct list_head node;		/* in the list of sets */
+	const void *key;		/* the slot, the bus, or a device alone */
+	unsigned int refs;		/* devices; under the list's lock */
+	struct mutex lock;		/* protects devices, and each one's
+					 * opened and needs_reset */
+	struct list_head devices;	/* struct vfio_pci_device.reset_set_next */
+};
+
 struct vfio_pci_device {
 	struct vfio_device vdev;
 	struct pci_dev *pdev;
+
+	struct vfio_pci_reset_set *reset_set;
+	struct list_head reset_set_next;
+	bool opened;			/* between open_device and close_device */
+	bool needs_reset;		/* closed without a reset of its own */
 
 	/* Set by open_device, constant until close_device. */
 	struct pci_saved_state *saved_state;
@@ -166,6 +187,19 @@ int vfio_pci_bar_mmap(struct vfio_pci_device *vpdev, struct vm_area_struct *vma)
 void vfio_pci_memory_lock_and_zap(struct vfio_pci_device *vpdev);
 void vfio_pci_barmap_release_all(struct vfio_pci_device *vpdev);
 void __iomem *vfio_pci_barmap_get(struct vfio_pci_device *vpdev, int bar);
+
+/* vfio_pci_rdwr.c, for a reset set */
+void vfio_pci_reset_set_lock_and_zap(struct vfio_pci_reset_set *set);
+void vfio_pci_reset_set_unlock(struct vfio_pci_reset_set *set);
+
+/* vfio_pci_reset.c */
+int vfio_pci_reset_set_join(struct vfio_pci_device *vpdev);
+void vfio_pci_reset_set_leave(struct vfio_pci_device *vpdev);
+void vfio_pci_reset_set_closed(struct vfio_pci_device *vpdev);
+long vfio_pci_ioctl_get_hot_reset_info(struct vfio_pci_device *vpdev,
+				       struct vfio_pci_hot_reset_info __user *arg);
+long vfio_pci_ioctl_hot_reset(struct vfio_pci_device *vpdev,
+			      struct vfio_pci_hot_reset __user *arg);
 
 /* vfio_pci_ioeventfd.c */
 long vfio_pci_ioctl_ioeventfd(struct vfio_pci_device *vpdev,

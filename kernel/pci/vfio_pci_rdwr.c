@@ -402,6 +402,20 @@ out_busy:
 	return mm;
 }
 
+/* Wait for the mmap_lock that stopped a zap, holding nothing of ours. */
+static void vfio_pci_zap_wait(struct mm_struct *busy, enum vfio_pci_zap_wait wait)
+{
+	if (wait == VFIO_PCI_ZAP_WAIT_WRITE) {
+		mmap_write_lock(busy);
+		mmap_write_unlock(busy);
+	} else {
+		mmap_read_lock(busy);
+		mmap_read_unlock(busy);
+	}
+	/* Pairs with mmgrab() in __vfio_pci_zap_bars(). */
+	mmdrop(busy);
+}
+
 /*
  * Take memory_lock for write with no BAR page mapped in any process; as
  * faults wait for memory_lock, none comes back before the caller releases
@@ -419,17 +433,46 @@ void vfio_pci_memory_lock_and_zap(struct vfio_pci_device *vpdev)
 		if (!busy)
 			return;
 		up_write(&vpdev->memory_lock);
-
-		if (wait == VFIO_PCI_ZAP_WAIT_WRITE) {
-			mmap_write_lock(busy);
-			mmap_write_unlock(busy);
-		} else {
-			mmap_read_lock(busy);
-			mmap_read_unlock(busy);
-		}
-		/* Pairs with mmgrab() in __vfio_pci_zap_bars(). */
-		mmdrop(busy);
+		vfio_pci_zap_wait(busy, wait);
 	}
+}
+
+/*
+ * The same for every device of a reset set at once (a slot or bus reset
+ * touches them all), the set's lock held.  One process often maps BARs of
+ * several of them: a fault on one waits for its memory_lock with that
+ * process's mmap_lock held, which zapping another needs.  So on a busy mm
+ * every memory_lock taken is dropped before waiting, as above.
+ */
+void vfio_pci_reset_set_lock_and_zap(struct vfio_pci_reset_set *set)
+{
+	struct vfio_pci_device *cur, *undo;
+	enum vfio_pci_zap_wait wait;
+	struct mm_struct *busy;
+
+	lockdep_assert_held(&set->lock);
+again:
+	list_for_each_entry(cur, &set->devices, reset_set_next) {
+		down_write_nest_lock(&cur->memory_lock, &set->lock);
+		busy = __vfio_pci_zap_bars(cur, &wait);
+		if (!busy)
+			continue;
+		list_for_each_entry(undo, &set->devices, reset_set_next) {
+			up_write(&undo->memory_lock);
+			if (undo == cur)
+				break;
+		}
+		vfio_pci_zap_wait(busy, wait);
+		goto again;
+	}
+}
+
+void vfio_pci_reset_set_unlock(struct vfio_pci_reset_set *set)
+{
+	struct vfio_pci_device *cur;
+
+	list_for_each_entry(cur, &set->devices, reset_set_next)
+		up_write(&cur->memory_lock);
 }
 
 /*

@@ -211,15 +211,14 @@ int vfio_group_get_device_fd(int group, const char *name)
 	return fd;
 }
 
-int __vfio_dev_open(struct vfio_dev *d, uint16_t vendor, uint16_t device, int type)
+/* Open the device at PCI address @bdf the standard way. */
+int __vfio_dev_open_bdf(struct vfio_dev *d, const char *bdf, int type)
 {
 	int ret;
 
 	memset(d, 0, sizeof(*d));
 	d->container = d->group = d->device = -1;
-	ret = __vfio_pci_find(vendor, device, d->bdf, sizeof(d->bdf));
-	if (ret)
-		return ret;
+	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
 	d->group_id = __vfio_iommu_group_of(d->bdf);
 	if (d->group_id < 0)
 		return d->group_id;
@@ -242,6 +241,20 @@ int __vfio_dev_open(struct vfio_dev *d, uint16_t vendor, uint16_t device, int ty
 err:
 	vfio_dev_close(d);
 	return ret;
+}
+
+/* The first device (in address order) with these ids. */
+int __vfio_dev_open(struct vfio_dev *d, uint16_t vendor, uint16_t device, int type)
+{
+	char bdf[sizeof(d->bdf)];
+	int ret;
+
+	memset(d, 0, sizeof(*d));
+	d->container = d->group = d->device = -1;
+	ret = __vfio_pci_find(vendor, device, bdf, sizeof(bdf));
+	if (ret)
+		return ret;
+	return __vfio_dev_open_bdf(d, bdf, type);
 }
 
 void vfio_dev_open(struct vfio_dev *d, uint16_t vendor, uint16_t device, int type)

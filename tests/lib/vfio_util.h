@@ -85,6 +85,7 @@ int vfio_group_get_device_fd(int group, const char *name);
  * Open vendor:device through a fresh container with IOMMU type (e.g.
  * VFIO_TYPE1v2_IOMMU).  The plain version exits on failure.
  */
+int __vfio_dev_open_bdf(struct vfio_dev *d, const char *bdf, int type);
 int __vfio_dev_open(struct vfio_dev *d, uint16_t vendor, uint16_t device, int type);
 void vfio_dev_open(struct vfio_dev *d, uint16_t vendor, uint16_t device, int type);
 void vfio_dev_close(struct vfio_dev *d);

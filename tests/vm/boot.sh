@@ -9,8 +9,14 @@
 # The guest is Debian's kernel $KVER (default: the newest 6.1; 6.12 boots
 # too, from the initramfs `make KVER=... vm-image` builds for it) under
 # TCG on q35 with an emulated Intel IOMMU, QEMU's edu device (DMA, MSI) and an e1000e (MSI-X), each in its
-# own IOMMU group, and behind a PCIe-to-PCI bridge a second edu sharing
-# its group with a virtio-rng that virtio_pci drives: a non-viable group.  It sees the
+# own IOMMU group, behind a PCIe-to-PCI bridge a second edu sharing
+# its group with a virtio-rng that virtio_pci drives (a non-viable group),
+# and behind a PCIe root port a second e1000e, alone on its bus: a bus
+# reset (VFIO_DEVICE_PCI_HOT_RESET) resets it and nothing else.  The root
+# port's link is 5 GT/s: QEMU 7.2's root port does not show Data Link Layer
+# Link Active after a secondary bus reset, and on a faster link the kernel
+# waits for it, 1 s, then fails the reset (ENOTTY, on both VFIO stacks);
+# up to 5 GT/s it waits a fixed 100 ms instead.  It sees the
 # host's / read-only with a tmpfs overlay, so our build folder and every
 # installed tool are there at the same paths.  JOB is a host path to a bash
 # script run as root inside the guest.
@@ -107,6 +113,8 @@ timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	-device pcie-pci-bridge,id=br0,bus=pcie.0 \
 	-device edu,bus=br0,addr=1 \
 	-device virtio-rng-pci,bus=br0,addr=2 \
+	-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1,x-speed=5 \
+	-device e1000e,bus=rp0 \
 	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
 	"${export_args[@]}" "${extra_args[@]}" \

@@ -197,6 +197,21 @@ uapi_run() {
 	return $rc
 }
 
+# The e1000e behind a PCIe root port (its bus's bridge is driven by
+# pcieport): a slot or bus reset of it touches no other device.
+# tests/vm/boot.sh always provides one.
+e1000e_root_port_bdf() {
+	local d up
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = 0x8086 ] && [ "$(cat "$d/device")" = 0x10d3 ] || continue
+		up=$(dirname "$(readlink -f "$d")")
+		[ "$(basename "$(readlink "$up/driver")" 2>/dev/null)" = pcieport ] || continue
+		echo "${d##*/}"
+		return 0
+	done
+	fail "no e1000e behind a PCIe root port (see tests/vm/boot.sh)"
+}
+
 # An edu other than the first whose IOMMU group also holds a device bound
 # to a host driver (the bench's second edu, behind the PCIe-to-PCI bridge
 # with a virtio-rng on virtio_pci): bound to vfio-pci it makes a non-viable

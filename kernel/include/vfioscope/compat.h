@@ -200,6 +200,19 @@ static inline size_t vfio_compat_info_copy_size(u32 argsz, size_t minsz,
 #endif
 }
 
+/*
+ * 6.5: VFIO_DEVICE_PCI_HOT_RESET takes a zero count from a device opened
+ * through its cdev (iommufd) and refuses one from a group user, and it
+ * checks that before asking whether the slot or bus can be reset at all;
+ * 6.1 asks the bus first.  A zero count on a root bus is EINVAL on 6.5 and
+ * later, ENODEV before.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define VFIO_COMPAT_HOT_RESET_COUNT_FIRST 1
+#else
+#define VFIO_COMPAT_HOT_RESET_COUNT_FIRST 0
+#endif
+
 /* 6.8: eventfd_signal() always adds 1, and lost its count argument. */
 static inline void vfio_compat_eventfd_signal(struct eventfd_ctx *ctx)
 {

@@ -102,6 +102,8 @@ void vfio_init_group_dev(struct vfio_device *vdev, struct device *dev,
 int vfio_register_group_dev(struct vfio_device *vdev);
 /* Waits, calling ops->request, until every fd of the device is closed. */
 void vfio_unregister_group_dev(struct vfio_device *vdev);
+/* Is @file the group file of @device's group?  (6.1's name and signature.) */
+bool vfio_file_has_dev(struct file *file, struct vfio_device *device);
 
 /* ---- virqfd (kernel/virqfd.c) ----------------------------------------- */
 

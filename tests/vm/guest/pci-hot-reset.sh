@@ -1,0 +1,53 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# VFIO_DEVICE_GET_PCI_HOT_RESET_INFO and VFIO_DEVICE_PCI_HOT_RESET
+# (tests/vm/progs/pci_hot_reset.c): ENODEV on the root bus; behind a PCIe
+# root port, the one device the reset touches, every errno of a bad
+# request, e1000e's registers back at their reset values, and resets
+# raced against BAR reads, preads and mmap/munmap cycles.  On ours,
+# with vfio_device_reset on: one `hot` event per reset, with its errno.
+# vm-kernel: 6.1 6.12
+# vm-stack: ours intree
+# vm-timeout: 120
+. "$VFIOSCOPE_ROOT/tests/vm/lib.sh"
+
+T=/sys/kernel/tracing
+E=$T/events/vfio/vfio_device_reset
+load_stack
+nic=$(e1000e_bdf)
+rp_nic=$(e1000e_root_port_bdf)
+bind_vfio "$nic"
+bind_vfio "$rp_nic"
+export VFIO_ROOT_PORT_NIC=$rp_nic
+if [ "$VFIOSCOPE_STACK" = ours ]; then
+	echo >$T/trace
+	echo 1 >$E/enable
+fi
+rc=0
+run_prog pci_hot_reset >/tmp/prog.txt || rc=1
+cat /tmp/prog.txt
+races=$(sed -n 's/^# \([0-9]*\) hot resets .*/\1/p' /tmp/prog.txt)
+if [ "$VFIOSCOPE_STACK" = ours ]; then
+	echo 0 >$E/enable
+	grep -a 'vfio_device_reset:.* kind=hot ' $T/trace | sed 's/.*vfio_device_reset: device=[0-9]* //' >/tmp/hot.txt
+	cat /tmp/hot.txt
+	# One per request: the root bus's ENODEV, then its zero count (6.5
+	# checks the count first: EINVAL); test_bad_input's argsz,
+	# flags, count 0, count 2, EBADF, container, device, other group and
+	# EFAULT; then the resets that worked (one device each): one each in
+	# test_bad_input and test_resets_device, and the race's.
+	[ -n "$races" ] || fail "pci_hot_reset did not say how many resets its race did"
+	case $(uname -r) in
+	6.1.*) zero=-19 ;;
+	*) zero=-22 ;;
+	esac
+	want="name=$nic kind=hot ret=-19"$'\n'"name=$nic kind=hot ret=$zero"
+	for ret in -22 -22 -22 -22 -9 -22 -22 -22 -14 0 0 $(yes 0 | head -n "$races"); do
+		want+=$'\n'"name=$rp_nic kind=hot ret=$ret"
+	done
+	assert_eq "$(cat /tmp/hot.txt)" "$want" "vfio_device_reset kind=hot: each request once, with its errno"
+fi
+unbind_vfio "$rp_nic"
+unbind_vfio "$nic"
+unload_stack
+exit $rc
