@@ -10,5 +10,4 @@
 . "$VFIOSCOPE_ROOT/tests/vm/lib.sh"
 
 # virtio-rng shares its group with the second edu: both go to vfio-pci.
-virtio_rng_bdf() { pci_find 0x1af4 0x1005; }
 uapi_run "edu e1000e edu_nonviable virtio_rng" pci_device

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * VFIO_DEVICE_GET_PCI_HOT_RESET_INFO and VFIO_DEVICE_PCI_HOT_RESET, as a
- * client such as QEMU uses them to reset a device that has no FLR.  Needs
- * the bench's two e1000e bound to vfio-pci: the first on the root bus
- * (nothing can reset that bus), the other alone behind a PCIe root port,
- * whose address is in $VFIO_ROOT_PORT_NIC.  Checked on both stacks: the
- * same errnos, the same device list, and a device whose registers really
- * went back to their reset values.
+ * client such as QEMU uses them to reset a device that has no FLR, and the
+ * bus reset vfio-pci does on its own after the last close.  Needs the
+ * bench's two e1000e bound to vfio-pci: the first on the root bus (nothing
+ * can reset that bus), the other alone behind a PCIe root port, whose
+ * address is in $VFIO_ROOT_PORT_NIC; and the two devices behind the
+ * PCIe-to-PCI bridge, the second edu ($VFIO_BRIDGE_EDU) and virtio-rng,
+ * neither with a reset of its own.  Checked on both stacks: the same
+ * errnos, the same device lists, and devices whose registers really went
+ * back to their reset values.
  */
 #include <pthread.h>
 #include <stdbool.h>
@@ -293,12 +296,129 @@ static int test_race_with_bar_access(void)
 	return TEST_PASS;
 }
 
+/* ---- behind the PCIe-to-PCI bridge: two devices, one group, no function reset ---- */
+
+/* virtio's legacy header (virtio-rng is transitional): I/O BAR0. */
+#define VIRTIO_LEGACY_STATUS	18	/* u8 device status */
+#define VIRTIO_STATUS_ACK	1
+#define PCI_COMMAND_IO		0x1
+
+static const char *bridge_edu(void)
+{
+	const char *bdf = getenv("VFIO_BRIDGE_EDU");
+
+	if (!bdf || !*bdf) {
+		fprintf(stderr, "VFIO_BRIDGE_EDU is not set (tests/vm/lib.sh: edu_nonviable_bdf)\n");
+		exit(1);
+	}
+	return bdf;
+}
+
+/* virtio-rng, opened the standard way; its group also holds the bridge's edu. */
+static void open_virtio_rng(struct vfio_dev *d)
+{
+	vfio_dev_open(d, VIRTIO_VENDOR, VIRTIO_RNG_DEVICE, VFIO_TYPE1v2_IOMMU);
+}
+
+static int virtio_status(int device, uint8_t *status)
+{
+	uint16_t cmd = vfio_cfg_read16(device, 0x04);
+
+	vfio_cfg_write16(device, 0x04, cmd | PCI_COMMAND_IO);
+	return pread(device, status, 1, VFIO_PCI_OFFSET(0) + VIRTIO_LEGACY_STATUS) == 1 ? 0 : -1;
+}
+
+static int test_info_two_devices(void)
+{
+	struct {
+		struct vfio_pci_hot_reset_info hdr;
+		struct vfio_pci_dependent_device devs[4];
+	} info;
+	struct vfio_device_info di = { .argsz = sizeof(di) };
+	unsigned int bus, slot, fn, i, seen = 0;
+	struct vfio_dev d;
+	int edu;
+
+	open_virtio_rng(&d);
+	edu = vfio_group_get_device_fd(d.group, bridge_edu());
+	/* The premise: neither has a reset of its own. */
+	CHECK_OK(ioctl(d.device, VFIO_DEVICE_GET_INFO, &di));
+	CHECK_EQ(di.flags & VFIO_DEVICE_FLAGS_RESET, 0);
+	CHECK_OK(ioctl(edu, VFIO_DEVICE_GET_INFO, &di));
+	CHECK_EQ(di.flags & VFIO_DEVICE_FLAGS_RESET, 0);
+
+	memset(&info, 0, sizeof(info));
+	info.hdr.argsz = sizeof(info.hdr) + sizeof(info.devs[0]);
+	CHECK_ERRNO(ioctl(edu, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &info), ENOSPC);
+	CHECK_EQ(info.hdr.count, 2);
+
+	info.hdr.argsz = sizeof(info);
+	CHECK_OK(ioctl(edu, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &info));
+	CHECK_EQ(info.hdr.count, 2);
+	for (i = 0; i < 2; i++) {
+		const char *bdf = i ? bridge_edu() : d.bdf;
+		unsigned int j;
+
+		CHECK_EQ(sscanf(bdf, "0000:%x:%x.%x", &bus, &slot, &fn), 3);
+		for (j = 0; j < 2; j++)
+			if (info.devs[j].bus == bus && info.devs[j].devfn == (slot << 3 | fn) &&
+			    info.devs[j].group_id == (uint32_t)d.group_id)
+				seen |= 1u << i;
+	}
+	CHECK_EQ(seen, 3);
+	/* One group holds both: its fd alone covers the reset. */
+	CHECK_OK(hot_reset(edu, 0, 1, &d.group));
+	printf("# %s and %s: hot reset touches both, group %d\n", bridge_edu(), d.bdf, d.group_id);
+	close(edu);
+	vfio_dev_close(&d);
+	return TEST_PASS;
+}
+
+/*
+ * Neither device can be reset alone, so 6.1 resets their bus once neither
+ * is open, and only then.  virtio's device status shows it: written
+ * through the legacy I/O BAR, kept across a close while the other device
+ * is still open, 0 again after the last close.
+ */
+static int test_bus_reset_at_last_close(void)
+{
+	uint8_t ack = VIRTIO_STATUS_ACK, status = 0xff;
+	struct vfio_dev d;
+	int edu;
+
+	open_virtio_rng(&d);
+	edu = vfio_group_get_device_fd(d.group, bridge_edu());
+	CHECK_OK(virtio_status(d.device, &status));
+	CHECK_EQ(pwrite(d.device, &ack, 1, VFIO_PCI_OFFSET(0) + VIRTIO_LEGACY_STATUS), 1);
+	CHECK_OK(virtio_status(d.device, &status));
+	CHECK_EQ(status, VIRTIO_STATUS_ACK);
+
+	/* The edu still open: no reset. */
+	close(d.device);
+	d.device = vfio_group_get_device_fd(d.group, d.bdf);
+	CHECK_OK(virtio_status(d.device, &status));
+	CHECK_EQ(status, VIRTIO_STATUS_ACK);
+
+	/* Both closed: the bus is reset. */
+	close(d.device);
+	close(edu);
+	d.device = vfio_group_get_device_fd(d.group, d.bdf);
+	CHECK_OK(virtio_status(d.device, &status));
+	CHECK_EQ(status, 0);
+	printf("# %s: virtio status %u kept while %s was open, 0 after the last close\n",
+	       d.bdf, VIRTIO_STATUS_ACK, bridge_edu());
+	vfio_dev_close(&d);
+	return TEST_PASS;
+}
+
 static const struct test tests[] = {
 	TEST(test_root_bus_cannot),
 	TEST(test_info),
 	TEST(test_bad_input),
 	TEST(test_resets_device),
 	TEST(test_race_with_bar_access),
+	TEST(test_info_two_devices),
+	TEST(test_bus_reset_at_last_close),
 };
 
 int main(int argc, char **argv)

@@ -374,6 +374,17 @@ static int test_e1000e_msix(void)
 	*nic_reg(E1000_ICS) = E1000_ICR_RXQ0;
 	usleep(QUIET_MS * 1000);
 	CHECK_EQ(fired(efd, 5, 0), 0);
+	/*
+	 * Silent, not lost: the vector was masked, so the message waits in the
+	 * PBA, and wiring the vector again unmasks it and delivers it.  It
+	 * must: a pending bit left in the PBA outlives the resets both stacks
+	 * do at close on QEMU's e1000e, and the next user would see it.
+	 */
+	CHECK_OK(__vfio_irq_set(d.device, VFIO_PCI_MSIX_IRQ_INDEX,
+				VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+				4, 1, &efd[4], sizeof(efd[4])));
+	CHECK_EQ(eventfd_wait(efd[4], TIMEOUT_MS), 1);
+	CHECK_EQ(fired(efd, 5, 0), 0);
 	/* The software trigger reaches a chosen vector too. */
 	CHECK_OK(__vfio_irq_set(d.device, VFIO_PCI_MSIX_IRQ_INDEX,
 				VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 2, 1, NULL, 0));
