@@ -26,15 +26,21 @@
 #define E1000_RDBAL0	0x2800
 #define RDBAL_PATTERN	0xabcde000u
 
-static const char *root_port_nic(void)
+/* A device address the guest script found (tests/vm/lib.sh: @helper). */
+static const char *env_bdf(const char *name, const char *helper)
 {
-	const char *bdf = getenv("VFIO_ROOT_PORT_NIC");
+	const char *bdf = getenv(name);
 
 	if (!bdf || !*bdf) {
-		fprintf(stderr, "VFIO_ROOT_PORT_NIC is not set (tests/vm/lib.sh: e1000e_root_port_bdf)\n");
+		fprintf(stderr, "%s is not set (tests/vm/lib.sh: %s)\n", name, helper);
 		exit(1);
 	}
 	return bdf;
+}
+
+static const char *root_port_nic(void)
+{
+	return env_bdf("VFIO_ROOT_PORT_NIC", "e1000e_root_port_bdf");
 }
 
 static void open_root_port_nic(struct vfio_dev *d)
@@ -305,13 +311,7 @@ static int test_race_with_bar_access(void)
 
 static const char *bridge_edu(void)
 {
-	const char *bdf = getenv("VFIO_BRIDGE_EDU");
-
-	if (!bdf || !*bdf) {
-		fprintf(stderr, "VFIO_BRIDGE_EDU is not set (tests/vm/lib.sh: edu_nonviable_bdf)\n");
-		exit(1);
-	}
-	return bdf;
+	return env_bdf("VFIO_BRIDGE_EDU", "edu_nonviable_bdf");
 }
 
 /* virtio-rng, opened the standard way; its group also holds the bridge's edu. */
