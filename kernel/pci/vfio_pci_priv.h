@@ -10,7 +10,7 @@
  *
  * Lock order: reset set lock -> cfg_lock -> igate -> memory_lock -> irqlock;
  * a hot reset takes the memory_lock of every device of its set, under the
- * set's lock (vfio_pci_reset_set_lock_and_zap());
+ * set's lock (vfio_pci_reset_set_memory_lock_and_zap());
  * cfg_lock -> memory_lock; barmap_lock is a leaf;
  * ioeventfds_lock -> barmap_lock.  An ioeventfd's write takes memory_lock
  * (read) from a virqfd's handler (trylock) or thread, under none of ours.
@@ -189,8 +189,8 @@ void vfio_pci_barmap_release_all(struct vfio_pci_device *vpdev);
 void __iomem *vfio_pci_barmap_get(struct vfio_pci_device *vpdev, int bar);
 
 /* vfio_pci_rdwr.c, for a reset set */
-void vfio_pci_reset_set_lock_and_zap(struct vfio_pci_reset_set *set);
-void vfio_pci_reset_set_unlock(struct vfio_pci_reset_set *set);
+void vfio_pci_reset_set_memory_lock_and_zap(struct vfio_pci_reset_set *set);
+void vfio_pci_reset_set_memory_unlock(struct vfio_pci_reset_set *set);
 
 /* vfio_pci_reset.c */
 int vfio_pci_reset_set_join(struct vfio_pci_device *vpdev);

@@ -444,7 +444,7 @@ void vfio_pci_memory_lock_and_zap(struct vfio_pci_device *vpdev)
  * process's mmap_lock held, which zapping another needs.  So on a busy mm
  * every memory_lock taken is dropped before waiting, as above.
  */
-void vfio_pci_reset_set_lock_and_zap(struct vfio_pci_reset_set *set)
+void vfio_pci_reset_set_memory_lock_and_zap(struct vfio_pci_reset_set *set)
 {
 	struct vfio_pci_device *cur, *undo;
 	enum vfio_pci_zap_wait wait;
@@ -467,7 +467,7 @@ again:
 	}
 }
 
-void vfio_pci_reset_set_unlock(struct vfio_pci_reset_set *set)
+void vfio_pci_reset_set_memory_unlock(struct vfio_pci_reset_set *set)
 {
 	struct vfio_pci_device *cur;
 

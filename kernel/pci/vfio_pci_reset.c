@@ -319,7 +319,7 @@ static int vfio_pci_reset_set_hot_reset(struct vfio_pci_device *vpdev,
 	}
 
 	/* No BAR access to any of them while the bus is in reset. */
-	vfio_pci_reset_set_lock_and_zap(set);
+	vfio_pci_reset_set_memory_lock_and_zap(set);
 	/*
 	 * The reset puts every device in D0 under us; one user space put in
 	 * D3hot would lose the config we keep for it (pm_save): bring it back
@@ -328,7 +328,7 @@ static int vfio_pci_reset_set_hot_reset(struct vfio_pci_device *vpdev,
 	list_for_each_entry(cur, &set->devices, reset_set_next)
 		vfio_pci_set_power_state(cur, PCI_D0);
 	ret = pci_reset_bus(pdev);
-	vfio_pci_reset_set_unlock(set);
+	vfio_pci_reset_set_memory_unlock(set);
 
 	list_for_each_entry(cur, &set->devices, reset_set_next)
 		vfio_pci_trace_reset(cur, VFIO_TRACE_RESET_HOT, ret);
