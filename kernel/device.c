@@ -14,6 +14,7 @@
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/sched.h>
+#include <linux/pm_runtime.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -328,16 +329,36 @@ static long vfio_device_feature(struct vfio_device *vdev,
 	}
 }
 
-static long vfio_device_fops_unl_ioctl(struct file *file, unsigned int cmd,
-				       unsigned long arg)
+static long __vfio_device_ioctl(struct vfio_device *vdev, unsigned int cmd,
+				unsigned long arg)
 {
-	struct vfio_device *vdev = file->private_data;
-
 	if (cmd == VFIO_DEVICE_FEATURE)
 		return vfio_device_feature(vdev, (void __user *)arg);
 	if (!vdev->ops->ioctl)
 		return -EINVAL;
 	return vdev->ops->ioctl(vdev, cmd, arg);
+}
+
+/*
+ * A driver with runtime PM (vfio-pci) may let an open device suspend
+ * (LOW_POWER_ENTRY): every ioctl runs with the device awake, as in 6.1.
+ */
+static long vfio_device_fops_unl_ioctl(struct file *file, unsigned int cmd,
+				       unsigned long arg)
+{
+	struct vfio_device *vdev = file->private_data;
+	struct device *dev = vdev->dev;
+	bool pm = dev->driver && dev->driver->pm;
+	long ret;
+
+	if (pm && pm_runtime_resume_and_get(dev)) {
+		dev_info_ratelimited(dev, "vfio: cannot wake the device for an ioctl\n");
+		return -EIO;
+	}
+	ret = __vfio_device_ioctl(vdev, cmd, arg);
+	if (pm)
+		pm_runtime_put(dev);
+	return ret;
 }
 
 static int vfio_device_fops_mmap(struct file *file, struct vm_area_struct *vma)

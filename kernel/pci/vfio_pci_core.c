@@ -8,6 +8,7 @@
 
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/pm_runtime.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <vfioscope/version.h>
@@ -260,16 +261,26 @@ static bool vfio_pci_disable(struct vfio_pci_device *vpdev)
 	return reset;
 }
 
-/* Opens and closes wait for, and hold off, a slot or bus reset of the set. */
+/*
+ * Opens and closes wait for, and hold off, a slot or bus reset of the set.
+ * An open device holds a runtime PM reference (vfio_pci_pm.c), so it stays
+ * in D0, or in the state user space puts it in through PMCSR, until close
+ * or LOW_POWER_ENTRY.
+ */
 static int vfio_pci_open_device(struct vfio_device *vdev)
 {
 	struct vfio_pci_device *vpdev = to_vfio_pci(vdev);
 	int ret;
 
+	ret = vfio_pci_pm_open(vpdev);
+	if (ret)
+		return ret;
 	mutex_lock(&vpdev->reset_set->lock);
 	ret = vfio_pci_enable(vpdev);
 	vpdev->opened = !ret;
 	mutex_unlock(&vpdev->reset_set->lock);
+	if (ret)
+		vfio_pci_pm_close(vpdev);
 	return ret;
 }
 
@@ -277,11 +288,13 @@ static void vfio_pci_close_device(struct vfio_device *vdev)
 {
 	struct vfio_pci_device *vpdev = to_vfio_pci(vdev);
 
+	vfio_pci_low_power_exit(vpdev);
 	mutex_lock(&vpdev->reset_set->lock);
 	vpdev->needs_reset = !vfio_pci_disable(vpdev);
 	vpdev->opened = false;
 	vfio_pci_reset_set_closed(vpdev);
 	mutex_unlock(&vpdev->reset_set->lock);
+	vfio_pci_pm_close(vpdev);
 }
 
 /* ---- ioctls -------------------------------------------------------------------- */
@@ -455,13 +468,10 @@ static long vfio_pci_ioctl(struct vfio_device *vdev, unsigned int cmd,
 
 /* ---- read / write / mmap ---------------------------------------------------- */
 
-static ssize_t vfio_pci_rw(struct vfio_pci_device *vpdev, char __user *buf,
-			   size_t count, loff_t *ppos, bool iswrite)
+static ssize_t __vfio_pci_rw(struct vfio_pci_device *vpdev, char __user *buf,
+			     size_t count, loff_t *ppos, bool iswrite)
 {
 	u64 index = VFIO_PCI_OFFSET_TO_INDEX((u64)*ppos);
-
-	if (!count)
-		return 0;
 
 	switch (index) {
 	case VFIO_PCI_CONFIG_REGION_INDEX:
@@ -475,6 +485,28 @@ static ssize_t vfio_pci_rw(struct vfio_pci_device *vpdev, char __user *buf,
 	default:
 		return -EINVAL;
 	}
+}
+
+/*
+ * Awake for the access, as in 6.1: after LOW_POWER_ENTRY the device may be
+ * suspended, and this wakes it (ending the low-power state if it was
+ * entered with a wake eventfd).
+ */
+static ssize_t vfio_pci_rw(struct vfio_pci_device *vpdev, char __user *buf,
+			   size_t count, loff_t *ppos, bool iswrite)
+{
+	struct device *dev = &vpdev->pdev->dev;
+	ssize_t ret;
+
+	if (!count)
+		return 0;
+	if (pm_runtime_resume_and_get(dev)) {
+		pci_info_ratelimited(vpdev->pdev, "cannot wake for a read or write\n");
+		return -EIO;
+	}
+	ret = __vfio_pci_rw(vpdev, buf, count, ppos, iswrite);
+	pm_runtime_put(dev);
+	return ret;
 }
 
 static ssize_t vfio_pci_read(struct vfio_device *vdev, char __user *buf,
@@ -499,18 +531,6 @@ static void vfio_pci_request(struct vfio_device *vdev, unsigned int count)
 	vfio_pci_irqs_signal_req(to_vfio_pci(vdev), count);
 }
 
-/*
- * The device features 6.1's vfio-pci has are not served: PCI_VF_TOKEN is
- * for an SR-IOV PF (ours enables no VFs), and the LOW_POWER_* features
- * build on runtime PM, which ours does not do.  -ENOTTY, as 6.1 answers a
- * feature its device does not have.
- */
-static int vfio_pci_device_feature(struct vfio_device *vdev, u32 flags,
-				   void __user *arg, size_t argsz)
-{
-	return -ENOTTY;
-}
-
 static const struct vfio_device_ops vfio_pci_ops = {
 	.name		= "vfio-pci",
 	.open_device	= vfio_pci_open_device,
@@ -518,7 +538,7 @@ static const struct vfio_device_ops vfio_pci_ops = {
 	.read		= vfio_pci_read,
 	.write		= vfio_pci_write,
 	.ioctl		= vfio_pci_ioctl,
-	.device_feature	= vfio_pci_device_feature,
+	.device_feature	= vfio_pci_device_feature,	/* vfio_pci_pm.c */
 	.mmap		= vfio_pci_mmap,
 	.request	= vfio_pci_request,
 };
@@ -555,12 +575,15 @@ static int vfio_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = vfio_pci_reset_set_join(vpdev);
 	if (ret)
 		goto err_free;
+
+	vfio_pci_pm_probe(pdev);	/* from here it may idle */
 	ret = vfio_register_group_dev(&vpdev->vdev);
 	if (ret)
-		goto err_leave;
+		goto err_pm;
 	return 0;
 
-err_leave:
+err_pm:
+	vfio_pci_pm_remove(pdev);
 	vfio_pci_reset_set_leave(vpdev);
 err_free:
 	dev_set_drvdata(&pdev->dev, NULL);
@@ -574,6 +597,7 @@ static void vfio_pci_remove(struct pci_dev *pdev)
 
 	/* Blocks, asking through ops->request, until every fd is closed. */
 	vfio_unregister_group_dev(&vpdev->vdev);
+	vfio_pci_pm_remove(pdev);
 	vfio_pci_reset_set_leave(vpdev);
 	dev_set_drvdata(&pdev->dev, NULL);
 	kfree(vpdev);
@@ -603,6 +627,7 @@ static struct pci_driver vfio_pci_driver = {
 	.probe			= vfio_pci_probe,
 	.remove			= vfio_pci_remove,
 	.err_handler		= &vfio_pci_err_handlers,
+	.driver.pm		= &vfio_pci_pm_ops,
 	.driver_managed_dma	= true,
 };
 

@@ -28,7 +28,7 @@
 #include "vfio_pci_priv.h"
 
 /* The eventfd behind @fd, or the fault point's failure (fault.h). */
-static struct eventfd_ctx *vfio_pci_eventfd_get(int fd)
+struct eventfd_ctx *vfio_pci_eventfd_get(int fd)
 {
 	if (vfio_fault(VFIO_FAULT_EVENTFD))
 		return ERR_PTR(-ENOMEM);
@@ -61,10 +61,11 @@ static irqreturn_t vfio_pci_intx_handler(int irq, void *dev_id)
 	return ret;
 }
 
-/* Mask our INTx.  Caller holds igate. */
-static void __vfio_pci_intx_mask(struct vfio_pci_device *vpdev)
+/* Mask our INTx; returns whether this masked it.  Caller holds igate. */
+static bool __vfio_pci_intx_mask(struct vfio_pci_device *vpdev)
 {
 	unsigned long flags;
+	bool masked = false;
 
 	lockdep_assert_held(&vpdev->igate);
 
@@ -75,8 +76,10 @@ static void __vfio_pci_intx_mask(struct vfio_pci_device *vpdev)
 		else if (vpdev->intx_requested)
 			disable_irq_nosync(vpdev->pdev->irq);
 		vpdev->intx_masked = true;
+		masked = true;
 	}
 	spin_unlock_irqrestore(&vpdev->irqlock, flags);
+	return masked;
 }
 
 /*
@@ -109,6 +112,28 @@ static void __vfio_pci_intx_unmask(struct vfio_pci_device *vpdev)
 
 	if (vfio_pci_intx_unmask_pending(vpdev) && vpdev->ctx[0].trigger)
 		vfio_compat_eventfd_signal(vpdev->ctx[0].trigger);
+}
+
+/*
+ * For runtime suspend and resume (vfio_pci_pm.c), which hold no lock of
+ * ours: mask INTx, returning whether this did (it was active and not
+ * masked yet), so that resume unmasks only what suspend masked.
+ */
+bool vfio_pci_intx_mask(struct vfio_pci_device *vpdev)
+{
+	bool masked;
+
+	mutex_lock(&vpdev->igate);
+	masked = __vfio_pci_intx_mask(vpdev);
+	mutex_unlock(&vpdev->igate);
+	return masked;
+}
+
+void vfio_pci_intx_unmask(struct vfio_pci_device *vpdev)
+{
+	mutex_lock(&vpdev->igate);
+	__vfio_pci_intx_unmask(vpdev);
+	mutex_unlock(&vpdev->igate);
 }
 
 /* The unmask eventfd fired (virqfd handler: atomic context). */
@@ -297,11 +322,16 @@ static int vfio_pci_set_intx_action(struct vfio_pci_device *vpdev, unsigned int 
 	return 0;
 }
 
+static void vfio_pci_intx_mask_act(struct vfio_pci_device *vpdev)
+{
+	__vfio_pci_intx_mask(vpdev);
+}
+
 static int vfio_pci_set_intx_mask(struct vfio_pci_device *vpdev, unsigned int start,
 				  unsigned int count, u32 flags, void *data)
 {
 	return vfio_pci_set_intx_action(vpdev, start, count, flags, data,
-					__vfio_pci_intx_mask);
+					vfio_pci_intx_mask_act);
 }
 
 /*

@@ -117,6 +117,12 @@ struct vfio_pci_device {
 	bool needs_pm_restore;		/* PMCSR without No_Soft_Reset */
 	struct pci_saved_state *pm_save;
 
+	/* Under memory_lock (write): the LOW_POWER_* features (vfio_pci_pm.c). */
+	bool pm_runtime_engaged;	/* the open's runtime PM reference dropped */
+	struct eventfd_ctx *pm_wake_trigger;	/* signalled by the wake that ends it */
+	/* Runtime suspend masked INTx, for resume to unmask; PM core serialized. */
+	bool pm_intx_masked;
+
 	struct mutex barmap_lock;	/* protects barmap */
 	void __iomem *barmap[PCI_STD_NUM_BARS];	/* regions requested + mapped */
 
@@ -206,7 +212,20 @@ long vfio_pci_ioctl_ioeventfd(struct vfio_pci_device *vpdev,
 			      struct vfio_device_ioeventfd __user *arg);
 void vfio_pci_ioeventfds_release(struct vfio_pci_device *vpdev);
 
+/* vfio_pci_pm.c */
+extern const struct dev_pm_ops vfio_pci_pm_ops;
+void vfio_pci_pm_probe(struct pci_dev *pdev);
+void vfio_pci_pm_remove(struct pci_dev *pdev);
+int vfio_pci_pm_open(struct vfio_pci_device *vpdev);
+void vfio_pci_pm_close(struct vfio_pci_device *vpdev);
+void vfio_pci_low_power_exit(struct vfio_pci_device *vpdev);
+int vfio_pci_device_feature(struct vfio_device *vdev, u32 flags,
+			    void __user *arg, size_t argsz);
+
 /* vfio_pci_intrs.c */
+struct eventfd_ctx *vfio_pci_eventfd_get(int fd);
+bool vfio_pci_intx_mask(struct vfio_pci_device *vpdev);
+void vfio_pci_intx_unmask(struct vfio_pci_device *vpdev);
 long vfio_pci_ioctl_get_irq_info(struct vfio_pci_device *vpdev,
 				 struct vfio_irq_info __user *arg);
 long vfio_pci_ioctl_set_irqs(struct vfio_pci_device *vpdev,

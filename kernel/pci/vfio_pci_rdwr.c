@@ -323,7 +323,8 @@ static vm_fault_t vfio_pci_mmap_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 
 	down_read(&vpdev->memory_lock);
-	if (__vfio_pci_memory_enabled(vpdev))
+	/* After LOW_POWER_ENTRY the device may suspend any time: no new page. */
+	if (!vpdev->pm_runtime_engaged && __vfio_pci_memory_enabled(vpdev))
 		ret = vmf_insert_pfn(vma, vmf->address,
 				     (pci_resource_start(pdev, bar) >> PAGE_SHIFT) +
 				     pgoff);

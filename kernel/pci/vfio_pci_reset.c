@@ -20,6 +20,7 @@
 #include <linux/iommu.h>
 #include <linux/list.h>
 #include <linux/pci.h>
+#include <linux/pm_runtime.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -176,6 +177,37 @@ static struct pci_dev *vfio_pci_reset_set_resettable(struct vfio_pci_reset_set *
 	return pdev;
 }
 
+/*
+ * A slot or bus reset must find every device of the set awake: one that no
+ * one has open may be runtime suspended in D3hot.  Hold them all in D0
+ * across the reset, as 6.1 does.
+ */
+static int vfio_pci_reset_set_pm_get(struct vfio_pci_reset_set *set)
+{
+	struct vfio_pci_device *cur;
+	int ret;
+
+	list_for_each_entry(cur, &set->devices, reset_set_next) {
+		ret = pm_runtime_resume_and_get(&cur->pdev->dev);
+		if (ret)
+			goto err_put;
+	}
+	return 0;
+
+err_put:
+	list_for_each_entry_continue_reverse(cur, &set->devices, reset_set_next)
+		pm_runtime_put(&cur->pdev->dev);
+	return ret;
+}
+
+static void vfio_pci_reset_set_pm_put(struct vfio_pci_reset_set *set)
+{
+	struct vfio_pci_device *cur;
+
+	list_for_each_entry(cur, &set->devices, reset_set_next)
+		pm_runtime_put(&cur->pdev->dev);
+}
+
 /* ---- after the last close ------------------------------------------------------ */
 
 /*
@@ -200,9 +232,10 @@ void vfio_pci_reset_set_closed(struct vfio_pci_device *vpdev)
 	if (!needed)
 		return;
 	pdev = vfio_pci_reset_set_resettable(set);
-	if (!pdev)
+	if (!pdev || vfio_pci_reset_set_pm_get(set))
 		return;
 	ret = pci_reset_bus(pdev);
+	vfio_pci_reset_set_pm_put(set);
 	list_for_each_entry(cur, &set->devices, reset_set_next) {
 		if (!ret)
 			cur->needs_reset = false;
@@ -318,6 +351,10 @@ static int vfio_pci_reset_set_hot_reset(struct vfio_pci_device *vpdev,
 		}
 	}
 
+	ret = vfio_pci_reset_set_pm_get(set);
+	if (ret)
+		goto out_refused;
+
 	/* No BAR access to any of them while the bus is in reset. */
 	vfio_pci_reset_set_memory_lock_and_zap(set);
 	/*
@@ -329,6 +366,7 @@ static int vfio_pci_reset_set_hot_reset(struct vfio_pci_device *vpdev,
 		vfio_pci_set_power_state(cur, PCI_D0);
 	ret = pci_reset_bus(pdev);
 	vfio_pci_reset_set_memory_unlock(set);
+	vfio_pci_reset_set_pm_put(set);
 
 	list_for_each_entry(cur, &set->devices, reset_set_next)
 		vfio_pci_trace_reset(cur, VFIO_TRACE_RESET_HOT, ret);

@@ -49,6 +49,14 @@ extern char test_skip_reason[256];
 	}                                                                  \
 } while (0)
 
+/* Two strings must be equal. */
+#define CHECK_STR(got, want) do {                                          \
+	if (strcmp((got), (want))) {                                       \
+		CHECK_FAILED("got  %s\n  want %s", (got), (want));         \
+		return TEST_FAIL;                                          \
+	}                                                                  \
+} while (0)
+
 /* expr must fail (return < 0) with errno == err. */
 #define CHECK_ERRNO(expr, err) do {                                        \
 	long __r;                                                          \

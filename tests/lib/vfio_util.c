@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -740,4 +742,31 @@ bool kernel_series_at_least(int major, int minor)
 		running = ma * 1000 + mi;
 	}
 	return running >= major * 1000 + minor;
+}
+
+static sigjmp_buf sigbus_jmp;
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(sigbus_jmp, 1);
+}
+
+/* Not thread-safe: one jump buffer for the process. */
+bool mmio_access(volatile uint32_t *p, uint32_t *val, bool write)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	volatile bool ok = false;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &old);
+	if (!sigsetjmp(sigbus_jmp, 1)) {
+		if (write)
+			*p = *val;
+		else
+			*val = *p;
+		ok = true;
+	}
+	sigaction(SIGBUS, &old, NULL);
+	return ok;
 }

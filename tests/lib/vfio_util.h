@@ -121,6 +121,11 @@ void vfio_cfg_write16(int device, uint32_t off, uint16_t val);
 /* Offset of PCI capability id in config space as seen through VFIO, or 0. */
 int vfio_cfg_find_cap(int device, uint8_t id);
 /* mmap size bytes of region index at offset off; MAP_FAILED and errno on error. */
+/*
+ * One 32-bit access through a BAR mapping.  Returns false when it raised
+ * SIGBUS: the page could not be mapped in (decode off, D3hot, low power).
+ */
+bool mmio_access(volatile uint32_t *p, uint32_t *val, bool write);
 void *vfio_region_mmap(int device, uint32_t index, size_t size, uint64_t off);
 
 /* interrupts */

@@ -101,16 +101,16 @@ unload_stack() {
 	[ ! -e /dev/vfio/vfio ] || fail "/dev/vfio/vfio outlived the modules"
 }
 
-# load_stack, then vfio-pci again with nointxmask=1 (read at module load
-# on both stacks): exclusive INTx masked at the interrupt controller.
-load_stack_nointxmask() {
+# load_stack, then vfio-pci again with its boolean parameter $1 set, as a
+# host sets it: on the module's command line.
+load_stack_with() {
 	load_stack
 	rmmod vfio_pci || fail "rmmod vfio_pci failed"
 	case $VFIOSCOPE_STACK in
-	ours) insmod "$MODDIR/pci/vfio-pci.ko" nointxmask=1 || fail "insmod vfio-pci nointxmask=1 failed" ;;
-	intree) modprobe vfio-pci nointxmask=1 || fail "modprobe vfio-pci nointxmask=1 failed" ;;
+	ours) insmod "$MODDIR/pci/vfio-pci.ko" "$1=1" || fail "insmod vfio-pci $1=1 failed" ;;
+	intree) modprobe vfio-pci "$1=1" || fail "modprobe vfio-pci $1=1 failed" ;;
 	esac
-	assert_eq "$(cat /sys/module/vfio_pci/parameters/nointxmask)" Y "vfio_pci nointxmask"
+	assert_eq "$(cat "/sys/module/vfio_pci/parameters/$1")" Y "vfio_pci $1"
 }
 
 # Bind PCI device $1 to vfio-pci (driver_override, as libvirt does).

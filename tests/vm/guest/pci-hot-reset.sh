@@ -46,14 +46,15 @@ if [ "$VFIOSCOPE_STACK" = ours ]; then
 	# checks the count first: EINVAL); test_bad_input's argsz,
 	# flags, count 0, count 2, EBADF, container, device, other group and
 	# EFAULT; then the resets that worked (one device each): one each in
-	# test_bad_input and test_resets_device, and the race's.
+	# test_bad_input, test_resets_device and test_hot_reset_from_d3hot,
+	# and the race's.
 	[ -n "$races" ] || fail "pci_hot_reset did not say how many resets its race did"
 	case $(uname -r) in
 	6.1.*) zero=-19 ;;
 	*) zero=-22 ;;
 	esac
 	want="name=$nic kind=hot ret=-19"$'\n'"name=$nic kind=hot ret=$zero"
-	for ret in -22 -22 -22 -22 -9 -22 -22 -22 -14 0 0 $(yes 0 | head -n "$races"); do
+	for ret in -22 -22 -22 -22 -9 -22 -22 -22 -14 0 0 0 $(yes 0 | head -n "$races"); do
 		want+=$'\n'"name=$rp_nic kind=hot ret=$ret"
 	done
 	# Behind the bridge, each for both devices in the order they were

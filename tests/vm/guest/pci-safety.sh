@@ -14,7 +14,7 @@
 uapi_run "edu e1000e" pci_safety || exit 1
 
 # vfio-pci again, with nointxmask=1 (read at module load on both stacks).
-load_stack_nointxmask
+load_stack_with nointxmask
 bdf=$(edu_bdf)
 bind_vfio "$bdf"
 rc=0

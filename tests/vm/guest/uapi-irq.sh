@@ -12,7 +12,7 @@
 
 uapi_run "edu e1000e" vfio_irq || exit 1
 
-load_stack_nointxmask
+load_stack_with nointxmask
 bdf=$(edu_bdf)
 bind_vfio "$bdf"
 rc=0

@@ -33,13 +33,6 @@ static struct {
 	int device_cap;		/* the edu IOMMU's coherency, on 6.2+ */
 } series;
 
-#define CHECK_STR(got, want) do {                                          \
-	if (strcmp((got), (want))) {                                       \
-		CHECK_FAILED("got  %s\n  want %s", (got), (want));         \
-		return TEST_FAIL;                                          \
-	}                                                                  \
-} while (0)
-
 /* The probe's line for @fd, without its newline; -errno on failure. */
 static int probe(int fd, char *out, size_t len)
 {

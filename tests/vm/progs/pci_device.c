@@ -10,8 +10,6 @@
 #define _GNU_SOURCE	/* mremap */
 #include <fcntl.h>
 #include <limits.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,36 +54,6 @@ static void cfg_write32(int device, uint32_t off, uint32_t v)
 {
 	if (__vfio_cfg_write(device, off, &v, 4) != 4)
 		fprintf(stderr, "  config write at 0x%x failed\n", off);
-}
-
-static sigjmp_buf sigbus_jmp;
-
-static void on_sigbus(int sig)
-{
-	(void)sig;
-	siglongjmp(sigbus_jmp, 1);
-}
-
-/*
- * One 32-bit access through a BAR mapping.  Returns false when it raised
- * SIGBUS: memory decode off, the page not mapped in.
- */
-static bool mmio_access(volatile uint32_t *p, uint32_t *val, bool write)
-{
-	struct sigaction sa = { .sa_handler = on_sigbus }, old;
-	volatile bool ok = false;
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, &old);
-	if (!sigsetjmp(sigbus_jmp, 1)) {
-		if (write)
-			*p = *val;
-		else
-			*val = *p;
-		ok = true;
-	}
-	sigaction(SIGBUS, &old, NULL);
-	return ok;
 }
 
 static bool mmio_read(volatile uint32_t *p, uint32_t *val)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <linux/pci_regs.h>
 
 #include "check.h"
 #include "vfio_util.h"
@@ -195,11 +196,49 @@ static int test_resets_device(void)
 	CHECK_OK(hot_reset(d.device, 0, 1, &d.group));
 	CHECK_EQ(*rdbal, 0);
 	/* Memory decode and bus mastering were put back by the reset. */
-	CHECK(vfio_cfg_read16(d.device, 0x04) & 0x2);
+	CHECK(vfio_cfg_read16(d.device, PCI_COMMAND) & PCI_COMMAND_MEMORY);
 
 	*rdbal = RDBAL_PATTERN;
 	CHECK_EQ(*rdbal, RDBAL_PATTERN);
 	printf("# %s: RDBAL0 0x%x before the hot reset, 0 after\n", d.bdf, RDBAL_PATTERN);
+	vfio_dev_close(&d);
+	return TEST_PASS;
+}
+
+/*
+ * A device user space left in D3hot (through PMCSR; e1000e has no
+ * No_Soft_Reset, so D3hot loses its config and VFIO keeps a copy): the
+ * hot reset brings it to D0 first, with that config, and after the reset
+ * it is in D0, decodes its BARs again, and its registers are reset.
+ */
+static int test_hot_reset_from_d3hot(void)
+{
+	uint32_t rdbal = RDBAL_PATTERN;
+	struct vfio_dev d;
+	uint16_t pmcsr;
+	int pm;
+
+	open_root_port_nic(&d);
+	vfio_cfg_write16(d.device, PCI_COMMAND,
+			 vfio_cfg_read16(d.device, PCI_COMMAND) | PCI_COMMAND_MEMORY);
+	CHECK_EQ(pwrite(d.device, &rdbal, sizeof(rdbal), VFIO_PCI_OFFSET(0) + E1000_RDBAL0),
+		 sizeof(rdbal));
+	pm = vfio_cfg_find_cap(d.device, PCI_CAP_ID_PM);
+	CHECK(pm > 0);
+	pmcsr = vfio_cfg_read16(d.device, pm + PCI_PM_CTRL);
+	vfio_cfg_write16(d.device, pm + PCI_PM_CTRL, (pmcsr & ~PCI_PM_CTRL_STATE_MASK) | 3);
+	CHECK_EQ(vfio_cfg_read16(d.device, pm + PCI_PM_CTRL) & PCI_PM_CTRL_STATE_MASK, 3);
+	/* No BAR access in D3hot. */
+	CHECK_ERRNO(pread(d.device, &rdbal, sizeof(rdbal), VFIO_PCI_OFFSET(0) + E1000_RDBAL0), EIO);
+
+	CHECK_OK(hot_reset(d.device, 0, 1, &d.group));
+	CHECK_EQ(vfio_cfg_read16(d.device, pm + PCI_PM_CTRL) & PCI_PM_CTRL_STATE_MASK, 0);
+	CHECK(vfio_cfg_read16(d.device, PCI_COMMAND) & PCI_COMMAND_MEMORY);
+	rdbal = RDBAL_PATTERN;
+	CHECK_EQ(pread(d.device, &rdbal, sizeof(rdbal), VFIO_PCI_OFFSET(0) + E1000_RDBAL0),
+		 sizeof(rdbal));
+	CHECK_EQ(rdbal, 0);
+	printf("# %s: hot reset from D3hot: D0 after, BARs decoded, RDBAL0 0\n", d.bdf);
 	vfio_dev_close(&d);
 	return TEST_PASS;
 }
@@ -307,7 +346,6 @@ static int test_race_with_bar_access(void)
 /* virtio's legacy header (virtio-rng is transitional): I/O BAR0. */
 #define VIRTIO_LEGACY_STATUS	18	/* u8 device status */
 #define VIRTIO_STATUS_ACK	1
-#define PCI_COMMAND_IO		0x1
 
 static const char *bridge_edu(void)
 {
@@ -322,9 +360,9 @@ static void open_virtio_rng(struct vfio_dev *d)
 
 static int virtio_status(int device, uint8_t *status)
 {
-	uint16_t cmd = vfio_cfg_read16(device, 0x04);
+	uint16_t cmd = vfio_cfg_read16(device, PCI_COMMAND);
 
-	vfio_cfg_write16(device, 0x04, cmd | PCI_COMMAND_IO);
+	vfio_cfg_write16(device, PCI_COMMAND, cmd | PCI_COMMAND_IO);
 	return pread(device, status, 1, VFIO_PCI_OFFSET(0) + VIRTIO_LEGACY_STATUS) == 1 ? 0 : -1;
 }
 
@@ -416,6 +454,7 @@ static const struct test tests[] = {
 	TEST(test_info),
 	TEST(test_bad_input),
 	TEST(test_resets_device),
+	TEST(test_hot_reset_from_d3hot),
 	TEST(test_race_with_bar_access),
 	TEST(test_info_two_devices),
 	TEST(test_bus_reset_at_last_close),
