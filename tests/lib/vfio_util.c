@@ -259,6 +259,24 @@ int __vfio_dev_open(struct vfio_dev *d, uint16_t vendor, uint16_t device, int ty
 	return __vfio_dev_open_bdf(d, bdf, type);
 }
 
+void vfio_dev_open_bdf(struct vfio_dev *d, const char *bdf, int type)
+{
+	int ret = __vfio_dev_open_bdf(d, bdf, type);
+
+	if (ret)
+		die(ret, "failed to open %s through VFIO (group %d)", bdf, d->group_id);
+}
+
+/* A device address the guest script found, in $name (lib.sh: @helper). */
+const char *env_bdf(const char *name, const char *helper)
+{
+	const char *bdf = getenv(name);
+
+	if (!bdf || !*bdf)
+		die(0, "%s is not set (tests/vm/lib.sh: %s)", name, helper);
+	return bdf;
+}
+
 void vfio_dev_open(struct vfio_dev *d, uint16_t vendor, uint16_t device, int type)
 {
 	int ret = __vfio_dev_open(d, vendor, device, type);

@@ -82,13 +82,17 @@ int __vfio_group_get_device_fd(int group, const char *name);
 int vfio_group_get_device_fd(int group, const char *name);
 
 /*
- * Open vendor:device through a fresh container with IOMMU type (e.g.
- * VFIO_TYPE1v2_IOMMU).  The plain version exits on failure.
+ * Open vendor:device, or the device at PCI address bdf, through a fresh
+ * container with IOMMU type (e.g. VFIO_TYPE1v2_IOMMU).  The plain versions
+ * exit on failure.
  */
 int __vfio_dev_open_bdf(struct vfio_dev *d, const char *bdf, int type);
+void vfio_dev_open_bdf(struct vfio_dev *d, const char *bdf, int type);
 int __vfio_dev_open(struct vfio_dev *d, uint16_t vendor, uint16_t device, int type);
 void vfio_dev_open(struct vfio_dev *d, uint16_t vendor, uint16_t device, int type);
 void vfio_dev_close(struct vfio_dev *d);
+/* The PCI address a guest script passes in $name, found by lib.sh's @helper; exits if unset. */
+const char *env_bdf(const char *name, const char *helper);
 /* mmap BAR0 into d->bar0 and turn on memory decode and bus mastering. */
 void vfio_dev_map_bar0(struct vfio_dev *d);
 

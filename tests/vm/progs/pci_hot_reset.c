@@ -27,31 +27,9 @@
 #define E1000_RDBAL0	0x2800
 #define RDBAL_PATTERN	0xabcde000u
 
-/* A device address the guest script found (tests/vm/lib.sh: @helper). */
-static const char *env_bdf(const char *name, const char *helper)
-{
-	const char *bdf = getenv(name);
-
-	if (!bdf || !*bdf) {
-		fprintf(stderr, "%s is not set (tests/vm/lib.sh: %s)\n", name, helper);
-		exit(1);
-	}
-	return bdf;
-}
-
 static const char *root_port_nic(void)
 {
 	return env_bdf("VFIO_ROOT_PORT_NIC", "e1000e_root_port_bdf");
-}
-
-static void open_root_port_nic(struct vfio_dev *d)
-{
-	int ret = __vfio_dev_open_bdf(d, root_port_nic(), VFIO_TYPE1v2_IOMMU);
-
-	if (ret) {
-		fprintf(stderr, "failed to open %s through VFIO: %s\n", root_port_nic(), strerror(-ret));
-		exit(1);
-	}
 }
 
 static int hot_reset_info(int device, struct vfio_pci_hot_reset_info *info, uint32_t argsz)
@@ -104,7 +82,7 @@ static int test_info(void)
 	unsigned int bus, slot, fn;
 	struct vfio_dev d;
 
-	open_root_port_nic(&d);
+	vfio_dev_open_bdf(&d, root_port_nic(), VFIO_TYPE1v2_IOMMU);
 	CHECK_EQ(sscanf(d.bdf, "0000:%x:%x.%x", &bus, &slot, &fn), 3);
 
 	CHECK_ERRNO(hot_reset_info(d.device, &info.hdr,
@@ -141,7 +119,7 @@ static int test_bad_input(void)
 	int32_t fd;
 	char *p;
 
-	open_root_port_nic(&d);
+	vfio_dev_open_bdf(&d, root_port_nic(), VFIO_TYPE1v2_IOMMU);
 	vfio_dev_open(&other, E1000E_VENDOR, E1000E_DEVICE, VFIO_TYPE1v2_IOMMU);
 
 	struct vfio_pci_hot_reset small = { .argsz = minsz - 1, .count = 1 };
@@ -187,7 +165,7 @@ static int test_resets_device(void)
 	volatile uint32_t *rdbal;
 	struct vfio_dev d;
 
-	open_root_port_nic(&d);
+	vfio_dev_open_bdf(&d, root_port_nic(), VFIO_TYPE1v2_IOMMU);
 	vfio_dev_map_bar0(&d);
 	rdbal = (volatile uint32_t *)((char *)d.bar0 + E1000_RDBAL0);
 	*rdbal = RDBAL_PATTERN;
@@ -218,7 +196,7 @@ static int test_hot_reset_from_d3hot(void)
 	uint16_t pmcsr;
 	int pm;
 
-	open_root_port_nic(&d);
+	vfio_dev_open_bdf(&d, root_port_nic(), VFIO_TYPE1v2_IOMMU);
 	vfio_cfg_write16(d.device, PCI_COMMAND,
 			 vfio_cfg_read16(d.device, PCI_COMMAND) | PCI_COMMAND_MEMORY);
 	CHECK_EQ(pwrite(d.device, &rdbal, sizeof(rdbal), VFIO_PCI_OFFSET(0) + E1000_RDBAL0),
@@ -308,7 +286,7 @@ static int test_race_with_bar_access(void)
 	int i, busy = 0, other = 0;
 	pthread_t threads[3];
 
-	open_root_port_nic(&race_dev);
+	vfio_dev_open_bdf(&race_dev, root_port_nic(), VFIO_TYPE1v2_IOMMU);
 	vfio_dev_map_bar0(&race_dev);
 	for (i = 0; i < 3; i++)
 		CHECK_EQ(pthread_create(&threads[i], NULL, fns[i], NULL), 0);

@@ -30,18 +30,6 @@
 #define PCI_D3HOT		3	/* PMCSR's PowerState field */
 #define E1000_STATUS		0x0008
 
-/* A device address the guest script found (tests/vm/lib.sh: @helper). */
-static const char *env_bdf(const char *name, const char *helper)
-{
-	const char *bdf = getenv(name);
-
-	if (!bdf || !*bdf) {
-		fprintf(stderr, "%s is not set (tests/vm/lib.sh: %s)\n", name, helper);
-		exit(1);
-	}
-	return bdf;
-}
-
 static const char *nic(void) { return env_bdf("VFIO_NIC", "e1000e_bdf"); }
 static const char *edu(void) { return env_bdf("VFIO_EDU", "edu_bdf"); }
 static const char *bridge_edu(void) { return env_bdf("VFIO_BRIDGE_EDU", "edu_nonviable_bdf"); }
@@ -169,16 +157,6 @@ static int check_open(const char *bdf, const char *power)
 	return TEST_PASS;
 }
 
-static void open_bdf(struct vfio_dev *d, const char *bdf)
-{
-	int ret = __vfio_dev_open_bdf(d, bdf, VFIO_TYPE1v2_IOMMU);
-
-	if (ret) {
-		fprintf(stderr, "failed to open %s through VFIO: %s\n", bdf, strerror(-ret));
-		exit(1);
-	}
-}
-
 static int test_bound_devices_idle(void)
 {
 	const char *bdfs[] = { nic(), edu(), bridge_edu(), rng() };
@@ -199,7 +177,7 @@ static int test_open_holds_d0(void)
 	uint32_t status;
 	int pm;
 
-	open_bdf(&d, nic());
+	vfio_dev_open_bdf(&d, nic(), VFIO_TYPE1v2_IOMMU);
 	if (check_open(d.bdf, "D0"))
 		return TEST_FAIL;
 	pm = vfio_cfg_find_cap(d.device, PCI_CAP_ID_PM);
@@ -224,7 +202,7 @@ static int test_two_fds_one_reference(void)
 	struct vfio_dev d;
 	int second;
 
-	open_bdf(&d, nic());
+	vfio_dev_open_bdf(&d, nic(), VFIO_TYPE1v2_IOMMU);
 	second = vfio_group_get_device_fd(d.group, d.bdf);
 	if (check_open(d.bdf, "D0"))
 		return TEST_FAIL;
@@ -247,7 +225,7 @@ static int test_user_d3hot_then_close(void)
 	uint16_t pmcsr;
 	int pm;
 
-	open_bdf(&d, nic());
+	vfio_dev_open_bdf(&d, nic(), VFIO_TYPE1v2_IOMMU);
 	pm = vfio_cfg_find_cap(d.device, PCI_CAP_ID_PM);
 	CHECK(pm > 0);
 	pmcsr = vfio_cfg_read16(d.device, pm + PCI_PM_CTRL);
@@ -260,7 +238,7 @@ static int test_user_d3hot_then_close(void)
 		return TEST_FAIL;
 
 	/* The next user finds it in D0. */
-	open_bdf(&d, nic());
+	vfio_dev_open_bdf(&d, nic(), VFIO_TYPE1v2_IOMMU);
 	CHECK_EQ(vfio_cfg_read16(d.device, pm + PCI_PM_CTRL) & PCI_PM_CTRL_STATE_MASK, 0);
 	vfio_dev_close(&d);
 	return check_idle(nic());
@@ -279,7 +257,7 @@ static int test_hot_reset_wakes_the_set(void)
 
 	if (check_idle(rng()))
 		return TEST_FAIL;
-	open_bdf(&d, bridge_edu());
+	vfio_dev_open_bdf(&d, bridge_edu(), VFIO_TYPE1v2_IOMMU);
 	memset(buf, 0, sizeof(buf));
 	req->argsz = sizeof(buf);
 	req->count = 1;
@@ -338,7 +316,7 @@ static int test_low_power_bad_input(void)
 	struct vfio_dev d;
 	int efd = eventfd_new();
 
-	open_bdf(&d, nic());
+	vfio_dev_open_bdf(&d, nic(), VFIO_TYPE1v2_IOMMU);
 	CHECK_OK(feature(d.device, PROBE(LOW_POWER_ENTRY), NULL, 0));
 	CHECK_OK(feature(d.device, PROBE(LOW_POWER_ENTRY_WITH_WAKEUP), NULL, 0));
 	CHECK_OK(feature(d.device, PROBE(LOW_POWER_EXIT), NULL, 0));
@@ -373,7 +351,7 @@ static int test_low_power_entry_exit(void)
 	uint32_t status = 0;
 	struct vfio_dev d;
 
-	open_bdf(&d, nic());
+	vfio_dev_open_bdf(&d, nic(), VFIO_TYPE1v2_IOMMU);
 	vfio_cfg_write16(d.device, PCI_COMMAND, vfio_cfg_read16(d.device, PCI_COMMAND) |
 			 PCI_COMMAND_MEMORY);
 	vfio_dev_map_bar0(&d);
@@ -403,6 +381,14 @@ static int test_low_power_entry_exit(void)
 	return check_idle(nic());
 }
 
+/* Open the NIC and let it suspend, to be woken through @efd. */
+static int open_in_low_power(struct vfio_dev *d, int efd)
+{
+	vfio_dev_open_bdf(d, nic(), VFIO_TYPE1v2_IOMMU);
+	CHECK_OK(low_power_entry_wakeup(d->device, efd));
+	return check_low_power(d->bdf);
+}
+
 /*
  * With a wake eventfd, the first wake ends the low-power state: the
  * eventfd fires once, the open's reference is back, LOW_POWER_EXIT finds
@@ -413,9 +399,7 @@ static int test_low_power_wakeup(void)
 	struct vfio_dev d;
 	int efd = eventfd_new();
 
-	open_bdf(&d, nic());
-	CHECK_OK(low_power_entry_wakeup(d.device, efd));
-	if (check_low_power(d.bdf))
+	if (open_in_low_power(&d, efd))
 		return TEST_FAIL;
 	CHECK_EQ(eventfd_wait(efd, 0), 0);
 	CHECK_EQ(vfio_cfg_read16(d.device, PCI_VENDOR_ID), 0x8086);
@@ -441,9 +425,7 @@ static int test_low_power_close(void)
 	struct vfio_dev d;
 	int efd = eventfd_new();
 
-	open_bdf(&d, nic());
-	CHECK_OK(low_power_entry_wakeup(d.device, efd));
-	if (check_low_power(d.bdf))
+	if (open_in_low_power(&d, efd))
 		return TEST_FAIL;
 	vfio_dev_close(&d);
 	if (check_idle(nic()))
@@ -451,7 +433,7 @@ static int test_low_power_close(void)
 	CHECK_EQ(eventfd_wait(efd, 0), 0);
 	close(efd);
 
-	open_bdf(&d, nic());
+	vfio_dev_open_bdf(&d, nic(), VFIO_TYPE1v2_IOMMU);
 	if (check_open(d.bdf, "D0"))
 		return TEST_FAIL;
 	vfio_dev_close(&d);
