@@ -80,15 +80,20 @@ static void __vfio_pci_low_power_exit(struct vfio_pci_device *vpdev)
 	}
 }
 
+static void vfio_pci_low_power_end(struct vfio_pci_device *vpdev)
+{
+	down_write(&vpdev->memory_lock);
+	__vfio_pci_low_power_exit(vpdev);
+	up_write(&vpdev->memory_lock);
+}
+
 /*
  * At close, before anything touches the device: end the low-power state
  * user space left, and wake the device if it went.
  */
 void vfio_pci_low_power_exit(struct vfio_pci_device *vpdev)
 {
-	down_write(&vpdev->memory_lock);
-	__vfio_pci_low_power_exit(vpdev);
-	up_write(&vpdev->memory_lock);
+	vfio_pci_low_power_end(vpdev);
 	pm_runtime_resume(&vpdev->pdev->dev);
 }
 
@@ -171,9 +176,7 @@ static int vfio_pci_feature_low_power_exit(struct vfio_pci_device *vpdev,
 
 	if (ret != 1)
 		return ret;
-	down_write(&vpdev->memory_lock);
-	__vfio_pci_low_power_exit(vpdev);
-	up_write(&vpdev->memory_lock);
+	vfio_pci_low_power_end(vpdev);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <linux/pci_regs.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -211,6 +212,27 @@ int vfio_group_get_device_fd(int group, const char *name)
 	if (fd < 0)
 		die(fd, "VFIO_GROUP_GET_DEVICE_FD %s failed", name);
 	return fd;
+}
+
+uint8_t sysfs_pm_cap(const char *bdf)
+{
+	char path[128];
+	uint8_t cfg[256];
+	int fd, ptr, hops = 0;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || pread(fd, cfg, sizeof(cfg), 0) != sizeof(cfg)) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	close(fd);
+	for (ptr = cfg[PCI_CAPABILITY_LIST]; ptr && hops < 48; ptr = cfg[ptr + 1], hops++) {
+		if (cfg[ptr] == PCI_CAP_ID_PM)
+			return ptr;
+	}
+	return 0;
 }
 
 /* Open the device at PCI address @bdf the standard way. */

@@ -63,6 +63,8 @@ struct vfio_dev {
 };
 
 /* sysfs */
+/* The PM capability's offset in @bdf's config space (read through sysfs), or 0. */
+uint8_t sysfs_pm_cap(const char *bdf);
 int __vfio_pci_find(uint16_t vendor, uint16_t device, char *bdf, size_t len);
 void vfio_pci_find(uint16_t vendor, uint16_t device, char *bdf, size_t len);
 int __vfio_iommu_group_of(const char *bdf);

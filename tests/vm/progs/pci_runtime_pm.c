@@ -74,41 +74,13 @@ static void pm_state_read(const char *bdf, struct pm_state *st)
 	st->usage = *usage ? atol(usage) : -1;
 }
 
-static bool idle_d3_disabled(void)
-{
-	char buf[8];
-
-	return !strcmp(sysfs_line("/sys/module/vfio_pci/parameters/disable_idle_d3",
-				  buf, sizeof(buf)), "Y");
-}
+/* vfio-pci's disable_idle_d3, read once in main(): fixed while it is loaded. */
+static bool idle_d3_off;
 
 /* The references vfio-pci holds on a bound device no one has open. */
 static long idle_usage(void)
 {
-	return idle_d3_disabled() ? 1 : 0;
-}
-
-/* From sysfs config, which the PCI core reads with the device awake. */
-static bool has_pm_cap(const char *bdf)
-{
-	uint8_t cfg[256] = { 0 };
-	char path[256];
-	unsigned int ptr, hops;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	if (fread(cfg, 1, sizeof(cfg), f) != sizeof(cfg))
-		memset(cfg, 0, sizeof(cfg));
-	fclose(f);
-	for (ptr = cfg[0x34] & ~3u, hops = 0; ptr && hops < 48; hops++) {
-		if (cfg[ptr] == PCI_CAP_ID_PM)
-			return true;
-		ptr = cfg[ptr + 1] & ~3u;
-	}
-	return false;
+	return idle_d3_off ? 1 : 0;
 }
 
 /*
@@ -130,14 +102,13 @@ static void pm_state_settle(const char *bdf, const char *status, struct pm_state
 /* Bound, no one has it open: idle as vfio-pci was loaded to leave it. */
 static int check_idle(const char *bdf)
 {
-	bool off = idle_d3_disabled();
 	struct pm_state st;
 
-	pm_state_settle(bdf, off ? "active" : "suspended", &st);
+	pm_state_settle(bdf, idle_d3_off ? "active" : "suspended", &st);
 	printf("# %s: idle: %s, %s, %ld runtime PM references\n",
 	       bdf, st.status, st.power, st.usage);
-	CHECK_STR(st.status, off ? "active" : "suspended");
-	CHECK_STR(st.power, !off && has_pm_cap(bdf) ? "D3hot" : "D0");
+	CHECK_STR(st.status, idle_d3_off ? "active" : "suspended");
+	CHECK_STR(st.power, !idle_d3_off && sysfs_pm_cap(bdf) ? "D3hot" : "D0");
 	CHECK_EQ(st.usage, idle_usage());
 	return TEST_PASS;
 }
@@ -162,8 +133,8 @@ static int test_bound_devices_idle(void)
 	const char *bdfs[] = { nic(), edu(), bridge_edu(), rng() };
 	unsigned int i;
 
-	CHECK(has_pm_cap(nic()));
-	CHECK(!has_pm_cap(edu()));
+	CHECK(sysfs_pm_cap(nic()));
+	CHECK(!sysfs_pm_cap(edu()));
 	for (i = 0; i < sizeof(bdfs) / sizeof(bdfs[0]); i++)
 		if (check_idle(bdfs[i]))
 			return TEST_FAIL;
@@ -454,6 +425,10 @@ static const struct test tests[] = {
 
 int main(int argc, char **argv)
 {
-	printf("# vfio_pci disable_idle_d3=%c\n", idle_d3_disabled() ? 'Y' : 'N');
+	char buf[8];
+
+	idle_d3_off = !strcmp(sysfs_line("/sys/module/vfio_pci/parameters/disable_idle_d3",
+					 buf, sizeof(buf)), "Y");
+	printf("# vfio_pci disable_idle_d3=%c\n", idle_d3_off ? 'Y' : 'N');
 	return RUN_TESTS_FORKED("pci_runtime_pm", tests, argc, argv);
 }

@@ -194,27 +194,6 @@ static int disarm_faults(void)
 	return bad;
 }
 
-static uint8_t sysfs_pm_cap(const char *bdf)
-{
-	char path[128];
-	uint8_t cfg[256];
-	int fd, ptr, hops = 0;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
-	fd = open(path, O_RDONLY);
-	if (fd < 0 || pread(fd, cfg, sizeof(cfg), 0) != sizeof(cfg)) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	close(fd);
-	for (ptr = cfg[PCI_CAPABILITY_LIST]; ptr && hops < 48; ptr = cfg[ptr + 1], hops++) {
-		if (cfg[ptr] == PCI_CAP_ID_PM)
-			return ptr;
-	}
-	return 0;
-}
-
 static int add_dev(const char *kind, uint16_t vendor, uint16_t device)
 {
 	struct fdev *d = &devs[nr_devs];
