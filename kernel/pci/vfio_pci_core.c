@@ -84,8 +84,30 @@ static void vfio_pci_msix_probe(struct vfio_pci_device *vpdev)
 }
 
 /*
- * A BAR can be mapped when it is MMIO and covers whole pages of its own:
- * a smaller BAR would expose its neighbours on the same page.
+ * A BAR smaller than a page maps too, as in-tree, when it starts a page and
+ * the rest of that page can be claimed for it: the claim keeps a BAR placed
+ * later (a hot-added device's) out of the page user space reaches.  When the
+ * rest is taken already, the BAR stays pread/pwrite only.
+ */
+static bool vfio_pci_claim_page_rest(struct vfio_pci_device *vpdev, int bar)
+{
+	struct resource *res = &vpdev->pdev->resource[bar];
+	struct resource *rest = &vpdev->bar_page_rest[bar];
+
+	if (!res->parent)
+		return false;
+	*rest = (struct resource) {
+		.name = "vfio sub-page reserved",
+		.start = res->end + 1,
+		.end = res->start + PAGE_SIZE - 1,
+		.flags = res->flags,
+	};
+	return !request_resource(res->parent, rest);
+}
+
+/*
+ * A BAR can be mapped when it is MMIO and starts a page: whole pages of its
+ * own, or a smaller BAR with the rest of its page claimed.
  */
 static void vfio_pci_mmap_probe(struct vfio_pci_device *vpdev)
 {
@@ -96,9 +118,25 @@ static void vfio_pci_mmap_probe(struct vfio_pci_device *vpdev)
 		resource_size_t start = pci_resource_start(pdev, bar);
 		resource_size_t len = pci_resource_len(pdev, bar);
 
-		vpdev->bar_mmap[bar] =
-			(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) &&
-			len >= PAGE_SIZE && PAGE_ALIGNED(start) && PAGE_ALIGNED(len);
+		vpdev->bar_mmap[bar] = false;
+		if (!(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) || !len ||
+		    !PAGE_ALIGNED(start))
+			continue;
+		if (len >= PAGE_SIZE)
+			vpdev->bar_mmap[bar] = PAGE_ALIGNED(len);
+		else
+			vpdev->bar_mmap[bar] = vfio_pci_claim_page_rest(vpdev, bar);
+	}
+}
+
+static void vfio_pci_mmap_release(struct vfio_pci_device *vpdev)
+{
+	int bar;
+
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
+		if (vpdev->bar_page_rest[bar].parent)
+			release_resource(&vpdev->bar_page_rest[bar]);
+		vpdev->bar_mmap[bar] = false;
 	}
 }
 
@@ -233,6 +271,7 @@ static bool vfio_pci_disable(struct vfio_pci_device *vpdev)
 	up_write(&vpdev->memory_lock);
 
 	vfio_pci_barmap_release_all(vpdev);
+	vfio_pci_mmap_release(vpdev);
 	vfio_pci_config_free(vpdev);
 
 	/*

@@ -97,6 +97,8 @@ struct vfio_pci_device {
 	bool reset_works;
 	bool pci_2_3;			/* INTx maskable through COMMAND */
 	bool bar_mmap[PCI_STD_NUM_BARS];
+	/* The rest of a sub-page BAR's page, held while bar_mmap says so. */
+	struct resource bar_page_rest[PCI_STD_NUM_BARS];
 	u8 msix_bar;			/* 0xff: no MSI-X */
 	u32 msix_offset;		/* MSI-X table in msix_bar */
 	u32 msix_size;

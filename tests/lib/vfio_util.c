@@ -810,3 +810,21 @@ bool mmio_access(volatile uint32_t *p, uint32_t *val, bool write)
 	sigaction(SIGBUS, &old, NULL);
 	return ok;
 }
+
+/*
+ * Lines of @path (a /proc file) that hold @what, and @also unless it is
+ * NULL; -1 when it cannot be read.
+ */
+int proc_lines_with(const char *path, const char *what, const char *also)
+{
+	char line[1024];
+	int n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, what) && (!also || strstr(line, also));
+	fclose(f);
+	return n;
+}

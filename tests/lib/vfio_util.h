@@ -22,6 +22,7 @@
 #define E1000E_DEVICE	0x10d3
 #define VIRTIO_VENDOR		0x1af4
 #define VIRTIO_RNG_DEVICE	0x1005	/* transitional: behind the bench's PCI bridge */
+#define IVSHMEM_DEVICE		0x1110	/* ivshmem-plain: a 256-byte register BAR0 */
 
 /* edu BAR0 registers (QEMU hw/misc/edu.c). */
 #define EDU_REG_ID		0x00	/* reads 0x010000ed */
@@ -127,12 +128,14 @@ void vfio_cfg_write16(int device, uint32_t off, uint16_t val);
 /* Offset of PCI capability id in config space as seen through VFIO, or 0. */
 int vfio_cfg_find_cap(int device, uint8_t id);
 /* mmap size bytes of region index at offset off; MAP_FAILED and errno on error. */
+void *vfio_region_mmap(int device, uint32_t index, size_t size, uint64_t off);
 /*
  * One 32-bit access through a BAR mapping.  Returns false when it raised
  * SIGBUS: the page could not be mapped in (decode off, D3hot, low power).
  */
 bool mmio_access(volatile uint32_t *p, uint32_t *val, bool write);
-void *vfio_region_mmap(int device, uint32_t index, size_t size, uint64_t off);
+/* Lines of a /proc file holding what (and also, unless NULL); -1: unreadable. */
+int proc_lines_with(const char *path, const char *what, const char *also);
 
 /* interrupts */
 int __vfio_irq_set(int device, uint32_t index, uint32_t flags, uint32_t start,

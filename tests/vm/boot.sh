@@ -115,6 +115,8 @@ timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	-device virtio-rng-pci,bus=br0,addr=2 \
 	-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1,x-speed=5 \
 	-device e1000e,bus=rp0 \
+	-object memory-backend-ram,id=ivshmem0,size=1M,share=on \
+	-device ivshmem-plain,memdev=ivshmem0,addr=0x10 \
 	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
 	"${export_args[@]}" "${extra_args[@]}" \

@@ -38,6 +38,8 @@ edu_bdf() { pci_find 0x1234 0x11e8; }
 e1000e_bdf() { pci_find 0x8086 0x10d3; }
 # The transitional virtio-rng behind the PCIe-to-PCI bridge, beside the second edu.
 virtio_rng_bdf() { pci_find 0x1af4 0x1005; }
+# ivshmem-plain, whose register BAR0 (256 bytes) is smaller than a page.
+ivshmem_bdf() { pci_find 0x1af4 0x1110; }
 
 iommu_group_of() {
 	local g

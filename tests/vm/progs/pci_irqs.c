@@ -43,20 +43,10 @@ static void open_dev(uint16_t vendor, uint16_t device)
 	vfio_dev_map_bar0(&d);
 }
 
-/* Count of lines in /proc/interrupts that name a vfio handler of bdf. */
+/* Lines of /proc/interrupts that name a vfio handler of bdf. */
 static int proc_interrupts(const char *what, const char *bdf)
 {
-	char line[1024];
-	int n = 0;
-	FILE *f = fopen("/proc/interrupts", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, what) && strstr(line, bdf))
-			n++;
-	fclose(f);
-	return n;
+	return proc_lines_with("/proc/interrupts", what, bdf);
 }
 
 /* IRQs the PCI core has allocated for bdf's MSI or MSI-X, wired or not. */

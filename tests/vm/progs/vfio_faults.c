@@ -304,18 +304,7 @@ static int test_alloc_iommu_info(void)
 /* Lines of /proc/interrupts naming vfio's handlers of @bdf ("vfio-msix[0](BDF)"). */
 static int vfio_irq_lines(const char *bdf)
 {
-	char line[512];
-	int n = 0;
-	FILE *f = fopen("/proc/interrupts", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (strstr(line, "vfio-") && strstr(line, bdf))
-			n++;
-	}
-	fclose(f);
-	return n;
+	return proc_lines_with("/proc/interrupts", "vfio-", bdf);
 }
 
 /*
