@@ -318,15 +318,19 @@ static int vfio_pci_open_device(struct vfio_device *vdev)
 	ret = vfio_pci_enable(vpdev);
 	vpdev->opened = !ret;
 	mutex_unlock(&vpdev->reset_set->lock);
-	if (ret)
+	if (ret) {
 		vfio_pci_pm_close(vpdev);
-	return ret;
+		return ret;
+	}
+	vfio_pci_sriov_open(vpdev, 1);
+	return 0;
 }
 
 static void vfio_pci_close_device(struct vfio_device *vdev)
 {
 	struct vfio_pci_device *vpdev = to_vfio_pci(vdev);
 
+	vfio_pci_sriov_open(vpdev, -1);
 	vfio_pci_low_power_exit(vpdev);
 	mutex_lock(&vpdev->reset_set->lock);
 	vpdev->needs_reset = !vfio_pci_disable(vpdev);
@@ -570,6 +574,38 @@ static void vfio_pci_request(struct vfio_device *vdev, unsigned int count)
 	vfio_pci_irqs_signal_req(to_vfio_pci(vdev), count);
 }
 
+/* As 6.1's vfio_check_feature(): 1 to go on, 0 for a probe, or -errno. */
+int vfio_pci_check_feature(u32 flags, size_t argsz, u32 ops, size_t minsz)
+{
+	if ((flags & (VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET)) & ~ops)
+		return -EINVAL;
+	if (flags & VFIO_DEVICE_FEATURE_PROBE)
+		return 0;
+	if (!(flags & (VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET)))
+		return -EINVAL;
+	if (argsz < minsz)
+		return -EINVAL;
+	return 1;
+}
+
+/* The device features of 6.1's vfio-pci; ENOTTY for any other, as 6.1. */
+static int vfio_pci_device_feature(struct vfio_device *vdev, u32 flags,
+				   void __user *arg, size_t argsz)
+{
+	struct vfio_pci_device *vpdev = to_vfio_pci(vdev);
+
+	switch (flags & VFIO_DEVICE_FEATURE_MASK) {
+	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY:
+	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP:
+	case VFIO_DEVICE_FEATURE_LOW_POWER_EXIT:
+		return vfio_pci_feature_low_power(vpdev, flags, arg, argsz);
+	case VFIO_DEVICE_FEATURE_PCI_VF_TOKEN:
+		return vfio_pci_feature_vf_token(vpdev, flags, arg, argsz);
+	default:
+		return -ENOTTY;
+	}
+}
+
 static const struct vfio_device_ops vfio_pci_ops = {
 	.name		= "vfio-pci",
 	.open_device	= vfio_pci_open_device,
@@ -577,9 +613,10 @@ static const struct vfio_device_ops vfio_pci_ops = {
 	.read		= vfio_pci_read,
 	.write		= vfio_pci_write,
 	.ioctl		= vfio_pci_ioctl,
-	.device_feature	= vfio_pci_device_feature,	/* vfio_pci_pm.c */
+	.device_feature	= vfio_pci_device_feature,
 	.mmap		= vfio_pci_mmap,
 	.request	= vfio_pci_request,
+	.match		= vfio_pci_match,		/* vfio_pci_sriov.c */
 };
 
 /* ---- the PCI driver ------------------------------------------------------------ */
@@ -609,11 +646,14 @@ static int vfio_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	spin_lock_init(&vpdev->irqlock);
 	mutex_init(&vpdev->ioeventfds_lock);
 	INIT_LIST_HEAD(&vpdev->ioeventfds);
+	ret = vfio_pci_sriov_probe(vpdev);
+	if (ret)
+		goto err_free;
 	dev_set_drvdata(&pdev->dev, vpdev);
 
 	ret = vfio_pci_reset_set_join(vpdev);
 	if (ret)
-		goto err_free;
+		goto err_sriov;
 
 	vfio_pci_pm_probe(pdev);	/* from here it may idle */
 	ret = vfio_register_group_dev(&vpdev->vdev);
@@ -624,6 +664,8 @@ static int vfio_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 err_pm:
 	vfio_pci_pm_remove(pdev);
 	vfio_pci_reset_set_leave(vpdev);
+err_sriov:
+	vfio_pci_sriov_remove(vpdev);
 err_free:
 	dev_set_drvdata(&pdev->dev, NULL);
 	kfree(vpdev);
@@ -634,8 +676,11 @@ static void vfio_pci_remove(struct pci_dev *pdev)
 {
 	struct vfio_pci_device *vpdev = dev_get_drvdata(&pdev->dev);
 
+	/* The VFs go first: each waits for its own users. */
+	vfio_pci_sriov_disable(vpdev);
 	/* Blocks, asking through ops->request, until every fd is closed. */
 	vfio_unregister_group_dev(&vpdev->vdev);
+	vfio_pci_sriov_remove(vpdev);
 	vfio_pci_pm_remove(pdev);
 	vfio_pci_reset_set_leave(vpdev);
 	dev_set_drvdata(&pdev->dev, NULL);
@@ -666,6 +711,7 @@ static struct pci_driver vfio_pci_driver = {
 	.probe			= vfio_pci_probe,
 	.remove			= vfio_pci_remove,
 	.err_handler		= &vfio_pci_err_handlers,
+	.sriov_configure	= vfio_pci_sriov_configure,
 	.driver.pm		= &vfio_pci_pm_ops,
 	.driver_managed_dma	= true,
 };

@@ -117,20 +117,6 @@ static int vfio_pci_low_power_entry(struct vfio_pci_device *vpdev,
 	return 0;
 }
 
-/* As 6.1's vfio_check_feature(): 1 to go on, 0 for a probe, or -errno. */
-static int vfio_pci_check_feature(u32 flags, size_t argsz, u32 ops, size_t minsz)
-{
-	if ((flags & (VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET)) & ~ops)
-		return -EINVAL;
-	if (flags & VFIO_DEVICE_FEATURE_PROBE)
-		return 0;
-	if (!(flags & (VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET)))
-		return -EINVAL;
-	if (argsz < minsz)
-		return -EINVAL;
-	return 1;
-}
-
 static int vfio_pci_feature_low_power_entry(struct vfio_pci_device *vpdev,
 					    u32 flags, size_t argsz)
 {
@@ -180,25 +166,17 @@ static int vfio_pci_feature_low_power_exit(struct vfio_pci_device *vpdev,
 	return 0;
 }
 
-/*
- * The device features of 6.1's vfio-pci but one: PCI_VF_TOKEN is for an
- * SR-IOV PF, and ours enables no VFs.  -ENOTTY, as 6.1 answers a feature
- * its device does not have.
- */
-int vfio_pci_device_feature(struct vfio_device *vdev, u32 flags,
-			    void __user *arg, size_t argsz)
+/* The LOW_POWER_* features (vfio_pci_device_feature() picks them). */
+int vfio_pci_feature_low_power(struct vfio_pci_device *vpdev, u32 flags,
+			       void __user *arg, size_t argsz)
 {
-	struct vfio_pci_device *vpdev = to_vfio_pci(vdev);
-
 	switch (flags & VFIO_DEVICE_FEATURE_MASK) {
 	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY:
 		return vfio_pci_feature_low_power_entry(vpdev, flags, argsz);
 	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP:
 		return vfio_pci_feature_low_power_entry_wakeup(vpdev, flags, arg, argsz);
-	case VFIO_DEVICE_FEATURE_LOW_POWER_EXIT:
-		return vfio_pci_feature_low_power_exit(vpdev, flags, argsz);
 	default:
-		return -ENOTTY;
+		return vfio_pci_feature_low_power_exit(vpdev, flags, argsz);
 	}
 }
 

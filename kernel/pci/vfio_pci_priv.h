@@ -125,6 +125,11 @@ struct vfio_pci_device {
 	/* Runtime suspend masked INTx, for resume to unmask; PM core serialized. */
 	bool pm_intx_masked;
 
+	/* SR-IOV (vfio_pci_sriov.c): a PF's VF token, NULL for any other device. */
+	struct vfio_pci_vf_token *vf_token;
+	struct notifier_block sriov_nb;	/* gives the PF's new VFs to vfio-pci */
+	bool sriov_enabled;		/* under the device lock; holds a PM reference */
+
 	struct mutex barmap_lock;	/* protects barmap */
 	void __iomem *barmap[PCI_STD_NUM_BARS];	/* regions requested + mapped */
 
@@ -178,6 +183,7 @@ static inline struct vfio_pci_device *to_vfio_pci(struct vfio_device *vdev)
 /* vfio_pci_core.c */
 void vfio_pci_trace_reset(struct vfio_pci_device *vpdev, u32 kind, int ret);
 int vfio_pci_set_power_state(struct vfio_pci_device *vpdev, pci_power_t state);
+int vfio_pci_check_feature(u32 flags, size_t argsz, u32 ops, size_t minsz);
 u16 vfio_pci_memory_lock_and_enable(struct vfio_pci_device *vpdev);
 void vfio_pci_memory_unlock_and_restore(struct vfio_pci_device *vpdev, u16 cmd);
 bool __vfio_pci_memory_enabled(struct vfio_pci_device *vpdev);
@@ -221,8 +227,18 @@ void vfio_pci_pm_remove(struct pci_dev *pdev);
 int vfio_pci_pm_open(struct vfio_pci_device *vpdev);
 void vfio_pci_pm_close(struct vfio_pci_device *vpdev);
 void vfio_pci_low_power_exit(struct vfio_pci_device *vpdev);
-int vfio_pci_device_feature(struct vfio_device *vdev, u32 flags,
-			    void __user *arg, size_t argsz);
+int vfio_pci_feature_low_power(struct vfio_pci_device *vpdev, u32 flags,
+			       void __user *arg, size_t argsz);
+
+/* vfio_pci_sriov.c */
+int vfio_pci_match(struct vfio_device *vdev, char *buf);
+void vfio_pci_sriov_open(struct vfio_pci_device *vpdev, int delta);
+int vfio_pci_feature_vf_token(struct vfio_pci_device *vpdev, u32 flags,
+			      void __user *arg, size_t argsz);
+int vfio_pci_sriov_configure(struct pci_dev *pdev, int nr_virtfn);
+void vfio_pci_sriov_disable(struct vfio_pci_device *vpdev);
+int vfio_pci_sriov_probe(struct vfio_pci_device *vpdev);
+void vfio_pci_sriov_remove(struct vfio_pci_device *vpdev);
 
 /* vfio_pci_intrs.c */
 struct eventfd_ctx *vfio_pci_eventfd_get(int fd);

@@ -828,3 +828,31 @@ int proc_lines_with(const char *path, const char *what, const char *also)
 	fclose(f);
 	return n;
 }
+
+int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int pci_driver_of(const char *bdf, char *buf, size_t len)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0) {
+		buf[0] = '\0';
+		return -errno;
+	}
+	link[n] = '\0';
+	snprintf(buf, len, "%s", strrchr(link, '/') + 1);
+	return 0;
+}

@@ -69,6 +69,10 @@ uint8_t sysfs_pm_cap(const char *bdf);
 int __vfio_pci_find(uint16_t vendor, uint16_t device, char *bdf, size_t len);
 void vfio_pci_find(uint16_t vendor, uint16_t device, char *bdf, size_t len);
 int __vfio_iommu_group_of(const char *bdf);
+/* The driver @bdf is bound to, into @buf ("" for none): 0 or -errno. */
+int pci_driver_of(const char *bdf, char *buf, size_t len);
+/* Write @val to @path (sysfs, a module parameter): 0 or -errno. */
+int write_str(const char *path, const char *val);
 int vfio_iommu_group_of(const char *bdf);
 
 /* container, group, device */

@@ -117,6 +117,8 @@ timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	-device e1000e,bus=rp0 \
 	-object memory-backend-ram,id=ivshmem0,size=1M,share=on \
 	-device ivshmem-plain,memdev=ivshmem0,addr=0x10 \
+	-device nvme-subsys,id=nvmesubsys0 \
+	-device nvme,serial=vfioscope0,subsys=nvmesubsys0,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2,addr=0x11 \
 	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
 	"${export_args[@]}" "${extra_args[@]}" \

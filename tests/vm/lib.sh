@@ -40,6 +40,8 @@ e1000e_bdf() { pci_find 0x8086 0x10d3; }
 virtio_rng_bdf() { pci_find 0x1af4 0x1005; }
 # ivshmem-plain, whose register BAR0 (256 bytes) is smaller than a page.
 ivshmem_bdf() { pci_find 0x1af4 0x1110; }
+# QEMU's NVMe controller with SR-IOV (the PF; its VFs come at function 1 on).
+nvme_bdf() { pci_find 0x1b36 0x0010; }
 
 iommu_group_of() {
 	local g

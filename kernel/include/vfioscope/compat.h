@@ -21,6 +21,7 @@
 #include <linux/irqdomain.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
+#include <linux/slab.h>
 #include <linux/version.h>
 
 /* 6.2: a class's devnode() callback takes a const device. */
@@ -280,6 +281,24 @@ static inline int vfio_compat_follow_pfnmap(struct vm_area_struct *vma,
 	*writable = pte_write(*ptep);
 	pte_unmap_unlock(ptep, ptl);
 	return 0;
+#endif
+}
+
+/*
+ * 6.12.94 (Debian's changelog; upstream's generic driver_override, taken
+ * into 6.12's stable series): a PCI device's driver_override is the struct
+ * device's, set through device_set_driver_override() under its own lock.
+ * Before, it is pci_dev's own string, freed by the PCI core; a VF being
+ * added, whose string no one else reads yet, gets it as 6.1's vfio-pci
+ * gives it.
+ */
+static inline void vfio_compat_new_vf_driver_override(struct pci_dev *vf,
+						      const char *name)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 94)
+	device_set_driver_override(&vf->dev, name);
+#else
+	vf->driver_override = kstrdup(name, GFP_KERNEL);
 #endif
 }
 

@@ -21,29 +21,11 @@
 
 static struct vfio_dev d;
 
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static bool bound_to_vfio(const char *bdf)
 {
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
+	char drv[64];
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return false;
-	link[n] = '\0';
-	return strstr(link, "/vfio-pci") != NULL;
+	return !pci_driver_of(bdf, drv, sizeof(drv)) && !strcmp(drv, "vfio-pci");
 }
 
 /*
@@ -80,7 +62,7 @@ static int wait_child(pid_t pid, int timeout_ms)
 
 static int rebind(const char *bdf)
 {
-	sysfs_write("/sys/bus/pci/drivers_probe", bdf);
+	write_str("/sys/bus/pci/drivers_probe", bdf);
 	for (int i = 0; i < 50 && !bound_to_vfio(bdf); i++)
 		usleep(100000);
 	return bound_to_vfio(bdf) ? 0 : -1;

@@ -26,18 +26,6 @@
 #define FAULT_DIR "/sys/kernel/debug/vfio/fault"
 #define PCI_COMMAND_OFFSET 0x04
 
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static long read_long(const char *path, const char *key)
 {
 	char line[128], k[64];

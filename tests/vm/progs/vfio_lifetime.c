@@ -198,18 +198,6 @@ static int test_child_exits_with_mappings(void)
 	return child_dies_with_mappings(0);
 }
 
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /*
  * Unbind edu from vfio-pci while a process has its fd open: the unbind
  * waits, the driver asks the user to let go through the request IRQ, the
@@ -250,7 +238,7 @@ static int test_unbind_while_open(void)
 	CHECK_EQ(read(ready[0], &note, 1), 1);
 	/* Blocks until the child has closed its fds. */
 	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/vfio-pci/unbind");
-	CHECK_OK(sysfs_write(path, d.bdf));
+	CHECK_OK(write_str(path, d.bdf));
 	CHECK_EQ(read(asked[0], &note, 1), 1);
 	CHECK_EQ(note, 'R');
 	CHECK_EQ(waitpid(pid, &status, 0), pid);
@@ -259,7 +247,7 @@ static int test_unbind_while_open(void)
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", d.bdf);
 	CHECK(readlink(path, link, sizeof(link)) < 0);
 	/* Bind it again (driver_override still names vfio-pci). */
-	CHECK_OK(sysfs_write("/sys/bus/pci/drivers_probe", d.bdf));
+	CHECK_OK(write_str("/sys/bus/pci/drivers_probe", d.bdf));
 	n = readlink(path, link, sizeof(link) - 1);
 	CHECK(n > 0);
 	link[n] = '\0';

@@ -316,18 +316,6 @@ static void *unbind_thread(void *arg)
 	return NULL;
 }
 
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /*
  * The user works on the device (threads in ioctls, a BAR mmap, a map)
  * while it is unbound; it gets the REQ interrupt and closes, the unbind
@@ -365,7 +353,7 @@ static int test_unbind_while_open(void)
 		munmap(c.buf, 8 * SZ_1M);
 		/* Back to vfio-pci (driver_override is still set). */
 		snprintf(path, sizeof(path), "/sys/bus/pci/drivers/vfio-pci/bind");
-		CHECK_OK(sysfs_write(path, u.bdf));
+		CHECK_OK(write_str(path, u.bdf));
 		snprintf(path, sizeof(path), "/dev/vfio/%d", gid);
 		for (int i = 0; i < 50 && access(path, F_OK); i++)
 			usleep(100000);

@@ -345,34 +345,6 @@ static int test_nonviable_cannot_be_used(void)
 	return TEST_PASS;
 }
 
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static int driver_of(const char *bdf, char *buf, size_t len)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0) {
-		buf[0] = '\0';
-		return -errno;
-	}
-	link[n] = '\0';
-	snprintf(buf, len, "%s", strrchr(link, '/') + 1);
-	return 0;
-}
-
 /*
  * The other way round: the group made viable (its host driver unbound)
  * and in use, a host driver cannot bind to the other device and DMA
@@ -387,7 +359,7 @@ static int test_host_driver_cannot_join(void)
 	id = find_nonviable(other, sizeof(other), odrv, sizeof(odrv));
 	CHECK(id >= 0);
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", other);
-	CHECK_OK(sysfs_write(path, other));
+	CHECK_OK(write_str(path, other));
 	c = vfio_container_open();
 	g = vfio_group_open(id);
 	CHECK_OK(__vfio_group_status(g, &flags));
@@ -396,8 +368,8 @@ static int test_host_driver_cannot_join(void)
 	vfio_set_iommu(c, VFIO_TYPE1v2_IOMMU);
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind", odrv);
-	ret = sysfs_write(path, other);
-	driver_of(other, now, sizeof(now));
+	ret = write_str(path, other);
+	pci_driver_of(other, now, sizeof(now));
 	printf("# binding %s to %s while group %d is owned: %s, driver now '%s'\n",
 	       other, odrv, id, ret ? strerror(-ret) : "accepted", now);
 	CHECK(ret < 0);
@@ -406,8 +378,8 @@ static int test_host_driver_cannot_join(void)
 	close(g);
 	close(c);
 	/* Released: the host driver gets its device back. */
-	CHECK_OK(sysfs_write(path, other));
-	driver_of(other, now, sizeof(now));
+	CHECK_OK(write_str(path, other));
+	pci_driver_of(other, now, sizeof(now));
 	CHECK(!strcmp(now, odrv));
 	return TEST_PASS;
 }

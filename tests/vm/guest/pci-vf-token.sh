@@ -1,0 +1,20 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# SR-IOV through vfio-pci and the VF token (tests/vm/progs/pci_vf_token.c):
+# vfio-pci loaded with enable_sriov=1, QEMU's NVMe controller (the PF)
+# bound to it; the program enables a VF, which comes to vfio-pci, and opens
+# both sides with and without the token.
+# vm-kernel: 6.1 6.12
+# vm-stack: ours intree
+# vm-timeout: 120
+. "$VFIOSCOPE_ROOT/tests/vm/lib.sh"
+
+pf=$(nvme_bdf)
+edu=$(edu_bdf)
+export VFIO_PF=$pf
+load_stack_with enable_sriov
+trap 'echo 0 >"/sys/bus/pci/devices/$pf/sriov_numvfs" 2>/dev/null; unbind_vfio "$edu"; unbind_vfio "$pf"; unload_stack' EXIT
+bind_vfio "$pf"
+bind_vfio "$edu"
+run_prog pci_vf_token || fail "pci_vf_token failed"
+assert_eq "$(<"/sys/bus/pci/devices/$pf/sriov_numvfs")" 0 "VFs left enabled"

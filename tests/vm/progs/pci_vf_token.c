@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SR-IOV through vfio-pci, and the VF token (6.1's vfio-pci, loaded with
+ * enable_sriov=1): QEMU's NVMe controller is the PF (VFIO_PF), bound to
+ * vfio-pci by tests/vm/guest/pci-vf-token.sh; this program enables a VF
+ * through sysfs and opens both sides with and without the token.  The
+ * same assertions hold on both stacks.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+
+#include "check.h"
+#include "vfio_util.h"
+
+#define TOKEN_A "0f0e0d0c-0b0a-4908-8706-050403020100"
+#define TOKEN_B "11111111-2222-4333-8444-555555555555"
+#define TOKEN_C "c0ffee00-0000-4000-8000-00000000beef"
+
+static const char *pf;
+static char vf[32];
+
+/* The 16 bytes of a UUID string, as the kernel's uuid_parse() reads it. */
+static void uuid_bytes(const char *s, uint8_t out[16])
+{
+	for (int i = 0; i < 16; i++, s += 2) {
+		if (*s == '-')
+			s++;
+		sscanf(s, "%2hhx", &out[i]);
+	}
+}
+
+static int sysfs_write(const char *bdf, const char *attr, const char *val)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, attr);
+	return write_str(path, val);
+}
+
+/* VFIO_DEVICE_FEATURE_PCI_VF_TOKEN with @flags and @token (NULL: none). */
+static int feature_vf_token(int device, uint32_t flags, const char *token, size_t argsz)
+{
+	struct {
+		struct vfio_device_feature hdr;
+		uint8_t uuid[16];
+	} f = { .hdr.argsz = argsz,
+		.hdr.flags = flags | VFIO_DEVICE_FEATURE_PCI_VF_TOKEN };
+
+	if (token)
+		uuid_bytes(token, f.uuid);
+	return ioctl(device, VFIO_DEVICE_FEATURE, &f) ? -errno : 0;
+}
+
+/* GET_DEVICE_FD of "@bdf@suffix": the fd, or -errno. */
+static int open_named(int group, const char *bdf, const char *suffix)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "%s%s", bdf, suffix);
+	return __vfio_group_get_device_fd(group, name);
+}
+
+/* A group of @bdf set in a fresh type1 container; *container gets it. */
+static int group_ready(const char *bdf, int *container)
+{
+	int group = vfio_group_open(vfio_iommu_group_of(bdf));
+
+	*container = vfio_container_open();
+	vfio_group_set_container(group, *container);
+	vfio_set_iommu(*container, VFIO_TYPE1v2_IOMMU);
+	return group;
+}
+
+static int test_feature_bad_input(void)
+{
+	struct vfio_dev d = { 0 };
+	size_t full = sizeof(struct vfio_device_feature) + 16;
+	int group, container, dev;
+
+	group = group_ready(pf, &container);
+	dev = open_named(group, pf, "");
+	CHECK(dev >= 0);
+	CHECK_OK(feature_vf_token(dev, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET, NULL, full));
+	/* No GET: it would give the token to the PF's next user. */
+	CHECK_EQ(feature_vf_token(dev, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET, NULL, full), -EINVAL);
+	CHECK_EQ(feature_vf_token(dev, VFIO_DEVICE_FEATURE_GET, NULL, full), -EINVAL);
+	CHECK_EQ(feature_vf_token(dev, VFIO_DEVICE_FEATURE_SET, TOKEN_A, full - 1), -EINVAL);
+	CHECK_OK(feature_vf_token(dev, VFIO_DEVICE_FEATURE_SET, TOKEN_A, full));
+	close(dev);
+	close(group);
+	close(container);
+
+	/* A device that is not a PF has no such feature, and takes no token. */
+	vfio_dev_open(&d, EDU_VENDOR, EDU_DEVICE, VFIO_TYPE1v2_IOMMU);
+	CHECK_EQ(feature_vf_token(d.device, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET, NULL, full), -ENOTTY);
+	CHECK_EQ(open_named(d.group, d.bdf, " vf_token=" TOKEN_A), -EINVAL);
+	vfio_dev_close(&d);
+	return TEST_PASS;
+}
+
+#define ENABLE_SRIOV "/sys/module/vfio_pci/parameters/enable_sriov"
+
+/* Without enable_sriov, sriov_numvfs is refused: ENOENT, as in-tree. */
+static int test_sriov_off(void)
+{
+	int ret;
+
+	CHECK_OK(write_str(ENABLE_SRIOV, "N"));
+	ret = sysfs_write(pf, "sriov_numvfs", "1");
+	CHECK_OK(write_str(ENABLE_SRIOV, "Y"));
+	CHECK_EQ(ret, -ENOENT);
+	return TEST_PASS;
+}
+
+static int test_vf_token(void)
+{
+	size_t full = sizeof(struct vfio_device_feature) + 16;
+	int pf_group, pf_container, vf_group, vf_container;
+	int pf_dev, pf_dev2, vf_dev, vf_dev2;
+	char link[PATH_MAX], path[PATH_MAX], drv[64];
+	ssize_t n;
+
+	pf_group = group_ready(pf, &pf_container);
+	pf_dev = open_named(pf_group, pf, "");
+	CHECK(pf_dev >= 0);
+	CHECK_OK(feature_vf_token(pf_dev, VFIO_DEVICE_FEATURE_SET, TOKEN_A, full));
+
+	CHECK_OK(sysfs_write(pf, "sriov_numvfs", "1"));
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/virtfn0", pf);
+	n = readlink(path, link, sizeof(link) - 1);
+	CHECK(n > 0);
+	link[n] = '\0';
+	snprintf(vf, sizeof(vf), "%s", strrchr(link, '/') + 1);
+	pci_driver_of(vf, drv, sizeof(drv));
+	printf("# PF %s: VF %s, bound to %s, IOMMU group %d\n", pf, vf, drv,
+	       vfio_iommu_group_of(vf));
+	/* A VF of a PF on vfio-pci comes to vfio-pci. */
+	CHECK_STR(drv, "vfio-pci");
+
+	vf_group = group_ready(vf, &vf_container);
+	CHECK_EQ(open_named(vf_group, vf, ""), -EACCES);
+	CHECK_EQ(open_named(vf_group, vf, " vf_token=" TOKEN_B), -EACCES);
+	CHECK_EQ(open_named(vf_group, vf, " vf_token=not-a-uuid"), -EINVAL);
+	CHECK_EQ(open_named(vf_group, vf, " vf_token=" TOKEN_A " vf_token=" TOKEN_A), -EINVAL);
+	CHECK_EQ(open_named(vf_group, vf, " token=" TOKEN_A), -EINVAL);
+	CHECK_EQ(open_named(vf_group, vf, "0"), -ENODEV);	/* another name */
+	vf_dev = open_named(vf_group, vf, "  vf_token=" TOKEN_A " ");
+	CHECK(vf_dev >= 0);
+
+	/* A VF is open: the PF opens again only with the token. */
+	CHECK_EQ(open_named(pf_group, pf, ""), -EACCES);
+	CHECK_EQ(open_named(pf_group, pf, " vf_token=" TOKEN_B), -EACCES);
+	pf_dev2 = open_named(pf_group, pf, " vf_token=" TOKEN_A);
+	CHECK(pf_dev2 >= 0);
+	close(pf_dev2);
+
+	/* The PF's user may change it meanwhile: the VF's next open needs the new one. */
+	CHECK_OK(feature_vf_token(pf_dev, VFIO_DEVICE_FEATURE_SET, TOKEN_C, full));
+	CHECK_EQ(open_named(vf_group, vf, " vf_token=" TOKEN_A), -EACCES);
+	vf_dev2 = open_named(vf_group, vf, " vf_token=" TOKEN_C);
+	CHECK(vf_dev2 >= 0);
+	close(vf_dev2);
+	close(vf_dev);
+
+	/* No VF open: the PF opens without a token, and one named sets it. */
+	pf_dev2 = open_named(pf_group, pf, "");
+	CHECK(pf_dev2 >= 0);
+	close(pf_dev2);
+	pf_dev2 = open_named(pf_group, pf, " vf_token=" TOKEN_B);
+	CHECK(pf_dev2 >= 0);
+	close(pf_dev2);
+	CHECK_EQ(open_named(vf_group, vf, " vf_token=" TOKEN_C), -EACCES);
+	vf_dev = open_named(vf_group, vf, " vf_token=" TOKEN_B);
+	CHECK(vf_dev >= 0);
+	close(vf_dev);
+
+	close(vf_group);
+	close(vf_container);
+	CHECK_OK(sysfs_write(pf, "sriov_numvfs", "0"));
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", vf);
+	CHECK(access(path, F_OK) != 0);
+	close(pf_dev);
+	close(pf_group);
+	close(pf_container);
+	return TEST_PASS;
+}
+
+static const struct test tests[] = {
+	TEST(test_feature_bad_input),
+	TEST(test_sriov_off),
+	TEST(test_vf_token),
+};
+
+int main(int argc, char **argv)
+{
+	pf = env_bdf("VFIO_PF", "nvme_bdf");
+	return RUN_TESTS("pci_vf_token", tests, argc, argv);
+}
