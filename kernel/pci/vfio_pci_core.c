@@ -322,7 +322,7 @@ static int vfio_pci_open_device(struct vfio_device *vdev)
 		vfio_pci_pm_close(vpdev);
 		return ret;
 	}
-	vfio_pci_sriov_open(vpdev, 1);
+	vfio_pci_vf_users_add(vpdev, 1);
 	return 0;
 }
 
@@ -330,7 +330,7 @@ static void vfio_pci_close_device(struct vfio_device *vdev)
 {
 	struct vfio_pci_device *vpdev = to_vfio_pci(vdev);
 
-	vfio_pci_sriov_open(vpdev, -1);
+	vfio_pci_vf_users_add(vpdev, -1);
 	vfio_pci_low_power_exit(vpdev);
 	mutex_lock(&vpdev->reset_set->lock);
 	vpdev->needs_reset = !vfio_pci_disable(vpdev);

@@ -232,7 +232,7 @@ int vfio_pci_feature_low_power(struct vfio_pci_device *vpdev, u32 flags,
 
 /* vfio_pci_sriov.c */
 int vfio_pci_match(struct vfio_device *vdev, char *buf);
-void vfio_pci_sriov_open(struct vfio_pci_device *vpdev, int delta);
+void vfio_pci_vf_users_add(struct vfio_pci_device *vpdev, int delta);
 int vfio_pci_feature_vf_token(struct vfio_pci_device *vpdev, u32 flags,
 			      void __user *arg, size_t argsz);
 int vfio_pci_sriov_configure(struct pci_dev *pdev, int nr_virtfn);

@@ -133,7 +133,7 @@ int vfio_pci_match(struct vfio_device *vdev, char *buf)
 }
 
 /* A VF opened or closed: the PF's token counts its users. */
-void vfio_pci_sriov_open(struct vfio_pci_device *vpdev, int delta)
+void vfio_pci_vf_users_add(struct vfio_pci_device *vpdev, int delta)
 {
 	struct vfio_pci_device *pf = vfio_pci_sriov_pf(vpdev);
 
