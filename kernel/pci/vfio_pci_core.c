@@ -133,11 +133,9 @@ static void vfio_pci_mmap_release(struct vfio_pci_device *vpdev)
 {
 	int bar;
 
-	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++)
 		if (vpdev->bar_page_rest[bar].parent)
 			release_resource(&vpdev->bar_page_rest[bar]);
-		vpdev->bar_mmap[bar] = false;
-	}
 }
 
 /* ---- resets ------------------------------------------------------------------ */

@@ -128,7 +128,6 @@ struct vfio_pci_device {
 	/* SR-IOV (vfio_pci_sriov.c): a PF's VF token, NULL for any other device. */
 	struct vfio_pci_vf_token *vf_token;
 	struct notifier_block sriov_nb;	/* gives the PF's new VFs to vfio-pci */
-	bool sriov_enabled;		/* under the device lock; holds a PM reference */
 
 	struct mutex barmap_lock;	/* protects barmap */
 	void __iomem *barmap[PCI_STD_NUM_BARS];	/* regions requested + mapped */

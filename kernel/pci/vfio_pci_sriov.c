@@ -13,8 +13,9 @@
  *       * a VF opens only as "BDF vf_token=UUID" with that UUID;
  *       * the PF opens again while a VF is open only with it too.
  *     A token named for a device that is neither is EINVAL.
- * The token is under its own lock; sriov_enabled is under the PF's device
- * lock, which the PCI core holds around sriov_configure and remove.
+ * The token is under its own lock; enabling and disabling the VFs is under
+ * the PF's device lock, which the PCI core holds around sriov_configure and
+ * remove.
  */
 #include <linux/module.h>
 #include <linux/pci.h>
@@ -205,7 +206,7 @@ int vfio_pci_sriov_configure(struct pci_dev *pdev, int nr_virtfn)
 		vfio_pci_sriov_disable(vpdev);
 		return 0;
 	}
-	if (vpdev->sriov_enabled)
+	if (pci_num_vf(pdev))
 		return -EINVAL;
 	/* A VF's power state is never above its PF's. */
 	ret = pm_runtime_resume_and_get(&pdev->dev);
@@ -219,18 +220,19 @@ int vfio_pci_sriov_configure(struct pci_dev *pdev, int nr_virtfn)
 		pm_runtime_put(&pdev->dev);
 		return ret;
 	}
-	vpdev->sriov_enabled = true;
 	return nr_virtfn;
 }
 
-/* Under the PF's device lock. */
+/*
+ * Under the PF's device lock.  VFs exist only as vfio-pci enabled them
+ * (probe refuses a PF that has some), each time with a PM reference.
+ */
 void vfio_pci_sriov_disable(struct vfio_pci_device *vpdev)
 {
-	if (!vpdev->sriov_enabled)
+	if (!pci_num_vf(vpdev->pdev))
 		return;
 	pci_disable_sriov(vpdev->pdev);
 	pm_runtime_put(&vpdev->pdev->dev);
-	vpdev->sriov_enabled = false;
 }
 
 /*

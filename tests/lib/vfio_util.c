@@ -235,8 +235,8 @@ uint8_t sysfs_pm_cap(const char *bdf)
 	return 0;
 }
 
-/* Open the device at PCI address @bdf the standard way. */
-int __vfio_dev_open_bdf(struct vfio_dev *d, const char *bdf, int type)
+/* Container, group and IOMMU for the device at @bdf; no device fd yet. */
+int __vfio_dev_attach_bdf(struct vfio_dev *d, const char *bdf, int type)
 {
 	int ret;
 
@@ -258,13 +258,25 @@ int __vfio_dev_open_bdf(struct vfio_dev *d, const char *bdf, int type)
 	ret = __vfio_set_iommu(d->container, type);
 	if (ret)
 		goto err;
-	ret = d->device = __vfio_group_get_device_fd(d->group, d->bdf);
-	if (ret < 0)
-		goto err;
 	return 0;
 err:
 	vfio_dev_close(d);
 	return ret;
+}
+
+/* Open the device at PCI address @bdf the standard way. */
+int __vfio_dev_open_bdf(struct vfio_dev *d, const char *bdf, int type)
+{
+	int ret = __vfio_dev_attach_bdf(d, bdf, type);
+
+	if (ret)
+		return ret;
+	ret = d->device = __vfio_group_get_device_fd(d->group, d->bdf);
+	if (ret < 0) {
+		vfio_dev_close(d);
+		return ret;
+	}
+	return 0;
 }
 
 /* The first device (in address order) with these ids. */

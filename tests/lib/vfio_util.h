@@ -69,11 +69,11 @@ uint8_t sysfs_pm_cap(const char *bdf);
 int __vfio_pci_find(uint16_t vendor, uint16_t device, char *bdf, size_t len);
 void vfio_pci_find(uint16_t vendor, uint16_t device, char *bdf, size_t len);
 int __vfio_iommu_group_of(const char *bdf);
+int vfio_iommu_group_of(const char *bdf);
 /* The driver @bdf is bound to, into @buf ("" for none): 0 or -errno. */
 int pci_driver_of(const char *bdf, char *buf, size_t len);
 /* Write @val to @path (sysfs, a module parameter): 0 or -errno. */
 int write_str(const char *path, const char *val);
-int vfio_iommu_group_of(const char *bdf);
 
 /* container, group, device */
 int __vfio_container_open(void);
@@ -94,6 +94,8 @@ int vfio_group_get_device_fd(int group, const char *name);
  * exit on failure.
  */
 int __vfio_dev_open_bdf(struct vfio_dev *d, const char *bdf, int type);
+/* The same but the device fd (d->device stays -1): to open it by another name. */
+int __vfio_dev_attach_bdf(struct vfio_dev *d, const char *bdf, int type);
 void vfio_dev_open_bdf(struct vfio_dev *d, const char *bdf, int type);
 int __vfio_dev_open(struct vfio_dev *d, uint16_t vendor, uint16_t device, int type);
 void vfio_dev_open(struct vfio_dev *d, uint16_t vendor, uint16_t device, int type);

@@ -64,35 +64,19 @@ static int open_named(int group, const char *bdf, const char *suffix)
 	return __vfio_group_get_device_fd(group, name);
 }
 
-/* A group of @bdf set in a fresh type1 container; *container gets it. */
-static int group_ready(const char *bdf, int *container)
-{
-	int group = vfio_group_open(vfio_iommu_group_of(bdf));
-
-	*container = vfio_container_open();
-	vfio_group_set_container(group, *container);
-	vfio_set_iommu(*container, VFIO_TYPE1v2_IOMMU);
-	return group;
-}
-
 static int test_feature_bad_input(void)
 {
-	struct vfio_dev d = { 0 };
+	struct vfio_dev d;
 	size_t full = sizeof(struct vfio_device_feature) + 16;
-	int group, container, dev;
 
-	group = group_ready(pf, &container);
-	dev = open_named(group, pf, "");
-	CHECK(dev >= 0);
-	CHECK_OK(feature_vf_token(dev, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET, NULL, full));
+	vfio_dev_open_bdf(&d, pf, VFIO_TYPE1v2_IOMMU);
+	CHECK_OK(feature_vf_token(d.device, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET, NULL, full));
 	/* No GET: it would give the token to the PF's next user. */
-	CHECK_EQ(feature_vf_token(dev, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET, NULL, full), -EINVAL);
-	CHECK_EQ(feature_vf_token(dev, VFIO_DEVICE_FEATURE_GET, NULL, full), -EINVAL);
-	CHECK_EQ(feature_vf_token(dev, VFIO_DEVICE_FEATURE_SET, TOKEN_A, full - 1), -EINVAL);
-	CHECK_OK(feature_vf_token(dev, VFIO_DEVICE_FEATURE_SET, TOKEN_A, full));
-	close(dev);
-	close(group);
-	close(container);
+	CHECK_EQ(feature_vf_token(d.device, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET, NULL, full), -EINVAL);
+	CHECK_EQ(feature_vf_token(d.device, VFIO_DEVICE_FEATURE_GET, NULL, full), -EINVAL);
+	CHECK_EQ(feature_vf_token(d.device, VFIO_DEVICE_FEATURE_SET, TOKEN_A, full - 1), -EINVAL);
+	CHECK_OK(feature_vf_token(d.device, VFIO_DEVICE_FEATURE_SET, TOKEN_A, full));
+	vfio_dev_close(&d);
 
 	/* A device that is not a PF has no such feature, and takes no token. */
 	vfio_dev_open(&d, EDU_VENDOR, EDU_DEVICE, VFIO_TYPE1v2_IOMMU);
@@ -119,15 +103,13 @@ static int test_sriov_off(void)
 static int test_vf_token(void)
 {
 	size_t full = sizeof(struct vfio_device_feature) + 16;
-	int pf_group, pf_container, vf_group, vf_container;
-	int pf_dev, pf_dev2, vf_dev, vf_dev2;
+	struct vfio_dev p, v;
+	int pf_dev2, vf_dev, vf_dev2;
 	char link[PATH_MAX], path[PATH_MAX], drv[64];
 	ssize_t n;
 
-	pf_group = group_ready(pf, &pf_container);
-	pf_dev = open_named(pf_group, pf, "");
-	CHECK(pf_dev >= 0);
-	CHECK_OK(feature_vf_token(pf_dev, VFIO_DEVICE_FEATURE_SET, TOKEN_A, full));
+	vfio_dev_open_bdf(&p, pf, VFIO_TYPE1v2_IOMMU);
+	CHECK_OK(feature_vf_token(p.device, VFIO_DEVICE_FEATURE_SET, TOKEN_A, full));
 
 	CHECK_OK(sysfs_write(pf, "sriov_numvfs", "1"));
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/virtfn0", pf);
@@ -141,51 +123,48 @@ static int test_vf_token(void)
 	/* A VF of a PF on vfio-pci comes to vfio-pci. */
 	CHECK_STR(drv, "vfio-pci");
 
-	vf_group = group_ready(vf, &vf_container);
-	CHECK_EQ(open_named(vf_group, vf, ""), -EACCES);
-	CHECK_EQ(open_named(vf_group, vf, " vf_token=" TOKEN_B), -EACCES);
-	CHECK_EQ(open_named(vf_group, vf, " vf_token=not-a-uuid"), -EINVAL);
-	CHECK_EQ(open_named(vf_group, vf, " vf_token=" TOKEN_A " vf_token=" TOKEN_A), -EINVAL);
-	CHECK_EQ(open_named(vf_group, vf, " token=" TOKEN_A), -EINVAL);
-	CHECK_EQ(open_named(vf_group, vf, "0"), -ENODEV);	/* another name */
-	vf_dev = open_named(vf_group, vf, "  vf_token=" TOKEN_A " ");
+	CHECK_OK(__vfio_dev_attach_bdf(&v, vf, VFIO_TYPE1v2_IOMMU));
+	CHECK_EQ(open_named(v.group, vf, ""), -EACCES);
+	CHECK_EQ(open_named(v.group, vf, " vf_token=" TOKEN_B), -EACCES);
+	CHECK_EQ(open_named(v.group, vf, " vf_token=not-a-uuid"), -EINVAL);
+	CHECK_EQ(open_named(v.group, vf, " vf_token=" TOKEN_A " vf_token=" TOKEN_A), -EINVAL);
+	CHECK_EQ(open_named(v.group, vf, " token=" TOKEN_A), -EINVAL);
+	CHECK_EQ(open_named(v.group, vf, "0"), -ENODEV);	/* another name */
+	vf_dev = open_named(v.group, vf, "  vf_token=" TOKEN_A " ");
 	CHECK(vf_dev >= 0);
 
 	/* A VF is open: the PF opens again only with the token. */
-	CHECK_EQ(open_named(pf_group, pf, ""), -EACCES);
-	CHECK_EQ(open_named(pf_group, pf, " vf_token=" TOKEN_B), -EACCES);
-	pf_dev2 = open_named(pf_group, pf, " vf_token=" TOKEN_A);
+	CHECK_EQ(open_named(p.group, pf, ""), -EACCES);
+	CHECK_EQ(open_named(p.group, pf, " vf_token=" TOKEN_B), -EACCES);
+	pf_dev2 = open_named(p.group, pf, " vf_token=" TOKEN_A);
 	CHECK(pf_dev2 >= 0);
 	close(pf_dev2);
 
 	/* The PF's user may change it meanwhile: the VF's next open needs the new one. */
-	CHECK_OK(feature_vf_token(pf_dev, VFIO_DEVICE_FEATURE_SET, TOKEN_C, full));
-	CHECK_EQ(open_named(vf_group, vf, " vf_token=" TOKEN_A), -EACCES);
-	vf_dev2 = open_named(vf_group, vf, " vf_token=" TOKEN_C);
+	CHECK_OK(feature_vf_token(p.device, VFIO_DEVICE_FEATURE_SET, TOKEN_C, full));
+	CHECK_EQ(open_named(v.group, vf, " vf_token=" TOKEN_A), -EACCES);
+	vf_dev2 = open_named(v.group, vf, " vf_token=" TOKEN_C);
 	CHECK(vf_dev2 >= 0);
 	close(vf_dev2);
 	close(vf_dev);
 
 	/* No VF open: the PF opens without a token, and one named sets it. */
-	pf_dev2 = open_named(pf_group, pf, "");
+	pf_dev2 = open_named(p.group, pf, "");
 	CHECK(pf_dev2 >= 0);
 	close(pf_dev2);
-	pf_dev2 = open_named(pf_group, pf, " vf_token=" TOKEN_B);
+	pf_dev2 = open_named(p.group, pf, " vf_token=" TOKEN_B);
 	CHECK(pf_dev2 >= 0);
 	close(pf_dev2);
-	CHECK_EQ(open_named(vf_group, vf, " vf_token=" TOKEN_C), -EACCES);
-	vf_dev = open_named(vf_group, vf, " vf_token=" TOKEN_B);
+	CHECK_EQ(open_named(v.group, vf, " vf_token=" TOKEN_C), -EACCES);
+	vf_dev = open_named(v.group, vf, " vf_token=" TOKEN_B);
 	CHECK(vf_dev >= 0);
 	close(vf_dev);
 
-	close(vf_group);
-	close(vf_container);
+	vfio_dev_close(&v);
 	CHECK_OK(sysfs_write(pf, "sriov_numvfs", "0"));
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", vf);
 	CHECK(access(path, F_OK) != 0);
-	close(pf_dev);
-	close(pf_group);
-	close(pf_container);
+	vfio_dev_close(&p);
 	return TEST_PASS;
 }
 
