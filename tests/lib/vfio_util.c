@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 
 #include "vfio_util.h"
 
@@ -851,6 +852,49 @@ int write_str(const char *path, const char *val)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+const char *read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	buf[0] = '\0';
+	if (f) {
+		if (!fgets(buf, len, f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
+pid_t write_str_async(const char *path, const char *val)
+{
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	/*
+	 * Nothing of the caller's: a device fd, or a mapping of a region
+	 * (which fork copies, and only exec drops), held here would block
+	 * the unbind this child does.
+	 */
+	for (int fd = 3; fd < 1024; fd++)
+		close(fd);
+	execl("/bin/sh", "sh", "-c", "printf %s \"$1\" >\"$2\"", "sh", val, path, (char *)NULL);
+	_exit(127);
+}
+
+int wait_child(pid_t pid, int timeout_ms)
+{
+	int status;
+
+	for (int t = 0; t <= timeout_ms; t += 10) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+		usleep(10000);
+	}
+	return -1;
 }
 
 int pci_driver_of(const char *bdf, char *buf, size_t len)

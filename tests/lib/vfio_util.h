@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <linux/vfio.h>
 
 #define EDU_VENDOR	0x1234
@@ -74,6 +75,17 @@ int vfio_iommu_group_of(const char *bdf);
 int pci_driver_of(const char *bdf, char *buf, size_t len);
 /* Write @val to @path (sysfs, a module parameter): 0 or -errno. */
 int write_str(const char *path, const char *val);
+
+/* The first line of @path (sysfs, a module parameter), without its newline, in @buf; "" when it cannot be read. */
+const char *read_line(const char *path, char *buf, size_t len);
+/*
+ * Write @val to @path from a child process that holds none of our fds or
+ * mappings (either would block an unbind it does): its pid.  The child
+ * exits 0 when the write succeeded, non-zero when it failed.
+ */
+pid_t write_str_async(const char *path, const char *val);
+/* waitpid() with a timeout: the child's exit status, or -1 if it still runs. */
+int wait_child(pid_t pid, int timeout_ms);
 
 /* container, group, device */
 int __vfio_container_open(void);

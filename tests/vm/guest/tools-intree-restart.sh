@@ -40,6 +40,8 @@ bind_vfio "$nic"
 trap 'exec 6>&- 7>&- 8>&- 9>&- 2>/dev/null; kill ${e1:-} ${e2:-} 2>/dev/null; umount /proc/kallsyms 2>/dev/null; tool_kill_all;
       unbind_vfio "$edu"; unbind_vfio "$nic"; unload_stack' EXIT
 
+# A scrape reads the collector's maps as it is served: no wait for the
+# exporter's once-a-second pass, which only moves expired series.
 scrape() { curl -s 127.0.0.1:9707/metrics >"$1" || fail "cannot scrape vfio-exporter"; }
 # The container whose entries are $1 in scrape $2.
 with_entries() { sed -n "s/^vfioscope_dma_entries{container=\"\([0-9]*\)\"} $1\$/\1/p" "$2"; }
@@ -75,7 +77,6 @@ start_workload b 8 --e1000e -n 2 -s 4096 --keep --then-unmap 1
 bpid=$!
 start_workload a 7 -n $N -s $S --keep --then-unmap $K
 apid=$!
-sleep 2.2
 scrape /tmp/m1.txt
 tool_stop exporter
 grep '^vfioscope_dma_entries' /tmp/m1.txt
@@ -103,7 +104,6 @@ tool_start exporter vfio-exporter -v
 assert_eq "$(persisted | tr '\n' ' ')" "$x 1 " "persisted entries once the second exporter loaded"
 echo go >&7
 unmapped a $K
-sleep 2.2
 scrape /tmp/m2.txt
 grep -v '^#' /tmp/m2.txt | grep '^vfioscope_dma_\(entries\|pinned\|mapped\|operations\)'
 grep -q "^vfioscope_dma_entries{container=\"$x\"} $((N - K))\$" /tmp/m2.txt ||
@@ -116,7 +116,6 @@ assert_eq "$(grep -c '^vfioscope_dma_entries{' /tmp/m2.txt)" 1 "second exporter:
 
 # A container made now: the smallest free id, B's.
 vfio_workload --e1000e -n 1 -s 4096 >/tmp/work-c.txt || fail "vfio_workload c failed"
-sleep 2.2
 scrape /tmp/m3.txt
 c_id=$(sed -n 's/^vfioscope_dma_operations_total{op="map",container="\([0-9]*\)",result="ok"} 1$/\1/p' /tmp/m3.txt)
 assert_eq "$c_id" 1 "a container created after the restart"
@@ -182,7 +181,6 @@ grep -q "another collector runs on this host (pid $winner," "$lerr" ||
 	fail "the second exporter does not name the first: $(cat "$lerr")"
 start_workload d 9 -n $N -s $S --keep --then-unmap $K
 dpid=$!
-sleep 2.2
 curl -s 127.0.0.1:$port/metrics >/tmp/m5.txt || fail "cannot scrape the exporter that won"
 d_id=$(with_entries $N /tmp/m5.txt)
 [ -n "$d_id" ] || fail "two exporters: the new container's entries: $(grep '^vfioscope_dma_entries' /tmp/m5.txt)"
@@ -205,7 +203,6 @@ wait $winner || fail "the exporter that won exited with status $?"
 tool_start exporter vfio-exporter
 start_workload e 6 -n 2 -s 4096 --keep --device-only
 epid=$!
-sleep 2.2
 scrape /tmp/m6.txt
 tool_stop exporter
 e_id=$(with_entries 2 /tmp/m6.txt)

@@ -28,36 +28,10 @@ static bool bound_to_vfio(const char *bdf)
 	return !pci_driver_of(bdf, drv, sizeof(drv)) && !strcmp(drv, "vfio-pci");
 }
 
-/*
- * Start a process that unbinds bdf from vfio-pci: it blocks while the
- * device is open.  It must not hold our fds or mappings itself (fork
- * copies both), hence the exec with every fd past stderr closed.
- */
+/* Unbind bdf from vfio-pci in a child: it blocks while the device is open. */
 static pid_t unbind_async(const char *bdf)
 {
-	char cmd[256];
-	pid_t pid = fork();
-
-	if (pid)
-		return pid;
-	for (int fd = 3; fd < 1024; fd++)
-		close(fd);
-	snprintf(cmd, sizeof(cmd), "echo %s > /sys/bus/pci/drivers/vfio-pci/unbind", bdf);
-	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-	_exit(127);
-}
-
-/* waitpid with a timeout: the exit status, or -1 if still running. */
-static int wait_child(pid_t pid, int timeout_ms)
-{
-	int status;
-
-	for (int t = 0; t <= timeout_ms; t += 10) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-		usleep(10000);
-	}
-	return -1;
+	return write_str_async("/sys/bus/pci/drivers/vfio-pci/unbind", bdf);
 }
 
 static int rebind(const char *bdf)

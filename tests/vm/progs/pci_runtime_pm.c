@@ -35,27 +35,12 @@ static const char *edu(void) { return env_bdf("VFIO_EDU", "edu_bdf"); }
 static const char *bridge_edu(void) { return env_bdf("VFIO_BRIDGE_EDU", "edu_nonviable_bdf"); }
 static const char *rng(void) { return env_bdf("VFIO_RNG", "virtio_rng_bdf"); }
 
-/* One line of sysfs, without its newline; "" when it cannot be read. */
-static const char *sysfs_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-
-	buf[0] = '\0';
-	if (f) {
-		if (!fgets(buf, len, f))
-			buf[0] = '\0';
-		fclose(f);
-	}
-	buf[strcspn(buf, "\n")] = '\0';
-	return buf;
-}
-
 static const char *dev_attr(const char *bdf, const char *attr, char *buf, size_t len)
 {
 	char path[256];
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, attr);
-	return sysfs_line(path, buf, len);
+	return read_line(path, buf, len);
 }
 
 struct pm_state {
@@ -427,7 +412,7 @@ int main(int argc, char **argv)
 {
 	char buf[8];
 
-	idle_d3_off = !strcmp(sysfs_line("/sys/module/vfio_pci/parameters/disable_idle_d3",
+	idle_d3_off = !strcmp(read_line("/sys/module/vfio_pci/parameters/disable_idle_d3",
 					 buf, sizeof(buf)), "Y");
 	printf("# vfio_pci disable_idle_d3=%c\n", idle_d3_off ? 'Y' : 'N');
 	return RUN_TESTS_FORKED("pci_runtime_pm", tests, argc, argv);

@@ -41,6 +41,74 @@ static int sysfs_write(const char *bdf, const char *attr, const char *val)
 	return write_str(path, val);
 }
 
+#define PCI_DRIVERS "/sys/bus/pci/drivers"
+
+/* Bind @bdf, bound to no driver, to @driver (named by driver_override): 0 or -errno. */
+static int bind_to(const char *bdf, const char *driver)
+{
+	char path[PATH_MAX];
+	int ret = sysfs_write(bdf, "driver_override", driver);
+
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), PCI_DRIVERS "/%s/bind", driver);
+	return write_str(path, bdf);
+}
+
+/* Unbind @bdf from its driver: 0 or -errno. */
+static int unbind(const char *bdf)
+{
+	char path[PATH_MAX], drv[64];
+	int ret = pci_driver_of(bdf, drv, sizeof(drv));
+
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), PCI_DRIVERS "/%s/unbind", drv);
+	return write_str(path, bdf);
+}
+
+/* The PF's first VF, into vf[]: 0 or -errno. */
+static int find_vf(void)
+{
+	char link[PATH_MAX], path[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/virtfn0", pf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	snprintf(vf, sizeof(vf), "%s", strrchr(link, '/') + 1);
+	return 0;
+}
+
+static bool exists(const char *bdf)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * @bdf's runtime PM status ("active", "suspended"...): now, or with @want
+ * once it is @want or after 10 s (a close lets a device go with an
+ * asynchronous idle request).  Static storage.
+ */
+static const char *runtime_status(const char *bdf, const char *want)
+{
+	static char buf[32];
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/power/runtime_status", bdf);
+	read_line(path, buf, sizeof(buf));
+	for (int i = 0; want && strcmp(buf, want) && i < 200; i++) {
+		usleep(50 * 1000);
+		read_line(path, buf, sizeof(buf));
+	}
+	return buf;
+}
+
 /* VFIO_DEVICE_FEATURE_PCI_VF_TOKEN with @flags and @token (NULL: none). */
 static int feature_vf_token(int device, uint32_t flags, const char *token, size_t argsz)
 {
@@ -105,18 +173,13 @@ static int test_vf_token(void)
 	size_t full = sizeof(struct vfio_device_feature) + 16;
 	struct vfio_dev p, v;
 	int pf_dev2, vf_dev, vf_dev2;
-	char link[PATH_MAX], path[PATH_MAX], drv[64];
-	ssize_t n;
+	char drv[64];
 
 	vfio_dev_open_bdf(&p, pf, VFIO_TYPE1v2_IOMMU);
 	CHECK_OK(feature_vf_token(p.device, VFIO_DEVICE_FEATURE_SET, TOKEN_A, full));
 
 	CHECK_OK(sysfs_write(pf, "sriov_numvfs", "1"));
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/virtfn0", pf);
-	n = readlink(path, link, sizeof(link) - 1);
-	CHECK(n > 0);
-	link[n] = '\0';
-	snprintf(vf, sizeof(vf), "%s", strrchr(link, '/') + 1);
+	CHECK_OK(find_vf());
 	pci_driver_of(vf, drv, sizeof(drv));
 	printf("# PF %s: VF %s, bound to %s, IOMMU group %d\n", pf, vf, drv,
 	       vfio_iommu_group_of(vf));
@@ -162,9 +225,97 @@ static int test_vf_token(void)
 
 	vfio_dev_close(&v);
 	CHECK_OK(sysfs_write(pf, "sriov_numvfs", "0"));
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", vf);
-	CHECK(access(path, F_OK) != 0);
+	CHECK(!exists(vf));
 	vfio_dev_close(&p);
+	return TEST_PASS;
+}
+
+/*
+ * The PF unbound from vfio-pci while its VF is open: vfio-pci disables
+ * SR-IOV first, and the VF's removal waits for the VF's user, asking for
+ * the device back through the VF's REQ eventfd.  The PF's unbind ends
+ * when the VF is closed, and the VF is gone.
+ */
+static int test_pf_unbind_with_vf_open(void)
+{
+	size_t full = sizeof(struct vfio_device_feature) + 16;
+	int req = eventfd_new();
+	struct vfio_dev p, v;
+	char drv[64];
+	pid_t child;
+
+	/* The token outlives the PF's close: the VF's open needs it. */
+	vfio_dev_open_bdf(&p, pf, VFIO_TYPE1v2_IOMMU);
+	CHECK_OK(feature_vf_token(p.device, VFIO_DEVICE_FEATURE_SET, TOKEN_A, full));
+	vfio_dev_close(&p);
+	/* Idle, the PF sleeps; with VFs it stays awake, closed as it is. */
+	CHECK_STR(runtime_status(pf, "suspended"), "suspended");
+	CHECK_OK(sysfs_write(pf, "sriov_numvfs", "1"));
+	CHECK_STR(runtime_status(pf, NULL), "active");
+	CHECK_OK(find_vf());
+	CHECK_OK(__vfio_dev_attach_bdf(&v, vf, VFIO_TYPE1v2_IOMMU));
+	v.device = open_named(v.group, vf, " vf_token=" TOKEN_A);
+	CHECK(v.device >= 0);
+	CHECK_OK(__vfio_irq_enable_eventfds(v.device, VFIO_PCI_REQ_IRQ_INDEX, 0, 1, &req));
+
+	child = write_str_async(PCI_DRIVERS "/vfio-pci/unbind", pf);
+	CHECK(child > 0);
+	CHECK(eventfd_wait(req, 5000) >= 1);
+	CHECK_EQ(wait_child(child, 500), -1);
+	vfio_dev_close(&v);
+	CHECK_EQ(wait_child(child, 10000), 0);
+	CHECK(!exists(vf));
+	CHECK_EQ(pci_driver_of(pf, drv, sizeof(drv)), -ENOENT);
+	CHECK_OK(bind_to(pf, "vfio-pci"));
+	close(req);
+	return TEST_PASS;
+}
+
+/*
+ * A PF on another driver (Debian's nvme, loaded by the guest script):
+ *  - its VF, bound to vfio-pci by hand, opens without a token, and one
+ *    named is EINVAL: nobody on vfio-pci could have set it;
+ *  - vfio-pci refuses to bind a PF whose VFs exist (EBUSY): it can
+ *    neither count their users nor take them back.
+ * VFs are made with sriov_drivers_autoprobe 0: nvme would take a VF of
+ * QEMU's controller, which without queue resources assigned to it keeps
+ * nvme waiting.
+ */
+static int test_vf_of_foreign_pf(void)
+{
+	size_t full = sizeof(struct vfio_device_feature) + 16;
+	struct vfio_dev v;
+	char drv[64], numvfs[16], path[PATH_MAX];
+	int fd;
+
+	CHECK_OK(unbind(pf));
+	CHECK_OK(bind_to(pf, "nvme"));
+	CHECK_OK(sysfs_write(pf, "sriov_drivers_autoprobe", "0"));
+	CHECK_OK(sysfs_write(pf, "sriov_numvfs", "1"));
+	CHECK_OK(find_vf());
+	CHECK_EQ(pci_driver_of(vf, drv, sizeof(drv)), -ENOENT);
+	CHECK_OK(bind_to(vf, "vfio-pci"));
+
+	CHECK_OK(__vfio_dev_attach_bdf(&v, vf, VFIO_TYPE1v2_IOMMU));
+	CHECK_EQ(open_named(v.group, vf, " vf_token=" TOKEN_A), -EINVAL);
+	fd = open_named(v.group, vf, "");
+	CHECK(fd >= 0);
+	CHECK_EQ(feature_vf_token(fd, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET, NULL, full), -ENOTTY);
+	close(fd);
+	vfio_dev_close(&v);
+	CHECK_OK(unbind(vf));
+
+	CHECK_OK(unbind(pf));
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/sriov_numvfs", pf);
+	printf("# PF %s unbound from nvme: sriov_numvfs %s\n", pf, read_line(path, numvfs, sizeof(numvfs)));
+	CHECK_EQ(bind_to(pf, "vfio-pci"), -EBUSY);
+
+	/* Back as it was: nvme takes the VFs away, vfio-pci the PF. */
+	CHECK_OK(bind_to(pf, "nvme"));
+	CHECK_OK(sysfs_write(pf, "sriov_numvfs", "0"));
+	CHECK_OK(sysfs_write(pf, "sriov_drivers_autoprobe", "1"));
+	CHECK_OK(unbind(pf));
+	CHECK_OK(bind_to(pf, "vfio-pci"));
 	return TEST_PASS;
 }
 
@@ -172,6 +323,8 @@ static const struct test tests[] = {
 	TEST(test_feature_bad_input),
 	TEST(test_sriov_off),
 	TEST(test_vf_token),
+	TEST(test_pf_unbind_with_vf_open),
+	TEST(test_vf_of_foreign_pf),
 };
 
 int main(int argc, char **argv)

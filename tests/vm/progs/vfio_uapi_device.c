@@ -67,17 +67,10 @@ static uint64_t sysfs_resource_len(const char *bdf, int i)
 /* Does the kernel know a reset method for the device? */
 static int has_reset_method(const char *bdf)
 {
-	char path[PATH_MAX], buf[128] = "";
-	FILE *f;
+	char path[PATH_MAX], buf[128];
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset_method", bdf);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	return buf[0] && buf[0] != '\n';
+	return read_line(path, buf, sizeof(buf))[0] != '\0';
 }
 
 static int check_device_info(void)
