@@ -76,7 +76,10 @@ int pci_driver_of(const char *bdf, char *buf, size_t len);
 /* Write @val to @path (sysfs, a module parameter): 0 or -errno. */
 int write_str(const char *path, const char *val);
 
-/* The first line of @path (sysfs, a module parameter), without its newline, in @buf; "" when it cannot be read. */
+/*
+ * The first line of @path (sysfs, a module parameter) in @buf, without its
+ * newline; "" when it cannot be read.  Returns @buf.
+ */
 const char *read_line(const char *path, char *buf, size_t len);
 /*
  * Write @val to @path from a child process that holds none of our fds or
