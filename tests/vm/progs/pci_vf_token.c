@@ -241,19 +241,24 @@ static int test_vf_token(void)
 static int test_pf_unbind_with_vf_open(void)
 {
 	size_t full = sizeof(struct vfio_device_feature) + 16;
+	char drv[64], usage[16], path[PATH_MAX];
 	int req = eventfd_new();
 	struct vfio_dev p, v;
-	char drv[64];
 	pid_t child;
 
 	/* The token outlives the PF's close: the VF's open needs it. */
 	vfio_dev_open_bdf(&p, pf, VFIO_TYPE1v2_IOMMU);
 	CHECK_OK(feature_vf_token(p.device, VFIO_DEVICE_FEATURE_SET, TOKEN_A, full));
 	vfio_dev_close(&p);
-	/* Idle, the PF sleeps; with VFs it stays awake, closed as it is. */
+	/*
+	 * Idle, the PF sleeps; with VFs it is awake, closed as it is, and
+	 * stays so: vfio-pci holds a runtime PM reference for them.
+	 */
 	CHECK_STR(runtime_status(pf, "suspended"), "suspended");
 	CHECK_OK(sysfs_write(pf, "sriov_numvfs", "1"));
 	CHECK_STR(runtime_status(pf, NULL), "active");
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/power/runtime_usage", pf);
+	CHECK_STR(read_line(path, usage, sizeof(usage)), "1");
 	CHECK_OK(find_vf());
 	CHECK_OK(__vfio_dev_attach_bdf(&v, vf, VFIO_TYPE1v2_IOMMU));
 	v.device = open_named(v.group, vf, " vf_token=" TOKEN_A);
