@@ -413,7 +413,7 @@ int main(int argc, char **argv)
 	char buf[8];
 
 	idle_d3_off = !strcmp(read_line("/sys/module/vfio_pci/parameters/disable_idle_d3",
-					 buf, sizeof(buf)), "Y");
+					buf, sizeof(buf)), "Y");
 	printf("# vfio_pci disable_idle_d3=%c\n", idle_d3_off ? 'Y' : 'N');
 	return RUN_TESTS_FORKED("pci_runtime_pm", tests, argc, argv);
 }
