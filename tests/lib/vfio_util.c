@@ -663,7 +663,7 @@ void edu_dma_start(struct vfio_dev *d, uint64_t iova, uint32_t devoff,
 					(irq ? EDU_DMA_IRQ : 0));
 }
 
-static long now_ms(void)
+long now_ms(void)
 {
 	struct timespec ts;
 

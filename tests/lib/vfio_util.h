@@ -87,6 +87,8 @@ const char *read_line(const char *path, char *buf, size_t len);
  * exits 0 when the write succeeded, non-zero when it failed.
  */
 pid_t write_str_async(const char *path, const char *val);
+/* CLOCK_MONOTONIC in milliseconds, for deadlines. */
+long now_ms(void);
 /* waitpid() with a timeout: the child's exit status, or -1 if it still runs. */
 int wait_child(pid_t pid, int timeout_ms);
 

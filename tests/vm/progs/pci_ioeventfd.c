@@ -53,14 +53,6 @@ static void kick(int fd)
 		perror("eventfd write");
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* edu's liveness register through pread: ~ what was last written. */
 static uint32_t live_read(void)
 {
