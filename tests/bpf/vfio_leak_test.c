@@ -741,28 +741,38 @@ static int test_ksyms(void)
 }
 
 /*
- * Looking one symbol up finds data too, in the module named only, and
- * tells a missing symbol from a hidden address (kptr_restrict) and from
- * a file it cannot read: fentry mode's pruning says which and goes on.
+ * Looking symbols up finds data too, in the module named only (not one
+ * whose name starts with it), and tells a missing symbol from a hidden
+ * address (kptr_restrict) and from a file it cannot read: fentry mode's
+ * pruning says which and goes on.
  */
 static int test_ksyms_lookup(void)
 {
+	static const char *const fops[] = { "vfio_fops", "vfio_device_fops" };
+	static const char *const hidden[] = { "vfio_fops", "vfio_group_fops" };
 	char path[] = "/tmp/vfio_leak_test_kallsyms.XXXXXX";
-	uint64_t addr = 0;
+	uint64_t addrs[2];
 
 	CHECK_OK(kallsyms_file(path, "ffffffff82000000 d vfio_fops\n"
 				     "ffffffffc0002000 r vfio_fops\t[vfio_other]\n"
+				     "ffffffffc0003000 r vfio_device_fops\t[vfio_]\n"
 				     "ffffffffc00002e0 r vfio_fops\t[vfio]\n"
+				     "ffffffffc0000300 r vfio_device_fops\t[vfio]\n"
 				     "0000000000000000 r vfio_group_fops\t[vfio]\n"));
-	CHECK_OK(ksyms__lookup_file(path, "vfio_fops", "vfio", &addr));
-	CHECK_EQ(addr, 0xffffffffc00002e0ULL);
-	CHECK_OK(ksyms__lookup_file(path, "vfio_fops", NULL, &addr));
-	CHECK_EQ(addr, 0xffffffff82000000ULL);
-	CHECK_EQ(ksyms__lookup_file(path, "vfio_device_fops", "vfio", &addr), -ENOENT);
-	CHECK_EQ(ksyms__lookup_file(path, "vfio_group_fops", "vfio", &addr), -EPERM);
+	CHECK_OK(ksyms__lookup_file(path, "vfio", fops, addrs, 2));
+	CHECK_EQ(addrs[0], 0xffffffffc00002e0ULL);
+	CHECK_EQ(addrs[1], 0xffffffffc0000300ULL);
+	CHECK_OK(ksyms__lookup_file(path, NULL, fops, addrs, 1));
+	CHECK_EQ(addrs[0], 0xffffffff82000000ULL);
+	/* The first name that fails decides, and its address reads 0. */
+	CHECK_EQ(ksyms__lookup_file(path, NULL, fops, addrs, 2), -ENOENT);
+	CHECK_EQ(addrs[0], 0xffffffff82000000ULL);
+	CHECK_EQ(addrs[1], 0);
+	CHECK_EQ(ksyms__lookup_file(path, "vfio", hidden, addrs, 2), -EPERM);
+	CHECK_EQ(addrs[1], 0);
 	unlink(path);
-	CHECK_EQ(ksyms__lookup_file(path, "vfio_fops", "vfio", &addr), -ENOENT);
-	CHECK_EQ(ksyms__lookup_file("/proc/self/mem/x", "vfio_fops", "vfio", &addr), -ENOTDIR);
+	CHECK_EQ(ksyms__lookup_file(path, "vfio", fops, addrs, 2), -ENOENT);
+	CHECK_EQ(ksyms__lookup_file("/proc/self/mem/x", "vfio", fops, addrs, 2), -ENOTDIR);
 	return TEST_PASS;
 }
 

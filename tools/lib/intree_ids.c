@@ -103,22 +103,21 @@ static int state_open(struct intree_ids *ids, const struct bpf_map *containers,
 /* vfio.ko's fops, all three: a file of a kind we miss would hide its container. */
 static int fops_find(struct intree_ids *ids, const char *tool)
 {
-	uint64_t addr;
 	int i, err;
 
-	for (i = 0; i < INTREE_NR_FOPS; i++) {
-		err = ksyms__lookup_file("/proc/kallsyms", fops_names[i], "vfio", &addr);
-		ids->fops[i] = addr;
-		if (err) {
-			if (tool)
-				fprintf(stderr, "%s: cannot find vfio.ko's %s in /proc/kallsyms (%s): "
-					"in-tree containers released while no collector ran keep "
-					"their ids\n", tool, fops_names[i], strerror(-err));
-			memset(ids->fops, 0, sizeof(ids->fops));
-			return err;
-		}
+	err = ksyms__lookup_file("/proc/kallsyms", "vfio", fops_names, ids->fops,
+				 INTREE_NR_FOPS);
+	if (!err)
+		return 0;
+	if (tool) {
+		for (i = 0; i < INTREE_NR_FOPS - 1 && ids->fops[i]; i++)
+			;
+		fprintf(stderr, "%s: cannot find vfio.ko's %s in /proc/kallsyms (%s): "
+			"in-tree containers released while no collector ran keep "
+			"their ids\n", tool, fops_names[i], strerror(-err));
 	}
-	return 0;
+	memset(ids->fops, 0, sizeof(ids->fops));
+	return err;
 }
 
 int intree_ids_prepare(struct intree_ids *ids, struct bpf_object *obj,

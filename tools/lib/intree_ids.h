@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <bpf/libbpf.h>
 
@@ -52,7 +53,7 @@ struct intree_ids {
 	int containers_fd, ids_fd;	/* the persisted maps, -1: none usable */
 	bool reused;			/* SHARE: our maps are the persisted ones */
 	bool prune;			/* the iterator is loaded */
-	__u64 fops[INTREE_NR_FOPS];	/* for the skeleton's .rodata */
+	uint64_t fops[INTREE_NR_FOPS];	/* for the skeleton's .rodata */
 };
 
 /* The skeleton's .rodata takes what intree_ids_prepare() found. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,29 +112,60 @@ struct ksyms *ksyms__load(void)
 	return ksyms__load_file("/proc/kallsyms");
 }
 
-int ksyms__lookup_file(const char *path, const char *name, const char *module,
-		       uint64_t *addr)
+/*
+ * A line that can name a symbol of module: "[module]" ends it, or, for
+ * vmlinux, nothing does. Most of /proc/kallsyms is not the module we want;
+ * this check lets those lines skip sscanf(), the cost of a lookup.
+ */
+static bool line_of_module(const char *line, const char *module)
 {
-	char line[512], sym[256], mod[128];
+	const char *open = strchr(line, '[');
+	size_t len;
+
+	if (!module)
+		return !open;
+	if (!open)
+		return false;
+	len = strlen(module);
+	return !strncmp(open + 1, module, len) && open[1 + len] == ']';
+}
+
+int ksyms__lookup_file(const char *path, const char *module,
+		       const char *const names[], uint64_t addrs[], size_t n)
+{
+	char line[512], sym[256];
 	unsigned long long a;
-	int err = -ENOENT, n;
+	size_t i, left = n;
 	FILE *f;
 
 	f = fopen(path, "r");
 	if (!f)
 		return -errno;
-	while (err == -ENOENT && fgets(line, sizeof(line), f)) {
-		mod[0] = '\0';
-		n = sscanf(line, "%llx %*c %255s [%127[^]]]", &a, sym, mod);
-		if (n < 2 || strcmp(sym, name))
+	for (i = 0; i < n; i++)
+		addrs[i] = UINT64_MAX;		/* not seen yet */
+	while (left && fgets(line, sizeof(line), f)) {
+		if (!line_of_module(line, module) ||
+		    sscanf(line, "%llx %*c %255s", &a, sym) != 2)
 			continue;
-		if (module ? n < 3 || strcmp(mod, module) : n == 3)
-			continue;
-		*addr = a;
-		err = a ? 0 : -EPERM;
+		for (i = 0; i < n; i++) {
+			if (addrs[i] == UINT64_MAX && !strcmp(sym, names[i])) {
+				addrs[i] = a;
+				left--;
+				break;
+			}
+		}
 	}
 	fclose(f);
-	return err;
+	/* The first name that failed decides; its addrs[] reads 0. */
+	for (i = 0; i < n; i++) {
+		if (addrs[i] == UINT64_MAX) {
+			addrs[i] = 0;
+			return -ENOENT;
+		}
+		if (!addrs[i])
+			return -EPERM;
+	}
+	return 0;
 }
 
 void ksyms__free(struct ksyms *ks)

@@ -27,13 +27,15 @@ const struct ksym *ksyms__search(const struct ksyms *ks, uint64_t addr);
 size_t ksyms__count(const struct ksyms *ks);
 
 /*
- * One symbol of any type (data too, which ksyms__load() leaves out) of
- * module, NULL for vmlinux, from a file in the kallsyms format: 0 and
- * *addr, -ENOENT when it is not there, -EPERM when it reads as 0
- * (kptr_restrict, or no CAP_SYSLOG), -errno when the file cannot be read.
+ * Symbols of any type (data too, which ksyms__load() leaves out) of module,
+ * NULL for vmlinux, from a file in the kallsyms format, in one pass: 0 and
+ * all n addrs[], or for the first of names[] that failed: -ENOENT when it is
+ * not there, -EPERM when it reads as 0 (kptr_restrict, or no CAP_SYSLOG).
+ * -errno when the file cannot be read. After -ENOENT or -EPERM the first
+ * addrs[] that reads 0 names the symbol that failed.
  */
-int ksyms__lookup_file(const char *path, const char *name, const char *module,
-		       uint64_t *addr);
+int ksyms__lookup_file(const char *path, const char *module,
+		       const char *const names[], uint64_t addrs[], size_t n);
 
 /* "name+0xoff [module]" into buf, or "0x<addr>" when unknown. */
 const char *ksyms__format(const struct ksyms *ks, uint64_t addr, char *buf, size_t len);
