@@ -180,8 +180,11 @@ expect 'vfioscope_objects{kind="device"}' 1
 
 log "--- errors: $E1 maps of a bad size, $E2 on a mapped IOVA"
 $PY - "$group" $E1 $E2 >/tmp/errors.txt <<-'PYEOF' &
-import ctypes, fcntl, mmap, os, struct, sys, time
+import ctypes, fcntl, mmap, os, signal, struct, sys
 group, e1, e2 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+# Live until the test sends SIGUSR1 (blocked now: one sent early stays
+# pending), 8 s at most.
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
 # <linux/vfio.h>: _IO(';', 100 + n)
 SET_IOMMU, GROUP_SET_CONTAINER, IOMMU_MAP_DMA = 0x3b66, 0x3b68, 0x3b71
 c = os.open("/dev/vfio/vfio", os.O_RDWR)
@@ -200,7 +203,7 @@ res = [dma_map(0x100000, 4095) for _ in range(e1)]
 res.append(dma_map(0x100000, 4096))
 res += [dma_map(0x100000, 4096) for _ in range(e2)]
 print("pid=%d results=%s" % (os.getpid(), ",".join(map(str, res))), flush=True)
-time.sleep(8)
+signal.sigtimedwait({signal.SIGUSR1}, 8)
 PYEOF
 epid=$!
 for i in $(seq 100); do [ -s /tmp/errors.txt ] && break; sleep 0.1; done
@@ -211,6 +214,7 @@ expect 'sum(vfioscope_dma_operations_total{op="map",result="EINVAL"})' $E1
 expect 'sum(vfioscope_dma_operations_total{op="map",result="EEXIST"})' $E2
 expect 'sum(vfioscope_dma_operations_total{op="map",result="ok"})' 1
 expect 'count(vfioscope_dma_operations_total{result!~"ok|EINVAL|EEXIST"}) or vector(0)' 0
+kill -USR1 $epid 2>/dev/null || :
 wait $epid || fail "the error client failed"
 # Released: its series stay with their final values, its levels at 0.
 expect 'vfioscope_objects{kind="container"}' 0
@@ -289,6 +293,7 @@ expect 'vfioscope_objects{kind="container"}' 1
 log "/metrics excerpt (held):"
 curl -s 127.0.0.1:9707/metrics >/tmp/metrics.txt || fail "curl /metrics failed"
 grep -v '^# HELP' /tmp/metrics.txt | grep -v 'bucket.*le="0.0000[0-9]*"' | head -n 60
+kill -USR1 $wpid 2>/dev/null || :	# its hold may be over already
 wait $wpid || fail "vfio_workload --keep failed"
 expect 'vfioscope_objects{kind="container"}' 0
 expect 'sum(vfioscope_dma_mapped_bytes)' 0

@@ -86,6 +86,7 @@ for mode in tp_btf raw_tp; do
 	# A report taken wholly while the mappings are held.
 	sleep 2.2
 	held=$(wc -l </tmp/topj.out)
+	kill -USR1 $wpid 2>/dev/null || :
 	wait $wpid || fail "vfio_workload --keep failed"
 	cat /tmp/work.txt
 	pid=$(workload_field pid /tmp/work.txt)

@@ -11,7 +11,9 @@
  * SIZE is bytes, or with a K, M or G suffix (64K, 2M).
  *
  * --keep    leave the N mappings in place (at N distinct IOVAs) until exit
- * --hold    sleep SECS before tearing down (tools can watch live state)
+ * --hold    wait SECS before tearing down (tools can watch live state), or
+ *           less: SIGUSR1 ends the wait, so a test that is done with the
+ *           live state need not sit out the rest (SECS is its bound)
  * --then-unmap  with --keep: wait for a line on stdin, unmap the first K
  *           mappings, print "unmapped=K", wait for another line, then tear
  *           down.  Tools started before the first line meet a container
@@ -25,7 +27,9 @@
  *
  * Prints one line:  pid=P maps=N size=S map_ns_p50=X unmap_ns_p50=Y
  */
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +74,26 @@ static void wait_line(void)
 		return;
 }
 
+/*
+ * SIGUSR1 is blocked from the start: one sent before the wait begins stays
+ * pending and ends it at once, where a handler and sleep() would miss it.
+ */
+static void hold_prepare(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, set, NULL);
+}
+
+static void hold_wait(const sigset_t *set, unsigned long secs)
+{
+	struct timespec left = { .tv_sec = secs };
+
+	/* EINTR (a stop and continue) restarts the full wait: the bound only. */
+	while (sigtimedwait(set, NULL, &left) < 0 && errno == EINTR)
+		;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: vfio_workload [-n N] [-s SIZE] [--keep] [--hold SECS] [--then-unmap K] [--dma] [--e1000e] [--device-only]\n");
@@ -108,6 +132,7 @@ int main(int argc, char **argv)
 	int keep = 0, dma = 0, e1000e = 0, device_only = 0, c;
 	uint64_t *map_ns, *unmap_ns, t;
 	struct vfio_dev d;
+	sigset_t usr1;
 	uint8_t *buf;
 
 	while ((c = getopt_long(argc, argv, "n:s:", opts, NULL)) != -1) {
@@ -152,6 +177,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	hold_prepare(&usr1);
 	map_ns = calloc(n, sizeof(*map_ns));
 	unmap_ns = calloc(n, sizeof(*unmap_ns));
 	if (!map_ns || !unmap_ns)
@@ -188,7 +214,7 @@ int main(int argc, char **argv)
 	       keep ? 0ULL : (unsigned long long)median(unmap_ns, n));
 	fflush(stdout);
 	if (hold)
-		sleep(hold);
+		hold_wait(&usr1, hold);
 	if (device_only)
 		wait_line();
 	if (then_unmap) {
