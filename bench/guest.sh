@@ -4,7 +4,8 @@
 #   guest.sh ours|intree
 # Prints "@@ bench ..." lines (key=value) for bench/run.sh to collect.
 #
-# intree: Debian's VFIO, the map/unmap workload at every size.
+# intree: Debian's VFIO, the map/unmap workload at every size; each tool's
+#         start-up (fentry mode).
 # ours:   our VFIO, the same workload (tracepoints disabled); then the cost
 #         of watching: OBS_ROUNDS rounds, each running every observability
 #         variant once, in an order that changes from round to round;
@@ -67,11 +68,91 @@ unbind_edu() {
 echo 4 >/proc/sys/vm/nr_hugepages
 [ "$(cat /proc/sys/vm/nr_hugepages)" -ge 1 ] || fail "no hugetlb pages could be reserved"
 
+# --- tool start-up and footprint -----------------------------------------------
+# exec -> attached (the "... Ctrl-C to end" line), VmHWM once attached, and
+# the BPF maps that appeared meanwhile (bpftool's bytes_memlock): each tool
+# alone, then the front ends again with vfio-exporter running (with a
+# collector to read, a front end need not load its own programs).
+# bpftrace runs the same way for comparison; its line comes on stdout.
+# On Debian's VFIO the tools attach in fentry mode: that start-up adds the
+# lookup of vfio.ko's fops and the walk of the open VFIO files
+# (tools/lib/intree_ids.c).  vfio-leak and bpftrace (vfio.bt) need our
+# tracepoints: not there.
+startup_bench() {
+$PY - "$VFIOSCOPE_ROOT/bench/vfio.bt" "$stack" <<-'PYEOF' || fail "tool start-up measurement failed ($stack)"
+import json, os, shutil, signal, subprocess, sys, time
+
+def maps():
+    out = subprocess.run(["bpftool", "-j", "map", "show"], capture_output=True, text=True).stdout
+    return {m["id"]: m.get("bytes_memlock", 0) for m in json.loads(out or "[]")}
+
+def start(name, cmd, stream):
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE if stream == "stdout" else subprocess.DEVNULL,
+                         stderr=subprocess.PIPE if stream == "stderr" else subprocess.DEVNULL, text=True)
+    f = p.stdout if stream == "stdout" else p.stderr
+    for line in f:
+        if "Ctrl-C to end" in line:
+            return p
+    sys.exit("%s exited before attaching" % name)
+
+def stop(name, p):
+    p.send_signal(signal.SIGINT)
+    try:
+        p.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        sys.exit("%s did not end on Ctrl-C" % name)
+
+def unpin():
+    # A collector the tool loaded and pinned (issue 12) would make the next
+    # tool's start-up one against a running collector, not alone.
+    shutil.rmtree("/sys/fs/bpf/vfioscope", ignore_errors=True)
+
+def measure(variant, name, cmd, stream):
+    before = maps()
+    t0 = time.monotonic_ns()
+    p = start(name, cmd, stream)
+    t1 = time.monotonic_ns()
+    time.sleep(1.5)  # a report or two: the footprint of a running tool
+    hwm = 0
+    for l in open("/proc/%d/status" % p.pid):
+        if l.startswith("VmHWM:"):
+            hwm = int(l.split()[1])
+    after = maps()
+    mem = sum(v for k, v in after.items() if k not in before)
+    stop(name, p)
+    if variant == "startup":
+        unpin()
+    print("@@ bench stack=%s variant=%s name=%s attach_ns=%d vmhwm_kb=%d maps=%d map_memlock=%d"
+          % (sys.argv[2], variant, name, t1 - t0, hwm, len([k for k in after if k not in before]),
+             mem), flush=True)
+
+fronts = [("vfio-top", ["vfio-top", "-b"]), ("vfio-lat", ["vfio-lat"])]
+if sys.argv[2] == "ours":  # Debian's VFIO has no reference events to watch
+    fronts.append(("vfio-leak", ["vfio-leak"]))
+for name, cmd in fronts + [("vfio-exporter", ["vfio-exporter"])]:
+    measure("startup", name, cmd, "stderr")
+if sys.argv[2] == "ours":
+    measure("startup", "bpftrace", ["bpftrace", sys.argv[1]], "stdout")
+exporter = start("vfio-exporter", ["vfio-exporter"], "stderr")
+time.sleep(1)
+for name, cmd in fronts:
+    measure("startup-exporter", name, cmd, "stderr")
+stop("vfio-exporter", exporter)
+unpin()
+PYEOF
+}
+
 if [ "$stack" = intree ]; then
 	bind_edu
-	for name in $(echo "$SIZES" | awk '{ print $1 }'); do
-		bench "$name" default
-	done
+	if part sizes; then
+		for name in $(echo "$SIZES" | awk '{ print $1 }'); do
+			bench "$name" default
+		done
+	fi
+	if part startup; then
+		startup_bench
+	fi
 	unbind_edu
 	exit 0
 fi
@@ -264,71 +345,8 @@ if part obs; then
 	done
 fi
 
-# --- tool start-up and footprint -----------------------------------------------
-# exec -> attached (the "... Ctrl-C to end" line), VmHWM once attached, and
-# the BPF maps that appeared meanwhile (bpftool's bytes_memlock): each tool
-# alone, then the front ends again with vfio-exporter running (with a
-# collector to read, a front end need not load its own programs).
-# bpftrace runs the same way for comparison; its line comes on stdout.
 if part startup; then
-$PY - "$VFIOSCOPE_ROOT/bench/vfio.bt" <<-'PYEOF' || fail "tool start-up measurement failed"
-import json, os, shutil, signal, subprocess, sys, time
-
-def maps():
-    out = subprocess.run(["bpftool", "-j", "map", "show"], capture_output=True, text=True).stdout
-    return {m["id"]: m.get("bytes_memlock", 0) for m in json.loads(out or "[]")}
-
-def start(name, cmd, stream):
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE if stream == "stdout" else subprocess.DEVNULL,
-                         stderr=subprocess.PIPE if stream == "stderr" else subprocess.DEVNULL, text=True)
-    f = p.stdout if stream == "stdout" else p.stderr
-    for line in f:
-        if "Ctrl-C to end" in line:
-            return p
-    sys.exit("%s exited before attaching" % name)
-
-def stop(name, p):
-    p.send_signal(signal.SIGINT)
-    try:
-        p.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        sys.exit("%s did not end on Ctrl-C" % name)
-
-def unpin():
-    # A collector the tool loaded and pinned (issue 12) would make the next
-    # tool's start-up one against a running collector, not alone.
-    shutil.rmtree("/sys/fs/bpf/vfioscope", ignore_errors=True)
-
-def measure(variant, name, cmd, stream):
-    before = maps()
-    t0 = time.monotonic_ns()
-    p = start(name, cmd, stream)
-    t1 = time.monotonic_ns()
-    time.sleep(1.5)  # a report or two: the footprint of a running tool
-    hwm = 0
-    for l in open("/proc/%d/status" % p.pid):
-        if l.startswith("VmHWM:"):
-            hwm = int(l.split()[1])
-    after = maps()
-    mem = sum(v for k, v in after.items() if k not in before)
-    stop(name, p)
-    if variant == "startup":
-        unpin()
-    print("@@ bench stack=ours variant=%s name=%s attach_ns=%d vmhwm_kb=%d maps=%d map_memlock=%d"
-          % (variant, name, t1 - t0, hwm, len([k for k in after if k not in before]), mem), flush=True)
-
-fronts = [("vfio-top", ["vfio-top", "-b"]), ("vfio-lat", ["vfio-lat"]), ("vfio-leak", ["vfio-leak"])]
-for name, cmd in fronts + [("vfio-exporter", ["vfio-exporter"])]:
-    measure("startup", name, cmd, "stderr")
-measure("startup", "bpftrace", ["bpftrace", sys.argv[1]], "stdout")
-exporter = start("vfio-exporter", ["vfio-exporter"], "stderr")
-time.sleep(1)
-for name, cmd in fronts:
-    measure("startup-exporter", name, cmd, "stderr")
-stop("vfio-exporter", exporter)
-unpin()
-PYEOF
+	startup_bench
 fi
 unbind_edu
 

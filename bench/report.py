@@ -287,40 +287,49 @@ def guest_tables(rows, w, kernel):
     if obs:
         observability(obs, obs_cpu, w, of)
 
-    # 4. start-up and footprint
-    if pick(rows, variant="startup") or pick(rows, variant="startup-exporter"):
-        w("### 4. Tool start-up and footprint (ours loaded, nothing mapping)" + of)
-        w("")
-        w("Attached: from before fork+exec to the tool's `... Ctrl-C to end` line.  RSS: "
-          "VmHWM 1.5 s after attaching.  BPF maps: `bpftool map show` bytes_memlock of the "
-          "maps that appeared.  \"exporter running\": started again with vfio-exporter "
-          "already attached; the last column is vfio-top's start-up alone over this one "
-          "(issue 12: >= 10).")
-        w("")
-        w("| tool | exec -> attached (ms) | RSS VmHWM (MiB) | BPF maps | BPF map memory (KiB) | "
-          "< 100 ms | RSS < 16 MiB | vfio-top alone / this |")
-        w("|---|---|---|---|---|---|---|---|")
-        top = [f(r, "attach_ns") / 1e6 for r in pick(rows, variant="startup", name="vfio-top")]
-        for variant, tool in [("startup", t) for t in ("vfio-top", "vfio-lat", "vfio-leak",
-                                                       "vfio-exporter", "bpftrace")] + \
-                             [("startup-exporter", t) for t in ("vfio-top", "vfio-lat", "vfio-leak")]:
-            x = pick(rows, variant=variant, name=tool)
-            if not x:
-                continue
-            att = [f(r, "attach_ns") / 1e6 for r in x]
-            rss = [f(r, "vmhwm_kb") / 1024 for r in x]
-            mem = [f(r, "map_memlock") / 1024 for r in x]
-            nm = statistics.median(int(r["maps"]) for r in x)
-            ours = tool != "bpftrace"
-            faster = "%.1fx" % (statistics.median(top) / statistics.median(att)) \
-                if variant == "startup-exporter" and top else ""
-            w("| %s | %s | %s | %d | %s | %s | %s | %s |" % (
-                tool + (" (exporter running)" if variant == "startup-exporter" else ""),
-                mmm(att, "%.0f"), mmm(rss, "%.1f"), nm, mmm(mem, "%.0f"),
-                verdict(statistics.median(att) < 100) if ours else "(reference)",
-                verdict(max(rss) < 16) if ours else "(reference)", faster))
-        w("")
+    # 4. start-up and footprint, on each stack
+    for stack, title in (("ours", "ours loaded"), ("intree", "Debian's in-tree VFIO, fentry mode")):
+        startup_table(rows, w, of, stack, title)
 
+
+def startup_table(rows, w, of, stack, title):
+    """Table 4: each tool's start-up alone, then the front ends' with the
+    exporter's collector running, on one stack."""
+    rows = pick(rows, stack=stack)
+    if not (pick(rows, variant="startup") or pick(rows, variant="startup-exporter")):
+        return
+    w("### 4%s. Tool start-up and footprint (%s, nothing mapping)%s" % (
+        "" if stack == "ours" else "b", title, of))
+    w("")
+    w("Attached: from before fork+exec to the tool's `... Ctrl-C to end` line.  RSS: "
+      "VmHWM 1.5 s after attaching.  BPF maps: `bpftool map show` bytes_memlock of the "
+      "maps that appeared.  \"exporter running\": started again with vfio-exporter "
+      "already attached; the last column is vfio-top's start-up alone over this one "
+      "(issue 12: >= 10).")
+    w("")
+    w("| tool | exec -> attached (ms) | RSS VmHWM (MiB) | BPF maps | BPF map memory (KiB) | "
+      "< 100 ms | RSS < 16 MiB | vfio-top alone / this |")
+    w("|---|---|---|---|---|---|---|---|")
+    top = [f(r, "attach_ns") / 1e6 for r in pick(rows, variant="startup", name="vfio-top")]
+    for variant, tool in [("startup", t) for t in ("vfio-top", "vfio-lat", "vfio-leak",
+                                                   "vfio-exporter", "bpftrace")] + \
+                         [("startup-exporter", t) for t in ("vfio-top", "vfio-lat", "vfio-leak")]:
+        x = pick(rows, variant=variant, name=tool)
+        if not x:
+            continue
+        att = [f(r, "attach_ns") / 1e6 for r in x]
+        rss = [f(r, "vmhwm_kb") / 1024 for r in x]
+        mem = [f(r, "map_memlock") / 1024 for r in x]
+        nm = statistics.median(int(r["maps"]) for r in x)
+        ours = tool != "bpftrace"
+        faster = "%.1fx" % (statistics.median(top) / statistics.median(att)) \
+            if variant == "startup-exporter" and top else ""
+        w("| %s | %s | %s | %d | %s | %s | %s | %s |" % (
+            tool + (" (exporter running)" if variant == "startup-exporter" else ""),
+            mmm(att, "%.0f"), mmm(rss, "%.1f"), nm, mmm(mem, "%.0f"),
+            verdict(statistics.median(att) < 100) if ours else "(reference)",
+            verdict(max(rss) < 16) if ours else "(reference)", faster))
+    w("")
 
 
 def native_table(native, w):

@@ -18,9 +18,9 @@
 #                    environment)
 #
 # OBS_CALLS: MAP+UNMAP pairs per workload run ("4k:N 64k:N"), OBS_REPEAT
-# runs per variant and size (default 2).  BENCH_PARTS:
-# what to run of "native sizes obs startup pin" (default all; without
-# "sizes" no in-tree boot).  NATIVE_OBJECTS: the BPF objects whose
+# runs per variant and size (default 2).  BENCH_PARTS: what to run of
+# "native sizes obs startup pin" (default all; without "sizes" or
+# "startup" no in-tree boot).  NATIVE_OBJECTS: the BPF objects whose
 # vfio_dma_map handler native_cost times, each OBJECT or OBJECT:OPTION
 # (default: the collector's, alone, :--front-ends, :--front-ends=rows and
 # :--front-ends=lat, then each tool's that has one; the exporter's where
@@ -111,7 +111,8 @@ part sizes || part obs || part startup || part pin || vm_rounds=0
 for KVER in $BENCH_KVERS; do
 series=$(echo "$KVER" | cut -d. -f1,2)
 for r in $(seq "$vm_rounds"); do
-	if ! part sizes; then order=ours
+	# In-tree boots: the sizes, and the tools' start-up in fentry mode.
+	if ! part sizes && ! part startup; then order=ours
 	elif [ $((r % 2)) -eq 1 ]; then order="ours intree"; else order="intree ours"; fi
 	for stack in $order; do
 		job=$dir/$series-r$r-$stack.sh

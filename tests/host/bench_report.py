@@ -3,7 +3,8 @@
 """bench/report.py on results it can be checked against: a run of two
 guest kernels gives tables 1 to 4 once per kernel, titled with its series
 and computed from that kernel's boots alone, and the host's native table
-once; a run of one kernel titles nothing with a series.
+once; a run of one kernel titles nothing with a series; the start-up
+table comes once per stack, each from its own stack's rows.
 
 Prints PASS:/FAIL: lines like the C tests; exits 1 on a failure.
 """
@@ -80,5 +81,43 @@ suite.report("one_kernel_runs", out is not None, "report.py failed: %s" % err)
 if out is not None:
     suite.check("one_kernel_title", table1_ratio(out, T1), "**2.00 / 2.00 / 2.00**")
     suite.check("one_kernel_rounds", out.count("Rounds: 1 "), 1)
+
+
+def startup_row(rnd, stack, variant, name, ms):
+    return ("kernel=6.1 round=%d stack=%s variant=%s name=%s attach_ns=%d vmhwm_kb=10240 "
+            "maps=3 map_memlock=8192" % (rnd, stack, variant, name, ms * 1000000))
+
+
+def startup_cell(out, title, tool, col):
+    """Column COL of TOOL's row in the start-up table titled TITLE."""
+    lines = out.splitlines()
+    if title not in lines:
+        return None
+    for line in lines[lines.index(title):]:
+        if line.startswith("| %s |" % tool):
+            return line.split("|")[col].strip()
+    return None
+
+
+# Start-up on both stacks: vfio-top alone takes 600 ms on ours and 900 ms
+# in fentry mode, 30 ms reading a running collector on either.
+T4 = "### 4. Tool start-up and footprint (ours loaded, nothing mapping) (6.1)"
+T4B = ("### 4b. Tool start-up and footprint (Debian's in-tree VFIO, fentry mode, "
+       "nothing mapping) (6.1)")
+lines = [sizes_row("6.1", 1, "ours", 1000, 1000), sizes_row("6.12", 1, "ours", 1000, 1000)]
+for rnd in (1, 2):
+    lines += [startup_row(rnd, "ours", "startup", "vfio-top", 600),
+              startup_row(rnd, "ours", "startup-exporter", "vfio-top", 30),
+              startup_row(rnd, "intree", "startup", "vfio-top", 900),
+              startup_row(rnd, "intree", "startup-exporter", "vfio-top", 30)]
+out, err = report(lines)
+suite.report("startup_runs", out is not None, "report.py failed: %s" % err)
+if out is not None:
+    suite.check("startup_ours_alone", startup_cell(out, T4, "vfio-top", 2), "600 / 600 / 600")
+    suite.check("startup_ours_faster",
+                startup_cell(out, T4, "vfio-top (exporter running)", 8), "20.0x")
+    suite.check("startup_intree_alone", startup_cell(out, T4B, "vfio-top", 2), "900 / 900 / 900")
+    suite.check("startup_intree_faster",
+                startup_cell(out, T4B, "vfio-top (exporter running)", 8), "30.0x")
 
 sys.exit(suite.status())
