@@ -281,7 +281,7 @@ struct coll_proc {
 	__u64 errors;		/* failed operations and external-user calls */
 	__s64 mapped;		/* maps minus unmaps */
 	__s64 pinned;		/* pages pinned minus unpinned */
-	__u64 last_ns;		/* this CPU's last event of it */
+	__u64 last_ns;		/* this CPU's last event of it (to a tick) */
 	__u32 container;	/* the container of that event */
 	__u32 missing;		/* DMA_MISSING_MAPPED: met mapping into a used container */
 	char comm[TASK_COMM_LEN];

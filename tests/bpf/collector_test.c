@@ -370,6 +370,30 @@ static int test_process_rows_when_asked(void)
 }
 
 /*
+ * An ask runs out at its deadline, judged by the collector's tick clock
+ * (a jiffy late at most): a map 300 ms after a 100 ms ask, many ticks at
+ * any HZ, is no longer counted in the row.
+ */
+static int test_process_rows_end_at_deadline(void)
+{
+	struct collector *c = load();
+	struct coll_process_row p;
+
+	CHECK(c);
+	CHECK_OK(collector_want_processes(c, 100 * 1000000ULL));
+	CHECK_OK(MAP(c, 3, KB64, 16, 1, 16, 0));
+	CHECK_OK(my_process(c, &p));
+	CHECK_EQ(p.v.ops[EXP_MAP], 1);
+	CHECK(p.v.last_ns != 0);
+	usleep(300 * 1000);
+	CHECK_OK(MAP(c, 3, KB64, 16, 2, 32, 0));
+	CHECK_OK(my_process(c, &p));
+	CHECK_EQ(p.v.ops[EXP_MAP], 1);
+	collector_free(c);
+	return TEST_PASS;
+}
+
+/*
  * Where the kernel has no BTF (POWER) the process start is read through
  * probe reads: the same start, the same row.
  */
@@ -747,6 +771,7 @@ static const struct test tests[] = {
 	TEST(test_container_id_reused),
 	TEST(test_container_predates_collector),
 	TEST(test_process_rows_when_asked),
+	TEST(test_process_rows_end_at_deadline),
 	TEST(test_process_start_without_task_btf),
 	TEST(test_refs_when_asked),
 	TEST(test_stack_ring_when_claimed),
