@@ -58,7 +58,7 @@ static __always_inline bool refs_wanted(void)
  * The clock as the front ends' deadlines and the process rows need it:
  * bpf_ktime_get_ns() of this CPU's first event in the current jiffy.
  * Reading the clock source is most of what a front end costs per event
- * (natively ~25 of ~65 ns with every front end attached, and where the
+ * (natively ~25 of ~60 ns with every front end attached, and where the
  * hypervisor offers no stable TSC it is an emulated device, HPET);
  * bpf_jiffies64() is a memory read.  (The coarse clock, a memory read too,
  * is refused to tracing programs.)  So a deadline is judged up to one tick
