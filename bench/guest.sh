@@ -127,12 +127,13 @@ def measure(variant, name, cmd, stream):
           % (sys.argv[2], variant, name, t1 - t0, hwm, len([k for k in after if k not in before]),
              mem), flush=True)
 
+ours = sys.argv[2] == "ours"  # vfio-leak and vfio.bt need our tracepoints
 fronts = [("vfio-top", ["vfio-top", "-b"]), ("vfio-lat", ["vfio-lat"])]
-if sys.argv[2] == "ours":  # Debian's VFIO has no reference events to watch
+if ours:
     fronts.append(("vfio-leak", ["vfio-leak"]))
 for name, cmd in fronts + [("vfio-exporter", ["vfio-exporter"])]:
     measure("startup", name, cmd, "stderr")
-if sys.argv[2] == "ours":
+if ours:
     measure("startup", "bpftrace", ["bpftrace", sys.argv[1]], "stdout")
 exporter = start("vfio-exporter", ["vfio-exporter"], "stderr")
 time.sleep(1)
