@@ -279,6 +279,21 @@ static void *race_remapper(void *arg)
 	return arg;
 }
 
+/*
+ * Whether the remapper and the readers (one count for both) have each run
+ * within TIMEOUT_MS: on 6.1 and 6.12 each reset is an immediate EBUSY, so
+ * resets begun at once could be over before a thread ran at all (three
+ * threads, two vCPUs).
+ */
+static bool race_started(long timeout_ms)
+{
+	long until = now_ms() + timeout_ms;
+
+	while ((!atomic_load(&race_reads) || !atomic_load(&race_maps)) && now_ms() < until)
+		usleep(1000);
+	return atomic_load(&race_reads) > 0 && atomic_load(&race_maps) > 0;
+}
+
 static int test_race_with_bar_access(void)
 {
 	void *(*fns[])(void *) = { race_mmap_reader, race_preader, race_remapper };
@@ -290,20 +305,7 @@ static int test_race_with_bar_access(void)
 	vfio_dev_map_bar0(&race_dev);
 	for (i = 0; i < 3; i++)
 		CHECK_EQ(pthread_create(&threads[i], NULL, fns[i], NULL), 0);
-	/*
-	 * The remapper and the readers (one count for both) have run before
-	 * the first reset: on 6.1 and 6.12 each reset is an immediate EBUSY,
-	 * so the resets could be over before a thread ran at all (three
-	 * threads, two vCPUs).
-	 */
-	{
-		long until = now_ms() + 30000;
-
-		while ((!atomic_load(&race_reads) || !atomic_load(&race_maps)) &&
-		       now_ms() < until)
-			usleep(1000);
-	}
-	CHECK(atomic_load(&race_reads) > 0 && atomic_load(&race_maps) > 0);
+	CHECK(race_started(30000));
 	for (i = 0; i < RACE_RESETS; i++) {
 		if (!hot_reset(race_dev.device, 0, 1, &race_dev.group))
 			continue;
