@@ -42,6 +42,7 @@ static struct vfio_fault vfio_faults[VFIO_FAULT_NR] = {
 	[VFIO_FAULT_IOMMU_MAP] = { .name = "iommu_map" },
 	[VFIO_FAULT_EVENTFD] = { .name = "eventfd" },
 	[VFIO_FAULT_PCI_CONFIG] = { .name = "pci_config" },
+	[VFIO_FAULT_DOMAIN_JOIN] = { .name = "domain_join" },
 };
 
 static DEFINE_MUTEX(vfio_fault_lock);	/* protects vfio_fault.armed */

@@ -2,8 +2,12 @@
 /*
  * vfio_iommu_type1.ko: the Type1 IOMMU backend of vfioscope's vfio.ko.
  *
- * One IOMMU domain per container, allocated when the first group attaches;
- * later groups join the same domain.  User memory given to MAP_DMA is
+ * A container's groups share one IOMMU domain where their IOMMUs allow it:
+ * the first group's attach allocates it, later groups join it.  A group
+ * that cannot join any of the container's domains (another IOMMU driver,
+ * or one that cannot enforce cache coherency as the domain does) gets a
+ * domain of its own, into which every mapping is replayed, as in 6.1;
+ * maps and unmaps then go to every domain.  User memory given to MAP_DMA is
  * pinned (FOLL_LONGTERM), charged to the mapping process's locked_vm, and
  * mapped run by run: a run is a physically contiguous stretch of pages,
  * handed whole to iommu_map(), which picks the largest IOMMU page sizes the
@@ -63,9 +67,18 @@ struct vfio_iova {
 	dma_addr_t end;
 };
 
+/* One IOMMU domain of a container, mapping all of the container's DMA. */
+struct vfio_domain {
+	struct list_head next;		/* in vfio_iommu.domain_list */
+	struct iommu_domain *domain;
+	unsigned int nr_groups;		/* attached to it */
+	bool enforce_cache_coherency;
+};
+
 struct vfio_iommu_group {
 	struct list_head next;		/* in vfio_iommu.group_list */
 	struct iommu_group *iommu_group;
+	struct vfio_domain *d;		/* the domain it is attached to */
 };
 
 /* A physically contiguous run of a mapping. */
@@ -109,9 +122,9 @@ struct vfio_iommu {
 	struct mutex lock;		/* protects everything below */
 	u32 container_id;		/* for tracing */
 	bool v2;
-	struct iommu_domain *domain;	/* from the first group's attach */
-	bool enforce_cache_coherency;
-	unsigned long pgsize_bitmap;
+	struct list_head domain_list;	/* struct vfio_domain, first one first */
+	bool enforce_cache_coherency;	/* by every domain */
+	unsigned long pgsize_bitmap;	/* sizes every domain maps */
 	struct list_head group_list;	/* struct vfio_iommu_group */
 	struct list_head iova_list;	/* struct vfio_iova, sorted */
 	struct rb_root dma_tree;	/* struct vfio_dma */
@@ -200,20 +213,37 @@ out_free:
 	return ret;
 }
 
+/* Narrow [*start, *end] to what @domain can translate. */
+static void vfio_iova_clip_aperture(const struct iommu_domain *domain,
+				    dma_addr_t *start, dma_addr_t *end)
+{
+	*start = max(*start, domain->geometry.aperture_start);
+	*end = min(*end, domain->geometry.aperture_end);
+}
+
 /*
- * The usable IOVA ranges of the domain with the groups of @iommu, plus
- * @extra when it is not NULL (a group about to attach).
+ * The usable IOVA ranges of @iommu: what all its domains translate, minus
+ * the reserved regions of all its groups; plus, when not NULL,
+ * @extra_domain and @extra (a domain and a group about to be added).
+ * -EINVAL when the domains' apertures do not overlap: nothing could map.
  */
 static int vfio_iommu_iova_list_build(struct vfio_iommu *iommu,
-				      struct iommu_domain *domain,
+				      struct iommu_domain *extra_domain,
 				      struct iommu_group *extra,
 				      struct list_head *list)
 {
+	dma_addr_t start = 0, end = DMA_BIT_MASK(64);
 	struct vfio_iommu_group *vg;
+	struct vfio_domain *d;
 	int ret;
 
-	ret = vfio_iova_list_add(list, domain->geometry.aperture_start,
-				 domain->geometry.aperture_end);
+	list_for_each_entry(d, &iommu->domain_list, next)
+		vfio_iova_clip_aperture(d->domain, &start, &end);
+	if (extra_domain)
+		vfio_iova_clip_aperture(extra_domain, &start, &end);
+	if (start > end)
+		return -EINVAL;
+	ret = vfio_iova_list_add(list, start, end);
 	if (ret)
 		return ret;
 
@@ -315,24 +345,42 @@ static struct vfio_run *vfio_dma_next_run(struct vfio_dma *dma)
 	return &chunk->runs[chunk->nr];
 }
 
-/* Map one run; on success it is recorded in @dma. */
+/* Map one run in one domain. */
+static int vfio_domain_map_run(struct iommu_domain *domain, int prot,
+			       dma_addr_t iova, unsigned long pfn,
+			       unsigned long npages)
+{
+	if (vfio_fault(VFIO_FAULT_IOMMU_MAP))
+		return -ENOMEM;
+	/* VFIO devices must be coherent: always IOMMU_CACHE, as in-tree. */
+	return vfio_compat_iommu_map(domain, iova, PFN_PHYS(pfn),
+				     npages << PAGE_SHIFT, prot | IOMMU_CACHE);
+}
+
+/*
+ * Map one run in every domain of @iommu, or in none; on success it is
+ * recorded in @dma.  (iommu_map() takes back what it mapped of a run when
+ * it fails, so only the domains already done are unwound here.)
+ */
 static int vfio_dma_map_run(struct vfio_iommu *iommu, struct vfio_dma *dma,
 			    dma_addr_t iova, unsigned long pfn,
 			    unsigned long npages, bool pinned)
 {
 	struct vfio_run *run = vfio_dma_next_run(dma);
 	struct vfio_run_chunk *chunk;
+	struct vfio_domain *d;
 	int ret;
 
 	if (!run)
 		return -ENOMEM;
-	if (vfio_fault(VFIO_FAULT_IOMMU_MAP))
-		return -ENOMEM;
-	/* VFIO devices must be coherent: always IOMMU_CACHE, as in-tree. */
-	ret = vfio_compat_iommu_map(iommu->domain, iova, PFN_PHYS(pfn),
-				    npages << PAGE_SHIFT, dma->prot | IOMMU_CACHE);
-	if (ret)
-		return ret;	/* an empty chunk stays: freed with the rest */
+	list_for_each_entry(d, &iommu->domain_list, next) {
+		ret = vfio_domain_map_run(d->domain, dma->prot, iova, pfn, npages);
+		if (ret) {
+			list_for_each_entry_continue_reverse(d, &iommu->domain_list, next)
+				iommu_unmap(d->domain, iova, npages << PAGE_SHIFT);
+			return ret;	/* an empty chunk stays: freed with the rest */
+		}
+	}
 
 	run->iova = iova;
 	run->pfn = pfn;
@@ -563,29 +611,41 @@ pinned:
 	return ret;
 }
 
-/*
- * Unmap every run, flush the IOTLB once, then unpin and uncharge.  @op,
- * if any, is charged with the pages and the time.
- */
-static void vfio_dma_unmap_unpin(struct vfio_iommu *iommu, struct vfio_dma *dma,
-				 struct vfio_dma_op *op)
+/* Take every run of @dma out of @domain, with one IOTLB flush. */
+static void vfio_domain_unmap_dma(struct iommu_domain *domain,
+				  struct vfio_dma *dma)
 {
 	struct iommu_iotlb_gather gather;
-	struct vfio_run_chunk *chunk, *tmp;
+	struct vfio_run_chunk *chunk;
 	unsigned int i;
 
-	vfio_dma_op_lap(op, NULL);
 	iommu_iotlb_gather_init(&gather);
 	list_for_each_entry(chunk, &dma->runs, next) {
 		for (i = 0; i < chunk->nr; i++) {
 			struct vfio_run *run = &chunk->runs[i];
 
-			iommu_unmap_fast(iommu->domain, run->iova,
+			iommu_unmap_fast(domain, run->iova,
 					 run->npages << PAGE_SHIFT, &gather);
 		}
 	}
-	/* No device may reach a page once it is unpinned. */
-	iommu_iotlb_sync(iommu->domain, &gather);
+	iommu_iotlb_sync(domain, &gather);
+}
+
+/*
+ * Unmap every run from every domain, then unpin and uncharge.  @op, if
+ * any, is charged with the pages and the time.
+ */
+static void vfio_dma_unmap_unpin(struct vfio_iommu *iommu, struct vfio_dma *dma,
+				 struct vfio_dma_op *op)
+{
+	struct vfio_run_chunk *chunk, *tmp;
+	struct vfio_domain *d;
+	unsigned int i;
+
+	vfio_dma_op_lap(op, NULL);
+	/* No device may reach a page once it is unpinned: flushed first. */
+	list_for_each_entry(d, &iommu->domain_list, next)
+		vfio_domain_unmap_dma(d->domain, dma);
 	vfio_dma_op_lap(op, op ? &op->iommu_ns : NULL);
 	if (op)
 		op->npages += dma->pinned;
@@ -994,48 +1054,156 @@ __vfio_iommu_find_group(struct vfio_iommu *iommu, struct iommu_group *iommu_grou
 	return NULL;
 }
 
-/* A new domain for the container's first group. */
-static int __vfio_iommu_domain_create(struct vfio_iommu *iommu,
-				      struct iommu_group *iommu_group)
+/*
+ * What the container's domains have in common, after one came or went:
+ * the page sizes all of them map, and whether all enforce cache coherency.
+ */
+static void vfio_iommu_domains_changed(struct vfio_iommu *iommu)
 {
-	const struct iommu_domain_ops *ops;
-	struct iommu_domain *domain;
-	struct device *dev = NULL;
-	unsigned long pgsizes;
-	int ret;
+	unsigned long pgsizes = ULONG_MAX;
+	bool coherent = true;
+	struct vfio_domain *d;
 
-	lockdep_assert_held(&iommu->lock);
-
-	/* Any device of the group will do: they share one IOMMU. */
-	iommu_group_for_each_dev(iommu_group, &dev, vfio_iommu_group_first_dev);
-	if (!dev)
-		return -ENODEV;
-
-	domain = vfio_compat_paging_domain_alloc(dev);
-	if (IS_ERR(domain))
-		return PTR_ERR(domain);
-
-	ret = iommu_attach_group(domain, iommu_group);
-	if (ret)
-		goto err_free_domain;
-
-	/* Must be asked before anything is mapped. */
-	ops = domain->ops;
-	iommu->enforce_cache_coherency = ops->enforce_cache_coherency &&
-					 ops->enforce_cache_coherency(domain);
-
+	list_for_each_entry(d, &iommu->domain_list, next) {
+		pgsizes &= d->domain->pgsize_bitmap;
+		coherent &= d->enforce_cache_coherency;
+	}
 	/* Sizes below PAGE_SIZE are useless: we pin whole pages. */
-	pgsizes = domain->pgsize_bitmap;
 	if (pgsizes & ~PAGE_MASK) {
 		pgsizes &= PAGE_MASK;
 		pgsizes |= PAGE_SIZE;
 	}
 	iommu->pgsize_bitmap = pgsizes;
-	iommu->domain = domain;
-	return 0;
+	WRITE_ONCE(iommu->enforce_cache_coherency, coherent);
+}
+
+/* A new domain, with @iommu_group attached to it. */
+static struct vfio_domain *vfio_domain_create(struct iommu_group *iommu_group)
+{
+	const struct iommu_domain_ops *ops;
+	struct device *dev = NULL;
+	struct vfio_domain *d;
+	int ret;
+
+	/* Any device of the group will do: they share one IOMMU. */
+	iommu_group_for_each_dev(iommu_group, &dev, vfio_iommu_group_first_dev);
+	if (!dev)
+		return ERR_PTR(-ENODEV);
+
+	d = vfio_fault(VFIO_FAULT_ALLOC) ? NULL : kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return ERR_PTR(-ENOMEM);
+	d->domain = vfio_compat_paging_domain_alloc(dev);
+	if (IS_ERR(d->domain)) {
+		ret = PTR_ERR(d->domain);
+		goto err_free;
+	}
+	ret = iommu_attach_group(d->domain, iommu_group);
+	if (ret)
+		goto err_free_domain;
+
+	/* Must be asked before anything is mapped. */
+	ops = d->domain->ops;
+	d->enforce_cache_coherency = ops->enforce_cache_coherency &&
+				     ops->enforce_cache_coherency(d->domain);
+	return d;
 
 err_free_domain:
-	iommu_domain_free(domain);
+	iommu_domain_free(d->domain);
+err_free:
+	kfree(d);
+	return ERR_PTR(ret);
+}
+
+/* Only once no group is attached to it. */
+static void vfio_domain_destroy(struct vfio_domain *d)
+{
+	iommu_domain_free(d->domain);
+	kfree(d);
+}
+
+/*
+ * Move @iommu_group from its new domain @new into an existing domain of
+ * @iommu that maps the same way (the same IOMMU driver, the same cache
+ * coherency), as 6.1 does.  *joined is that domain, or NULL if none took
+ * the group, which is then in @new again; -errno if it could not go back.
+ */
+static int vfio_domain_join(struct vfio_iommu *iommu, struct vfio_domain *new,
+			    struct iommu_group *iommu_group,
+			    struct vfio_domain **joined)
+{
+	struct vfio_domain *d;
+	int ret;
+
+	*joined = NULL;
+	list_for_each_entry(d, &iommu->domain_list, next) {
+		if (d->domain->ops != new->domain->ops ||
+		    d->enforce_cache_coherency != new->enforce_cache_coherency)
+			continue;
+		/*
+		 * The bench has one IOMMU, so every group can join: the fault
+		 * point plays an IOMMU that refuses, to test what follows.
+		 */
+		if (vfio_fault(VFIO_FAULT_DOMAIN_JOIN))
+			continue;
+		iommu_detach_group(new->domain, iommu_group);
+		if (!iommu_attach_group(d->domain, iommu_group)) {
+			*joined = d;
+			return 0;
+		}
+		ret = iommu_attach_group(new->domain, iommu_group);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Map every run of @dma into @domain, or none.  The runs cover the
+ * mapping from its start in IOVA order, so what was done is one range.
+ */
+static int vfio_domain_map_dma(struct iommu_domain *domain, struct vfio_dma *dma)
+{
+	struct vfio_run_chunk *chunk;
+	unsigned int i;
+	int ret;
+
+	list_for_each_entry(chunk, &dma->runs, next) {
+		for (i = 0; i < chunk->nr; i++) {
+			struct vfio_run *run = &chunk->runs[i];
+
+			ret = vfio_domain_map_run(domain, dma->prot, run->iova,
+						  run->pfn, run->npages);
+			if (ret) {
+				if (run->iova > dma->iova)
+					iommu_unmap(domain, dma->iova,
+						    run->iova - dma->iova);
+				return ret;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Every mapping of @iommu into its new domain @d, all or none. */
+static int vfio_domain_replay(struct vfio_iommu *iommu, struct vfio_domain *d)
+{
+	struct rb_node *node, *done;
+	int ret;
+
+	for (node = rb_first(&iommu->dma_tree); node; node = rb_next(node)) {
+		ret = vfio_domain_map_dma(d->domain,
+					  rb_entry(node, struct vfio_dma, node));
+		if (ret)
+			goto err_unwind;
+		cond_resched();
+	}
+	return 0;
+
+err_unwind:
+	for (done = rb_first(&iommu->dma_tree); done != node; done = rb_next(done))
+		vfio_domain_unmap_dma(d->domain,
+				      rb_entry(done, struct vfio_dma, node));
 	return ret;
 }
 
@@ -1043,6 +1211,7 @@ static int vfio_iommu_type1_attach_group(void *iommu_data,
 					 struct iommu_group *iommu_group)
 {
 	struct vfio_iommu *iommu = iommu_data;
+	struct vfio_domain *new, *d;
 	struct vfio_iommu_group *vg;
 	LIST_HEAD(iova_list);
 	struct rb_node *node;
@@ -1065,47 +1234,57 @@ static int vfio_iommu_type1_attach_group(void *iommu_data,
 	}
 	vg->iommu_group = iommu_group;
 
-	if (!iommu->domain) {
-		ret = __vfio_iommu_domain_create(iommu, iommu_group);
-		if (ret)
-			goto err_free_vg;
-		ret = vfio_iommu_iova_list_build(iommu, iommu->domain,
-						 iommu_group, &iova_list);
-		if (ret)
-			goto err_free_domain;
-	} else {
-		/* The group's reserved regions must miss every mapping. */
-		ret = vfio_iommu_iova_list_build(iommu, iommu->domain,
-						 iommu_group, &iova_list);
-		if (ret)
-			goto err_free_vg;
-		for (node = rb_first(&iommu->dma_tree); node; node = rb_next(node)) {
-			struct vfio_dma *dma = rb_entry(node, struct vfio_dma, node);
-
-			if (!vfio_iova_list_contains(&iova_list, dma->iova,
-						     dma->iova + dma->size - 1)) {
-				ret = -EINVAL;
-				goto err_free_list;
-			}
-		}
-		ret = iommu_attach_group(iommu->domain, iommu_group);
-		if (ret)
-			goto err_free_list;
+	new = vfio_domain_create(iommu_group);
+	if (IS_ERR(new)) {
+		ret = PTR_ERR(new);
+		goto err_free_vg;
 	}
 
+	/* The domain's aperture and the group's reserved regions must miss every mapping. */
+	ret = vfio_iommu_iova_list_build(iommu, new->domain, iommu_group, &iova_list);
+	if (ret)
+		goto err_detach;
+	for (node = rb_first(&iommu->dma_tree); node; node = rb_next(node)) {
+		struct vfio_dma *dma = rb_entry(node, struct vfio_dma, node);
+
+		if (!vfio_iova_list_contains(&iova_list, dma->iova,
+					     dma->iova + dma->size - 1)) {
+			ret = -EINVAL;
+			goto err_free_list;
+		}
+	}
+
+	ret = vfio_domain_join(iommu, new, iommu_group, &d);
+	if (ret)
+		goto err_destroy;	/* the group is in no domain of ours */
+	if (d) {
+		vfio_domain_destroy(new);
+	} else {
+		ret = vfio_domain_replay(iommu, new);
+		if (ret)
+			goto err_free_list;
+		list_add_tail(&new->next, &iommu->domain_list);
+		vfio_iommu_domains_changed(iommu);
+		d = new;
+	}
+
+	d->nr_groups++;
+	vg->d = d;
 	list_add_tail(&vg->next, &iommu->group_list);
 	vfio_iova_list_free(&iommu->iova_list);
 	list_splice_init(&iova_list, &iommu->iova_list);
 	mutex_unlock(&iommu->lock);
 	return 0;
 
-err_free_domain:
-	iommu_detach_group(iommu->domain, iommu_group);
-	iommu_domain_free(iommu->domain);
-	iommu->domain = NULL;
-	goto err_free_vg;
 err_free_list:
 	vfio_iova_list_free(&iova_list);
+err_detach:
+	iommu_detach_group(new->domain, iommu_group);
+	vfio_domain_destroy(new);
+	goto err_free_vg;
+err_destroy:
+	vfio_iova_list_free(&iova_list);
+	vfio_domain_destroy(new);
 err_free_vg:
 	kfree(vg);
 out_unlock:
@@ -1118,6 +1297,7 @@ static void vfio_iommu_type1_detach_group(void *iommu_data,
 {
 	struct vfio_iommu *iommu = iommu_data;
 	struct vfio_iommu_group *vg;
+	struct vfio_domain *d;
 	LIST_HEAD(iova_list);
 
 	mutex_lock(&iommu->lock);
@@ -1125,16 +1305,28 @@ static void vfio_iommu_type1_detach_group(void *iommu_data,
 	if (!vg)
 		goto out_unlock;
 
-	iommu_detach_group(iommu->domain, iommu_group);
+	d = vg->d;
+	iommu_detach_group(d->domain, iommu_group);
 	list_del(&vg->next);
 	kfree(vg);
 
 	/*
-	 * Fewer reserved regions now.  The last group's detach keeps the
-	 * old list: release comes next and needs nothing from it.
+	 * A domain left without groups goes (no device reaches it), unless
+	 * it is the container's last: release comes next and unmaps
+	 * through it.
+	 */
+	if (!--d->nr_groups && !list_is_singular(&iommu->domain_list)) {
+		list_del(&d->next);
+		vfio_domain_destroy(d);
+		vfio_iommu_domains_changed(iommu);
+	}
+
+	/*
+	 * Fewer reserved regions now, maybe a wider aperture.  The last
+	 * group's detach keeps the old list: release needs nothing from it.
 	 */
 	if (!list_empty(&iommu->group_list) &&
-	    !vfio_iommu_iova_list_build(iommu, iommu->domain, NULL, &iova_list)) {
+	    !vfio_iommu_iova_list_build(iommu, NULL, NULL, &iova_list)) {
 		vfio_iova_list_free(&iommu->iova_list);
 		list_splice_init(&iova_list, &iommu->iova_list);
 	}
@@ -1169,6 +1361,7 @@ static void *vfio_iommu_type1_open(unsigned long arg, u32 container_id)
 	mutex_init(&iommu->lock);
 	iommu->container_id = container_id;
 	iommu->v2 = v2;
+	INIT_LIST_HEAD(&iommu->domain_list);
 	INIT_LIST_HEAD(&iommu->group_list);
 	INIT_LIST_HEAD(&iommu->iova_list);
 	iommu->dma_tree = RB_ROOT;
@@ -1185,6 +1378,7 @@ static void vfio_iommu_type1_release(void *iommu_data)
 {
 	struct vfio_iommu *iommu = iommu_data;
 	struct vfio_iommu_group *vg, *tmp;
+	struct vfio_domain *d, *dtmp;
 	struct vfio_dma_op op = {};
 	struct rb_node *node;
 	u64 unmapped = 0;
@@ -1201,12 +1395,14 @@ static void vfio_iommu_type1_release(void *iommu_data)
 
 	/* vfio.ko detaches every group first; this is only a safety net. */
 	list_for_each_entry_safe(vg, tmp, &iommu->group_list, next) {
-		iommu_detach_group(iommu->domain, vg->iommu_group);
+		iommu_detach_group(vg->d->domain, vg->iommu_group);
 		list_del(&vg->next);
 		kfree(vg);
 	}
-	if (iommu->domain)
-		iommu_domain_free(iommu->domain);
+	list_for_each_entry_safe(d, dtmp, &iommu->domain_list, next) {
+		list_del(&d->next);
+		vfio_domain_destroy(d);
+	}
 	vfio_iova_list_free(&iommu->iova_list);
 	mutex_unlock(&iommu->lock);
 

@@ -781,6 +781,56 @@ void *alloc_buffer(size_t size)
 	return p;
 }
 
+void *alloc_scattered_buffer(size_t size)
+{
+	uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die(errno, "mmap of %zu bytes failed", size);
+	madvise(p, size, MADV_NOHUGEPAGE);
+	for (size_t off = size; off >= 4096; off -= 4096)
+		p[off - 4096] = 1;
+	return p;
+}
+
+#define FAULT_DIR "/sys/kernel/debug/vfio/fault"
+
+static int fault_write(const char *point, const char *file, long val)
+{
+	char path[256], buf[32];
+
+	snprintf(path, sizeof(path), FAULT_DIR "/%s/%s", point, file);
+	snprintf(buf, sizeof(buf), "%ld", val);
+	return write_str(path, buf);
+}
+
+void vfio_fault_arm(const char *point, int skip, int times)
+{
+	fault_write(point, "injected", 0);
+	fault_write(point, "skip", skip);
+	if (fault_write(point, "times", times))
+		die(errno, "cannot arm fault point %s (debugfs mounted? our vfio.ko?)", point);
+}
+
+long vfio_fault_disarm(const char *point)
+{
+	char path[256];
+	long injected = -1;
+	FILE *f;
+
+	fault_write(point, "times", 0);
+	fault_write(point, "skip", 0);
+	snprintf(path, sizeof(path), FAULT_DIR "/%s/injected", point);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%ld", &injected) != 1)
+			injected = -1;
+		fclose(f);
+	}
+	return injected;
+}
+
 bool kernel_series_at_least(int major, int minor)
 {
 	static int running = -1;	/* major * 1000 + minor, once read */

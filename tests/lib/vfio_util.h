@@ -206,6 +206,17 @@ int drop_cap_ipc_lock(void);
 
 /* mmap an anonymous, populated, page-aligned buffer; exits on failure. */
 void *alloc_buffer(size_t size);
+/*
+ * The same, populated backwards with THP off, so that hardly any page
+ * follows its predecessor in physical memory: a mapping of many runs.
+ */
+void *alloc_scattered_buffer(size_t size);
+
+/* Our stack's fault points (kernel/fault.c, /sys/kernel/debug/vfio/fault/) */
+/* Arm @point to fail @times evaluations after letting @skip pass; exits on failure. */
+void vfio_fault_arm(const char *point, int skip, int times);
+/* Disarm @point; returns how many failures it injected. */
+long vfio_fault_disarm(const char *point);
 
 /*
  * Is the running kernel of series major.minor or later?  The in-tree VFIO

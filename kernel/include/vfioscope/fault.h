@@ -30,6 +30,7 @@ enum vfio_fault_point {
 	VFIO_FAULT_IOMMU_MAP,	/* type1: iommu_map() of a run */
 	VFIO_FAULT_EVENTFD,	/* vfio-pci: eventfd setup for an interrupt */
 	VFIO_FAULT_PCI_CONFIG,	/* vfio-pci: config space access to the device */
+	VFIO_FAULT_DOMAIN_JOIN,	/* type1: a group joining an existing domain */
 	VFIO_FAULT_NR,
 };
 

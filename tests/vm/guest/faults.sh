@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Fault injection: every fault point of our modules (kernel/fault.c,
-# /sys/kernel/debug/vfio/fault/) makes its operation fail with ENOMEM,
-# leaves nothing behind (objects, mappings, pinned pages, VmLck,
-# FOLL_PIN), and the next attempt works: vfio_faults for the uAPI paths;
+# /sys/kernel/debug/vfio/fault/) but domain_join (which sends a group to
+# an IOMMU domain of its own: type1-domains) makes its operation fail
+# with ENOMEM, leaves nothing behind (objects, mappings, pinned pages,
+# VmLck, FOLL_PIN), and the next attempt works: vfio_faults for the uAPI paths;
 # here the group's creation in vfio-pci's probe (bind).  Then every
 # module unloads.
 # vm-stack: ours

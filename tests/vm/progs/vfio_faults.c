@@ -23,7 +23,6 @@
 
 #define PAGE	4096ULL
 #define SZ_1M	0x100000ULL
-#define FAULT_DIR "/sys/kernel/debug/vfio/fault"
 #define PCI_COMMAND_OFFSET 0x04
 
 static long read_long(const char *path, const char *key)
@@ -44,37 +43,6 @@ static long read_long(const char *path, const char *key)
 	}
 	fclose(f);
 	return found;
-}
-
-/* Arm @point to fail @times evaluations after letting @skip pass. */
-static void fault_arm(const char *point, int skip, int times)
-{
-	char path[256], val[32];
-
-	snprintf(path, sizeof(path), FAULT_DIR "/%s/injected", point);
-	write_str(path, "0");
-	snprintf(path, sizeof(path), FAULT_DIR "/%s/skip", point);
-	snprintf(val, sizeof(val), "%d", skip);
-	write_str(path, val);
-	snprintf(path, sizeof(path), FAULT_DIR "/%s/times", point);
-	snprintf(val, sizeof(val), "%d", times);
-	if (write_str(path, val)) {
-		fprintf(stderr, "cannot arm %s (debugfs mounted? our vfio.ko?)\n", path);
-		exit(1);
-	}
-}
-
-/* Disarm; returns how many failures were injected. */
-static long fault_disarm(const char *point)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), FAULT_DIR "/%s/times", point);
-	write_str(path, "0");
-	snprintf(path, sizeof(path), FAULT_DIR "/%s/skip", point);
-	write_str(path, "0");
-	snprintf(path, sizeof(path), FAULT_DIR "/%s/injected", point);
-	return read_long(path, NULL);
 }
 
 struct snap {
@@ -115,20 +83,6 @@ static int edu_group(char *bdf, size_t len)
 	return vfio_iommu_group_of(bdf);
 }
 
-/* A buffer whose pages are unlikely to be physically contiguous: many runs. */
-static void *scattered_buffer(size_t size)
-{
-	uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	madvise(p, size, MADV_NOHUGEPAGE);
-	for (size_t off = size; off; off -= PAGE)
-		p[off - PAGE] = 1;
-	return p;
-}
-
 /* alloc: the container's own structure (open of /dev/vfio/vfio). */
 static int test_alloc_container_open(void)
 {
@@ -136,9 +90,9 @@ static int test_alloc_container_open(void)
 	int fd;
 
 	snapshot(&a);
-	fault_arm("alloc", 0, 1);
+	vfio_fault_arm("alloc", 0, 1);
 	CHECK_ERRNO(open("/dev/vfio/vfio", O_RDWR), ENOMEM);
-	CHECK_EQ(fault_disarm("alloc"), 1);
+	CHECK_EQ(vfio_fault_disarm("alloc"), 1);
 	snapshot(&b);
 	CHECK_SNAP_EQ(a, b);
 	fd = open("/dev/vfio/vfio", O_RDWR);
@@ -148,9 +102,10 @@ static int test_alloc_container_open(void)
 }
 
 /*
- * alloc in VFIO_SET_IOMMU: type1's context (skip 0), then its group
- * record in attach_group (skip 1).  The container is still unset after
- * the failure, and the same call works next.
+ * alloc in VFIO_SET_IOMMU: type1's context (skip 0), then, in
+ * attach_group, its group record (skip 1) and its domain record (skip 2).
+ * The container is still unset after the failure, and the same call works
+ * next.
  */
 static int set_iommu_fails_at(int skip)
 {
@@ -163,9 +118,9 @@ static int set_iommu_fails_at(int skip)
 	g = vfio_group_open(id);
 	vfio_group_set_container(g, c);
 	snapshot(&a);
-	fault_arm("alloc", skip, 1);
+	vfio_fault_arm("alloc", skip, 1);
 	CHECK_ERRNO(ioctl(c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU), ENOMEM);
-	CHECK_EQ(fault_disarm("alloc"), 1);
+	CHECK_EQ(vfio_fault_disarm("alloc"), 1);
 	snapshot(&b);
 	CHECK_SNAP_EQ(a, b);
 	CHECK_ERRNO(ioctl(g, VFIO_GROUP_GET_DEVICE_FD, bdf), EINVAL);
@@ -179,6 +134,7 @@ static int set_iommu_fails_at(int skip)
 
 static int test_alloc_set_iommu(void) { return set_iommu_fails_at(0); }
 static int test_alloc_attach_group(void) { return set_iommu_fails_at(1); }
+static int test_alloc_attach_domain(void) { return set_iommu_fails_at(2); }
 
 /*
  * A MAP_DMA of @size that @point makes fail after @skip evaluations:
@@ -190,17 +146,16 @@ static int map_fails(const char *point, int skip, size_t size, long *injected)
 {
 	struct vfio_dev d;
 	struct snap a, b;
-	void *buf = scattered_buffer(size);
+	void *buf = alloc_scattered_buffer(size);
 	uint64_t unmapped;
 	int ret;
 
-	CHECK(buf != NULL);
 	vfio_dev_open(&d, EDU_VENDOR, EDU_DEVICE, VFIO_TYPE1v2_IOMMU);
 	snapshot(&a);
-	fault_arm(point, skip, 1);
+	vfio_fault_arm(point, skip, 1);
 	ret = __vfio_dma_map(d.container, buf, SZ_1M, size,
 			     VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
-	*injected = fault_disarm(point);
+	*injected = vfio_fault_disarm(point);
 	if (*injected) {
 		CHECK_EQ(ret, -ENOMEM);
 		snapshot(&b);
@@ -275,11 +230,11 @@ static int test_alloc_iommu_info(void)
 
 	vfio_dev_open(&d, EDU_VENDOR, EDU_DEVICE, VFIO_TYPE1v2_IOMMU);
 	snapshot(&a);
-	fault_arm("alloc", 0, 1);
+	vfio_fault_arm("alloc", 0, 1);
 	info = vfio_iommu_info(d.container);
 	CHECK(info == NULL);
 	CHECK_EQ(errno, ENOMEM);
-	CHECK_EQ(fault_disarm("alloc"), 1);
+	CHECK_EQ(vfio_fault_disarm("alloc"), 1);
 	snapshot(&b);
 	CHECK_SNAP_EQ(a, b);
 	info = vfio_iommu_info(d.container);
@@ -311,9 +266,9 @@ static int test_eventfd(void)
 		fds[i] = eventfd_new();
 	vfio_dev_open(&d, E1000E_VENDOR, E1000E_DEVICE, VFIO_TYPE1v2_IOMMU);
 	snapshot(&a);
-	fault_arm("eventfd", 2, 1);
+	vfio_fault_arm("eventfd", 2, 1);
 	CHECK_EQ(__vfio_irq_enable_eventfds(d.device, VFIO_PCI_MSIX_IRQ_INDEX, 0, 5, fds), -ENOMEM);
-	CHECK_EQ(fault_disarm("eventfd"), 1);
+	CHECK_EQ(vfio_fault_disarm("eventfd"), 1);
 	CHECK_EQ(vfio_irq_lines(d.bdf), 0);
 	/* Nothing is on: disabling MSI-X is EINVAL. */
 	CHECK_EQ(__vfio_irq_disable(d.device, VFIO_PCI_MSIX_IRQ_INDEX), -EINVAL);
@@ -330,9 +285,9 @@ static int test_eventfd(void)
 	vfio_dev_close(&d);
 
 	vfio_dev_open(&d, EDU_VENDOR, EDU_DEVICE, VFIO_TYPE1v2_IOMMU);
-	fault_arm("eventfd", 0, 1);
+	vfio_fault_arm("eventfd", 0, 1);
 	CHECK_EQ(__vfio_irq_enable_eventfds(d.device, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, fds), -ENOMEM);
-	CHECK_EQ(fault_disarm("eventfd"), 1);
+	CHECK_EQ(vfio_fault_disarm("eventfd"), 1);
 	CHECK_EQ(vfio_irq_lines(d.bdf), 0);
 	CHECK_OK(__vfio_irq_enable_eventfds(d.device, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, fds));
 	CHECK_EQ(vfio_irq_lines(d.bdf), 1);
@@ -361,7 +316,7 @@ static int test_pci_config(void)
 	vfio_dev_open(&d, EDU_VENDOR, EDU_DEVICE, VFIO_TYPE1v2_IOMMU);
 	for (int i = 0; i < 64; i++)
 		CHECK_EQ(__vfio_cfg_read(d.device, i * 4, &before[i], 4), 4);
-	fault_arm("pci_config", 0, 1);
+	vfio_fault_arm("pci_config", 0, 1);
 	for (int i = 0; i < 64; i++) {
 		int ret = __vfio_cfg_read(d.device, i * 4, &v, 4);
 
@@ -371,7 +326,7 @@ static int test_pci_config(void)
 			where = i * 4;
 		}
 	}
-	CHECK_EQ(fault_disarm("pci_config"), 1);
+	CHECK_EQ(vfio_fault_disarm("pci_config"), 1);
 	CHECK_EQ(failed, 1);
 	printf("# first config dword read from the device: 0x%x\n", where);
 	for (int i = 0; i < 64; i++)
@@ -379,9 +334,9 @@ static int test_pci_config(void)
 	CHECK(!memcmp(before, after, sizeof(before)));
 
 	cmd = vfio_cfg_read16(d.device, PCI_COMMAND_OFFSET);
-	fault_arm("pci_config", 0, 1);
+	vfio_fault_arm("pci_config", 0, 1);
 	CHECK_EQ(__vfio_cfg_write(d.device, PCI_COMMAND_OFFSET, &cmd, 2), -EIO);
-	CHECK_EQ(fault_disarm("pci_config"), 1);
+	CHECK_EQ(vfio_fault_disarm("pci_config"), 1);
 	CHECK_EQ(__vfio_cfg_write(d.device, PCI_COMMAND_OFFSET, &cmd, 2), 2);
 	CHECK_EQ(vfio_cfg_read16(d.device, PCI_COMMAND_OFFSET), cmd);
 	vfio_dev_close(&d);
@@ -392,6 +347,7 @@ static const struct test tests[] = {
 	TEST(test_alloc_container_open),
 	TEST(test_alloc_set_iommu),
 	TEST(test_alloc_attach_group),
+	TEST(test_alloc_attach_domain),
 	TEST(test_alloc_map_dma),
 	TEST(test_alloc_iommu_info),
 	TEST(test_pin),

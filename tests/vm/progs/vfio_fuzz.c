@@ -155,8 +155,6 @@ static struct fdev devs[2];
 static int nr_devs;
 static int cfg_caps;			/* -c: config writes past the header */
 
-#define FAULT_DIR "/sys/kernel/debug/vfio/fault"
-
 /*
  * -D: the fault points (kernel/fault.c) were armed for the run: disarm
  * them all, report what each injected.  Fails if an armed one never was.
@@ -169,24 +167,8 @@ static int disarm_faults(void)
 	int bad = 0;
 
 	for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++) {
-		char path[128], buf[32] = "";
-		long injected = -1;
-		int fd;
+		long injected = vfio_fault_disarm(points[i]);
 
-		snprintf(path, sizeof(path), FAULT_DIR "/%s/times", points[i]);
-		fd = open(path, O_WRONLY);
-		if (fd < 0 || write(fd, "0", 1) != 1) {
-			printf("# cannot disarm %s: %s\n", path, strerror(errno));
-			bad = 1;
-		}
-		if (fd >= 0)
-			close(fd);
-		snprintf(path, sizeof(path), FAULT_DIR "/%s/injected", points[i]);
-		fd = open(path, O_RDONLY);
-		if (fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0)
-			injected = strtol(buf, NULL, 0);
-		if (fd >= 0)
-			close(fd);
 		printf("# fault point %s: %ld failures injected\n", points[i], injected);
 		if (injected <= 0)
 			bad = 1;
