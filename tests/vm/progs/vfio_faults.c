@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Fault injection (kernel/fault.c): for every fault point our modules
- * carry, make the operation behind it fail and check that
+ * carry but domain_join (no failure: a group sent to an IOMMU domain of
+ * its own, vfio_domains.c), make the operation behind it fail and check that
  *  - it fails with the errno a real failure would give (ENOMEM),
  *  - nothing leaks: vfio.ko's objects, type1's mappings and pinned pages
  *    (/sys/kernel/debug/vfio/{objects,type1}), the process's VmLck and
