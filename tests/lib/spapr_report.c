@@ -96,14 +96,6 @@ long ioctl_ret(int fd, unsigned long cmd, void *arg)
 	return r < 0 ? -errno : r;
 }
 
-void fill_pattern(uint8_t *p, size_t n, unsigned int seed)
-{
-	for (size_t i = 0; i < n; i++) {
-		seed = seed * 1103515245 + 12345;
-		p[i] = seed >> 16;
-	}
-}
-
 bool all_bytes(const uint8_t *p, size_t n, uint8_t v)
 {
 	for (size_t i = 0; i < n; i++)

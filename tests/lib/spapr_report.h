@@ -32,8 +32,7 @@ bool check_long_differs(const char *name, const char *what, long got,
 /* ioctl() as a value: what it returned, or -errno. */
 long ioctl_ret(int fd, unsigned long cmd, void *arg);
 
-/* The DMA data of the tests: a pattern from seed, and a check for all v. */
-void fill_pattern(uint8_t *p, size_t n, unsigned int seed);
+/* Whether all n bytes at p are v. */
 bool all_bytes(const uint8_t *p, size_t n, uint8_t v);
 
 #endif /* __SPAPR_REPORT_H */

@@ -781,6 +781,14 @@ void *alloc_buffer(size_t size)
 	return p;
 }
 
+void fill_pattern(uint8_t *p, size_t n, unsigned int seed)
+{
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1103515245 + 12345;
+		p[i] = seed >> 16;
+	}
+}
+
 void *alloc_scattered_buffer(size_t size)
 {
 	uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE,

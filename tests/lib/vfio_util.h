@@ -171,6 +171,9 @@ int eventfd_new(void);
 /* Wait up to timeout_ms for fd to fire; return its count, 0 on timeout, -errno. */
 int64_t eventfd_wait(int fd, int timeout_ms);
 
+/* The DMA data of the tests: n bytes of a pseudo-random pattern from seed. */
+void fill_pattern(uint8_t *p, size_t n, unsigned int seed);
+
 /* edu through its mmap'd BAR0 */
 uint32_t edu_read32(struct vfio_dev *d, uint32_t off);
 void edu_write32(struct vfio_dev *d, uint32_t off, uint32_t val);

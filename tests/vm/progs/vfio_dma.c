@@ -24,14 +24,6 @@ static void setup(void)
 	vfio_dev_map_bar0(&d);
 }
 
-static void fill_pattern(uint8_t *p, size_t n, unsigned int seed)
-{
-	for (size_t i = 0; i < n; i++) {
-		seed = seed * 1103515245 + 12345;
-		p[i] = seed >> 16;
-	}
-}
-
 /* First differing byte of a and b, or -1. */
 static long first_diff(const uint8_t *a, const uint8_t *b, size_t n)
 {

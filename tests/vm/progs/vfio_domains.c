@@ -105,8 +105,7 @@ static int edu_carries(struct bench *b, uint8_t *src, uint64_t src_iova,
 	static unsigned int seed = 1;
 	int ret;
 
-	for (size_t i = 0; i < COPY_LEN; i++)
-		src[COPY_OFF + i] = (uint8_t)((seed = seed * 1103515245 + 12345) >> 16);
+	fill_pattern(src + COPY_OFF, COPY_LEN, seed++);
 	memset(dst + COPY_OFF, 0, COPY_LEN);
 	ret = __edu_dma(&b->edu, src_iova + COPY_OFF, 0, COPY_LEN, false);
 	if (!ret)

@@ -26,26 +26,6 @@
 #define SZ_1M	0x100000ULL
 #define PCI_COMMAND_OFFSET 0x04
 
-static long read_long(const char *path, const char *key)
-{
-	char line[128], k[64];
-	long v, found = -1;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!key) {
-			found = strtol(line, NULL, 0);
-			break;
-		}
-		if (sscanf(line, "%63s %ld", k, &v) == 2 && !strcmp(k, key))
-			found = v;
-	}
-	fclose(f);
-	return found;
-}
-
 struct snap {
 	long containers, groups, device_files;
 	long iommus, mappings, pinned;
@@ -55,16 +35,14 @@ struct snap {
 
 static void snapshot(struct snap *s)
 {
-	write_str("/proc/sys/vm/stat_refresh", "1");
-	s->containers = read_long("/sys/kernel/debug/vfio/objects", "containers");
-	s->groups = read_long("/sys/kernel/debug/vfio/objects", "groups");
-	s->device_files = read_long("/sys/kernel/debug/vfio/objects", "device_files");
-	s->iommus = read_long("/sys/kernel/debug/vfio/type1", "iommus");
-	s->mappings = read_long("/sys/kernel/debug/vfio/type1", "mappings");
-	s->pinned = read_long("/sys/kernel/debug/vfio/type1", "pinned");
+	s->containers = read_key("/sys/kernel/debug/vfio/objects", "containers");
+	s->groups = read_key("/sys/kernel/debug/vfio/objects", "groups");
+	s->device_files = read_key("/sys/kernel/debug/vfio/objects", "device_files");
+	s->iommus = read_key("/sys/kernel/debug/vfio/type1", "iommus");
+	s->mappings = read_key("/sys/kernel/debug/vfio/type1", "mappings");
+	s->pinned = read_key("/sys/kernel/debug/vfio/type1", "pinned");
 	s->vmlck = locked_vm_kb(0);
-	s->pins_out = read_long("/proc/vmstat", "nr_foll_pin_acquired") -
-		      read_long("/proc/vmstat", "nr_foll_pin_released");
+	s->pins_out = foll_pins_held();
 }
 
 #define CHECK_SNAP_EQ(a, b) do {					\
