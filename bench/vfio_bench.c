@@ -65,9 +65,6 @@
 #define MAP_HUGE_2MB (21 << 26)	/* MAP_HUGE_SHIFT is 26 */
 #endif
 
-#define SZ_2M (2ULL << 20)
-#define SZ_1G (1ULL << 30)
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;

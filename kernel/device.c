@@ -74,7 +74,7 @@ int vfio_register_group_dev(struct vfio_device *vdev)
 		goto err_put_iommu_group;
 	}
 
-	/* Pairs with vfio_group_put() in vfio_unregister_group_dev(). */
+	/* Pairs with vfio_group_unregister_device() in vfio_unregister_group_dev(). */
 	group = vfio_group_find_or_create(iommu_group);
 	if (IS_ERR(group)) {
 		ret = PTR_ERR(group);
@@ -114,7 +114,7 @@ err_unlock:
 	ida_free(&vfio.device_ida, id);
 	vdev->group = NULL;
 err_put_group:
-	vfio_group_put(group);
+	vfio_group_unregister_device(group);
 err_put_iommu_group:
 	iommu_group_put(iommu_group);
 	return ret;
@@ -152,8 +152,12 @@ void vfio_unregister_group_dev(struct vfio_device *vdev)
 
 	ida_free(&vfio.device_ida, vdev->id);
 	vdev->group = NULL;
-	/* Pairs with vfio_group_find_or_create() in vfio_register_group_dev(). */
-	vfio_group_put(group);
+	/*
+	 * Pairs with vfio_group_find_or_create() in vfio_register_group_dev().
+	 * The last device takes the group out of its container here, before
+	 * the driver core may take the device out of its IOMMU group.
+	 */
+	vfio_group_unregister_device(group);
 }
 EXPORT_SYMBOL_GPL(vfio_unregister_group_dev);
 

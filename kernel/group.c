@@ -9,6 +9,10 @@
  * core enforces the same thing for real: once SET_CONTAINER has claimed
  * the group's DMA ownership, no DMA-using kernel driver can bind to a
  * device of the group, so no notifier is needed.
+ *
+ * A group lives while a device of its IOMMU group is registered.  When
+ * the last one unregisters, the group is unplugged (vfio_group_unplug()),
+ * and a file still open on it is left with nothing to act on.
  */
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -33,20 +37,14 @@ static void vfio_group_dev_release(struct device *dev)
 	atomic_dec(&vfio.nr_groups);
 }
 
-/* Called with vfio.group_lock held (kref_put_mutex), releases it. */
+/* The last reference: the group was unplugged when its last device went. */
 static void vfio_group_release(struct kref *kref)
 {
 	struct vfio_group *group = container_of(kref, struct vfio_group, kref);
 
+	WARN_ON(!group->unplugged);
 	WARN_ON(!list_empty(&group->device_list));
 	WARN_ON(group->container);
-	list_del(&group->vfio_next);
-	/*
-	 * Remove the node before dropping the lock, so a new group for the
-	 * same IOMMU group never races with this one for /dev/vfio/N.
-	 */
-	cdev_device_del(&group->cdev, &group->dev);
-	mutex_unlock(&vfio.group_lock);
 	put_device(&group->dev);
 }
 
@@ -68,7 +66,7 @@ static noinline bool vfio_group_tryget(struct vfio_group *group)
 noinline void vfio_group_put(struct vfio_group *group)
 {
 	vfio_trace_ref(put, GROUP, group->id, kref_read(&group->kref) - 1);
-	kref_put_mutex(&group->kref, vfio_group_release, &vfio.group_lock);
+	kref_put(&group->kref, vfio_group_release);
 }
 
 /* ---- creation ------------------------------------------------------------ */
@@ -107,6 +105,7 @@ static struct vfio_group *__vfio_group_create(struct iommu_group *iommu_group)
 	/* Freed with the struct device from here on, even on error. */
 	atomic_inc(&vfio.nr_groups);
 	kref_init(&group->kref);	/* the caller's reference */
+	group->drivers = 1;		/* the caller's registration */
 	group->id = iommu_group_id(iommu_group);
 	/* Pairs with iommu_group_put() in vfio_group_dev_release(). */
 	group->iommu_group = iommu_group_ref_get(iommu_group);
@@ -114,6 +113,7 @@ static struct vfio_group *__vfio_group_create(struct iommu_group *iommu_group)
 	INIT_LIST_HEAD(&group->device_list);
 	mutex_init(&group->group_lock);
 	INIT_LIST_HEAD(&group->container_next);
+	init_waitqueue_head(&group->external_users_wq);
 	spin_lock_init(&group->kvm_lock);
 
 	/* From here on, put_device() frees everything above. */
@@ -142,8 +142,9 @@ err_put_device:
 }
 
 /*
- * The group of @iommu_group, created on first use.  Returns with a group
- * reference the caller drops with vfio_group_put().
+ * The group of @iommu_group for a device being registered, created on
+ * first use.  Returns with a registration (a group reference among them)
+ * that the caller ends with vfio_group_unregister_device().
  */
 struct vfio_group *vfio_group_find_or_create(struct iommu_group *iommu_group)
 {
@@ -151,12 +152,80 @@ struct vfio_group *vfio_group_find_or_create(struct iommu_group *iommu_group)
 
 	mutex_lock(&vfio.group_lock);
 	group = __vfio_group_find(iommu_group);
-	if (group)
+	if (group) {
+		group->drivers++;
 		vfio_group_get(group);
-	else
+	} else {
 		group = __vfio_group_create(iommu_group);
+	}
 	mutex_unlock(&vfio.group_lock);
 	return group;
+}
+
+/* ---- unplug -------------------------------------------------------------- */
+
+/*
+ * The group's last device is leaving.  The group ends here, as 6.1's does:
+ * its node goes and it leaves its container now, while the device is still
+ * bound.  Right after, the driver core takes the device out of its IOMMU
+ * group (iommu_release_device()), and 6.1's IOMMU core does that without
+ * the IOMMU group's lock: a detach from a group file closed at that moment
+ * would run beside it and corrupt the IOMMU driver's lists.  An open group
+ * file stays, unplugged: its ioctls fail with ENODEV.
+ */
+static void vfio_group_unplug(struct vfio_group *group)
+{
+	lockdep_assert_held(&vfio.group_lock);
+	lockdep_assert_held(&group->group_lock);
+
+	list_del_init(&group->vfio_next);
+	/* Under vfio.group_lock, which creates groups: a new one may take the name. */
+	cdev_device_del(&group->cdev, &group->dev);
+	group->unplugged = true;
+	if (group->container) {
+		/* No device file and no external user is left: the group file's. */
+		WARN_ON(group->container_users != 1);
+		group->container_users = 0;
+		vfio_container_detach_group(group->container, group);
+	}
+}
+
+/*
+ * An external user holds the container by contract (external_user.c): the
+ * last device waits for every one to let go before it unplugs the group,
+ * as the legacy stack's last device waited for the group to leave its
+ * container.  There is no way to ask them, so this waits as long as KVM
+ * keeps the group, warning every 10 s.
+ */
+static void vfio_group_wait_external_users(struct vfio_group *group)
+{
+	while (!wait_event_timeout(group->external_users_wq,
+				   !READ_ONCE(group->external_users), 10 * HZ))
+		pr_warn("vfio: group %u: its last device waits for %u external user(s) to let go\n",
+			group->id, READ_ONCE(group->external_users));
+}
+
+/*
+ * A device's registration ends (or never completed): the pair of
+ * vfio_group_find_or_create().  The last one unplugs the group.
+ */
+void vfio_group_unregister_device(struct vfio_group *group)
+{
+	mutex_lock(&vfio.group_lock);
+	mutex_lock(&group->group_lock);
+	while (group->drivers == 1 && group->external_users) {
+		mutex_unlock(&group->group_lock);
+		mutex_unlock(&vfio.group_lock);
+		vfio_group_wait_external_users(group);
+		mutex_lock(&vfio.group_lock);
+		mutex_lock(&group->group_lock);
+	}
+	if (!--group->drivers)
+		vfio_group_unplug(group);
+	mutex_unlock(&group->group_lock);
+	mutex_unlock(&vfio.group_lock);
+	/* The registration's reference. */
+	vfio_group_put(group);
 }
 
 /* ---- viability ----------------------------------------------------------- */
@@ -244,6 +313,10 @@ static long vfio_group_ioctl_get_status(struct vfio_group *group,
 
 	status.flags = 0;
 	mutex_lock(&group->group_lock);
+	if (group->unplugged) {
+		mutex_unlock(&group->group_lock);
+		return -ENODEV;
+	}
 	if (group->container)
 		status.flags |= VFIO_GROUP_FLAGS_CONTAINER_SET |
 				VFIO_GROUP_FLAGS_VIABLE;
@@ -277,6 +350,8 @@ static long vfio_group_ioctl_set_container(struct vfio_group *group,
 	container = vfio_container_from_file(file);
 	if (group->container)
 		ret = -EINVAL;
+	else if (group->unplugged)
+		ret = -ENODEV;
 	else if (!container)
 		ret = -VFIO_COMPAT_SET_CONTAINER_NOT_A_CONTAINER;
 	else
@@ -386,10 +461,8 @@ static int vfio_group_fops_open(struct inode *inode, struct file *file)
 	}
 
 	mutex_lock(&group->group_lock);
-	mutex_lock(&group->device_lock);
-	if (list_empty(&group->device_list))
-		ret = -ENODEV;	/* its last device is unregistering */
-	mutex_unlock(&group->device_lock);
+	if (group->unplugged)
+		ret = -ENODEV;	/* its last device unregistered meanwhile */
 	/*
 	 * One user of a group at a time.  An external user may still hold
 	 * the container a closed file set: that is a user too, and it keeps

@@ -136,11 +136,16 @@ EXPORT_SYMBOL_GPL(vfio_file_set_kvm);
 struct iommu_group *vfio_file_iommu_group(struct file *file)
 {
 	struct vfio_group *group = vfio_group_from_file(file);
+	struct iommu_group *iommu_group = NULL;
 
 	if (!IS_ENABLED(CONFIG_SPAPR_TCE_IOMMU) || !group)
 		return NULL;
-	/* Held by the group until its release: the open file keeps it. */
-	return iommu_group_ref_get(group->iommu_group);
+	/* None once the group is unplugged, as in 6.1. */
+	mutex_lock(&group->group_lock);
+	if (!group->unplugged)
+		iommu_group = iommu_group_ref_get(group->iommu_group);
+	mutex_unlock(&group->group_lock);
+	return iommu_group;
 }
 EXPORT_SYMBOL_GPL(vfio_file_iommu_group);
 

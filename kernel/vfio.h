@@ -8,11 +8,14 @@
  *  - group: one per IOMMU group with a registered device.  References: each
  *    registered device, the open group file, each external user.  The
  *    group's struct device (the /dev/vfio/N node) only keeps the memory.
+ *    When its last device unregisters, the group is unplugged: out of its
+ *    container, no node, no IOMMU group; an open group file outlives it.
  *  - device: embedded in the bus driver's structure.  Registration
  *    references (refcount_t + completion): the registration itself and each
  *    open device file.
  *
  * Lock order (outer first):
+ *   vfio.group_lock -> group->group_lock (unplug)
  *   vfio.group_lock -> group->device_lock
  *   group->group_lock -> container->group_lock -> vfio.iommu_drivers_lock
  *   iommu core group mutex -> group->device_lock (viability walk)
@@ -31,6 +34,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
+#include <linux/wait.h>
 #include <vfioscope/compat.h>
 #include <vfioscope/fault.h>
 #include <vfioscope/vfio.h>
@@ -71,7 +75,9 @@ struct vfio_group {
 	struct kref kref;		/* vfio_group_get/put */
 	u32 id;				/* = iommu_group_id() */
 	struct iommu_group *iommu_group; /* reference held until free */
-	struct list_head vfio_next;	/* in vfio.group_list */
+	struct list_head vfio_next;	/* in vfio.group_list until unplugged */
+	/* Registrations, done or under way; under vfio.group_lock. */
+	unsigned int drivers;
 
 	struct mutex device_lock;	/* protects device_list */
 	struct list_head device_list;	/* struct vfio_device.group_next */
@@ -86,6 +92,10 @@ struct vfio_group {
 	 * external user.  The group leaves the container when it drops to 0.
 	 */
 	unsigned int container_users;
+	unsigned int external_users;	/* of those, external users */
+	wait_queue_head_t external_users_wq; /* the last device waits on it */
+	/* The last device went: no container, no IOMMU group, no node. */
+	bool unplugged;
 
 	spinlock_t kvm_lock;		/* protects kvm */
 	struct kvm *kvm;		/* vfio_file_set_kvm(); no reference */
@@ -129,6 +139,7 @@ long vfio_container_ioctl_check_extension(struct vfio_container *container,
 extern const struct file_operations vfio_group_fops;
 struct vfio_group *vfio_group_from_file(struct file *file);
 struct vfio_group *vfio_group_find_or_create(struct iommu_group *iommu_group);
+void vfio_group_unregister_device(struct vfio_group *group);
 void vfio_group_get(struct vfio_group *group);
 void vfio_group_put(struct vfio_group *group);
 int __vfio_group_container_user_get(struct vfio_group *group);

@@ -17,6 +17,11 @@
 #include <sys/types.h>
 #include <linux/vfio.h>
 
+#define SZ_4K		0x1000ULL
+#define SZ_1M		0x100000ULL
+#define SZ_2M		0x200000ULL
+#define SZ_1G		0x40000000ULL
+
 #define EDU_VENDOR	0x1234
 #define EDU_DEVICE	0x11e8
 #define E1000E_VENDOR	0x8086

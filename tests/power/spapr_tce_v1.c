@@ -31,7 +31,6 @@
 #include "vfio_util.h"
 
 #define TCE_PAGE	0x1000ULL	/* the window's IOMMU page size */
-#define SZ_1G		0x40000000ULL
 
 /* Bus addresses the test maps, all below edu's 28-bit DMA limit. */
 #define IOVA_SRC	0x100000ULL

@@ -33,7 +33,6 @@
 
 #define TCE_4K		0x1000ULL	/* the default window's IOMMU page */
 #define TCE_64K		0x10000ULL	/* the DDW window's, in this test */
-#define SZ_1G		0x40000000ULL
 #define DEF_WINDOW_SIZE	0x80000000ULL	/* IODA2: the PHB's 32-bit space */
 /* qemu's IODA2 PHB: 4 KiB, 64 KiB, 2 MiB, 1 GiB TCEs. */
 #define PNV_PGSIZES	0x40211000ULL

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # The external-user API through the KVM-like consumer module: readiness
 # checks, holding the container alive, UNSET_CONTAINER while held, a real
-# leak, and get/put racing against close.  Every module unloads afterwards.
+# leak, an unbind waiting for the put, and get/put racing against close.
+# Every module unloads afterwards.
 # vm-stack: ours
 # vm-timeout: 240
 . "$VFIOSCOPE_ROOT/tests/vm/lib.sh"

@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# vfio-pci lifetimes: unbind while the fd is open waits (REQ eventfd), and
-# a process killed with MSI and MSI-X wired leaves no interrupt behind; the
-# modules unload afterwards.
+# vfio-pci lifetimes: unbind while the fd is open waits (REQ eventfd), an
+# unbind with only the group and container open leaves the group unplugged,
+# and a process killed with MSI and MSI-X wired leaves no interrupt behind;
+# the modules unload afterwards.
+# vm-kernel: 6.1 6.12
 # vm-stack: ours intree
 # vm-timeout: 120
 . "$VFIOSCOPE_ROOT/tests/vm/lib.sh"

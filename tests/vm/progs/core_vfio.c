@@ -27,8 +27,6 @@
 #include "check.h"
 #include "vfio_util.h"
 
-#define SZ_4K	0x1000ULL
-#define SZ_1M	0x100000ULL
 #define RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 #define IOVA	0x1000000ULL	/* below edu's 28-bit DMA mask */
 

@@ -23,7 +23,6 @@
 #include "check.h"
 #include "vfio_util.h"
 
-#define SZ_1M 0x100000u
 #define BAR0 VFIO_PCI_OFFSET(VFIO_PCI_BAR0_REGION_INDEX)
 
 static struct vfio_dev d;

@@ -2,7 +2,9 @@
 /*
  * vfio-pci lifetimes: unbinding a device whose fd is open waits for the
  * fd to close, asking user space through the REQ eventfd, without
- * deadlock.  Needs edu bound to vfio-pci; leaves it bound again.
+ * deadlock; one whose group and container alone are open does not wait,
+ * and leaves the group unplugged.  Needs edu bound to vfio-pci; leaves it
+ * bound again.
  *
  *   pci_lifetime [CASE...]   the test cases
  *   pci_lifetime hold        open edu with MSI and e1000e with MSI-X,
@@ -14,10 +16,14 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "check.h"
 #include "vfio_util.h"
+
+#define IOVA	0x1000000ULL	/* below edu's 28-bit DMA mask */
 
 static struct vfio_dev d;
 
@@ -89,6 +95,61 @@ static int test_unbind_without_req(void)
 	return TEST_PASS;
 }
 
+/*
+ * The device's fd closed, its group and container kept open (and a map in
+ * the container): the unbind does not wait for them.  The group's last
+ * device is gone, so the group is unplugged, as 6.1 does it: it left its
+ * container, which lost its IOMMU with it (the map is unpinned), its node
+ * is gone and its fd answers ENODEV.  Bound again, the device's group
+ * opens anew beside the old file.
+ */
+static int test_unbind_with_group_open(void)
+{
+	void *buf = alloc_buffer(SZ_1M);
+	long pins = foll_pins_held(), locked = locked_vm_kb(0);
+	char bdf[32], node[64];
+	struct vfio_dev again;
+	int container;
+	uint32_t flags;
+	pid_t child;
+
+	vfio_dev_open(&d, EDU_VENDOR, EDU_DEVICE, VFIO_TYPE1v2_IOMMU);
+	snprintf(bdf, sizeof(bdf), "%s", d.bdf);
+	snprintf(node, sizeof(node), "/dev/vfio/%d", d.group_id);
+	vfio_dma_map(d.container, buf, IOVA, SZ_1M);
+	CHECK_EQ(locked_vm_kb(0), locked + (long)(SZ_1M >> 10));
+	close(d.device);
+	d.device = -1;
+
+	child = unbind_async(bdf);
+	CHECK(child > 0);
+	CHECK_EQ(wait_child(child, 10000), 0);
+	CHECK(!bound_to_vfio(bdf));
+
+	CHECK_EQ(access(node, F_OK) ? -errno : 0, -ENOENT);
+	CHECK_EQ(__vfio_group_status(d.group, &flags), -ENODEV);
+	CHECK_EQ(__vfio_group_get_device_fd(d.group, bdf), -ENODEV);
+	CHECK_EQ(ioctl(d.group, VFIO_GROUP_UNSET_CONTAINER) ? -errno : 0, -EINVAL);
+	container = vfio_container_open();
+	CHECK_EQ(__vfio_group_set_container(d.group, container), -ENODEV);
+	close(container);
+	CHECK_EQ(__vfio_dma_map(d.container, buf, IOVA + SZ_1M, SZ_1M,
+				VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE), -EINVAL);
+	CHECK_EQ(locked_vm_kb(0), locked);
+	CHECK_EQ(foll_pins_held(), pins);
+
+	CHECK_OK(rebind(bdf));
+	for (int i = 0; i < 50 && access(node, F_OK); i++)
+		usleep(100000);
+	vfio_dev_open_bdf(&again, bdf, VFIO_TYPE1v2_IOMMU);
+	vfio_dev_map_bar0(&again);
+	CHECK_EQ(edu_read32(&again, EDU_REG_ID), EDU_ID_VALUE);
+	vfio_dev_close(&again);
+	vfio_dev_close(&d);
+	munmap(buf, SZ_1M);
+	return TEST_PASS;
+}
+
 static int hold(void)
 {
 	struct vfio_dev edu, nic;
@@ -113,6 +174,7 @@ static int hold(void)
 static const struct test tests[] = {
 	TEST(test_unbind_requests_release),
 	TEST(test_unbind_without_req),
+	TEST(test_unbind_with_group_open),
 };
 
 int main(int argc, char **argv)

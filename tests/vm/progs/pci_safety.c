@@ -40,7 +40,6 @@
 #include "check.h"
 #include "vfio_util.h"
 
-#define SZ_1M		0x100000u
 #define PAGE		4096u
 #define BAR0		VFIO_PCI_OFFSET(VFIO_PCI_BAR0_REGION_INDEX)
 #define PCI_COMMAND	0x04

@@ -14,7 +14,6 @@
 #include "vfio_util.h"
 
 #define PAGE	4096ULL
-#define SZ_1M	0x100000ULL
 
 static struct vfio_dev d;
 

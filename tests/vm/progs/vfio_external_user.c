@@ -10,7 +10,9 @@
  *    every fd: the pages stay pinned and charged until the put;
  *  - VFIO_GROUP_UNSET_CONTAINER while an external user holds the group
  *    fails with EBUSY, as it does while a device fd is open: the container
- *    cannot be pulled from under a user.
+ *    cannot be pulled from under a user;
+ *  - unbinding the group's last device waits for the put, for the same
+ *    reason (the legacy stack's last device waited too).
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -220,6 +222,45 @@ static int test_leak_outlives_consumer(void)
 	return TEST_PASS;
 }
 
+/*
+ * edu, the group's one device, is unbound while an external user holds the
+ * group: the unbind waits for the put, the container keeping its map
+ * meanwhile, then completes.  edu is bound again afterwards.
+ */
+static int test_unbind_waits_for_external_user(void)
+{
+	int consumer = consumer_open(), group, container, id = edu_group_id();
+	void *buf = alloc_buffer(MAP_SIZE);
+	long before = locked_vm_kb(0);
+	char bdf[32], drv[64], node[64];
+	pid_t child;
+
+	CHECK_OK(consumer);
+	vfio_pci_find(EDU_VENDOR, EDU_DEVICE, bdf, sizeof(bdf));
+	ready_group(id, buf, &container, &group);
+	CHECK_EQ(group_add(consumer, group), id);
+	close(group);
+	close(container);
+
+	child = write_str_async("/sys/bus/pci/drivers/vfio-pci/unbind", bdf);
+	CHECK(child > 0);
+	CHECK_EQ(wait_child(child, 1000), -1);
+	CHECK_EQ(locked_vm_kb(0) - before, MAP_SIZE / 1024);
+	CHECK_OK(group_del(consumer, id));
+	CHECK_EQ(wait_child(child, 10000), 0);
+	CHECK_EQ(pci_driver_of(bdf, drv, sizeof(drv)), -ENOENT);
+	CHECK_EQ(locked_vm_kb(0), before);
+
+	/* driver_override still names vfio-pci. */
+	CHECK_OK(write_str("/sys/bus/pci/drivers_probe", bdf));
+	snprintf(node, sizeof(node), "/dev/vfio/%d", id);
+	for (int i = 0; i < 50 && access(node, F_OK); i++)
+		usleep(100000);
+	close(vfio_group_open(id));
+	close(consumer);
+	return TEST_PASS;
+}
+
 struct race {
 	int consumer;
 	int group;
@@ -294,6 +335,7 @@ static const struct test tests[] = {
 	TEST(test_holds_container_alive),
 	TEST(test_consumer_close_puts),
 	TEST(test_leak_outlives_consumer),
+	TEST(test_unbind_waits_for_external_user),
 	TEST(test_race_with_close),
 };
 

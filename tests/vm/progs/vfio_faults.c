@@ -23,7 +23,6 @@
 #include "vfio_util.h"
 
 #define PAGE	4096ULL
-#define SZ_1M	0x100000ULL
 #define PCI_COMMAND_OFFSET 0x04
 
 struct snap {

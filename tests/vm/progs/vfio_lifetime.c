@@ -17,7 +17,6 @@
 #include "check.h"
 #include "vfio_util.h"
 
-#define SZ_1M		0x100000ULL
 #define BIG		(256 * SZ_1M)
 
 static struct vfio_dev d;

@@ -27,7 +27,6 @@
 #include "vfio_util.h"
 
 #define PAGE	4096ULL
-#define SZ_1M	0x100000ULL
 
 static int race_seconds = 3;
 

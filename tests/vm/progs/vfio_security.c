@@ -31,7 +31,6 @@
 #include "vfio_util.h"
 
 #define PAGE		4096ULL
-#define SZ_1M		0x100000ULL
 #define NOBODY		65534
 
 /* Checks inside a forked child: report, then exit non-zero. */

@@ -28,7 +28,6 @@
 #include "vfio_util.h"
 
 #define PAGE		0x1000ULL
-#define SZ_1M		0x100000ULL
 #define RW		(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 #define IOVA		(4 * SZ_1M)
 

@@ -18,7 +18,6 @@
 #include "vfio_util.h"
 
 #define VFIO_BOGUS_IOCTL _IO(VFIO_TYPE, VFIO_BASE + 60)
-#define SZ_1M 0x100000ULL
 
 static struct vfio_dev d;
 

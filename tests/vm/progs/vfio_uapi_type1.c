@@ -16,9 +16,6 @@
 #include "check.h"
 #include "vfio_util.h"
 
-#define SZ_4K	0x1000ULL
-#define SZ_1M	0x100000ULL
-#define SZ_2M	0x200000ULL
 #define RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 
 static struct vfio_dev d;
