@@ -67,7 +67,11 @@
  * device fd open, the group's detach or free).  A lost free record leaves
  * an object counted live until its id is reused.  A lost open or close
  * record makes the "held after close" judgement below wrong for that
- * object.  An unmatched external-user put whose get was lost on another
+ * object.  Two groups with one id (an unplugged group whose file is still
+ * open, and the new group of a device of its IOMMU group bound again,
+ * docs/tracepoints.md) are one object here: their counts, each its own,
+ * reconcile against each other, so the id's references and imbalances
+ * are wrong until the old file is closed.  An unmatched external-user put whose get was lost on another
  * CPU is still flagged as an imbalance when that CPU's gap has not shown
  * yet.
  *
