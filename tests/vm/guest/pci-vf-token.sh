@@ -4,7 +4,7 @@
 # vfio-pci loaded with enable_sriov=1, QEMU's NVMe controller (the PF)
 # bound to it; the program enables a VF, which comes to vfio-pci, and opens
 # both sides with and without the token, unbinds the PF while the VF is
-# open, removes VFs as their groups close (30 rounds on 6.1, whose IOMMU
+# open, removes VFs as their groups close (20 rounds on 6.1, whose IOMMU
 # core races there), then gives the PF to Debian's nvme driver for a VF
 # whose PF is not on vfio-pci and a PF that already has VFs.
 # vm-kernel: 6.1 6.12

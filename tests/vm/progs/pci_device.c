@@ -371,11 +371,11 @@ static int test_config_bar_sizing(void)
 
 	/* Sizing by dword, and by two words. */
 	cfg_write32(d.device, 0x10, 0xffffffff);
-	CHECK_EQ(vfio_cfg_read32(d.device, 0x10), (~(SZ_1M - 1)) | (bar & 0xf));
+	CHECK_EQ(vfio_cfg_read32(d.device, 0x10), (uint32_t)~(SZ_1M - 1) | (bar & 0xf));
 	cfg_write32(d.device, 0x10, 0);
 	vfio_cfg_write16(d.device, 0x10, 0xffff);
 	vfio_cfg_write16(d.device, 0x12, 0xffff);
-	CHECK_EQ(vfio_cfg_read32(d.device, 0x10), (~(SZ_1M - 1)) | (bar & 0xf));
+	CHECK_EQ(vfio_cfg_read32(d.device, 0x10), (uint32_t)~(SZ_1M - 1) | (bar & 0xf));
 
 	/* The BAR is virtual: the device keeps its address and still answers. */
 	cfg_write32(d.device, 0x10, 0x12300000);

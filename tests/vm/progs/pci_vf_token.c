@@ -297,7 +297,7 @@ static int removal_rounds(void)
 	 * 6.12's IOMMU core releases a device under the IOMMU group's lock:
 	 * the race is 6.1's, where it needs rounds; 6.12 gets the semantics.
 	 */
-	return !uname(&u) && !strncmp(u.release, "6.1.", 4) ? 30 : 3;
+	return !uname(&u) && !strncmp(u.release, "6.1.", 4) ? 20 : 3;
 }
 
 static int test_vf_removed_as_group_closes(void)
