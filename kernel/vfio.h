@@ -9,7 +9,8 @@
  *    registered device, the open group file, each external user.  The
  *    group's struct device (the /dev/vfio/N node) only keeps the memory.
  *    When its last device unregisters, the group is unplugged: out of its
- *    container, no node, no IOMMU group; an open group file outlives it.
+ *    container, no node, its IOMMU group handed to no one (the reference
+ *    stays until the free); an open group file outlives it.
  *  - device: embedded in the bus driver's structure.  Registration
  *    references (refcount_t + completion): the registration itself and each
  *    open device file.
@@ -94,7 +95,7 @@ struct vfio_group {
 	unsigned int container_users;
 	unsigned int external_users;	/* of those, external users */
 	wait_queue_head_t external_users_wq; /* the last device waits on it */
-	/* The last device went: no container, no IOMMU group, no node. */
+	/* The last device went: no container, no node, nothing to open. */
 	bool unplugged;
 
 	spinlock_t kvm_lock;		/* protects kvm */
