@@ -943,6 +943,15 @@ pid_t write_str_async(const char *path, const char *val)
 	_exit(127);
 }
 
+void wait_group_node(int group_id)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/dev/vfio/%d", group_id);
+	for (int i = 0; i < 50 && access(path, F_OK); i++)
+		usleep(100000);
+}
+
 int wait_child(pid_t pid, int timeout_ms)
 {
 	int status;

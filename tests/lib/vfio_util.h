@@ -49,6 +49,7 @@
 #define EDU_DMA_BUF		0x40000	/* the device's 4 KiB buffer */
 /* QEMU 7.2 aborts on a 4096-byte transfer (off-by-one range check). */
 #define EDU_DMA_MAX		4095
+#define EDU_IOVA		0x1000000ULL	/* an IOVA below edu's 28-bit DMA mask */
 /* edu's DMA mask is 28 bits: every IOVA it uses must be below this. */
 #define EDU_IOVA_LIMIT		(1ULL << 28)
 
@@ -96,6 +97,8 @@ pid_t write_str_async(const char *path, const char *val);
 long now_ms(void);
 /* waitpid() with a timeout: the child's exit status, or -1 if it still runs. */
 int wait_child(pid_t pid, int timeout_ms);
+/* Wait up to 5 s for /dev/vfio/@group_id to appear after a bind. */
+void wait_group_node(int group_id);
 
 /* container, group, device */
 int __vfio_container_open(void);

@@ -28,8 +28,6 @@
 #include "vfio_util.h"
 
 #define RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
-#define IOVA	0x1000000ULL	/* below edu's 28-bit DMA mask */
-
 static long locked_kb(void)
 {
 	char line[256];
@@ -184,21 +182,21 @@ static int test_map_accounting(void)
 	CHECK_OK(stack_open(&s, 0));
 	CHECK(pins0 >= 0);
 
-	CHECK_OK(map(s.container, buf, IOVA, size));
+	CHECK_OK(map(s.container, buf, EDU_IOVA, size));
 	CHECK_EQ(locked_kb() - kb0, size / 1024);
 	CHECK_EQ(foll_pins_held() - pins0, size / SZ_4K);
-	CHECK_ERRNO(map(s.container, buf, IOVA, SZ_4K), EEXIST);
+	CHECK_ERRNO(map(s.container, buf, EDU_IOVA, SZ_4K), EEXIST);
 	/* v2: no splitting; the exact range goes. */
-	CHECK_ERRNO(unmap(s.container, IOVA, SZ_4K, 0), EINVAL);
-	CHECK_EQ(unmap(s.container, IOVA, size, 0), size);
+	CHECK_ERRNO(unmap(s.container, EDU_IOVA, SZ_4K, 0), EINVAL);
+	CHECK_EQ(unmap(s.container, EDU_IOVA, size, 0), size);
 	CHECK_EQ(locked_kb(), kb0);
 	CHECK_EQ(foll_pins_held(), pins0);
 	/* Nothing there: success, 0 bytes. */
-	CHECK_EQ(unmap(s.container, IOVA, size, 0), 0);
+	CHECK_EQ(unmap(s.container, EDU_IOVA, size, 0), 0);
 
 	/* Several mappings, one UNMAP_ALL. */
-	CHECK_OK(map(s.container, buf, IOVA, SZ_1M));
-	CHECK_OK(map(s.container, (char *)buf + SZ_1M, IOVA + 2 * SZ_1M, SZ_1M));
+	CHECK_OK(map(s.container, buf, EDU_IOVA, SZ_1M));
+	CHECK_OK(map(s.container, (char *)buf + SZ_1M, EDU_IOVA + 2 * SZ_1M, SZ_1M));
 	CHECK_EQ(unmap(s.container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL), 2 * SZ_1M);
 	CHECK_EQ(foll_pins_held(), pins0);
 
@@ -229,7 +227,7 @@ static int test_close_orders(void)
 		int fds[3];
 
 		CHECK_OK(stack_open(&s, 1));
-		CHECK_OK(map(s.container, buf, IOVA, size));
+		CHECK_OK(map(s.container, buf, EDU_IOVA, size));
 		/* An open device keeps the group in its container. */
 		CHECK_ERRNO(ioctl(s.group, VFIO_GROUP_UNSET_CONTAINER), EBUSY);
 		fds[0] = s.container;
@@ -281,8 +279,8 @@ static int test_killed(void)
 		void *buf = buffer(size);
 
 		if (!buf || stack_open(&s, 1) ||
-		    map(s.container, buf, IOVA, size / 2) ||
-		    map(s.container, (char *)buf + size / 2, IOVA + size, size / 2))
+		    map(s.container, buf, EDU_IOVA, size / 2) ||
+		    map(s.container, (char *)buf + size / 2, EDU_IOVA + size, size / 2))
 			_exit(1);
 		if (write(ready[1], "r", 1) != 1)
 			_exit(1);
@@ -318,12 +316,12 @@ static int test_entry_limit(void)
 	CHECK_OK(stack_open(&s, 0));
 	for (i = 0; i < 4; i++)
 		CHECK_OK(map(s.container, (char *)buf + i * SZ_4K,
-			     IOVA + 2 * i * SZ_4K, SZ_4K));
-	CHECK_ERRNO(map(s.container, (char *)buf + 4 * SZ_4K, IOVA + 8 * SZ_4K,
+			     EDU_IOVA + 2 * i * SZ_4K, SZ_4K));
+	CHECK_ERRNO(map(s.container, (char *)buf + 4 * SZ_4K, EDU_IOVA + 8 * SZ_4K,
 			SZ_4K), ENOSPC);
 	/* Unmapping gives an entry back. */
-	CHECK_EQ(unmap(s.container, IOVA, SZ_4K, 0), SZ_4K);
-	CHECK_OK(map(s.container, (char *)buf + 4 * SZ_4K, IOVA + 8 * SZ_4K,
+	CHECK_EQ(unmap(s.container, EDU_IOVA, SZ_4K, 0), SZ_4K);
+	CHECK_OK(map(s.container, (char *)buf + 4 * SZ_4K, EDU_IOVA + 8 * SZ_4K,
 		     SZ_4K));
 	stack_close(&s);
 	munmap(buf, 8 * SZ_4K);
@@ -354,11 +352,11 @@ static int test_memlock(void)
 		if (setrlimit(RLIMIT_MEMLOCK, &rl) || setresuid(65534, 65534, 65534))
 			_exit(3);
 		kb0 = locked_kb();
-		if (map(s.container, buf, IOVA, SZ_1M) == 0 || errno != ENOMEM)
+		if (map(s.container, buf, EDU_IOVA, SZ_1M) == 0 || errno != ENOMEM)
 			_exit(4);
 		if (locked_kb() != kb0)
 			_exit(5);
-		if (map(s.container, buf, IOVA, 128 * 1024))
+		if (map(s.container, buf, EDU_IOVA, 128 * 1024))
 			_exit(6);
 		if (locked_kb() != kb0 + 128)
 			_exit(7);
@@ -386,7 +384,7 @@ static int test_hold_device(void)
 		SKIP("HOLD_SECS not set");
 	CHECK(buf = buffer(SZ_1M));
 	CHECK_OK(stack_open(&s, 1));
-	CHECK_OK(map(s.container, buf, IOVA, SZ_1M));
+	CHECK_OK(map(s.container, buf, EDU_IOVA, SZ_1M));
 	printf("# holding %s for %s s\n", bdf, secs);
 	sleep(atoi(secs));
 	stack_close(&s);

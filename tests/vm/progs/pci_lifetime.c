@@ -23,8 +23,6 @@
 #include "check.h"
 #include "vfio_util.h"
 
-#define IOVA	0x1000000ULL	/* below edu's 28-bit DMA mask */
-
 static struct vfio_dev d;
 
 static bool bound_to_vfio(const char *bdf)
@@ -116,7 +114,7 @@ static int test_unbind_with_group_open(void)
 	vfio_dev_open(&d, EDU_VENDOR, EDU_DEVICE, VFIO_TYPE1v2_IOMMU);
 	snprintf(bdf, sizeof(bdf), "%s", d.bdf);
 	snprintf(node, sizeof(node), "/dev/vfio/%d", d.group_id);
-	vfio_dma_map(d.container, buf, IOVA, SZ_1M);
+	vfio_dma_map(d.container, buf, EDU_IOVA, SZ_1M);
 	CHECK_EQ(locked_vm_kb(0), locked + (long)(SZ_1M >> 10));
 	close(d.device);
 	d.device = -1;
@@ -133,14 +131,13 @@ static int test_unbind_with_group_open(void)
 	container = vfio_container_open();
 	CHECK_EQ(__vfio_group_set_container(d.group, container), -ENODEV);
 	close(container);
-	CHECK_EQ(__vfio_dma_map(d.container, buf, IOVA + SZ_1M, SZ_1M,
+	CHECK_EQ(__vfio_dma_map(d.container, buf, EDU_IOVA + SZ_1M, SZ_1M,
 				VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE), -EINVAL);
 	CHECK_EQ(locked_vm_kb(0), locked);
 	CHECK_EQ(foll_pins_held(), pins);
 
 	CHECK_OK(rebind(bdf));
-	for (int i = 0; i < 50 && access(node, F_OK); i++)
-		usleep(100000);
+	wait_group_node(d.group_id);
 	vfio_dev_open_bdf(&again, bdf, VFIO_TYPE1v2_IOMMU);
 	vfio_dev_map_bar0(&again);
 	CHECK_EQ(edu_read32(&again, EDU_REG_ID), EDU_ID_VALUE);

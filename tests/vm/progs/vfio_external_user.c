@@ -232,7 +232,7 @@ static int test_unbind_waits_for_external_user(void)
 	int consumer = consumer_open(), group, container, id = edu_group_id();
 	void *buf = alloc_buffer(MAP_SIZE);
 	long before = locked_vm_kb(0);
-	char bdf[32], drv[64], node[64];
+	char bdf[32], drv[64];
 	pid_t child;
 
 	CHECK_OK(consumer);
@@ -253,9 +253,7 @@ static int test_unbind_waits_for_external_user(void)
 
 	/* driver_override still names vfio-pci. */
 	CHECK_OK(write_str("/sys/bus/pci/drivers_probe", bdf));
-	snprintf(node, sizeof(node), "/dev/vfio/%d", id);
-	for (int i = 0; i < 50 && access(node, F_OK); i++)
-		usleep(100000);
+	wait_group_node(id);
 	close(vfio_group_open(id));
 	close(consumer);
 	return TEST_PASS;

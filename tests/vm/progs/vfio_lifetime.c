@@ -11,7 +11,6 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "check.h"
@@ -251,14 +250,7 @@ static int test_unbind_while_open(void)
 	CHECK(n > 0);
 	link[n] = '\0';
 	CHECK(strstr(link, "/vfio-pci") != NULL);
-	for (int i = 0; i < 50; i++) {
-		struct stat st;
-
-		snprintf(path, sizeof(path), "/dev/vfio/%d", d.group_id);
-		if (!stat(path, &st))
-			break;
-		usleep(100000);
-	}
+	wait_group_node(d.group_id);
 	vfio_dev_open(&d, EDU_VENDOR, EDU_DEVICE, VFIO_TYPE1v2_IOMMU);
 	CHECK_OK(bar0_id_by_pread(d.device));
 	vfio_dev_close(&d);

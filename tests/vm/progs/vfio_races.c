@@ -353,9 +353,7 @@ static int test_unbind_while_open(void)
 		/* Back to vfio-pci (driver_override is still set). */
 		snprintf(path, sizeof(path), "/sys/bus/pci/drivers/vfio-pci/bind");
 		CHECK_OK(write_str(path, u.bdf));
-		snprintf(path, sizeof(path), "/dev/vfio/%d", gid);
-		for (int i = 0; i < 50 && access(path, F_OK); i++)
-			usleep(100000);
+		wait_group_node(gid);
 		rounds++;
 	}
 	printf("# %d unbinds while the device was in use\n", rounds);
