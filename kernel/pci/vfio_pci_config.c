@@ -19,10 +19,14 @@
  *                is all virtual, MSI-X control reads the device's state.
  *                PMCSR writes become power state transitions.  Vendor-
  *                specific capabilities are read-write pass-through.
- *   AER          the masks, severities and status bits user space may
- *                write, as in-tree (vfio_pci_err_fields)
- *   other bytes  below 0x100: read-write pass-through (devices hide
- *                registers there); 0x100 and up: read-only pass-through
+ *   extended     from 0x100, walked as in-tree does (vfio_pci_ecaps_init()):
+ *   capabilities the header dword virtual, so that the ones in-tree hides
+ *                can be unlinked; the body read-only pass-through, but for
+ *                AER's masks, severities and status bits
+ *                (vfio_pci_err_fields) and vendor-specific ones (VSEC, and
+ *                DVSEC where the series shows it), read-write pass-through
+ *   other bytes  read-write pass-through, below 0x100 and above (devices
+ *                hide registers there), hidden capabilities' included
  */
 #include <linux/pci.h>
 #include <linux/slab.h>
@@ -140,6 +144,17 @@ static const struct vfio_pci_cfg_field vfio_pci_err_fields[] = {
 	{ PCI_ERR_COR_STATUS,	4, 0, VFIO_PCI_ERR_COR },
 	{ PCI_ERR_COR_MASK,	4, 0, VFIO_PCI_ERR_COR },
 	{ PCI_ERR_CAP,		4, 0, PCI_ERR_CAP_ECRC_GENE | PCI_ERR_CAP_ECRC_CHKE },
+	{ }
+};
+
+/*
+ * Power budgeting: in-tree lets the byte at PCI_PWR_DATA through, the data
+ * register, which the device does not let anyone write; its data select
+ * (PCI_PWR_DSR) stays read-only, so the budget shown is the device's.
+ */
+static const struct vfio_pci_cfg_field vfio_pci_pwr_fields[] = {
+	{ 0,		4, ALL, 0 },
+	{ PCI_PWR_DATA,	1, 0, 0xff },
 	{ }
 };
 
@@ -369,10 +384,207 @@ static void vfio_pci_caps_init(struct vfio_pci_device *vpdev)
 		vc[prev] = 0;	/* a loop: cut it */
 }
 
+/* ---- extended capabilities --------------------------------------------- */
+
+/* Virtual channels (VC, VC9, MFVC): the arbitration tables included. */
+static int vfio_pci_vc_len(const u8 *vc, int pos)
+{
+	u32 cap1 = vfio_pci_cfg_get(vc, pos + PCI_VC_PORT_CAP1, 4);
+	u32 cap2 = vfio_pci_cfg_get(vc, pos + PCI_VC_PORT_CAP2, 4);
+	int len = PCI_CAP_VC_BASE_SIZEOF +
+		  (1 + (cap1 & PCI_VC_CAP1_EVCC)) * PCI_CAP_VC_PER_VC_SIZEOF;
+	int phases = 0;
+
+	if (cap2 & PCI_VC_CAP2_128_PHASE)
+		phases = 128;
+	else if (cap2 & PCI_VC_CAP2_64_PHASE)
+		phases = 64;
+	else if (cap2 & PCI_VC_CAP2_32_PHASE)
+		phases = 32;
+	/* 4 bits per phase, the table 16-byte aligned */
+	if (phases)
+		len = round_up(len, 16) + phases / 2;
+	return len;
+}
+
+/*
+ * Bytes an extended capability covers, sized as in-tree sizes it; 0 for
+ * the ones in-tree hides: root-complex-only, obsolete and not-yet-supported
+ * ones (MR-IOV, Secondary PCIe, PMUX, PASID...), and every id newer than
+ * its table (DOE, the PCIe 4+ link capabilities).
+ */
+static int vfio_pci_ecap_len(struct vfio_pci_device *vpdev, u16 id, int pos)
+{
+	const u8 *vc = vpdev->vconfig;
+	u32 dw;
+	u8 b;
+
+	switch (id) {
+	case PCI_EXT_CAP_ID_ERR:
+		return PCI_ERR_ROOT_COMMAND;
+	case PCI_EXT_CAP_ID_DSN:
+		return PCI_EXT_CAP_DSN_SIZEOF;
+	case PCI_EXT_CAP_ID_PWR:
+		return PCI_EXT_CAP_PWR_SIZEOF;
+	case PCI_EXT_CAP_ID_ARI:
+		return PCI_EXT_CAP_ARI_SIZEOF;
+	case PCI_EXT_CAP_ID_ATS:
+		return PCI_EXT_CAP_ATS_SIZEOF;
+	case PCI_EXT_CAP_ID_SRIOV:
+		return PCI_EXT_CAP_SRIOV_SIZEOF;
+	case PCI_EXT_CAP_ID_MCAST:
+		return PCI_EXT_CAP_MCAST_ENDPOINT_SIZEOF;
+	case PCI_EXT_CAP_ID_PRI:
+		return PCI_EXT_CAP_PRI_SIZEOF;
+	case PCI_EXT_CAP_ID_LTR:
+		return PCI_EXT_CAP_LTR_SIZEOF;
+	case PCI_EXT_CAP_ID_VNDR:
+		return PCI_VNDR_HEADER_LEN(vfio_pci_cfg_get(vc, pos + PCI_VNDR_HEADER, 4));
+	case PCI_EXT_CAP_ID_DVSEC:
+		if (!VFIO_COMPAT_DVSEC_SHOWN)
+			return 0;
+		return PCI_DVSEC_HEADER1_LEN(vfio_pci_cfg_get(vc, pos + PCI_DVSEC_HEADER1, 4));
+	case PCI_EXT_CAP_ID_VC:
+	case PCI_EXT_CAP_ID_VC9:
+	case PCI_EXT_CAP_ID_MFVC:
+		return vfio_pci_vc_len(vc, pos);
+	case PCI_EXT_CAP_ID_ACS:
+		if (!(vc[pos + PCI_ACS_CAP] & PCI_ACS_EC))
+			return 8;
+		/* the egress control vector: 0 means 256 bits */
+		b = vc[pos + PCI_ACS_EGRESS_BITS];
+		return 8 + (b ? round_up(b, 32) : 256) / 8;
+	case PCI_EXT_CAP_ID_REBAR:
+		b = (vc[pos + PCI_REBAR_CTRL] & PCI_REBAR_CTRL_NBAR_MASK) >>
+		    PCI_REBAR_CTRL_NBAR_SHIFT;
+		return 4 + b * 8;
+	case PCI_EXT_CAP_ID_DPA:
+		return PCI_DPA_BASE_SIZEOF +
+		       (vc[pos + PCI_DPA_CAP] & PCI_DPA_CAP_SUBSTATE_MASK) + 1;
+	case PCI_EXT_CAP_ID_TPH:
+		dw = vfio_pci_cfg_get(vc, pos + PCI_TPH_CAP, 4);
+		if ((dw & PCI_TPH_CAP_LOC_MASK) != PCI_TPH_LOC_CAP)
+			return PCI_TPH_BASE_SIZEOF;
+		/* the steering tag table, 2 bytes an entry, in the capability */
+		return PCI_TPH_BASE_SIZEOF + 2 +
+		       2 * ((dw & PCI_TPH_CAP_ST_MASK) >> PCI_TPH_CAP_ST_SHIFT);
+	default:
+		return 0;
+	}
+}
+
+static void vfio_pci_ecap_init(struct vfio_pci_device *vpdev, u16 id, int pos,
+			       int len)
+{
+	/* Header virtual, body read-only pass-through. */
+	vfio_pci_cfg_range_set(vpdev, pos, len, 0, 0);
+	vfio_pci_cfg_range_set(vpdev, pos, min(len, 4), 0xff, 0);
+	if (len <= 4)
+		return;
+
+	switch (id) {
+	case PCI_EXT_CAP_ID_ERR:
+		vfio_pci_cfg_fields_apply(vpdev, pos, vfio_pci_err_fields, len);
+		break;
+	case PCI_EXT_CAP_ID_PWR:
+		vfio_pci_cfg_fields_apply(vpdev, pos, vfio_pci_pwr_fields, len);
+		break;
+	/* The vendor's own registers: read-write pass-through, as in-tree. */
+	case PCI_EXT_CAP_ID_VNDR:
+	case PCI_EXT_CAP_ID_DVSEC:
+		vfio_pci_cfg_range_set(vpdev, pos + 4, len - 4, 0, 0xff);
+		break;
+	}
+}
+
+/*
+ * In-tree finds the capability a byte belongs to by walking back a dword
+ * at a time over bytes of the same id, so two capabilities of one id that
+ * abut are one to it: the second one's header reads the device, next
+ * pointer included, and a capability hidden behind it is linked again for
+ * user space (6.12 and QEMU's CXL device: three DVSECs, then the DOE).  A
+ * drop-in shows the same list: @owner holds each byte's capability id as
+ * in-tree's map does, ECAP_START marking a header's first byte.
+ */
+#define ECAP_START	0x80	/* above every id in-tree shows */
+
+static void vfio_pci_ecaps_merge_abutting(struct vfio_pci_device *vpdev,
+					  const u8 *owner)
+{
+	int pos;
+
+	for (pos = PCI_CFG_SPACE_SIZE + 4; pos < vpdev->pdev->cfg_size; pos += 4) {
+		u8 id = owner[pos - PCI_CFG_SPACE_SIZE];
+
+		if ((id & ECAP_START) &&
+		    (owner[pos - 4 - PCI_CFG_SPACE_SIZE] & ~ECAP_START) ==
+		    (id & ~ECAP_START))
+			memset(vpdev->cfg_virt + pos, 0, 4);
+	}
+}
+
+/*
+ * Walk the extended capability list as in-tree does.  A hidden capability
+ * is unlinked in vconfig and its bytes left as gaps; the first one cannot
+ * be (the list starts at 0x100), so its header dword shows id 0, version 0
+ * and the next pointer.  With none shown, the dword at 0x100 reads 0.
+ */
+static int vfio_pci_ecaps_init(struct vfio_pci_device *vpdev)
+{
+	int size = vpdev->pdev->cfg_size, pos = PCI_CFG_SPACE_SIZE;
+	int prev = 0, shown = 0, hops, len;
+	u8 *vc = vpdev->vconfig, *owner;
+	u32 hdr;
+	u16 id;
+
+	/* In-tree walks only a list that starts with a non-zero header. */
+	if (size <= PCI_CFG_SPACE_SIZE ||
+	    !vfio_pci_cfg_get(vc, PCI_CFG_SPACE_SIZE, 4))
+		return 0;
+	owner = kzalloc(size - PCI_CFG_SPACE_SIZE, GFP_KERNEL);
+	if (!owner)
+		return -ENOMEM;
+
+	for (hops = 0; pos >= PCI_CFG_SPACE_SIZE &&
+	     hops < (size - PCI_CFG_SPACE_SIZE) / 4; hops++) {
+		hdr = vfio_pci_cfg_get(vc, pos, 4);
+		id = PCI_EXT_CAP_ID(hdr);
+		len = min(vfio_pci_ecap_len(vpdev, id, pos), size - pos);
+		if (len <= 0) {
+			pci_info(vpdev->pdev, "hiding extended capability %#x at %#x\n",
+				 id, pos);
+			if (prev) {
+				/* the previous header's next pointer skips it */
+				u32 p = vfio_pci_cfg_get(vc, prev, 4);
+
+				p = (p & ~(0xfffU << 20)) | (PCI_EXT_CAP_NEXT(hdr) << 20);
+				vfio_pci_cfg_put(vc, prev, 4, p);
+				pos = PCI_EXT_CAP_NEXT(hdr);
+				continue;
+			}
+			vfio_pci_cfg_range_set(vpdev, pos, 4, 0xff, 0);
+			vfio_pci_cfg_put(vc, pos, 4, PCI_EXT_CAP_NEXT(hdr) << 20);
+			len = 4;	/* in-tree's placeholder, with the real id */
+		} else {
+			vfio_pci_ecap_init(vpdev, id, pos, len);
+			shown++;
+		}
+		memset(owner + pos - PCI_CFG_SPACE_SIZE, id, len);
+		owner[pos - PCI_CFG_SPACE_SIZE] |= ECAP_START;
+		prev = pos;
+		pos = PCI_EXT_CAP_NEXT(hdr);
+	}
+	if (!shown)
+		vfio_pci_cfg_put(vc, PCI_CFG_SPACE_SIZE, 4, 0);
+	vfio_pci_ecaps_merge_abutting(vpdev, owner);
+	kfree(owner);
+	return 0;
+}
+
 int vfio_pci_config_init(struct vfio_pci_device *vpdev)
 {
 	struct pci_dev *pdev = vpdev->pdev;
-	int size = pdev->cfg_size, pos, i;
+	int size = pdev->cfg_size, pos, i, ret;
 	u8 *buf;
 
 	buf = kzalloc(3 * size, GFP_KERNEL);
@@ -400,14 +612,19 @@ int vfio_pci_config_init(struct vfio_pci_device *vpdev)
 							  PCI_ROM_ADDRESS, 4);
 
 	vfio_pci_cfg_range_set(vpdev, PCI_STD_HEADER_SIZEOF,
-			       PCI_CFG_SPACE_SIZE - PCI_STD_HEADER_SIZEOF, 0, 0xff);
+			       size - PCI_STD_HEADER_SIZEOF, 0, 0xff);
 	vfio_pci_cfg_fields_apply(vpdev, 0, vfio_pci_hdr_fields,
 				  PCI_STD_HEADER_SIZEOF);
 	vfio_pci_caps_init(vpdev);
-	pos = pci_find_ext_capability(pdev, PCI_EXT_CAP_ID_ERR);
-	if (pos && pos + PCI_ERR_ROOT_COMMAND <= size)
-		vfio_pci_cfg_fields_apply(vpdev, pos, vfio_pci_err_fields,
-					  PCI_ERR_ROOT_COMMAND);
+	ret = vfio_pci_ecaps_init(vpdev);
+	if (ret) {
+		vpdev->vconfig = NULL;
+		vpdev->cfg_virt = NULL;
+		vpdev->cfg_write = NULL;
+		mutex_unlock(&vpdev->cfg_lock);
+		kfree(buf);
+		return ret;
+	}
 
 	vfio_pci_bar_masks_init(vpdev);
 	for (i = 0; i <= VFIO_PCI_ROM_SLOT; i++)

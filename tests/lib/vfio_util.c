@@ -215,6 +215,37 @@ int vfio_group_get_device_fd(int group, const char *name)
 	return fd;
 }
 
+static int sysfs_cfg_open(const char *bdf, int flags)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+	return open(path, flags);
+}
+
+uint32_t sysfs_cfg_read(const char *bdf, int off, int size)
+{
+	int fd = sysfs_cfg_open(bdf, O_RDONLY);
+	uint32_t v = 0;
+
+	if (fd < 0 || pread(fd, &v, size, off) != size)
+		v = 0xdeadbeef;
+	if (fd >= 0)
+		close(fd);
+	return v;
+}
+
+int sysfs_cfg_write(const char *bdf, int off, uint32_t v, int size)
+{
+	int fd = sysfs_cfg_open(bdf, O_WRONLY), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = pwrite(fd, &v, size, off) == size ? 0 : -errno;
+	close(fd);
+	return ret;
+}
+
 uint8_t sysfs_pm_cap(const char *bdf)
 {
 	char path[128];

@@ -71,6 +71,12 @@ struct vfio_dev {
 };
 
 /* sysfs */
+/*
+ * @bdf's config space as the device holds it (sysfs), not as VFIO shows
+ * it: the read gives 0xdeadbeef when it fails, the write 0 or -errno.
+ */
+uint32_t sysfs_cfg_read(const char *bdf, int off, int size);
+int sysfs_cfg_write(const char *bdf, int off, uint32_t v, int size);
 /* The PM capability's offset in @bdf's config space (read through sysfs), or 0. */
 uint8_t sysfs_pm_cap(const char *bdf);
 int __vfio_pci_find(uint16_t vendor, uint16_t device, char *bdf, size_t len);

@@ -27,7 +27,10 @@
 # results) is on the host afterwards.  --boot picks a variant of the
 # machine: intremap-off gives the IOMMU no interrupt remapping (what type1's
 # allow_unsafe_interrupts is about); private-root is the default machine in
-# a boot of its own, for a test that changes the guest's root.  Exit
+# a boot of its own, for a test that changes the guest's root; cxl adds a
+# CXL type 3 memory device (its extended capabilities: DVSECs, a DOE
+# mailbox) behind a CXL host bridge and root port, in an IOMMU group of its
+# own, with no driver in the guest.  Exit
 # status: the job's, or 124 on timeout, 125 when the guest died before the
 # job finished.
 set -euo pipefail
@@ -37,6 +40,7 @@ O=${O:-build}
 KVER=${KVER:-$("$root/scripts/kver.sh")}
 
 timeout=300 mem=2048 log=/dev/null out=/dev/null export_dir= intremap=on
+machine=q35 flavour_args=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--timeout) timeout=$2; shift 2 ;;
@@ -51,6 +55,17 @@ while [ $# -gt 0 ]; do
 		# packages into the guest's root (its tmpfs overlay), which
 		# no other test should see.
 		private-root) ;;
+		# Its memory (256 MiB, the least QEMU takes) and label area
+		# are allocated as the guest touches them: it never does.
+		cxl)
+			machine=q35,cxl=on
+			flavour_args=(-object memory-backend-ram,id=cxlmem0,size=256M
+				-object memory-backend-ram,id=cxllsa0,size=1M
+				-device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1
+				-device cxl-rp,port=0,bus=cxl.1,id=cxlrp0,chassis=2,slot=0
+				-device cxl-type3,bus=cxlrp0,memdev=cxlmem0,lsa=cxllsa0,sn=0x5643
+				-machine cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G)
+			;;
 		*) echo "boot.sh: unknown boot flavour $2" >&2; exit 2 ;;
 		esac
 		shift 2
@@ -112,7 +127,7 @@ tcg_threads=${VM_TCG:-single}
 cpu=${VM_CPU:-max,-hypervisor}
 set +e
 timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
-	-machine q35 -accel "tcg,thread=$tcg_threads" -cpu "$cpu" -m "$mem" -smp 2 \
+	-machine "$machine" -accel "tcg,thread=$tcg_threads" -cpu "$cpu" -m "$mem" -smp 2 \
 	-display none -monitor none -no-reboot -nodefaults \
 	-chardev file,id=con,path="$log" -serial chardev:con -serial "$out_dev" \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
@@ -132,7 +147,7 @@ timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	-device nvme,serial=vfioscope0,subsys=nvmesubsys0,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2,addr=0x11 \
 	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
-	"${export_args[@]}" "${extra_args[@]}" \
+	"${flavour_args[@]}" "${export_args[@]}" "${extra_args[@]}" \
 	</dev/null 2>"$qemu_pipe"
 rc=$?
 if [ -n "$tail_pid" ]; then

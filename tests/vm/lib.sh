@@ -42,6 +42,8 @@ virtio_rng_bdf() { pci_find 0x1af4 0x1005; }
 ivshmem_bdf() { pci_find 0x1af4 0x1110; }
 # QEMU's NVMe controller with SR-IOV (the PF; its VFs come at function 1 on).
 nvme_bdf() { pci_find 0x1b36 0x0010; }
+# QEMU's CXL type 3 memory device (boot flavour cxl only).
+cxl_type3_bdf() { pci_find 0x8086 0x0d93; }
 
 iommu_group_of() {
 	local g

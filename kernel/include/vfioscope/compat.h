@@ -112,6 +112,20 @@ static inline bool vfio_compat_group_has_isolated_msi(struct iommu_group *group)
 #endif
 }
 
+/*
+ * 6.4: vfio-pci shows a Designated Vendor-Specific Extended Capability
+ * (DVSEC) in the extended capability list, its body read-write pass-
+ * through as an extended vendor-specific one's ("vfio/pci: Add DVSEC PCI
+ * Extended Config Capability to user visible list").  6.1 unlinks it as
+ * an unknown capability, which leaves its bytes read-write pass-through
+ * too: only the list differs.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#define VFIO_COMPAT_DVSEC_SHOWN 1
+#else
+#define VFIO_COMPAT_DVSEC_SHOWN 0
+#endif
+
 /* 6.5: pin_user_pages_remote() lost its vmas argument. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
 #define vfio_compat_pin_user_pages_remote(mm, start, nr, flags, pages, locked) \

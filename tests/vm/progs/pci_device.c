@@ -27,22 +27,6 @@
 
 static struct vfio_dev d;
 
-/* Config space as the device holds it (sysfs), not as VFIO shows it. */
-static uint32_t hw_cfg_read(const char *bdf, int off, int size)
-{
-	char path[PATH_MAX];
-	uint32_t v = 0;
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
-	fd = open(path, O_RDONLY);
-	if (fd < 0 || pread(fd, &v, size, off) != size)
-		v = 0xdeadbeef;
-	if (fd >= 0)
-		close(fd);
-	return v;
-}
-
 /* Open a fresh device, closing one a failed test left behind. */
 static void open_dev(uint16_t vendor, uint16_t device)
 {
@@ -146,7 +130,7 @@ static int test_bar0_mmap_decode(void)
 	CHECK(mmio_read(bar2, &v));
 
 	set_memory_decode(d.device, false);
-	CHECK_EQ(hw_cfg_read(d.bdf, 0x04, 2) & 0x2, 0);
+	CHECK_EQ(sysfs_cfg_read(d.bdf, 0x04, 2) & 0x2, 0);
 	CHECK(!mmio_read(&bar[EDU_REG_ID / 4], &v));
 	CHECK(!mmio_write(&bar[EDU_REG_LIVE / 4], 0x1234));
 	CHECK(!mmio_read(tail, &v));
@@ -350,12 +334,12 @@ static int test_bar0_mmap_fork_copy(void)
 static int test_config_ids(void)
 {
 	open_dev(EDU_VENDOR, EDU_DEVICE);
-	CHECK_EQ(vfio_cfg_read32(d.device, 0x00), hw_cfg_read(d.bdf, 0x00, 4));
-	CHECK_EQ(vfio_cfg_read32(d.device, 0x2c), hw_cfg_read(d.bdf, 0x2c, 4));
+	CHECK_EQ(vfio_cfg_read32(d.device, 0x00), sysfs_cfg_read(d.bdf, 0x00, 4));
+	CHECK_EQ(vfio_cfg_read32(d.device, 0x2c), sysfs_cfg_read(d.bdf, 0x2c, 4));
 	/* Read-only fields ignore writes. */
 	vfio_cfg_write16(d.device, 0x00, 0xbeef);
 	CHECK_EQ(vfio_cfg_read16(d.device, 0x00), EDU_VENDOR);
-	CHECK_EQ(hw_cfg_read(d.bdf, 0x00, 2), EDU_VENDOR);
+	CHECK_EQ(sysfs_cfg_read(d.bdf, 0x00, 2), EDU_VENDOR);
 	vfio_dev_close(&d);
 	return TEST_PASS;
 }
@@ -366,7 +350,7 @@ static int test_config_bar_sizing(void)
 
 	open_dev(EDU_VENDOR, EDU_DEVICE);
 	bar = vfio_cfg_read32(d.device, 0x10);
-	hw = hw_cfg_read(d.bdf, 0x10, 4);
+	hw = sysfs_cfg_read(d.bdf, 0x10, 4);
 	CHECK_EQ(bar, hw);	/* starts out as the real address */
 
 	/* Sizing by dword, and by two words. */
@@ -380,7 +364,7 @@ static int test_config_bar_sizing(void)
 	/* The BAR is virtual: the device keeps its address and still answers. */
 	cfg_write32(d.device, 0x10, 0x12300000);
 	CHECK_EQ(vfio_cfg_read32(d.device, 0x10), 0x12300000 | (bar & 0xf));
-	CHECK_EQ(hw_cfg_read(d.bdf, 0x10, 4), hw);
+	CHECK_EQ(sysfs_cfg_read(d.bdf, 0x10, 4), hw);
 	CHECK_EQ(pread(d.device, &v, 4, BAR0 + EDU_REG_ID), 4);
 	CHECK_EQ(v, EDU_ID_VALUE);
 	cfg_write32(d.device, 0x10, bar);
@@ -406,11 +390,11 @@ static int test_config_rom_sizing(void)
 	CHECK_OK(__vfio_region_info(d.device, VFIO_PCI_ROM_REGION_INDEX, &ri));
 	CHECK(ri.size > 0);
 	rom = vfio_cfg_read32(d.device, 0x30);
-	hw = hw_cfg_read(d.bdf, 0x30, 4);
+	hw = sysfs_cfg_read(d.bdf, 0x30, 4);
 	/* Sizing: address bits of the size, plus the enable bit. */
 	cfg_write32(d.device, 0x30, 0xffffffff);
 	CHECK_EQ(vfio_cfg_read32(d.device, 0x30), (uint32_t)~(ri.size - 1) | 1);
-	CHECK_EQ(hw_cfg_read(d.bdf, 0x30, 4), hw);
+	CHECK_EQ(sysfs_cfg_read(d.bdf, 0x30, 4), hw);
 	cfg_write32(d.device, 0x30, rom);
 	CHECK_EQ(vfio_cfg_read32(d.device, 0x30), rom);
 	vfio_dev_close(&d);
@@ -457,15 +441,15 @@ static int test_config_memory_decode(void)
 	CHECK(cmd & 0x2);	/* enabled at open */
 	vfio_cfg_write16(d.device, 0x04, cmd & ~0x2);
 	CHECK_EQ(vfio_cfg_read16(d.device, 0x04) & 0x2, 0);
-	CHECK_EQ(hw_cfg_read(d.bdf, 0x04, 2) & 0x2, 0);	/* passed through */
+	CHECK_EQ(sysfs_cfg_read(d.bdf, 0x04, 2) & 0x2, 0);	/* passed through */
 	CHECK_ERRNO(pread(d.device, &v, 4, BAR0 + EDU_REG_ID), EIO);
 	vfio_cfg_write16(d.device, 0x04, cmd | 0x2);
-	CHECK_EQ(hw_cfg_read(d.bdf, 0x04, 2) & 0x2, 0x2);
+	CHECK_EQ(sysfs_cfg_read(d.bdf, 0x04, 2) & 0x2, 0x2);
 	CHECK_EQ(pread(d.device, &v, 4, BAR0 + EDU_REG_ID), 4);
 	CHECK_EQ(v, EDU_ID_VALUE);
 	/* Bus master goes through to the device too. */
 	vfio_cfg_write16(d.device, 0x04, cmd | 0x6);
-	CHECK_EQ(hw_cfg_read(d.bdf, 0x04, 2) & 0x4, 0x4);
+	CHECK_EQ(sysfs_cfg_read(d.bdf, 0x04, 2) & 0x4, 0x4);
 	/* INTx disable is virtual: it reads back as written. */
 	vfio_cfg_write16(d.device, 0x04, cmd | 0x400);
 	CHECK_EQ(vfio_cfg_read16(d.device, 0x04) & 0x400, 0x400);
@@ -490,21 +474,21 @@ static int test_config_msi_owned(void)
 	/* Enabling by config write does nothing: SET_IRQS enables MSI... */
 	vfio_cfg_write16(d.device, msi + 2, flags | 1);
 	CHECK_EQ(vfio_cfg_read16(d.device, msi + 2) & 1, 0);
-	CHECK_EQ(hw_cfg_read(d.bdf, msi + 2, 2) & 1, 0);
+	CHECK_EQ(sysfs_cfg_read(d.bdf, msi + 2, 2) & 1, 0);
 	/* ...after which the device has it on, and the virtual bit may follow. */
 	CHECK_OK(__vfio_irq_enable_eventfds(d.device, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &efd));
-	CHECK_EQ(hw_cfg_read(d.bdf, msi + 2, 2) & 1, 1);
+	CHECK_EQ(sysfs_cfg_read(d.bdf, msi + 2, 2) & 1, 1);
 	vfio_cfg_write16(d.device, msi + 2, flags | 1);
 	CHECK_EQ(vfio_cfg_read16(d.device, msi + 2) & 1, 1);
 	CHECK_OK(__vfio_irq_disable(d.device, VFIO_PCI_MSI_IRQ_INDEX));
-	CHECK_EQ(hw_cfg_read(d.bdf, msi + 2, 2) & 1, 0);
+	CHECK_EQ(sysfs_cfg_read(d.bdf, msi + 2, 2) & 1, 0);
 	/* The message address is virtual too. */
 	{
-		uint32_t hw = hw_cfg_read(d.bdf, msi + 4, 4);
+		uint32_t hw = sysfs_cfg_read(d.bdf, msi + 4, 4);
 
 		cfg_write32(d.device, msi + 4, 0xfee01000);
 		CHECK_EQ(vfio_cfg_read32(d.device, msi + 4), 0xfee01000);
-		CHECK_EQ(hw_cfg_read(d.bdf, msi + 4, 4), hw);
+		CHECK_EQ(sysfs_cfg_read(d.bdf, msi + 4, 4), hw);
 	}
 	vfio_cfg_write16(d.device, msi + 2, flags);
 	vfio_dev_close(&d);
@@ -517,7 +501,7 @@ static int test_config_msi_owned(void)
 	/* Config writes cannot enable MSI-X; the control shows SET_IRQS's doing. */
 	vfio_cfg_write16(d.device, msix + 2, flags | 0x8000);
 	CHECK_EQ(vfio_cfg_read16(d.device, msix + 2) & 0x8000, 0);
-	CHECK_EQ(hw_cfg_read(d.bdf, msix + 2, 2) & 0x8000, 0);
+	CHECK_EQ(sysfs_cfg_read(d.bdf, msix + 2, 2) & 0x8000, 0);
 	CHECK_OK(__vfio_irq_enable_eventfds(d.device, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, &efd));
 	CHECK_EQ(vfio_cfg_read16(d.device, msix + 2) & 0x8000, 0x8000);
 	CHECK_OK(__vfio_irq_disable(d.device, VFIO_PCI_MSIX_IRQ_INDEX));
@@ -539,11 +523,11 @@ static int test_reset(void)
 		SKIP("e1000e has no reset method in this VM");
 	vfio_dev_map_bar0(&d);
 	bar0 = vfio_cfg_read32(d.device, 0x10);
-	cmd = hw_cfg_read(d.bdf, 0x04, 2);
+	cmd = sysfs_cfg_read(d.bdf, 0x04, 2);
 	CHECK_OK(ioctl(d.device, VFIO_DEVICE_RESET));
 	/* Config state comes back: the BAR, decode and bus master. */
 	CHECK_EQ(vfio_cfg_read32(d.device, 0x10), bar0);
-	CHECK_EQ(hw_cfg_read(d.bdf, 0x04, 2) & 0x6, cmd & 0x6);
+	CHECK_EQ(sysfs_cfg_read(d.bdf, 0x04, 2) & 0x6, cmd & 0x6);
 	/* The device answers through the mapping: STATUS (0x08) reads. */
 	CHECK(((volatile uint32_t *)d.bar0)[0x08 / 4] != 0xffffffff);
 	vfio_dev_close(&d);
@@ -651,19 +635,19 @@ static int test_config_pm_d3hot(void)
 	status = (volatile uint32_t *)d.bar0 + 0x08 / 4;
 	bar0 = vfio_cfg_read32(d.device, 0x10);
 	fprintf(stderr, "# PMC device 0x%04x user 0x%04x, PMCSR device 0x%04x user 0x%04x\n",
-		hw_cfg_read(d.bdf, pm + 2, 2), vfio_cfg_read16(d.device, pm + 2),
-		hw_cfg_read(d.bdf, pm + 4, 2), vfio_cfg_read16(d.device, pm + 4));
+		sysfs_cfg_read(d.bdf, pm + 2, 2), vfio_cfg_read16(d.device, pm + 2),
+		sysfs_cfg_read(d.bdf, pm + 4, 2), vfio_cfg_read16(d.device, pm + 4));
 	CHECK_EQ(vfio_cfg_read16(d.device, pm + 2) & 0xf800, 0);	/* PME_Support */
 	CHECK_EQ(vfio_cfg_read16(d.device, pm + 4) & 0x8103, 0);	/* D0, no PME */
 	CHECK_EQ(strcmp(power_state(d.bdf), "D0"), 0);
 
 	vfio_cfg_write16(d.device, pm + 4, 0x0103);	/* D3hot, PME_En */
 	fprintf(stderr, "# D3hot asked: %s, PMCSR device 0x%04x user 0x%04x\n",
-		power_state(d.bdf), hw_cfg_read(d.bdf, pm + 4, 2),
+		power_state(d.bdf), sysfs_cfg_read(d.bdf, pm + 4, 2),
 		vfio_cfg_read16(d.device, pm + 4));
 	CHECK_EQ(strcmp(power_state(d.bdf), "D3hot"), 0);
 	CHECK_EQ(vfio_cfg_read16(d.device, pm + 4) & 0x8103, 3);
-	CHECK_EQ(hw_cfg_read(d.bdf, pm + 4, 2) & 0x8103, 3);
+	CHECK_EQ(sysfs_cfg_read(d.bdf, pm + 4, 2) & 0x8103, 3);
 	CHECK_ERRNO(pread(d.device, &v, 4, BAR0 + 0x08), EIO);
 	CHECK(!mmio_read(status, &v));
 
@@ -715,17 +699,17 @@ static int test_config_aer(void)
 
 	/* QEMU 7.2's AER leaves the uncorrectable mask read-only. */
 	cfg_write32(d.device, aer + 0x08, mask ^ 0x00100000);	/* UNSUP */
-	CHECK_EQ(vfio_cfg_read32(d.device, aer + 0x08), hw_cfg_read(d.bdf, aer + 0x08, 4));
+	CHECK_EQ(vfio_cfg_read32(d.device, aer + 0x08), sysfs_cfg_read(d.bdf, aer + 0x08, 4));
 	cfg_write32(d.device, aer + 0x0c, sever ^ 0x00040000);	/* MALF_TLP */
 	CHECK_EQ(vfio_cfg_read32(d.device, aer + 0x0c), sever ^ 0x00040000);
-	CHECK_EQ(hw_cfg_read(d.bdf, aer + 0x0c, 4), sever ^ 0x00040000);
+	CHECK_EQ(sysfs_cfg_read(d.bdf, aer + 0x0c, 4), sever ^ 0x00040000);
 	cfg_write32(d.device, aer + 0x14, cmask ^ 0x00002000);	/* ADV_NFAT */
 	CHECK_EQ(vfio_cfg_read32(d.device, aer + 0x14), cmask ^ 0x00002000);
-	CHECK_EQ(hw_cfg_read(d.bdf, aer + 0x14, 4), cmask ^ 0x00002000);
+	CHECK_EQ(sysfs_cfg_read(d.bdf, aer + 0x14, 4), cmask ^ 0x00002000);
 	cfg_write32(d.device, aer + 0x08, mask);
 	cfg_write32(d.device, aer + 0x0c, sever);
 	cfg_write32(d.device, aer + 0x14, cmask);
-	CHECK_EQ(hw_cfg_read(d.bdf, aer + 0x08, 4), mask);
+	CHECK_EQ(sysfs_cfg_read(d.bdf, aer + 0x08, 4), mask);
 
 	if (dsn_pos) {
 		dsn = vfio_cfg_read32(d.device, dsn_pos + 4);
@@ -761,9 +745,9 @@ static int test_config_vendor_cap(void)
 	off = vfio_cfg_read32(d.device, cfg + 8);
 	cfg_write32(d.device, cfg + 8, off + 0x10);
 	CHECK_EQ(vfio_cfg_read32(d.device, cfg + 8), off + 0x10);
-	CHECK_EQ(hw_cfg_read(d.bdf, cfg + 8, 4), off + 0x10);
+	CHECK_EQ(sysfs_cfg_read(d.bdf, cfg + 8, 4), off + 0x10);
 	cfg_write32(d.device, cfg + 8, off);
-	CHECK_EQ(hw_cfg_read(d.bdf, cfg + 8, 4), off);
+	CHECK_EQ(sysfs_cfg_read(d.bdf, cfg + 8, 4), off);
 	vfio_dev_close(&d);
 	return TEST_PASS;
 }
@@ -783,7 +767,7 @@ static int test_sub_page_bar_mmap(void)
 	uint32_t v = 0, start;
 
 	open_dev(VIRTIO_VENDOR, IVSHMEM_DEVICE);
-	start = hw_cfg_read(d.bdf, PCI_BASE_ADDRESS_0, 4) & PCI_BASE_ADDRESS_MEM_MASK;
+	start = sysfs_cfg_read(d.bdf, PCI_BASE_ADDRESS_0, 4) & PCI_BASE_ADDRESS_MEM_MASK;
 	CHECK_OK(ioctl(d.device, VFIO_DEVICE_GET_REGION_INFO, &info));
 	printf("# ivshmem BAR0: %llu bytes at 0x%x, region flags 0x%x, %d claim in /proc/iomem\n",
 	       (unsigned long long)info.size, start, info.flags,

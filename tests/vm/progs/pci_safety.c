@@ -57,38 +57,6 @@ static void open_dev(uint16_t vendor, uint16_t device)
 	vfio_dev_open(&d, vendor, device, VFIO_TYPE1v2_IOMMU);
 }
 
-/* Config space of the device itself, through sysfs: what VFIO cannot see. */
-static int sysfs_cfg(const char *bdf, int flags)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
-	return open(path, flags);
-}
-
-static uint32_t hw_cfg_read(const char *bdf, int off, int size)
-{
-	uint32_t v = 0;
-	int fd = sysfs_cfg(bdf, O_RDONLY);
-
-	if (fd < 0 || pread(fd, &v, size, off) != size)
-		v = 0xdeadbeef;
-	if (fd >= 0)
-		close(fd);
-	return v;
-}
-
-static int hw_cfg_write(const char *bdf, int off, uint32_t v, int size)
-{
-	int fd = sysfs_cfg(bdf, O_WRONLY), ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = pwrite(fd, &v, size, off) == size ? 0 : -errno;
-	close(fd);
-	return ret;
-}
-
 static void set_command(int device, uint16_t set, uint16_t clear)
 {
 	uint16_t cmd = vfio_cfg_read16(device, PCI_COMMAND);
@@ -241,22 +209,22 @@ static int bar_restore(bool decode_off_too)
 	uint16_t hwcmd;
 
 	open_dev(EDU_VENDOR, EDU_DEVICE);
-	bar = hw_cfg_read(d.bdf, 0x10, 4);
-	hwcmd = hw_cfg_read(d.bdf, PCI_COMMAND, 2);
+	bar = sysfs_cfg_read(d.bdf, 0x10, 4);
+	hwcmd = sysfs_cfg_read(d.bdf, PCI_COMMAND, 2);
 	CHECK(hwcmd & CMD_MEM);
 	CHECK_EQ(pread(d.device, &v, 4, BAR0 + EDU_REG_ID), 4);
 	CHECK_EQ(v, EDU_ID_VALUE);
 
 	if (decode_off_too)
-		CHECK_OK(hw_cfg_write(d.bdf, PCI_COMMAND, hwcmd & ~CMD_MEM, 2));
-	CHECK_OK(hw_cfg_write(d.bdf, 0x10, 0, 4));
-	CHECK_EQ(hw_cfg_read(d.bdf, 0x10, 4) & ~0xfu, 0);
+		CHECK_OK(sysfs_cfg_write(d.bdf, PCI_COMMAND, hwcmd & ~CMD_MEM, 2));
+	CHECK_OK(sysfs_cfg_write(d.bdf, 0x10, 0, 4));
+	CHECK_EQ(sysfs_cfg_read(d.bdf, 0x10, 4) & ~0xfu, 0);
 	/* The user's view did not move: VFIO's BARs are virtual. */
 	CHECK_EQ(vfio_cfg_read32(d.device, 0x10), bar);
 
 	set_command(d.device, CMD_MEM, 0);
-	CHECK_EQ(hw_cfg_read(d.bdf, 0x10, 4), bar);
-	CHECK_EQ(hw_cfg_read(d.bdf, PCI_COMMAND, 2) & CMD_MEM, CMD_MEM);
+	CHECK_EQ(sysfs_cfg_read(d.bdf, 0x10, 4), bar);
+	CHECK_EQ(sysfs_cfg_read(d.bdf, PCI_COMMAND, 2) & CMD_MEM, CMD_MEM);
 	v = 0;
 	CHECK_EQ(pread(d.device, &v, 4, BAR0 + EDU_REG_ID), 4);
 	CHECK_EQ(v, EDU_ID_VALUE);
@@ -650,9 +618,9 @@ static int test_intx_masked_at_enable(void)
 	open_dev(EDU_VENDOR, EDU_DEVICE);
 	vfio_dev_map_bar0(&d);
 	/* The device may only assert INTx with its own INTX_DISABLE clear. */
-	hwcmd = hw_cfg_read(d.bdf, PCI_COMMAND, 2);
+	hwcmd = sysfs_cfg_read(d.bdf, PCI_COMMAND, 2);
 	if (hwcmd & CMD_INTX_OFF)
-		CHECK_OK(hw_cfg_write(d.bdf, PCI_COMMAND, hwcmd & ~CMD_INTX_OFF, 2));
+		CHECK_OK(sysfs_cfg_write(d.bdf, PCI_COMMAND, hwcmd & ~CMD_INTX_OFF, 2));
 
 	set_command(d.device, CMD_INTX_OFF, 0);
 	edu_write32(&d, EDU_REG_IRQ_RAISE, 0x77);
@@ -696,9 +664,9 @@ static int test_intx_masked_at_enable_then_raise(void)
 
 	open_dev(EDU_VENDOR, EDU_DEVICE);
 	vfio_dev_map_bar0(&d);
-	hwcmd = hw_cfg_read(d.bdf, PCI_COMMAND, 2);
+	hwcmd = sysfs_cfg_read(d.bdf, PCI_COMMAND, 2);
 	if (hwcmd & CMD_INTX_OFF)
-		CHECK_OK(hw_cfg_write(d.bdf, PCI_COMMAND, hwcmd & ~CMD_INTX_OFF, 2));
+		CHECK_OK(sysfs_cfg_write(d.bdf, PCI_COMMAND, hwcmd & ~CMD_INTX_OFF, 2));
 
 	set_command(d.device, CMD_INTX_OFF, 0);
 	CHECK_OK(__vfio_irq_enable_eventfds(d.device, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &fd));
