@@ -18,7 +18,9 @@
  *                The driver owns MSI and MSI-X (SET_IRQS enables them): MSI
  *                is all virtual, MSI-X control reads the device's state.
  *                PMCSR writes become power state transitions.  Vendor-
- *                specific capabilities are read-write pass-through.
+ *                specific capabilities are read-write pass-through, PCI-X
+ *                command and ECC written through; VPD's address and data
+ *                are virtual and a transfer follows the address's write.
  *   extended     from 0x100, walked as in-tree does (vfio_pci_ecaps_init()):
  *   capabilities the header dword virtual, so that the ones in-tree hides
  *                can be unlinked; the body read-only pass-through, but for
@@ -116,6 +118,23 @@ static const struct vfio_pci_cfg_field vfio_pci_pm_fields[] = {
 	{ PCI_PM_CTRL,	4, PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS,
 			   ~(PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS |
 			     PCI_PM_CTRL_STATE_MASK) },
+	{ }
+};
+
+/*
+ * VPD: address and data are virtual; a write to the address's high byte
+ * makes the transfer (vfio_pci_vpd_transfer()).
+ */
+static const struct vfio_pci_cfg_field vfio_pci_vpd_fields[] = {
+	{ PCI_VPD_ADDR,	2, 0xffff, 0xffff },
+	{ PCI_VPD_DATA,	4, ALL, ALL },
+	{ }
+};
+
+/* PCI-X: command and (version 2) ECC control written through, as in-tree. */
+static const struct vfio_pci_cfg_field vfio_pci_pcix_fields[] = {
+	{ PCI_X_CMD,	 2, 0, 0xffff },
+	{ PCI_X_ECC_CSR, 4, 0, ALL },
 	{ }
 };
 
@@ -271,10 +290,9 @@ static int vfio_pci_cap_len(struct vfio_pci_device *vpdev, u8 id, int pos)
 	case PCI_CAP_ID_VNDR:
 		return max_t(int, vc[pos + PCI_CAP_FLAGS], 3);
 	/*
-	 * Shown read-only as in-tree, where they are part of the chain: a
-	 * hidden capability's bytes are gaps, and gaps below 0x100 are
-	 * read-write pass-through.  (In-tree lets PCI-X command and ECC
-	 * through; read-only is the stricter subset.)
+	 * Shown as in-tree, where they are part of the chain: a hidden
+	 * capability's bytes are gaps, and gaps below 0x100 are read-write
+	 * pass-through.
 	 */
 	case PCI_CAP_ID_AGP:
 		return PCI_AGP_SIZEOF;
@@ -332,6 +350,13 @@ static void vfio_pci_cap_init(struct vfio_pci_device *vpdev, u8 id, int pos,
 	/* The vendor's own registers: read-write pass-through, as in-tree. */
 	case PCI_CAP_ID_VNDR:
 		vfio_pci_cfg_range_set(vpdev, pos + 2, len - 2, 0, 0xff);
+		break;
+	case PCI_CAP_ID_VPD:
+		vpdev->vpd_cap = pos;
+		vfio_pci_cfg_fields_apply(vpdev, pos, vfio_pci_vpd_fields, len);
+		break;
+	case PCI_CAP_ID_PCIX:
+		vfio_pci_cfg_fields_apply(vpdev, pos, vfio_pci_pcix_fields, len);
 		break;
 	/* PME bits virtual and 0; the state is set by vfio_pci_pm_write(). */
 	case PCI_CAP_ID_PM:
@@ -598,6 +623,7 @@ int vfio_pci_config_init(struct vfio_pci_device *vpdev)
 	vpdev->msi_cap = 0;
 	vpdev->exp_cap = 0;
 	vpdev->pm_cap = 0;
+	vpdev->vpd_cap = 0;
 
 	for (pos = 0; pos < size; pos += 4) {
 		u32 v;
@@ -758,6 +784,35 @@ static void vfio_pci_command_sync(struct vfio_pci_device *vpdev)
 				      (cmd & ~decode) | (vcmd & decode));
 }
 
+/*
+ * VPD, as in-tree: user space puts the address (PCI_VPD_ADDR_F set to
+ * write what it put in PCI_VPD_DATA) in the virtual registers; the write
+ * that reaches the address's high byte makes the transfer through the PCI
+ * core, which knows the device's VPD size and quirks, and flips the flag
+ * to say it completed.  A transfer that fails leaves the flag as it is,
+ * and the driver times out as it would on the device.
+ */
+static void vfio_pci_vpd_transfer(struct vfio_pci_device *vpdev)
+{
+	int at = vpdev->vpd_cap;
+	u16 addr = vfio_pci_cfg_get(vpdev->vconfig, at + PCI_VPD_ADDR, 2);
+	__le32 buf = cpu_to_le32(vfio_pci_cfg_get(vpdev->vconfig,
+						  at + PCI_VPD_DATA, 4));
+
+	if (addr & PCI_VPD_ADDR_F) {
+		if (pci_write_vpd(vpdev->pdev, addr & ~PCI_VPD_ADDR_F, 4, &buf) != 4)
+			return;
+	} else {
+		buf = 0;
+		if (pci_read_vpd(vpdev->pdev, addr, 4, &buf) < 0)
+			return;
+		vfio_pci_cfg_put(vpdev->vconfig, at + PCI_VPD_DATA, 4,
+				 le32_to_cpu(buf));
+	}
+	vfio_pci_cfg_put(vpdev->vconfig, at + PCI_VPD_ADDR, 2,
+			 addr ^ PCI_VPD_ADDR_F);
+}
+
 static void vfio_pci_config_write_fixup(struct vfio_pci_device *vpdev, int pos,
 					int size)
 {
@@ -791,6 +846,10 @@ static void vfio_pci_config_write_fixup(struct vfio_pci_device *vpdev, int pos,
 			flags = (flags & ~PCI_MSI_FLAGS_QSIZE) | (qmax << 4);
 		vfio_pci_cfg_put(vc, at, 2, flags);
 	}
+
+	if (vpdev->vpd_cap &&
+	    vfio_pci_cfg_overlaps(pos, size, vpdev->vpd_cap + PCI_VPD_ADDR + 1, 1))
+		vfio_pci_vpd_transfer(vpdev);
 
 	if (vpdev->exp_cap &&
 	    vfio_pci_cfg_overlaps(pos, size, vpdev->exp_cap + PCI_EXP_DEVCTL, 2)) {

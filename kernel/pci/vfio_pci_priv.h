@@ -114,6 +114,7 @@ struct vfio_pci_device {
 	u8 msi_cap;			/* 0: none; visible MSI capability */
 	u8 exp_cap;			/* 0: none; visible PCIe capability */
 	u8 pm_cap;			/* 0: none; visible PM capability */
+	u8 vpd_cap;			/* 0: none; visible VPD capability */
 
 	/* Under memory_lock (write): the config kept across D3hot, if lost there. */
 	bool needs_pm_restore;		/* PMCSR without No_Soft_Reset */
