@@ -579,10 +579,13 @@ static int vfio_pci_ecaps_init(struct vfio_pci_device *vpdev)
 			pci_info(vpdev->pdev, "hiding extended capability %#x at %#x\n",
 				 id, pos);
 			if (prev) {
-				/* the previous header's next pointer skips it */
+				/*
+				 * The previous header's next pointer skips it
+				 * (its two low bits, reserved, are the device's).
+				 */
 				u32 p = vfio_pci_cfg_get(vc, prev, 4);
 
-				p = (p & ~(0xfffU << 20)) | (PCI_EXT_CAP_NEXT(hdr) << 20);
+				p = (p & ~(0xffcU << 20)) | (PCI_EXT_CAP_NEXT(hdr) << 20);
 				vfio_pci_cfg_put(vc, prev, 4, p);
 				pos = PCI_EXT_CAP_NEXT(hdr);
 				continue;
