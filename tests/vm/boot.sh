@@ -55,8 +55,9 @@ while [ $# -gt 0 ]; do
 		# packages into the guest's root (its tmpfs overlay), which
 		# no other test should see.
 		private-root) ;;
-		# Its memory (256 MiB, the least QEMU takes) and label area
-		# are allocated as the guest touches them: it never does.
+		# Its memory (256 MiB, the unit of its CXL range registers)
+		# and label area are allocated as the guest touches them: it
+		# never does.
 		cxl)
 			machine=q35,cxl=on
 			flavour_args=(-object memory-backend-ram,id=cxlmem0,size=256M
