@@ -168,8 +168,9 @@ static const struct vfio_pci_cfg_field vfio_pci_err_fields[] = {
 
 /*
  * Power budgeting: in-tree lets the byte at PCI_PWR_DATA through, the data
- * register, which the device does not let anyone write; its data select
- * (PCI_PWR_DSR) stays read-only, so the budget shown is the device's.
+ * register, which the device does not let anyone write; the data select
+ * (PCI_PWR_DSR) stays read-only, so user space reads only the entry it
+ * already selects.
  */
 static const struct vfio_pci_cfg_field vfio_pci_pwr_fields[] = {
 	{ 0,		4, ALL, 0 },
