@@ -21,6 +21,8 @@
 #define SZ_1M		0x100000ULL
 #define SZ_2M		0x200000ULL
 #define SZ_1G		0x40000000ULL
+/* The guest's page size (amd64), type1's smallest IOMMU page on the bench. */
+#define PAGE		SZ_4K
 
 #define EDU_VENDOR	0x1234
 #define EDU_DEVICE	0x11e8

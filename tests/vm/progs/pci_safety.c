@@ -40,7 +40,6 @@
 #include "check.h"
 #include "vfio_util.h"
 
-#define PAGE		4096u
 #define BAR0		VFIO_PCI_OFFSET(VFIO_PCI_BAR0_REGION_INDEX)
 #define PCI_COMMAND	0x04
 #define CMD_MEM		0x0002

@@ -32,8 +32,6 @@
 #include "check.h"
 #include "vfio_util.h"
 
-#define PAGE	4096ULL
-
 static atomic_int stop;
 
 static void pin_to_cpu(int cpu)

@@ -13,8 +13,6 @@
 #include "check.h"
 #include "vfio_util.h"
 
-#define PAGE	4096ULL
-
 static struct vfio_dev d;
 
 static void setup(void)

@@ -31,7 +31,6 @@
 #include "check.h"
 #include "vfio_util.h"
 
-#define PAGE		4096ULL
 #define BUF_SIZE	(64 * PAGE)
 /* edu reaches IOVAs below 256 MiB (EDU_IOVA_LIMIT). */
 #define IOVA_BEFORE	0x100000ULL	/* mapped before the second group came */

@@ -22,7 +22,6 @@
 #include "check.h"
 #include "vfio_util.h"
 
-#define PAGE	4096ULL
 #define PCI_COMMAND_OFFSET 0x04
 
 struct snap {

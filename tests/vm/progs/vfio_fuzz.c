@@ -51,7 +51,6 @@
 
 #include "vfio_util.h"
 
-#define PAGE		4096ULL
 #define POOL_SIZE	(4ULL << 20)
 #define SLOTS		24
 #define MAX_MMAPS	8

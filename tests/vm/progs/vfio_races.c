@@ -26,8 +26,6 @@
 #include "check.h"
 #include "vfio_util.h"
 
-#define PAGE	4096ULL
-
 static int race_seconds = 3;
 
 /* Our stack counts its objects in debugfs; in-tree 6.1 does not. */

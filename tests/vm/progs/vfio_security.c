@@ -30,7 +30,6 @@
 #include "check.h"
 #include "vfio_util.h"
 
-#define PAGE		4096ULL
 #define NOBODY		65534
 
 /* Checks inside a forked child: report, then exit non-zero. */

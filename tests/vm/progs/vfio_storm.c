@@ -43,7 +43,6 @@
 
 #include "vfio_util.h"
 
-#define PAGE		4096ULL
 #define IOVA_BASE	0x100000ULL
 #define MAX_PROCS	16
 #define MAX_THREADS	16

@@ -27,7 +27,6 @@
 #include "check.h"
 #include "vfio_util.h"
 
-#define PAGE		0x1000ULL
 #define RW		(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 #define IOVA		(4 * SZ_1M)
 
