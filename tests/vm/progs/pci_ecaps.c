@@ -120,7 +120,7 @@ static int test_ecap_list(void)
 	CHECK_EQ(nhw, 5);
 	CHECK_EQ(hw[4].id, PCI_EXT_CAP_ID_DOE);
 	CHECK_EQ(hw[2].pos, hw[1].pos +
-		 (int)(sysfs_cfg_read(d.bdf, hw[1].pos + PCI_DVSEC_HEADER1, 4) >> 20));
+		 (int)PCI_DVSEC_HEADER1_LEN(sysfs_cfg_read(d.bdf, hw[1].pos + PCI_DVSEC_HEADER1, 4)));
 	CHECK_EQ(nseen, nwant);
 	for (i = 0; i < nseen && i < nwant; i++) {
 		CHECK_EQ(seen[i].pos, want[i].pos);
