@@ -7,7 +7,8 @@
  * user space sees; `write` bits user space may change.  Bits neither
  * virtual nor writable read through to the device and ignore writes.  A
  * few registers need an action after a write (BAR sizing, memory decode,
- * INTx disable, MSI queue size, FLR): vfio_pci_config_write_fixup().
+ * INTx disable, MSI flags, FLR and the max read request size, VPD):
+ * vfio_pci_config_write_fixup().
  * A write to COMMAND first puts back the BARs of open time if the device
  * lost them to a reset we did not do (vfio_pci_bars_restore_if_lost()).
  *
@@ -16,7 +17,9 @@
  *   capabilities header virtual (so hidden ones can be unlinked), body
  *                read-only pass-through, plus the capability's own table.
  *                The driver owns MSI and MSI-X (SET_IRQS enables them): MSI
- *                is all virtual, MSI-X control reads the device's state.
+ *                flags, address and data are virtual, MSI-X control reads
+ *                the device's state.  PCI Express device control is
+ *                written through but for what the host must decide.
  *                PMCSR writes become power state transitions.  Vendor-
  *                specific capabilities are read-write pass-through, PCI-X
  *                command and ECC written through; VPD's address and data
@@ -51,12 +54,14 @@ static const struct vfio_pci_cfg_field vfio_pci_hdr_fields[] = {
 	/* MEM/IO are mirrored to the device by the fixup, INTx disable is ours */
 	{ PCI_COMMAND,			2, PCI_COMMAND_MEMORY | PCI_COMMAND_IO |
 					   PCI_COMMAND_INTX_DISABLE, 0xffff },
-	{ PCI_STATUS,			2, 0, 0 },
+	/* The capability list bit says whether any capability is shown. */
+	{ PCI_STATUS,			2, PCI_STATUS_CAP_LIST, 0 },
 	{ PCI_CLASS_REVISION,		4, ALL, 0 },
-	{ PCI_CACHE_LINE_SIZE,		1, 0xff, 0xff },
+	/* Written through, as in-tree ("no harm to write") */
+	{ PCI_CACHE_LINE_SIZE,		1, 0, 0xff },
 	{ PCI_LATENCY_TIMER,		1, 0, 0xff },
 	{ PCI_HEADER_TYPE,		1, 0xff, 0 },
-	{ PCI_BIST,			1, 0xff, 0 },
+	{ PCI_BIST,			1, 0, 0xff },
 	{ PCI_BASE_ADDRESS_0,		4, ALL, ALL },
 	{ PCI_BASE_ADDRESS_1,		4, ALL, ALL },
 	{ PCI_BASE_ADDRESS_2,		4, ALL, ALL },
@@ -74,35 +79,50 @@ static const struct vfio_pci_cfg_field vfio_pci_hdr_fields[] = {
 	{ }
 };
 
-/* Enabling MSI is SET_IRQS's job: the whole capability is virtual. */
+/*
+ * MSI, as in-tree: enabling it is SET_IRQS's job.  The low byte of the
+ * flags is virtual and takes any value, of which vfio_pci_msi_flags_write()
+ * keeps the enable bit only while SET_IRQS has MSI on and bounds the queue
+ * size, and which it writes to the device; the high byte (per-vector
+ * masking, extended data) reads the device.  Address and data are virtual;
+ * the mask and pending bits, where the function has them, are the
+ * device's, written through.  Bytes no field names read the device.
+ */
 static const struct vfio_pci_cfg_field vfio_pci_msi_fields[] = {
-	{ PCI_MSI_FLAGS,	2, 0xffff, PCI_MSI_FLAGS_QSIZE | PCI_MSI_FLAGS_ENABLE },
+	{ PCI_MSI_FLAGS,	1, 0xff, 0xff },
 	{ PCI_MSI_ADDRESS_LO,	4, ALL, ALL },
 	{ }
 };
 
 static const struct vfio_pci_cfg_field vfio_pci_msi32_fields[] = {
 	{ PCI_MSI_DATA_32,	2, 0xffff, 0xffff },
-	{ PCI_MSI_MASK_32,	4, ALL, ALL },	/* only with PCI_MSI_FLAGS_MASKBIT */
-	{ PCI_MSI_PENDING_32,	4, ALL, 0 },
+	{ PCI_MSI_MASK_32,	4, 0, ALL },	/* only with PCI_MSI_FLAGS_MASKBIT */
+	{ PCI_MSI_PENDING_32,	4, 0, ALL },
 	{ }
 };
 
 static const struct vfio_pci_cfg_field vfio_pci_msi64_fields[] = {
 	{ PCI_MSI_ADDRESS_HI,	4, ALL, ALL },
 	{ PCI_MSI_DATA_64,	2, 0xffff, 0xffff },
-	{ PCI_MSI_MASK_64,	4, ALL, ALL },	/* only with PCI_MSI_FLAGS_MASKBIT */
-	{ PCI_MSI_PENDING_64,	4, ALL, 0 },
+	{ PCI_MSI_MASK_64,	4, 0, ALL },	/* only with PCI_MSI_FLAGS_MASKBIT */
+	{ PCI_MSI_PENDING_64,	4, 0, ALL },
 	{ }
 };
 
-/* Error reporting and ordering are the function's own business; FLR is ours. */
+/*
+ * PCI Express device control, as in-tree: the function's own but for
+ * phantom functions (their requester IDs would be unknown to the IOMMU).
+ * FLR is ours to do; the max payload size is virtual (it must match the
+ * link partner's, which user space does not see); the max read request
+ * size is set on the device, no lower than the payload size
+ * (vfio_pci_exp_devctl_write()).  Device control 2 is written through but
+ * for ARI forwarding, which the host set at enumeration.
+ */
 static const struct vfio_pci_cfg_field vfio_pci_exp_fields[] = {
-	{ PCI_EXP_DEVCTL,	2, PCI_EXP_DEVCTL_BCR_FLR,
-				   PCI_EXP_DEVCTL_CERE | PCI_EXP_DEVCTL_NFERE |
-				   PCI_EXP_DEVCTL_FERE | PCI_EXP_DEVCTL_URRE |
-				   PCI_EXP_DEVCTL_RELAX_EN | PCI_EXP_DEVCTL_NOSNOOP_EN |
-				   PCI_EXP_DEVCTL_BCR_FLR },
+	{ PCI_EXP_DEVCTL,	2, PCI_EXP_DEVCTL_BCR_FLR | PCI_EXP_DEVCTL_PAYLOAD |
+				   PCI_EXP_DEVCTL_READRQ,
+				   (u16)~PCI_EXP_DEVCTL_PHANTOM },
+	{ PCI_EXP_DEVCTL2,	2, 0, (u16)~PCI_EXP_DEVCTL2_ARI },
 	{ }
 };
 
@@ -315,11 +335,14 @@ static int vfio_pci_cap_len(struct vfio_pci_device *vpdev, u8 id, int pos)
 		if (flags & PCI_MSI_FLAGS_MASKBIT)
 			len += 10;	/* mask, pending, and their padding */
 		return len;
+	/* As in-tree: an integrated endpoint has no link registers. */
 	case PCI_CAP_ID_EXP:
 		flags = vfio_pci_cfg_get(vc, pos + PCI_EXP_FLAGS, 2);
-		return (flags & PCI_EXP_FLAGS_VERS) > 1 ?
-			PCI_CAP_EXP_ENDPOINT_SIZEOF_V2 :
-			PCI_CAP_EXP_ENDPOINT_SIZEOF_V1;
+		if ((flags & PCI_EXP_FLAGS_VERS) == 1)
+			return (flags & PCI_EXP_FLAGS_TYPE) >> 4 == PCI_EXP_TYPE_RC_END ?
+				PCI_EXP_DEVSTA + 2 : PCI_CAP_EXP_ENDPOINT_SIZEOF_V1;
+		return (flags & PCI_EXP_FLAGS_TYPE) >> 4 == PCI_EXP_TYPE_RC_END ?
+			PCI_EXP_DEVSTA2 + 2 : PCI_CAP_EXP_ENDPOINT_SIZEOF_V2;
 	default:
 		return 0;
 	}
@@ -337,7 +360,6 @@ static void vfio_pci_cap_init(struct vfio_pci_device *vpdev, u8 id, int pos,
 	switch (id) {
 	case PCI_CAP_ID_MSI:
 		vpdev->msi_cap = pos;
-		vfio_pci_cfg_range_set(vpdev, pos, len, 0xff, 0);
 		vfio_pci_cfg_fields_apply(vpdev, pos, vfio_pci_msi_fields, len);
 		flags = vfio_pci_cfg_get(vpdev->vconfig, pos + PCI_MSI_FLAGS, 2);
 		vfio_pci_cfg_fields_apply(vpdev, pos,
@@ -408,6 +430,8 @@ static void vfio_pci_caps_init(struct vfio_pci_device *vpdev)
 	}
 	if (hops == 48)
 		vc[prev] = 0;	/* a loop: cut it */
+	if (!vc[PCI_CAPABILITY_LIST])
+		vc[PCI_STATUS] &= ~PCI_STATUS_CAP_LIST;	/* none shown */
 }
 
 /* ---- extended capabilities --------------------------------------------- */
@@ -817,8 +841,78 @@ static void vfio_pci_vpd_transfer(struct vfio_pci_device *vpdev)
 			 addr ^ PCI_VPD_ADDR_F);
 }
 
-static void vfio_pci_config_write_fixup(struct vfio_pci_device *vpdev, int pos,
-					int size)
+/*
+ * Whether a write of @size bytes at @pos makes vfio_pci_msi_flags_write()
+ * run.  In-tree's test is on the access, not on the bytes it changes: one
+ * that ends where the flags begin counts, and so does one that writes no
+ * bit at all (the capability's ID and next pointer).
+ */
+static bool vfio_pci_msi_flags_touched(struct vfio_pci_device *vpdev, int pos,
+				       int size)
+{
+	int off = pos - vpdev->msi_cap;
+
+	return vpdev->msi_cap && off >= 0 && off <= PCI_MSI_FLAGS &&
+	       off + size >= PCI_MSI_FLAGS;
+}
+
+/*
+ * The MSI flags user space wrote, made what SET_IRQS allows (in-tree's
+ * vfio_msi_config_write()): the enable bit only while MSI is on through
+ * SET_IRQS, the queue size no larger than the vectors it last enabled;
+ * then written to the device.
+ */
+static int vfio_pci_msi_flags_write(struct vfio_pci_device *vpdev)
+{
+	int at = vpdev->msi_cap + PCI_MSI_FLAGS;
+	u16 flags = vfio_pci_cfg_get(vpdev->vconfig, at, 2);
+	u8 qmax;
+
+	if (!vfio_pci_msi_enabled(vpdev, &qmax))
+		flags &= ~PCI_MSI_FLAGS_ENABLE;
+	if (((flags & PCI_MSI_FLAGS_QSIZE) >> 4) > qmax)
+		flags = (flags & ~PCI_MSI_FLAGS_QSIZE) | (qmax << 4);
+	vfio_pci_cfg_put(vpdev->vconfig, at, 2, flags);
+	return pci_user_write_config_word(vpdev->pdev, at, flags);
+}
+
+/*
+ * After a write of PCI Express device control (in-tree's
+ * vfio_exp_config_write()): the FLR bit, which always reads 0, asks for a
+ * function reset; a new max read request size goes to the device, raised
+ * to the max payload size so that full TLPs stay possible.  @old is
+ * device control before the write.
+ */
+static void vfio_pci_exp_devctl_write(struct vfio_pci_device *vpdev, u16 old)
+{
+	int at = vpdev->exp_cap + PCI_EXP_DEVCTL;
+	u16 ctl = vfio_pci_cfg_get(vpdev->vconfig, at, 2);
+	u32 cap;
+	int rq;
+
+	if (ctl & PCI_EXP_DEVCTL_BCR_FLR) {
+		ctl &= ~PCI_EXP_DEVCTL_BCR_FLR;
+		vfio_pci_cfg_put(vpdev->vconfig, at, 2, ctl);
+		pci_read_config_dword(vpdev->pdev, vpdev->exp_cap + PCI_EXP_DEVCAP,
+				      &cap);
+		if (cap & PCI_EXP_DEVCAP_FLR) {
+			int ret;
+
+			vfio_pci_memory_lock_and_zap(vpdev);
+			ret = pci_try_reset_function(vpdev->pdev);
+			up_write(&vpdev->memory_lock);
+			vfio_pci_trace_reset(vpdev, VFIO_TRACE_RESET_FLR, ret);
+		}
+	}
+	if ((ctl ^ old) & PCI_EXP_DEVCTL_READRQ) {
+		rq = 128 << ((ctl & PCI_EXP_DEVCTL_READRQ) >> 12);
+		pcie_set_readrq(vpdev->pdev, max(rq, pcie_get_mps(vpdev->pdev)));
+	}
+}
+
+/* @old_devctl: PCI Express device control before this write. */
+static int vfio_pci_config_write_fixup(struct vfio_pci_device *vpdev, int pos,
+				       int size, u16 old_devctl)
 {
 	u8 *vc = vpdev->vconfig;
 	int i;
@@ -833,49 +927,16 @@ static void vfio_pci_config_write_fixup(struct vfio_pci_device *vpdev, int pos,
 		vfio_pci_intx_set_virq_disabled(vpdev,
 			vfio_pci_cfg_get(vc, PCI_COMMAND, 2) & PCI_COMMAND_INTX_DISABLE);
 
-	if (vpdev->msi_cap &&
-	    vfio_pci_cfg_overlaps(pos, size, vpdev->msi_cap + PCI_MSI_FLAGS, 2)) {
-		int at = vpdev->msi_cap + PCI_MSI_FLAGS;
-		u16 flags = vfio_pci_cfg_get(vc, at, 2);
-		u8 qmax;
-
-		/*
-		 * As in-tree: MSI is enabled by SET_IRQS only, so the enable
-		 * bit sticks only while it is, and the queue size shows no
-		 * more vectors than SET_IRQS enabled.
-		 */
-		if (!vfio_pci_msi_enabled(vpdev, &qmax))
-			flags &= ~PCI_MSI_FLAGS_ENABLE;
-		if (((flags & PCI_MSI_FLAGS_QSIZE) >> 4) > qmax)
-			flags = (flags & ~PCI_MSI_FLAGS_QSIZE) | (qmax << 4);
-		vfio_pci_cfg_put(vc, at, 2, flags);
-	}
-
 	if (vpdev->vpd_cap &&
 	    vfio_pci_cfg_overlaps(pos, size, vpdev->vpd_cap + PCI_VPD_ADDR + 1, 1))
 		vfio_pci_vpd_transfer(vpdev);
 
 	if (vpdev->exp_cap &&
-	    vfio_pci_cfg_overlaps(pos, size, vpdev->exp_cap + PCI_EXP_DEVCTL, 2)) {
-		int at = vpdev->exp_cap + PCI_EXP_DEVCTL;
-		u16 ctl = vfio_pci_cfg_get(vc, at, 2);
-		u32 cap;
+	    vfio_pci_cfg_overlaps(pos, size, vpdev->exp_cap + PCI_EXP_DEVCTL, 2))
+		vfio_pci_exp_devctl_write(vpdev, old_devctl);
 
-		if (ctl & PCI_EXP_DEVCTL_BCR_FLR) {
-			/* The bit always reads 0; writing it asks for an FLR. */
-			vfio_pci_cfg_put(vc, at, 2, ctl & ~PCI_EXP_DEVCTL_BCR_FLR);
-			pci_read_config_dword(vpdev->pdev,
-					      vpdev->exp_cap + PCI_EXP_DEVCAP, &cap);
-			if (cap & PCI_EXP_DEVCAP_FLR) {
-				int ret;
-
-				vfio_pci_memory_lock_and_zap(vpdev);
-				ret = pci_try_reset_function(vpdev->pdev);
-				up_write(&vpdev->memory_lock);
-				vfio_pci_trace_reset(vpdev, VFIO_TRACE_RESET_FLR, ret);
-			}
-		}
-	}
+	return vfio_pci_msi_flags_touched(vpdev, pos, size) ?
+	       vfio_pci_msi_flags_write(vpdev) : 0;
 }
 
 /*
@@ -976,13 +1037,15 @@ static int __vfio_pci_config_write(struct vfio_pci_device *vpdev, int pos,
 	u32 virt = vfio_pci_cfg_get(vpdev->cfg_virt, pos, size);
 	u32 write = vfio_pci_cfg_get(vpdev->cfg_write, pos, size);
 	bool decode = vfio_pci_cfg_overlaps(pos, size, PCI_COMMAND, 2);
+	u16 old_devctl = 0;
 	u8 new_cmd = 0;
 	int ret = 0;
 
 	lockdep_assert_held(&vpdev->cfg_lock);
 
-	if (!write)
-		return 0;	/* read-only: dropped, as on hardware */
+	if (!write)	/* read-only: dropped, as on hardware */
+		return vfio_pci_msi_flags_touched(vpdev, pos, size) ?
+		       vfio_pci_msi_flags_write(vpdev) : 0;
 
 	/*
 	 * Memory decode may change: hold off BAR access meanwhile, and when
@@ -996,6 +1059,9 @@ static int __vfio_pci_config_write(struct vfio_pci_device *vpdev, int pos,
 			vfio_pci_memory_lock_and_zap(vpdev);
 		vfio_pci_bars_restore_if_lost(vpdev, new_cmd);
 	}
+	if (vpdev->exp_cap)
+		old_devctl = vfio_pci_cfg_get(vpdev->vconfig,
+					      vpdev->exp_cap + PCI_EXP_DEVCTL, 2);
 	if (write & virt) {
 		u32 v = vfio_pci_cfg_get(vpdev->vconfig, pos, size);
 
@@ -1011,10 +1077,10 @@ static int __vfio_pci_config_write(struct vfio_pci_device *vpdev, int pos,
 	if (ret)
 		return ret;
 
-	vfio_pci_config_write_fixup(vpdev, pos, size);
+	ret = vfio_pci_config_write_fixup(vpdev, pos, size, old_devctl);
 	if (vpdev->pm_cap && pos == vpdev->pm_cap + PCI_PM_CTRL)
 		vfio_pci_pm_write(vpdev, val);
-	return 0;
+	return ret;
 }
 
 ssize_t vfio_pci_config_rw(struct vfio_pci_device *vpdev, char __user *buf,

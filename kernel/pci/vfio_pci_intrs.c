@@ -175,10 +175,18 @@ void vfio_pci_intx_set_virq_disabled(struct vfio_pci_device *vpdev, bool disable
 	vpdev->virq_disabled = disabled;
 	spin_unlock_irqrestore(&vpdev->irqlock, flags);
 
-	if (disabled && !was)
+	/*
+	 * As in-tree: while INTx is not in use, the device's own INTx
+	 * disable bit follows the virtual one.
+	 */
+	if (disabled != was && vpdev->irq_type != VFIO_PCI_INTX_IRQ_INDEX) {
+		if (vpdev->pci_2_3)
+			pci_intx(vpdev->pdev, !disabled);
+	} else if (disabled && !was) {
 		__vfio_pci_intx_mask(vpdev);
-	else if (!disabled && was)
+	} else if (!disabled && was) {
 		__vfio_pci_intx_unmask(vpdev);
+	}
 	mutex_unlock(&vpdev->igate);
 }
 
@@ -442,14 +450,18 @@ static int vfio_pci_msi_enable(struct vfio_pci_device *vpdev, unsigned int nvec,
 	return 0;
 }
 
-/* Is MSI on through SET_IRQS, and with how many vectors (log2)? */
+/*
+ * Is MSI on through SET_IRQS?  *qmax: log2 of the vectors it last enabled,
+ * kept once MSI is off again (and from one open to the next), as in-tree
+ * keeps its msi_qmax: the queue size the MSI flags may show.
+ */
 bool vfio_pci_msi_enabled(struct vfio_pci_device *vpdev, u8 *qmax)
 {
 	bool on;
 
 	mutex_lock(&vpdev->igate);
 	on = vpdev->irq_type == VFIO_PCI_MSI_IRQ_INDEX;
-	*qmax = on ? vpdev->msi_qmax : 0;
+	*qmax = vpdev->msi_qmax;
 	mutex_unlock(&vpdev->igate);
 	return on;
 }

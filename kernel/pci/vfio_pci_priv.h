@@ -154,7 +154,7 @@ struct vfio_pci_device {
 	 */
 	unsigned int num_ctx;
 	struct vfio_pci_irq_ctx *ctx;
-	u8 msi_qmax;			/* log2 of the MSI vectors enabled */
+	u8 msi_qmax;			/* log2 of the MSI vectors last enabled */
 	struct eventfd_ctx *err_trigger;
 	struct eventfd_ctx *req_trigger;
 	/*
