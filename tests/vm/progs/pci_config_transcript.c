@@ -28,7 +28,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +71,14 @@ static int cfg_read(int device, uint32_t off, uint32_t len, uint8_t *buf)
 {
 	memset(buf, 0, MAX_LEN);
 	return __vfio_cfg_read(device, off, buf, len);
+}
+
+/* A read through VFIO, printed. */
+static void print_read(int device, uint32_t off, uint32_t len)
+{
+	uint8_t buf[MAX_LEN];
+
+	print_access("R", off, len, cfg_read(device, off, len, buf), buf);
 }
 
 #define MAX_DWORDS	(PCI_CFG_SPACE_EXP_SIZE / 4)
@@ -193,21 +200,20 @@ static void print_device(uint32_t off, uint32_t len)
 
 static void write_and_undo(int device, uint32_t off, uint32_t len)
 {
-	uint8_t was[MAX_LEN], val[MAX_LEN], got[MAX_LEN];
+	uint8_t was[MAX_LEN], val[MAX_LEN];
 	int ret;
 
-	ret = cfg_read(device, off, len, was);
-	print_access("R", off, len, ret, was);
+	print_access("R", off, len, cfg_read(device, off, len, was), was);
 	random_bytes(val, len);
 	ret = __vfio_cfg_write(device, off, val, len);
 	print_access("W", off, len, ret, val);
-	print_access("R", off, len, cfg_read(device, off, len, got), got);
+	print_read(device, off, len);
 	print_device(off, len);
 	if (ret <= 0)
 		return;
 	/* What was there, as far as the write went. */
 	print_access("U", off, ret, __vfio_cfg_write(device, off, was, ret), was);
-	print_access("R", off, len, cfg_read(device, off, len, got), got);
+	print_read(device, off, len);
 	print_device(off, len);
 }
 
@@ -218,7 +224,6 @@ static void write_and_undo(int device, uint32_t off, uint32_t len)
  */
 static void msi_pass(int device, long ops)
 {
-	uint8_t buf[MAX_LEN];
 	uint32_t off, len;
 	int cap, efd, ret;
 	long i;
@@ -229,19 +234,18 @@ static void msi_pass(int device, long ops)
 	efd = eventfd_new();
 	ret = __vfio_irq_enable_eventfds(device, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &efd);
 	printf("# MSI on: %d\n", ret);
-	for (i = 0; !ret && i < ops; i++) {
+	if (ret)
+		goto out;
+	for (i = 0; i < ops; i++) {
 		len = 1 + rng_below(4);
 		off = cap + rng_below(PCI_MSI_DATA_64 + 2);
-		if (rng_below(2)) {
+		if (rng_below(2))
 			write_and_undo(device, off, len);
-		} else {
-			ret = cfg_read(device, off, len, buf);
-			print_access("R", off, len, ret, buf);
-			ret = 0;
-		}
+		else
+			print_read(device, off, len);
 	}
-	if (!ret)
-		printf("# MSI off: %d\n", __vfio_irq_disable(device, VFIO_PCI_MSI_IRQ_INDEX));
+	printf("# MSI off: %d\n", __vfio_irq_disable(device, VFIO_PCI_MSI_IRQ_INDEX));
+out:
 	close(efd);
 }
 
@@ -251,7 +255,6 @@ int main(int argc, char **argv)
 	char path[128];
 	struct vfio_device_info dev_info = { .argsz = sizeof(dev_info) };
 	struct vfio_region_info info = { .argsz = sizeof(info) };
-	uint8_t buf[MAX_LEN];
 	struct vfio_dev d;
 	uint32_t off, len;
 	long ops, i;
@@ -295,12 +298,10 @@ int main(int argc, char **argv)
 	dump(d.device, info.size, first);
 	for (i = 0; i < ops; i++) {
 		pick(info.size, &off, &len);
-		if (rng_below(4) && !in_doe(off, len)) {
+		if (rng_below(4) && !in_doe(off, len))
 			write_and_undo(d.device, off, len);
-		} else {
-			ret = cfg_read(d.device, off, len, buf);
-			print_access("R", off, len, ret, buf);
-		}
+		else
+			print_read(d.device, off, len);
 	}
 	msi_pass(d.device, ops / 8);
 	dump(d.device, info.size, last);
