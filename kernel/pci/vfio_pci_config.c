@@ -1043,10 +1043,6 @@ static int __vfio_pci_config_write(struct vfio_pci_device *vpdev, int pos,
 
 	lockdep_assert_held(&vpdev->cfg_lock);
 
-	if (!write)	/* read-only: dropped, as on hardware */
-		return vfio_pci_msi_flags_touched(vpdev, pos, size) ?
-		       vfio_pci_msi_flags_write(vpdev) : 0;
-
 	/*
 	 * Memory decode may change: hold off BAR access meanwhile, and when
 	 * it ends up off, with every BAR mapping zapped first.
@@ -1077,6 +1073,11 @@ static int __vfio_pci_config_write(struct vfio_pci_device *vpdev, int pos,
 	if (ret)
 		return ret;
 
+	/*
+	 * Read-only bytes are dropped, as on hardware, but their write still
+	 * takes the fixups: in-tree runs a capability's write function for any
+	 * access to it, and the MSI flags' acts even then.
+	 */
 	ret = vfio_pci_config_write_fixup(vpdev, pos, size, old_devctl);
 	if (vpdev->pm_cap && pos == vpdev->pm_cap + PCI_PM_CTRL)
 		vfio_pci_pm_write(vpdev, val);
